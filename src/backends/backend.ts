@@ -1,0 +1,34 @@
+import type { GroupVersionKind } from '../contract/gvk.js';
+import type { MachineId } from '../contract/machine-id.js';
+import type { ObjectKey } from '../contract/object-key.js';
+
+/** One stored record: the key and the canonical JSON bytes the ObjectStore encoded. */
+export interface BackendRecord {
+  readonly key: ObjectKey;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * What a storage backend implements. It stores opaque bytes under (gvk, key) and knows nothing
+ * about threads, validation or JSON: the ObjectStore above it does that, once, for every backend.
+ *
+ * Calls may arrive concurrently for different keys; the caller (ObjectStore's users, the actor
+ * mailbox) guarantees that calls for the same (gvk, key) are not reordered.
+ */
+export interface Backend {
+  /** The generic part of the instance name: `memory`, `file`, `s3`. */
+  readonly kind: string;
+  /** Opens files or connections and loads state. Called once before any other call. */
+  open(machineId: MachineId): Promise<void>;
+  /** Durably stores the record; resolves only once it would survive a crash. */
+  put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void>;
+  get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined>;
+  /** Durably removes the record; resolves whether it existed. */
+  delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean>;
+  /** Every record of the GVK, in no particular order. */
+  list(gvk: GroupVersionKind): AsyncIterable<BackendRecord>;
+  /** Liveness: resolves when the backend can still persist, throws a typed error when it cannot. */
+  probe(): Promise<void>;
+  /** Flushes and releases everything; the backend is not used again. */
+  close(): Promise<void>;
+}

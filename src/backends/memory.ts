@@ -1,0 +1,51 @@
+import { type GroupVersionKind, gvkString } from '../contract/gvk.js';
+import type { ObjectKey } from '../contract/object-key.js';
+import type { Backend, BackendRecord } from './backend.js';
+
+/**
+ * Where a memory backend keeps its records. Sharing one volume between successive backends
+ * models a disk that outlives the process's handle on it, so close-and-reopen can be tested.
+ */
+export type MemoryVolume = Map<string, Map<ObjectKey, Uint8Array>>;
+
+export function createMemoryVolume(): MemoryVolume {
+  return new Map();
+}
+
+/** The reference backend: the simplest correct implementation of the Backend contract. */
+export class MemoryBackend implements Backend {
+  readonly kind = 'memory';
+
+  constructor(private readonly volume: MemoryVolume = createMemoryVolume()) {}
+
+  async open(): Promise<void> {}
+
+  async put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
+    const id = gvkString(gvk);
+    let records = this.volume.get(id);
+    if (!records) {
+      records = new Map();
+      this.volume.set(id, records);
+    }
+    // Copy: the caller may reuse its buffer, and a stored record must never change under us.
+    records.set(key, Uint8Array.prototype.slice.call(bytes));
+  }
+
+  async get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined> {
+    return this.volume.get(gvkString(gvk))?.get(key);
+  }
+
+  async delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean> {
+    return this.volume.get(gvkString(gvk))?.delete(key) ?? false;
+  }
+
+  async *list(gvk: GroupVersionKind): AsyncIterable<BackendRecord> {
+    const records = this.volume.get(gvkString(gvk));
+    if (!records) return;
+    for (const [key, bytes] of [...records]) yield { key, bytes };
+  }
+
+  async probe(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,64 @@
+import { InvalidGvkError } from '../errors/index.js';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from './dns.js';
+
+/** Group, version and kind of an object. The core group is the empty string. */
+export interface GroupVersionKind {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+}
+
+/** Kinds are Go identifiers in practice (CamelCase); this keeps them safe as a path segment. */
+const KIND = /^[A-Za-z][A-Za-z0-9]{0,62}$/;
+
+/** Validates a GVK's parts and returns a frozen copy; throws InvalidGvkError naming the part. */
+export function gvk(group: string, version: string, kind: string): GroupVersionKind {
+  if (
+    typeof group !== 'string' ||
+    (group !== '' && !(group.length <= 253 && DNS1123_SUBDOMAIN.test(group)))
+  ) {
+    throw new InvalidGvkError(`group ${JSON.stringify(group)} is not a DNS-1123 subdomain`, {
+      field: 'group',
+    });
+  }
+  if (typeof version !== 'string' || !(version.length <= 63 && DNS1123_LABEL.test(version))) {
+    throw new InvalidGvkError(`version ${JSON.stringify(version)} is not a DNS-1123 label`, {
+      field: 'version',
+    });
+  }
+  if (typeof kind !== 'string' || !KIND.test(kind)) {
+    throw new InvalidGvkError(`kind ${JSON.stringify(kind)} must be alphanumeric and start with a letter`, {
+      field: 'kind',
+    });
+  }
+  return Object.freeze({ group, version, kind });
+}
+
+/** Derives the GVK from `apiVersion` ("v1" for the core group, "group/version" otherwise) and `kind`. */
+export function gvkFromApiVersion(apiVersion: string, kind: string): GroupVersionKind {
+  const slash = apiVersion.indexOf('/');
+  if (slash === -1) return gvk('', apiVersion, kind);
+  if (apiVersion.indexOf('/', slash + 1) !== -1) {
+    throw new InvalidGvkError(`apiVersion ${JSON.stringify(apiVersion)} has more than one "/"`, {
+      field: 'apiVersion',
+    });
+  }
+  return gvk(apiVersion.slice(0, slash), apiVersion.slice(slash + 1), kind);
+}
+
+/** Re-validates a GVK that came from outside (a caller, another thread). */
+export function checkGvk(value: GroupVersionKind): GroupVersionKind {
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidGvkError('gvk must be an object with group, version and kind', { field: 'gvk' });
+  }
+  return gvk(value.group, value.version, value.kind);
+}
+
+export function apiVersionOf(value: GroupVersionKind): string {
+  return value.group === '' ? value.version : `${value.group}/${value.version}`;
+}
+
+/** A compact, unambiguous string form, e.g. `apps/v1/Deployment` or `core/v1/Pod`. */
+export function gvkString(value: GroupVersionKind): string {
+  return `${value.group === '' ? 'core' : value.group}/${value.version}/${value.kind}`;
+}

@@ -1,0 +1,64 @@
+/**
+ * The root of every error stowage throws. Each subclass carries a stable `code`
+ * (documented in docs/errors.md) and plain-data `details`, so an error can cross a
+ * worker-thread boundary as JSON and be rebuilt into the same class on the other side.
+ */
+export type ErrorDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+/** The plain-data form of an error, as it travels between threads. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  readonly details: ErrorDetails;
+}
+
+export class StowageError extends Error {
+  static readonly code: string = 'STOWAGE_ERROR';
+  readonly code: string;
+  readonly details: ErrorDetails;
+
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message);
+    const ctor = new.target as typeof StowageError;
+    this.code = ctor.code;
+    this.name = ctor.name;
+    this.details = details;
+  }
+
+  toWire(): WireError {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+type ErrorClass = (new (message: string, details?: ErrorDetails) => StowageError) & { readonly code: string };
+
+const registry = new Map<string, ErrorClass>();
+
+/** Makes classes rebuildable from their wire form. Each code may be registered once. */
+export function registerErrorClasses(...classes: ErrorClass[]): void {
+  for (const cls of classes) {
+    const existing = registry.get(cls.code);
+    if (existing && existing !== cls) throw new Error(`error code ${cls.code} registered twice`);
+    registry.set(cls.code, cls);
+  }
+}
+
+export function registeredErrorCodes(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** Turns anything thrown into its wire form; foreign errors become STOWAGE_INTERNAL. */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof StowageError) return error.toWire();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'STOWAGE_INTERNAL', message, details: {} };
+}
+
+/** Rebuilds the typed class for a wire error; an unknown code keeps its code on a base StowageError. */
+export function fromWireError(wire: WireError): StowageError {
+  const cls = registry.get(wire.code);
+  if (cls) return new cls(wire.message, wire.details);
+  const error = new StowageError(wire.message, wire.details);
+  (error as { code: string }).code = wire.code;
+  return error;
+}

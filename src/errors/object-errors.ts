@@ -1,0 +1,31 @@
+import { StowageError } from './base.js';
+
+/** An object, or one of its fields, is not acceptable. `details.field` names the field. */
+export class InvalidObjectError extends StowageError {
+  static override readonly code = 'STOWAGE_INVALID_OBJECT';
+}
+
+/** The serialized object exceeds the configured size limit. */
+export class ObjectTooLargeError extends StowageError {
+  static override readonly code = 'STOWAGE_OBJECT_TOO_LARGE';
+}
+
+/** An ObjectKey is malformed: not `namespace/name` or `name`, or a part is invalid. */
+export class InvalidKeyError extends StowageError {
+  static override readonly code = 'STOWAGE_INVALID_KEY';
+}
+
+/** A GroupVersionKind is malformed. */
+export class InvalidGvkError extends StowageError {
+  static override readonly code = 'STOWAGE_INVALID_GVK';
+}
+
+/** A MachineId string does not parse. */
+export class InvalidMachineIdError extends StowageError {
+  static override readonly code = 'STOWAGE_INVALID_MACHINE_ID';
+}
+
+/** A stored record exists but does not decode into an object. */
+export class CorruptObjectError extends StowageError {
+  static override readonly code = 'STOWAGE_CORRUPT_OBJECT';
+}

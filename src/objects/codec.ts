@@ -1,0 +1,49 @@
+import type { RuntimeObject } from '../contract/types.js';
+import { CorruptObjectError, ObjectTooLargeError } from '../errors/index.js';
+import { canonicalJson } from './canonical-json.js';
+import { identify, type ObjectIdentity } from './identity.js';
+
+/** etcd's request limit, the default object size limit. */
+export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+export interface EncodedObject extends ObjectIdentity {
+  /** Canonical JSON, UTF-8. */
+  readonly bytes: Buffer;
+}
+
+/** Validates an object completely and produces its canonical bytes. Nothing is stored on failure. */
+export function encodeObject(object: unknown, maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES): EncodedObject {
+  const identity = identify(object);
+  const json = canonicalJson(object);
+  const bytes = Buffer.from(json, 'utf8');
+  if (bytes.length > maxObjectBytes) {
+    throw new ObjectTooLargeError(
+      `object is ${bytes.length} bytes serialized, over the limit of ${maxObjectBytes} bytes`,
+      { field: '', bytes: bytes.length, limit: maxObjectBytes },
+    );
+  }
+  return { ...identity, bytes };
+}
+
+/** Decodes stored bytes; anything that is not a well-formed object is a CorruptObjectError. */
+export function decodeObject(bytes: Uint8Array, where: string): RuntimeObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new CorruptObjectError(`stored record at ${where} is not valid JSON: ${(error as Error).message}`, {
+      where,
+    });
+  }
+  try {
+    identify(value);
+  } catch (error) {
+    throw new CorruptObjectError(
+      `stored record at ${where} is not a valid object: ${(error as Error).message}`,
+      {
+        where,
+      },
+    );
+  }
+  return value as RuntimeObject;
+}

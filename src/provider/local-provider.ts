@@ -1,0 +1,143 @@
+import type { Backend } from '../backends/backend.js';
+import { checkGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
+import type { MachineId } from '../contract/machine-id.js';
+import type { ObjectKey } from '../contract/object-key.js';
+import {
+  type PersistenceProvider,
+  PersistenceProviderStatus,
+  type RuntimeObject,
+} from '../contract/types.js';
+import {
+  ClosedError,
+  InitializeFailedError,
+  NotInitializedError,
+  StowageError,
+  UnknownInstanceError,
+} from '../errors/index.js';
+import { identify } from '../objects/identity.js';
+import { MeanWindow } from '../stats/mean-window.js';
+import { KeyOrder } from '../store/key-order.js';
+import { ObjectStore, type ObjectStoreOptions } from '../store/object-store.js';
+
+export interface LocalInstance {
+  /** `<kind>-<hash>`, see instanceName(). */
+  readonly name: string;
+  readonly backend: Backend;
+}
+
+interface Slot {
+  readonly store: ObjectStore;
+  readonly latency: MeanWindow;
+  /** Backends may reorder concurrent calls on one key (S3 does); this keeps submission order. */
+  readonly order: KeyOrder;
+  up: boolean;
+}
+
+/**
+ * The contract served in-process, on the caller's thread, with no actors and no queues. It is the
+ * "direct path" the runtime is benchmarked against, and a simple embedding for tests and tools.
+ */
+export class LocalProvider implements PersistenceProvider {
+  private readonly slots = new Map<string, Slot>();
+  private closed = false;
+
+  constructor(instances: readonly LocalInstance[], options: ObjectStoreOptions = {}) {
+    for (const { name, backend } of instances) {
+      if (this.slots.has(name)) throw new StowageError(`instance ${name} is configured twice`);
+      this.slots.set(name, {
+        store: new ObjectStore(backend, options),
+        latency: new MeanWindow(),
+        order: new KeyOrder(),
+        up: false,
+      });
+    }
+  }
+
+  /** Opens every instance; those that open stay usable even when others fail. */
+  async initialize(machineId: MachineId): Promise<void> {
+    const failed: string[] = [];
+    const reasons: string[] = [];
+    await Promise.all(
+      [...this.slots].map(async ([name, slot]) => {
+        if (slot.up) return;
+        try {
+          await slot.store.backend.open(machineId);
+          slot.up = true;
+        } catch (error) {
+          failed.push(name);
+          reasons.push(`${name}: ${(error as Error).message}`);
+        }
+      }),
+    );
+    if (failed.length > 0) {
+      throw new InitializeFailedError(`initialize failed for ${reasons.join('; ')}`, {
+        instances: failed.sort().join(','),
+      });
+    }
+  }
+
+  instances(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  instanceStatus(instance: string): PersistenceProviderStatus {
+    const slot = this.slots.get(instance);
+    if (!slot) return PersistenceProviderStatus.missing();
+    return new PersistenceProviderStatus(true, slot.up && !this.closed, slot.latency.mean());
+  }
+
+  async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
+    const slot = this.ready(instance);
+    const { gvk, key } = identify(object);
+    return slot.order.run(orderKey(gvk, key), async () => {
+      const started = performance.now();
+      await slot.store.put(object);
+      slot.latency.add((performance.now() - started) / 1000);
+      return key;
+    });
+  }
+
+  async deleteObject(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
+    const slot = this.ready(instance);
+    return slot.order.run(orderKey(gvk, key), async () => {
+      const started = performance.now();
+      const existed = await slot.store.delete(gvk, key);
+      slot.latency.add((performance.now() - started) / 1000);
+      return existed;
+    });
+  }
+
+  async getObject(instance: string, gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined> {
+    const slot = this.ready(instance);
+    return slot.order.run(orderKey(gvk, key), () => slot.store.get(gvk, key));
+  }
+
+  async getAllObjects(instance: string, gvk: GroupVersionKind): Promise<RuntimeObject[]> {
+    return this.ready(instance).store.getAll(gvk);
+  }
+
+  async *streamAllObjects(instance: string, gvk: GroupVersionKind): AsyncIterable<RuntimeObject> {
+    yield* this.ready(instance).store.stream(gvk);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      [...this.slots.values()].filter((slot) => slot.up).map((slot) => slot.store.backend.close()),
+    );
+  }
+
+  private ready(instance: string): Slot {
+    if (this.closed) throw new ClosedError('provider is closed');
+    const slot = this.slots.get(instance);
+    if (!slot) throw new UnknownInstanceError(`no instance named ${JSON.stringify(instance)}`, { instance });
+    if (!slot.up) throw new NotInitializedError(`instance ${instance} is not initialized`, { instance });
+    return slot;
+  }
+}
+
+/** The GVK is checked here so a malformed one is a typed error; the key is checked by the store. */
+function orderKey(gvk: GroupVersionKind, key: string): string {
+  return `${gvkString(checkGvk(gvk))} ${key}`;
+}

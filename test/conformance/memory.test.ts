@@ -1,0 +1,4 @@
+import { memoryTarget } from './memory-target.js';
+import { describeConformance } from './suite.js';
+
+describeConformance(memoryTarget());
