@@ -1,0 +1,43 @@
+/**
+ * What the runtime reports as it works. The metrics layer implements this; the runtime never
+ * imports prom-client. Every timing is in seconds. `store` is the instance name, `backend` its kind.
+ */
+export type Operation = 'put' | 'get' | 'get_all' | 'delete' | 'probe' | 'initialize';
+
+export interface RuntimeObserver {
+  /** One operation finished. `seconds` runs from the facade call until the backend committed or failed. */
+  operationCompleted(event: {
+    readonly store: string;
+    readonly backend: string;
+    readonly operation: Operation;
+    readonly seconds: number;
+    /** Undefined on success; otherwise the error code (e.g. STOWAGE_QUEUE_FULL). */
+    readonly errorCode?: string;
+  }): void;
+  /** Time an operation spent in the mailbox before it was dispatched to the worker. */
+  queueWaited(store: string, backend: string, seconds: number): void;
+  /** The mailbox refused an operation (full, or its wait deadline passed). */
+  queueRejected(store: string, backend: string): void;
+  /** The supervisor restarted an actor. reason: exit | error | hang | oom | initialize. */
+  actorRestarted(store: string, backend: string, reason: string): void;
+  /** One liveness probe finished. */
+  probed(store: string, backend: string, seconds: number, ok: boolean): void;
+}
+
+/** Read at scrape time, so gauges never go stale. */
+export interface InstanceSnapshot {
+  readonly store: string;
+  readonly backend: string;
+  readonly up: boolean;
+  readonly queueDepth: number;
+  readonly queueCapacity: number;
+  readonly inFlight: number;
+  readonly meanPersistLatency: number;
+}
+
+export interface RuntimeSnapshot {
+  readonly instances: readonly InstanceSnapshot[];
+  /** Busy fraction of the worker pool, 0..1. */
+  readonly poolUtilization: number;
+  readonly workers: number;
+}
