@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { canonicalJson, InvalidObjectError } from '../../src/index.js';
+
+test('canonical JSON sorts keys at every level and has no whitespace', () => {
+  assert.equal(
+    canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } }),
+    '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+  );
+  assert.equal(canonicalJson({ b: 1, a: 2 }), canonicalJson({ a: 2, b: 1 }));
+  assert.equal(canonicalJson(-0), '0');
+});
+
+test('values JSON cannot carry are rejected with the field path', () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const cases: [unknown, string][] = [
+    [{ spec: { f: () => 1 } }, 'spec.f'],
+    [{ spec: { n: 10n } }, 'spec.n'],
+    [{ spec: { list: [1, Number.NaN] } }, 'spec.list[1]'],
+    [{ spec: { x: Number.POSITIVE_INFINITY } }, 'spec.x'],
+    [{ spec: { u: undefined } }, 'spec.u'],
+    [{ spec: { s: Symbol('s') } }, 'spec.s'],
+    [{ spec: { d: new Date(0) } }, 'spec.d'],
+    [{ spec: { m: new Map() } }, 'spec.m'],
+    [{ 'odd key': { 'a.b': [0, [1, undefined]] } }, '["odd key"]["a.b"][1][1]'],
+    [cyclic, 'self'],
+    // biome-ignore lint/suspicious/noSparseArray: a sparse array is the case under test
+    [{ sparse: [1, , 3] }, 'sparse[1]'],
+  ];
+  for (const [value, field] of cases) {
+    assert.throws(
+      () => canonicalJson(value),
+      (error: unknown) => error instanceof InvalidObjectError && error.details.field === field,
+      field,
+    );
+  }
+});
+
+test('shared (non-cyclic) references are fine', () => {
+  const shared = { x: 1 };
+  assert.equal(canonicalJson({ a: shared, b: [shared, shared] }), '{"a":{"x":1},"b":[{"x":1},{"x":1}]}');
+});
+
+test('nesting is bounded instead of overflowing the stack', () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 10_000; i++) deep = [deep];
+  assert.throws(() => canonicalJson(deep), InvalidObjectError);
+});
