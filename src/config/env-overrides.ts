@@ -1,0 +1,53 @@
+/**
+ * Environment variables override the configuration file. `STOWAGE__server__port=9465` sets
+ * `server.port`; path segments are separated by a double underscore and array items are numbered
+ * (`STOWAGE__instances__0__dir`). Values are parsed as JSON when they parse (numbers, booleans,
+ * objects), and taken as strings otherwise.
+ */
+export const ENV_PREFIX = 'STOWAGE__';
+
+export interface EnvOverride {
+  readonly variable: string;
+  readonly path: readonly string[];
+  readonly value: unknown;
+}
+
+export function envOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
+  return Object.entries(env)
+    .filter(([name, value]) => name.startsWith(ENV_PREFIX) && value !== undefined)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([variable, raw]) => ({
+      variable,
+      path: variable.slice(ENV_PREFIX.length).split('__'),
+      value: parseValue(raw as string),
+    }));
+}
+
+function parseValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
+
+/** Writes each override into a plain-data config tree, creating objects/arrays along the way. */
+export function applyOverrides(tree: Record<string, unknown>, overrides: readonly EnvOverride[]): void {
+  for (const { variable, path, value } of overrides) {
+    if (path.some((segment) => segment === '' || FORBIDDEN.has(segment))) {
+      throw new Error(`environment variable ${variable} has an invalid path`);
+    }
+    let node: Record<string, unknown> = tree;
+    for (let i = 0; i < path.length - 1; i++) {
+      const segment = path[i] as string;
+      const next = node[segment];
+      if (next === null || typeof next !== 'object') {
+        node[segment] = /^\d+$/.test(path[i + 1] as string) ? [] : {};
+      }
+      node = node[segment] as Record<string, unknown>;
+    }
+    node[path[path.length - 1] as string] = value;
+  }
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * The configuration file's schema (YAML or JSON). Every field has a default, so an empty file —
+ * or no file — gives the embedded default: one file instance under ./data, served on
+ * 127.0.0.1:9464. docs/configuration.md documents each field.
+ */
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+const memoryInstance = z.strictObject({
+  kind: z.literal('memory'),
+  /** Identifies the instance; its name is `memory-<hash(name)>`. */
+  name: z.string().min(1),
+});
+
+const fileInstance = z.strictObject({
+  kind: z.literal('file'),
+  /** The instance's directory, created 0700 when missing. Relative paths resolve against the working directory. */
+  dir: z.string().min(1),
+});
+
+const s3Instance = z
+  .object({
+    kind: z.literal('s3'),
+    bucket: z.string().min(1),
+  })
+  // The S3 backend validates its own fields (endpoint, region, prefix, timeouts, …) with its schema.
+  .passthrough();
+
+export const instanceSchema = z.discriminatedUnion('kind', [memoryInstance, fileInstance, s3Instance]);
+
+export const configSchema = z.strictObject({
+  /** Owner id recorded in instance locks (a UUID). Generated per process when absent. */
+  machineId: z.string().optional(),
+  instances: z
+    .array(instanceSchema)
+    .min(1)
+    .default([{ kind: 'file', dir: './data' }]),
+  limits: z.strictObject({ maxObjectBytes: positiveInt.optional() }).prefault({}),
+  // Runtime fields mirror RuntimeOptions (src/runtime/options.ts), which owns their defaults.
+  mailbox: z
+    .strictObject({
+      capacity: positiveInt.optional(),
+      policy: z.enum(['reject', 'wait']).optional(),
+      waitMs: nonNegativeInt.optional(),
+      concurrency: positiveInt.optional(),
+    })
+    .prefault({}),
+  supervisor: z
+    .strictObject({
+      initializeAttempts: positiveInt.optional(),
+      backoffBaseMs: nonNegativeInt.optional(),
+      backoffMaxMs: nonNegativeInt.optional(),
+      probeIntervalMs: positiveInt.optional(),
+      probeTimeoutMs: positiveInt.optional(),
+      probeFailureThreshold: positiveInt.optional(),
+      hangTimeoutMs: positiveInt.optional(),
+      maxRestarts: nonNegativeInt.optional(),
+      withinMs: positiveInt.optional(),
+    })
+    .prefault({}),
+  metrics: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: nonNegativeInt.max(65535).default(9464),
+      /** Bearer token for the HTTP API; required to bind anything but loopback. */
+      token: z.string().min(16).optional(),
+    })
+    .prefault({}),
+  secrets: z
+    .strictObject({
+      /** Keyring file (mode 0600). */
+      keyringFile: z.string().optional(),
+      /** Name of an environment variable holding the keyring. */
+      keyringEnv: z.string().optional(),
+    })
+    .prefault({}),
+});
+
+export type StowageConfig = z.infer<typeof configSchema>;
+export type InstanceSettings = z.infer<typeof instanceSchema>;

@@ -1,0 +1,26 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from './http-errors.js';
+
+/** Reads a request body up to `limit` bytes; a larger one is refused before it is buffered. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit)
+    throw new HttpError(413, 'STOWAGE_BODY_TOO_LARGE', `request body over ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, 'STOWAGE_BODY_TOO_LARGE', `request body over ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const body = await readBody(req, limit);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, 'STOWAGE_BAD_JSON', `request body is not JSON: ${(error as Error).message}`);
+  }
+}

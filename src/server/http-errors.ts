@@ -1,0 +1,66 @@
+import type { ServerResponse } from 'node:http';
+import { StowageError, toWireError } from '../errors/index.js';
+
+/** HTTP status per error code; anything unlisted is a 500. */
+const STATUS: Readonly<Record<string, number>> = {
+  STOWAGE_INVALID_OBJECT: 400,
+  STOWAGE_INVALID_KEY: 400,
+  STOWAGE_INVALID_GVK: 400,
+  STOWAGE_RESERVED_GROUP: 400,
+  STOWAGE_INVALID_SECRET: 400,
+  STOWAGE_OBJECT_TOO_LARGE: 413,
+  STOWAGE_UNKNOWN_INSTANCE: 404,
+  STOWAGE_QUEUE_FULL: 429,
+  STOWAGE_QUEUE_TIMEOUT: 503,
+  STOWAGE_INSTANCE_DOWN: 503,
+  STOWAGE_NOT_INITIALIZED: 503,
+  STOWAGE_ACTOR_DIED: 503,
+  STOWAGE_CLOSED: 503,
+  STOWAGE_S3_UNREACHABLE: 502,
+  STOWAGE_S3_SERVER_ERROR: 502,
+  STOWAGE_S3_TIMEOUT: 504,
+};
+
+/** A request the API cannot take: a 4xx with a stable code, in the same body shape as stowage errors. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Errors answer as `{error: {code, message, details}}`; internal failures never echo their cause. */
+export function sendError(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error instanceof HttpError) {
+    sendJson(res, error.status, { error: { code: error.code, message: error.message, details: {} } });
+    return;
+  }
+  const status = error instanceof StowageError ? (STATUS[error.code] ?? 500) : 500;
+  const wire =
+    status === 500 && !(error instanceof StowageError)
+      ? { code: 'STOWAGE_INTERNAL', message: 'internal error', details: {} }
+      : toWireError(error);
+  sendJson(res, status, { error: wire }, status === 429 ? { 'retry-after': '1' } : {});
+}

@@ -1,0 +1,86 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { PersistenceProvider } from '../contract/types.js';
+import { metricsHandler } from '../metrics/handler.js';
+import { authorized, checkBind } from './auth.js';
+import { HttpError, sendError, sendJson } from './http-errors.js';
+import { handleObjects } from './object-routes.js';
+import { readiness } from './readiness.js';
+
+export interface StowageServerOptions {
+  readonly provider: PersistenceProvider;
+  readonly registry?: Registry;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @default 9464 */
+  readonly port?: number;
+  /** Bearer token required on every endpoint but /healthz; mandatory for a non-loopback host. */
+  readonly token?: string;
+  /** Largest request body accepted. @default 8 MiB */
+  readonly maxBodyBytes?: number;
+}
+
+export interface StowageServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP face of a running stowage: /metrics, /healthz, /readyz and a small JSON API over the
+ * provider (see docs/operations.md for every route). The instance name `default` means the first
+ * configured instance, so a walkthrough needs no hash.
+ */
+export async function startServer(options: StowageServerOptions): Promise<StowageServer> {
+  const host = options.host ?? '127.0.0.1';
+  checkBind(host, options.token);
+  const metrics = options.registry ? metricsHandler(options.registry) : undefined;
+  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const provider = options.provider;
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (!authorized(req, options.token)) {
+      throw new HttpError(401, 'STOWAGE_UNAUTHORIZED', 'missing or wrong bearer token');
+    }
+    if (path === '/metrics' && metrics) return metrics(req, res);
+    if (path === '/readyz') {
+      const report = readiness(provider);
+      return sendJson(res, report.ready ? 200 : 503, report);
+    }
+    const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    if (segments[0] !== 'api' || segments[1] !== 'v1' || segments[2] !== 'instances') {
+      throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
+    }
+    if (segments.length === 3) return sendJson(res, 200, readiness(provider).instances);
+    const instance =
+      segments[3] === 'default' ? (provider.instances()[0] as string) : (segments[3] as string);
+    if (segments.length === 4) return sendJson(res, 200, provider.instanceStatus(instance));
+    if (segments[4] === 'objects') {
+      return handleObjects(provider, instance, segments.slice(5), req, res, maxBodyBytes);
+    }
+    throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
+  };
+
+  const server: Server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => sendError(res, error));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 9464, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

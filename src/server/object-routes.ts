@@ -1,0 +1,87 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type GroupVersionKind, gvk as makeGvk } from '../contract/gvk.js';
+import type { PersistenceProvider, RuntimeObject } from '../contract/types.js';
+import { readJson } from './body.js';
+import { HttpError, sendJson } from './http-errors.js';
+
+/**
+ * `/api/v1/instances/{instance}/objects/{group|core}/{version}/{kind}[/{namespace}]/{name}`:
+ *   POST|PUT on `/objects` stores the body (its GVK and key come from the object) and answers `{key}`;
+ *   GET on a kind lists (a JSON array, or JSON lines with `?format=ndjson`);
+ *   GET and DELETE on an object read or remove it.
+ */
+export async function handleObjects(
+  provider: PersistenceProvider,
+  instance: string,
+  rest: readonly string[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBodyBytes: number,
+): Promise<void> {
+  const [group, version, kind, ...keyParts] = rest;
+  if (group === undefined) {
+    if (req.method !== 'POST' && req.method !== 'PUT') throw notAllowed();
+    const key = await provider.putObject(instance, (await readJson(req, maxBodyBytes)) as RuntimeObject);
+    sendJson(res, 201, { key });
+    return;
+  }
+  if (version === undefined || kind === undefined || keyParts.length > 2) {
+    throw new HttpError(
+      404,
+      'STOWAGE_NO_ROUTE',
+      'expected /objects/{group|core}/{version}/{kind}[/{namespace}]/{name}',
+    );
+  }
+  const gvk = makeGvk(group === 'core' ? '' : group, version, kind);
+  if (keyParts.length === 0) {
+    if (req.method !== 'GET') throw notAllowed();
+    await streamList(
+      provider,
+      instance,
+      gvk,
+      res,
+      new URL(req.url ?? '/', 'http://x').searchParams.get('format'),
+    );
+    return;
+  }
+  const key = keyParts.join('/');
+  if (req.method === 'GET') {
+    const object = await provider.getObject(instance, gvk, key);
+    if (object === undefined) throw new HttpError(404, 'STOWAGE_NOT_FOUND', `no ${kind} ${key}`);
+    sendJson(res, 200, object);
+    return;
+  }
+  if (req.method === 'DELETE') {
+    sendJson(res, 200, { deleted: await provider.deleteObject(instance, gvk, key) });
+    return;
+  }
+  throw notAllowed();
+}
+
+function notAllowed(): HttpError {
+  return new HttpError(405, 'STOWAGE_METHOD_NOT_ALLOWED', 'method not allowed here');
+}
+
+/** Streams a listing so a large kind never becomes one giant string; the first object fixes the status. */
+async function streamList(
+  provider: PersistenceProvider,
+  instance: string,
+  gvk: GroupVersionKind,
+  res: ServerResponse,
+  format: string | null,
+): Promise<void> {
+  const ndjson = format === 'ndjson';
+  const iterator = provider.streamAllObjects(instance, gvk)[Symbol.asyncIterator]();
+  let next = await iterator.next();
+  res.writeHead(200, { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json; charset=utf-8' });
+  if (!ndjson) res.write('[');
+  let first = true;
+  while (!next.done) {
+    const text = JSON.stringify(next.value);
+    const ok = res.write(ndjson ? `${text}\n` : first ? text : `,${text}`);
+    first = false;
+    if (!ok) await new Promise((resolve) => res.once('drain', resolve));
+    next = await iterator.next();
+  }
+  res.end(ndjson ? '' : ']\n');
+}

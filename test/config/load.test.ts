@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors/config-errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stowage-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function failure(options: Parameters<typeof loadConfig>[0]): ConfigError {
+  try {
+    loadConfig(options);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('no file and no environment give the embedded default: one file instance under ./data on loopback', () => {
+  const config = loadConfig({ env: {} });
+  assert.deepEqual(config.instances, [{ kind: 'file', dir: './data' }]);
+  assert.equal(config.server.host, '127.0.0.1');
+  assert.equal(config.server.port, 9464);
+  assert.equal(config.mailbox.policy, undefined, 'runtime defaults apply');
+});
+
+test('YAML and JSON files are both accepted', () => {
+  const yaml = loadConfig({
+    path: file('a.yaml', 'instances:\n  - kind: file\n    dir: /var/lib/stowage\n'),
+    env: {},
+  });
+  const json = loadConfig({
+    path: file('a.json', '{"instances":[{"kind":"file","dir":"/var/lib/stowage"}]}'),
+    env: {},
+  });
+  assert.deepEqual(yaml, json);
+});
+
+test('a misspelled field names the field and its line', () => {
+  const error = failure({
+    path: file('typo.yaml', 'server:\n  port: 9464\nmailbox:\n  capasity: 10\n'),
+    env: {},
+  });
+  assert.equal(error.details.field, 'mailbox.capasity');
+  assert.equal(error.details.line, 4);
+  assert.match(error.message, /typo\.yaml:4: mailbox\.capasity: unknown field capasity/);
+});
+
+test('a wrong type names the field and its line', () => {
+  const error = failure({ path: file('type.yaml', 'instances:\n  - kind: file\n    dir: 7\n'), env: {} });
+  assert.equal(error.details.field, 'instances.0.dir');
+  assert.equal(error.details.line, 3);
+});
+
+test('a YAML syntax error gives its line', () => {
+  const error = failure({ path: file('syntax.yaml', 'server:\n  port: [1, 2\n'), env: {} });
+  assert.equal(typeof error.details.line, 'number');
+});
+
+test('environment variables override the file, and a bad one is named', () => {
+  const path = file('env.yaml', 'server:\n  port: 9464\n');
+  assert.equal(loadConfig({ path, env: { STOWAGE__server__port: '9999' } }).server.port, 9999);
+  const config = loadConfig({
+    path,
+    env: { STOWAGE__instances__0__kind: 'file', STOWAGE__instances__0__dir: '/srv' },
+  });
+  assert.deepEqual(config.instances, [{ kind: 'file', dir: '/srv' }]);
+  const error = failure({ path, env: { STOWAGE__server__port: 'abc' } });
+  assert.match(error.message, /^environment variable STOWAGE__server__port: server\.port:/);
+  assert.throws(() => loadConfig({ env: { STOWAGE____proto____x: '1' } }), ConfigError);
+});
+
+test('a non-loopback host without a token is a valid config; the server refuses it at start', () => {
+  assert.equal(loadConfig({ env: { STOWAGE__server__host: '0.0.0.0' } }).server.host, '0.0.0.0');
+});
