@@ -18,6 +18,9 @@ const fileInstance = z.strictObject({
   kind: z.literal('file'),
   /** The instance's directory, created 0700 when missing. Relative paths resolve against the working directory. */
   dir: z.string().min(1),
+  /** Compaction thresholds; see docs/file-format.md. */
+  compactMinBytes: positiveInt.optional(),
+  compactGarbageRatio: z.number().gt(0).lt(1).optional(),
 });
 
 const s3Instance = z

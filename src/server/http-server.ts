@@ -1,15 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { PersistenceProvider } from '../contract/types.js';
+import type { KindListingProvider } from '../cli/target.js';
+import type { SecretPersistenceProvider } from '../contract/types.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { authorized, checkBind } from './auth.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
 import { handleObjects } from './object-routes.js';
 import { readiness } from './readiness.js';
+import { handleSecrets } from './secret-routes.js';
 
 export interface StowageServerOptions {
-  readonly provider: PersistenceProvider;
+  readonly provider: KindListingProvider;
+  /** Serves /secrets routes when present. */
+  readonly secrets?: SecretPersistenceProvider;
   readonly registry?: Registry;
   /** @default '127.0.0.1' */
   readonly host?: string;
@@ -59,6 +63,11 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     if (segments.length === 4) return sendJson(res, 200, provider.instanceStatus(instance));
     if (segments[4] === 'objects') {
       return handleObjects(provider, instance, segments.slice(5), req, res, maxBodyBytes);
+    }
+    if (segments[4] === 'kinds' && segments.length === 5)
+      return sendJson(res, 200, await provider.listKinds(instance));
+    if (segments[4] === 'secrets') {
+      return handleSecrets(options.secrets, instance, segments.slice(5), req, res, maxBodyBytes);
     }
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
   };

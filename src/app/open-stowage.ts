@@ -1,0 +1,67 @@
+import { resolve } from 'node:path';
+import type { BackendConfig } from '../backends/factory.js';
+import type { InstanceSettings, StowageConfig } from '../config/schema.js';
+import { MachineId } from '../contract/machine-id.js';
+import { StowageMetrics } from '../metrics/stowage-metrics.js';
+import { RuntimeProvider } from '../runtime/runtime-provider.js';
+import type { Keyring } from '../secrets/keyring.js';
+import { keyringFromEnv, loadKeyringFile } from '../secrets/keyring-source.js';
+import { EncryptedSecretProvider } from '../secrets/secret-provider.js';
+
+export interface OpenStowage {
+  readonly provider: RuntimeProvider;
+  readonly metrics: StowageMetrics | undefined;
+  /** Present when the configuration names a keyring (secrets.keyringFile or secrets.keyringEnv). */
+  readonly secrets: EncryptedSecretProvider | undefined;
+  readonly machineId: MachineId;
+  close(): Promise<void>;
+}
+
+/** File directories are resolved here, once, so the instance name never depends on a worker's cwd. */
+export function backendConfigOf(instance: InstanceSettings): BackendConfig {
+  if (instance.kind === 'file') return { ...instance, dir: resolve(instance.dir) };
+  return instance as BackendConfig;
+}
+
+/**
+ * Builds the runtime and its metrics from a loaded configuration and initializes it. Instances that
+ * fail to initialize are reported in the thrown InitializeFailedError only when `requireAll` is set;
+ * otherwise they stay down while the supervisor keeps retrying, and the caller reads their status.
+ */
+export async function openStowage(
+  config: StowageConfig,
+  options: { requireAll?: boolean } = {},
+): Promise<OpenStowage> {
+  // The keyring first: a refused keyring (say, mode 0644) stops startup before anything is opened.
+  const keyring = await loadKeyring(config);
+  const metrics = config.metrics.enabled ? new StowageMetrics() : undefined;
+  const provider = new RuntimeProvider(config.instances.map(backendConfigOf), {
+    mailbox: config.mailbox,
+    supervisor: config.supervisor,
+    maxObjectBytes: config.limits.maxObjectBytes,
+    observer: metrics?.observer,
+  });
+  metrics?.watch(provider);
+  const machineId = config.machineId === undefined ? MachineId.generate() : MachineId.parse(config.machineId);
+  const close = async () => {
+    await provider.close();
+    metrics?.stop();
+  };
+  try {
+    await provider.initialize(machineId);
+  } catch (error) {
+    if (options.requireAll ?? true) {
+      await close();
+      throw error;
+    }
+  }
+  const secrets = keyring ? new EncryptedSecretProvider(provider, keyring) : undefined;
+  return { provider, metrics, secrets, machineId, close };
+}
+
+async function loadKeyring(config: StowageConfig): Promise<Keyring | undefined> {
+  const { keyringFile, keyringEnv } = config.secrets;
+  if (keyringFile !== undefined) return loadKeyringFile(keyringFile);
+  if (keyringEnv !== undefined) return keyringFromEnv(keyringEnv);
+  return undefined;
+}

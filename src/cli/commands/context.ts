@@ -1,0 +1,22 @@
+import type { CliTarget } from '../target.js';
+
+export interface CommandOutput {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+export interface CommandFlags {
+  readonly output?: string;
+  readonly file?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** Everything a verb needs; the target is opened by main from --server or --config. */
+export interface CommandContext {
+  readonly target: CliTarget;
+  readonly positionals: readonly string[];
+  readonly flags: CommandFlags;
+  readonly out: CommandOutput;
+  readStdin(): Promise<string>;
+}

@@ -1,0 +1,72 @@
+import { isDeepStrictEqual } from 'node:util';
+import { gvkString } from '../../contract/gvk.js';
+import type { RuntimeObject } from '../../contract/types.js';
+import { identify } from '../../objects/identity.js';
+import { requireArg } from '../gvk-arg.js';
+import { Progress } from '../progress.js';
+import type { CliTarget } from '../target.js';
+import type { CommandContext } from './context.js';
+
+/** Puts in flight at once while copying; the target's mailbox bounds it too. */
+const COPY_CONCURRENCY = 32;
+
+/** `copy --from <instance> --to <instance>`: every object of every kind; overwrites what the target has. */
+export async function copyCommand({ target, flags, out }: CommandContext): Promise<number> {
+  const from = requireArg(flags.from, '--from <instance>');
+  const to = requireArg(flags.to, '--to <instance>');
+  const progress = new Progress(`copy ${from} → ${to}`, out.stderr);
+  let copied = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  for (const gvk of await target.kinds(from)) {
+    for await (const object of target.list(from, gvk)) {
+      const put = target.put(to, object).then(() => {
+        copied++;
+        progress.tick();
+      });
+      inFlight.add(put);
+      void put.finally(() => inFlight.delete(put)).catch(() => {});
+      if (inFlight.size >= COPY_CONCURRENCY) await Promise.race(inFlight);
+    }
+  }
+  await Promise.all(inFlight);
+  progress.done(`${copied} objects copied`);
+  return 0;
+}
+
+interface Difference {
+  readonly kind: string;
+  readonly key: string;
+  readonly problem: 'missing in target' | 'missing in source' | 'different';
+}
+
+async function snapshot(target: CliTarget, instance: string): Promise<Map<string, RuntimeObject>> {
+  const objects = new Map<string, RuntimeObject>();
+  for (const gvk of await target.kinds(instance)) {
+    for await (const object of target.list(instance, gvk))
+      objects.set(`${gvkString(gvk)} ${identify(object).key}`, object);
+  }
+  return objects;
+}
+
+/** `verify <a> <b>`: reports every object missing on either side or different; exit 1 when any. */
+export async function verifyCommand({ target, positionals, out }: CommandContext): Promise<number> {
+  const a = requireArg(positionals[0], '<instance>');
+  const b = requireArg(positionals[1], '<other instance>');
+  const [left, right] = await Promise.all([snapshot(target, a), snapshot(target, b)]);
+  const differences: Difference[] = [];
+  for (const [id, object] of left) {
+    const [kind, key] = id.split(' ') as [string, string];
+    const other = right.get(id);
+    if (other === undefined) differences.push({ kind, key, problem: 'missing in target' });
+    else if (!isDeepStrictEqual(object, other)) differences.push({ kind, key, problem: 'different' });
+  }
+  for (const id of right.keys()) {
+    const [kind, key] = id.split(' ') as [string, string];
+    if (!left.has(id)) differences.push({ kind, key, problem: 'missing in source' });
+  }
+  for (const d of differences) out.stdout.write(`${d.problem}: ${d.kind} ${d.key}\n`);
+  out.stdout.write(
+    `${left.size} objects in ${a}, ${right.size} in ${b}, ${differences.length} differences\n`,
+  );
+  return differences.length === 0 ? 0 : 1;
+}

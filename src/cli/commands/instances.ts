@@ -1,0 +1,31 @@
+import { parseFormat, render, table } from '../output.js';
+import type { CommandContext } from './context.js';
+
+/** `status [-o table|json|yaml]`: every instance, whether it is up, and its mean persist latency. Exit 1 if any is down. */
+export async function statusCommand({ target, flags, out }: CommandContext): Promise<number> {
+  const instances = await target.instances();
+  const format = parseFormat(flags.output, 'table');
+  if (format === 'table') {
+    const rows = instances.map((i) => [
+      i.name,
+      i.up ? 'up' : 'down',
+      `${(i.mean_persist_latency * 1000).toFixed(3)} ms`,
+    ]);
+    out.stdout.write(`${table(['instance', 'status', 'mean persist latency'], rows)}\n`);
+  } else {
+    out.stdout.write(`${render(instances, format)}\n`);
+  }
+  return instances.every((i) => i.up) ? 0 : 1;
+}
+
+/** `dump <instance>`: every object of every kind, as JSON lines on stdout. */
+export async function dumpCommand({ target, positionals, out }: CommandContext): Promise<number> {
+  const instance = positionals[0] ?? 'default';
+  for (const gvk of await target.kinds(instance)) {
+    for await (const object of target.list(instance, gvk)) {
+      if (!out.stdout.write(`${JSON.stringify(object)}\n`))
+        await new Promise((r) => out.stdout.once('drain', r));
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import type { RuntimeObject } from '../../contract/types.js';
+import { parseManifests } from '../../objects/manifests.js';
+import { gvkArgs, requireArg } from '../gvk-arg.js';
+import { parseFormat, render, table, UsageError } from '../output.js';
+import type { CommandContext } from './context.js';
+
+/** `get <instance> <apiVersion> <kind> <key> [-o json|yaml]`: exit 1 when absent. */
+export async function getCommand({ target, positionals, flags, out }: CommandContext): Promise<number> {
+  const [instance, apiVersion, kind, key] = positionals;
+  const object = await target.get(
+    requireArg(instance, '<instance>'),
+    gvkArgs(apiVersion, kind),
+    requireArg(key, '<key>'),
+  );
+  if (object === undefined) {
+    out.stderr.write(`stowage: ${kind} ${key} not found in ${instance}\n`);
+    return 1;
+  }
+  const format = parseFormat(flags.output, 'yaml');
+  out.stdout.write(`${render(object, format === 'table' ? 'yaml' : format)}\n`);
+  return 0;
+}
+
+/** `list <instance> <apiVersion> <kind> [-o table|json|yaml]`. */
+export async function listCommand({ target, positionals, flags, out }: CommandContext): Promise<number> {
+  const [instance, apiVersion, kind] = positionals;
+  const objects: RuntimeObject[] = [];
+  for await (const object of target.list(requireArg(instance, '<instance>'), gvkArgs(apiVersion, kind)))
+    objects.push(object);
+  objects.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  const format = parseFormat(flags.output, 'table');
+  if (format === 'table') {
+    const rows = objects.map((o) => [
+      o.metadata.namespace ?? '',
+      o.metadata.name,
+      String(JSON.stringify(o).length),
+    ]);
+    out.stdout.write(`${table(['namespace', 'name', 'bytes'], rows)}\n`);
+  } else {
+    out.stdout.write(`${render(objects, format)}\n`);
+  }
+  return 0;
+}
+
+/** `put <instance> -f <file|->`: every document and List item in the file; prints one key per object. */
+export async function putCommand({
+  target,
+  positionals,
+  flags,
+  out,
+  readStdin,
+}: CommandContext): Promise<number> {
+  const instance = requireArg(positionals[0], '<instance>');
+  const file = flags.file;
+  if (file === undefined) throw new UsageError('put needs -f <file> (or -f - for stdin)');
+  const text = file === '-' ? await readStdin() : readFileSync(file, 'utf8');
+  const objects = parseManifests(text, file === '-' ? 'stdin' : file);
+  for (const object of objects) {
+    const key = await target.put(instance, object);
+    out.stdout.write(`${object.apiVersion} ${object.kind} ${key}\n`);
+  }
+  return 0;
+}
+
+/** `delete <instance> <apiVersion> <kind> <key>`: deleting an absent object succeeds and says so. */
+export async function deleteCommand({ target, positionals, out }: CommandContext): Promise<number> {
+  const [instance, apiVersion, kind, key] = positionals;
+  const existed = await target.delete(
+    requireArg(instance, '<instance>'),
+    gvkArgs(apiVersion, kind),
+    requireArg(key, '<key>'),
+  );
+  out.stdout.write(existed ? `deleted ${kind} ${key}\n` : `${kind} ${key} was already absent\n`);
+  return 0;
+}
+
+function keyOf(object: RuntimeObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+}

@@ -1,0 +1,66 @@
+import { openStowage } from '../../app/open-stowage.js';
+import type { StowageConfig } from '../../config/schema.js';
+import { checkBind } from '../../server/auth.js';
+import { startServer } from '../../server/http-server.js';
+import { readiness } from '../../server/readiness.js';
+
+const STATUS_LINE_MS = 5000;
+
+/**
+ * `stowage serve`: the runtime plus its HTTP endpoints, until SIGTERM or SIGINT, which drain the
+ * mailboxes and close the backends before exiting 0. A second signal exits at once (130).
+ */
+export async function serveCommand(config: StowageConfig): Promise<number> {
+  checkBind(config.server.host, config.server.token);
+  const stowage = await openStowage(config);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      provider: stowage.provider,
+      secrets: stowage.secrets,
+      registry: stowage.metrics?.registry,
+      host: config.server.host,
+      port: config.server.port,
+      token: config.server.token,
+    });
+  } catch (error) {
+    await stowage.close();
+    throw error;
+  }
+  const out = process.stdout;
+  out.write(
+    `stowage serving ${stowage.provider.instances().length} instance(s) as machine ${stowage.machineId}\n`,
+  );
+  for (const { name } of readiness(stowage.provider).instances) {
+    const settings = config.instances[stowage.provider.instances().indexOf(name)];
+    out.write(`  ${name}  ${settings?.kind === 'file' ? settings.dir : settings?.kind}\n`);
+  }
+  out.write(`  api      ${server.url}/api/v1/instances\n  metrics  ${server.url}/metrics\n`);
+  out.write(`  health   ${server.url}/healthz  ${server.url}/readyz\n`);
+
+  const ticker = out.isTTY
+    ? setInterval(() => {
+        const line = readiness(stowage.provider)
+          .instances.map(
+            (i) => `${i.name} ${i.up ? 'up' : 'DOWN'} ${(i.mean_persist_latency * 1000).toFixed(2)}ms`,
+          )
+          .join('  ');
+        out.write(`\r\x1b[K${new Date().toISOString().slice(11, 19)} ${line}`);
+      }, STATUS_LINE_MS)
+    : undefined;
+  ticker?.unref();
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const forceExit = () => process.exit(130);
+  process.once('SIGTERM', forceExit);
+  process.once('SIGINT', forceExit);
+  if (ticker) clearInterval(ticker);
+  out.write(`${out.isTTY ? '\n' : ''}${signal}: draining and closing\n`);
+  await server.close();
+  await stowage.close();
+  out.write('stowage stopped\n');
+  return 0;
+}

@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../errors/config-errors.js';
+import type { CommandContext } from './commands/context.js';
+import { copyCommand, verifyCommand } from './commands/copy.js';
+import { dumpCommand, statusCommand } from './commands/instances.js';
+import { deleteCommand, getCommand, listCommand, putCommand } from './commands/objects.js';
+import { secretCommand } from './commands/secret.js';
+import { serveCommand } from './commands/serve.js';
+import { openLocalTarget } from './open-local.js';
+import { UsageError } from './output.js';
+import { remoteTarget } from './remote-target.js';
+
+export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--server <url>] [--token <token>]
+
+  serve                                        run the service (what npm start runs)
+  status                                       instances, up or down, mean persist latency
+  get <instance> <apiVersion> <kind> <key>     one object            [-o yaml|json]
+  list <instance> <apiVersion> <kind>          objects of one kind   [-o table|json|yaml]
+  put <instance> -f <file|->                   YAML/JSON, multi-document and *List kinds
+  delete <instance> <apiVersion> <kind> <key>  one object
+  copy --from <instance> --to <instance>       every object, for migration or backup
+  verify <instance> <instance>                 compare two instances, report differences
+  dump <instance>                              every object as JSON lines
+  secret put|get|delete|list|rotate ...        secrets (see docs/operations.md)
+
+The instance name "default" means the first configured instance. Without --server, verbs open the
+configuration (--config, or defaults and STOWAGE__* variables) in this process.
+Exit codes: 0 success, 1 failure (or: not found, differences, instance down), 2 usage or configuration error.`;
+
+type Verb = (context: CommandContext) => Promise<number>;
+const VERBS: Readonly<Record<string, Verb>> = {
+  status: statusCommand,
+  get: getCommand,
+  list: listCommand,
+  put: putCommand,
+  delete: deleteCommand,
+  copy: copyCommand,
+  verify: verifyCommand,
+  dump: dumpCommand,
+  secret: secretCommand,
+};
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      server: { type: 'string', short: 's' },
+      token: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      file: { type: 'string', short: 'f' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [verb, ...rest] = positionals;
+  if (values.help || verb === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return verb === undefined && !values.help ? 2 : 0;
+  }
+  const env = process.env;
+  if (verb === 'serve') return serveCommand(loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env }));
+  const run = VERBS[verb];
+  if (!run) throw new UsageError(`unknown verb ${verb}; see stowage --help`);
+  const token = values.token ?? env.STOWAGE_TOKEN;
+  const target = values.server
+    ? remoteTarget(values.server, token)
+    : await openLocalTarget(loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env }));
+  try {
+    return await run({
+      target,
+      positionals: rest,
+      flags: values,
+      out: { stdout: process.stdout, stderr: process.stderr },
+      readStdin,
+    });
+  } finally {
+    await target.close();
+  }
+}

@@ -1,0 +1,29 @@
+import { stringify } from 'yaml';
+
+export type OutputFormat = 'table' | 'json' | 'yaml';
+
+export function parseFormat(value: string | undefined, fallback: OutputFormat): OutputFormat {
+  const format = value ?? fallback;
+  if (format !== 'table' && format !== 'json' && format !== 'yaml') {
+    throw new UsageError(`--output must be table, json or yaml, not ${format}`);
+  }
+  return format;
+}
+
+/** Bad command-line usage: reported as one line, exit code 2. */
+export class UsageError extends Error {}
+
+/** Left-aligned columns, two spaces apart, headers in capitals. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
+}
+
+export function render(value: unknown, format: 'json' | 'yaml'): string {
+  return format === 'json' ? JSON.stringify(value, null, 2) : stringify(value).trimEnd();
+}

@@ -1,0 +1,91 @@
+import type { GroupVersionKind } from '../contract/gvk.js';
+import type { RuntimeObject, SecretInfo } from '../contract/types.js';
+import { fromWireError, StowageError, type WireError } from '../errors/index.js';
+import type { InstanceReadiness } from '../server/readiness.js';
+import type { CliTarget } from './target.js';
+
+const segment = encodeURIComponent;
+
+/** A CliTarget over a running `stowage serve`; API errors come back as their typed classes. */
+export function remoteTarget(baseUrl: string, token?: string): CliTarget {
+  const base = baseUrl.replace(/\/+$/, '');
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const instanceUrl = (instance: string) => `${base}/api/v1/instances/${segment(instance)}`;
+  const objectsUrl = (instance: string, gvk: GroupVersionKind, key?: string) =>
+    `${instanceUrl(instance)}/objects/${segment(gvk.group || 'core')}/${segment(gvk.version)}/${segment(gvk.kind)}` +
+    (key === undefined ? '' : `/${key.split('/').map(segment).join('/')}`);
+  const secretUrl = (instance: string, namespace?: string, name?: string) =>
+    `${instanceUrl(instance)}/secrets${namespace === undefined ? '' : `/${segment(namespace)}`}${name === undefined ? '' : `/${segment(name)}`}`;
+
+  /** The response, or undefined for a plain not-found; every other failure throws its typed error. */
+  const call = async (url: string, init: RequestInit = {}): Promise<Response | undefined> => {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        ...init,
+        headers: { ...auth, ...(init.headers as Record<string, string>) },
+      });
+    } catch (error) {
+      throw new StowageError(
+        `cannot reach ${base}: ${String((error as Error).cause ?? (error as Error).message)}`,
+      );
+    }
+    if (response.ok) return response;
+    const body = (await response.json().catch(() => undefined)) as { error?: WireError } | undefined;
+    if (response.status === 404 && body?.error?.code === 'STOWAGE_NOT_FOUND') return undefined;
+    if (body?.error) throw fromWireError({ ...body.error, details: body.error.details ?? {} });
+    throw new StowageError(`${url}: HTTP ${response.status}`);
+  };
+  const json = async <T>(url: string, init?: RequestInit): Promise<T | undefined> =>
+    (await (await call(url, init))?.json()) as T | undefined;
+  const required = async <T>(url: string, init?: RequestInit): Promise<T> => {
+    const value = await json<T>(url, init);
+    if (value === undefined) throw new StowageError(`${url}: not found`);
+    return value;
+  };
+
+  return {
+    instances: () => required<InstanceReadiness[]>(`${base}/api/v1/instances`),
+    put: async (instance, object) =>
+      (
+        await required<{ key: string }>(`${instanceUrl(instance)}/objects`, {
+          method: 'PUT',
+          body: JSON.stringify(object),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).key,
+    get: (instance, gvk, key) => json<RuntimeObject>(objectsUrl(instance, gvk, key)),
+    delete: async (instance, gvk, key) =>
+      (await required<{ deleted: boolean }>(objectsUrl(instance, gvk, key), { method: 'DELETE' })).deleted,
+    async *list(instance, gvk) {
+      const response = await call(`${objectsUrl(instance, gvk)}?format=ndjson`);
+      if (!response?.body) return;
+      let buffered = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) if (line !== '') yield JSON.parse(line) as RuntimeObject;
+      }
+    },
+    kinds: (instance) => required<GroupVersionKind[]>(`${instanceUrl(instance)}/kinds`),
+    secrets: {
+      putSecret: (instance, namespace, name, value) =>
+        required<SecretInfo>(secretUrl(instance, namespace, name), { method: 'PUT', body: value }),
+      async getSecret(instance, namespace, name) {
+        const response = await call(secretUrl(instance, namespace, name));
+        return response ? new Uint8Array(await response.arrayBuffer()) : undefined;
+      },
+      deleteSecret: async (instance, namespace, name) =>
+        (await required<{ deleted: boolean }>(secretUrl(instance, namespace, name), { method: 'DELETE' }))
+          .deleted,
+      listSecrets: (instance, namespace) => required<SecretInfo[]>(secretUrl(instance, namespace)),
+      rotate: (instance) =>
+        required<{ rotated: number; unchanged: number }>(`${secretUrl(instance)}/_rotate`, {
+          method: 'POST',
+        }),
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,62 @@
+import type { GroupVersionKind } from '../contract/gvk.js';
+import type { PersistenceProvider, RuntimeObject, SecretPersistenceProvider } from '../contract/types.js';
+import { StowageError } from '../errors/index.js';
+import type { InstanceReadiness } from '../server/readiness.js';
+import { readiness } from '../server/readiness.js';
+
+/**
+ * What a CLI verb works against: a running server (over HTTP) or a configuration opened in this
+ * process. Both look the same to the verbs, so each verb is written once.
+ */
+export interface CliTarget {
+  instances(): Promise<InstanceReadiness[]>;
+  put(instance: string, object: RuntimeObject): Promise<string>;
+  get(instance: string, gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined>;
+  delete(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean>;
+  list(instance: string, gvk: GroupVersionKind): AsyncIterable<RuntimeObject>;
+  /** Every GVK the instance holds at least one object of. */
+  kinds(instance: string): Promise<GroupVersionKind[]>;
+  /** The secret verbs; each call fails with a clear error when no keyring is configured. */
+  readonly secrets: SecretPersistenceProvider;
+  close(): Promise<void>;
+}
+
+/** A provider able to enumerate the kinds it holds (RuntimeProvider and LocalProvider are). */
+export interface KindListingProvider extends PersistenceProvider {
+  listKinds(instance: string): Promise<GroupVersionKind[]>;
+}
+
+/** The `default` alias names the first configured instance, as the HTTP API does. */
+export function resolveInstance(names: readonly string[], instance: string): string {
+  return instance === 'default' && names.length > 0 ? (names[0] as string) : instance;
+}
+
+export function localTarget(
+  provider: KindListingProvider,
+  secrets: SecretPersistenceProvider | undefined,
+  close: () => Promise<void>,
+): CliTarget {
+  const name = (instance: string) => resolveInstance(provider.instances(), instance);
+  const vault = (): SecretPersistenceProvider => {
+    if (!secrets)
+      throw new StowageError('no keyring is configured: set secrets.keyringFile or secrets.keyringEnv');
+    return secrets;
+  };
+  return {
+    instances: async () => readiness(provider).instances,
+    put: (instance, object) => provider.putObject(name(instance), object),
+    get: (instance, gvk, key) => provider.getObject(name(instance), gvk, key),
+    delete: (instance, gvk, key) => provider.deleteObject(name(instance), gvk, key),
+    list: (instance, gvk) => provider.streamAllObjects(name(instance), gvk),
+    kinds: (instance) => provider.listKinds(name(instance)),
+    secrets: {
+      putSecret: (instance, namespace, secret, value) =>
+        vault().putSecret(name(instance), namespace, secret, value),
+      getSecret: (instance, namespace, secret) => vault().getSecret(name(instance), namespace, secret),
+      deleteSecret: (instance, namespace, secret) => vault().deleteSecret(name(instance), namespace, secret),
+      listSecrets: (instance, namespace) => vault().listSecrets(name(instance), namespace),
+      rotate: (instance) => vault().rotate(name(instance)),
+    },
+    close,
+  };
+}

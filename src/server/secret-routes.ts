@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SecretPersistenceProvider } from '../contract/types.js';
+import { readBody } from './body.js';
+import { HttpError, sendJson } from './http-errors.js';
+
+/**
+ * `/api/v1/instances/{instance}/secrets[/{namespace}[/{name}]]`:
+ *   GET on the collection or a namespace lists metadata (never values);
+ *   PUT on a name stores the raw request body as the value; GET returns it as octet-stream;
+ *   DELETE removes it; POST `/secrets/_rotate` re-encrypts everything under the primary key.
+ */
+export async function handleSecrets(
+  secrets: SecretPersistenceProvider | undefined,
+  instance: string,
+  rest: readonly string[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBodyBytes: number,
+): Promise<void> {
+  if (!secrets)
+    throw new HttpError(404, 'STOWAGE_SECRETS_DISABLED', 'no keyring is configured (secrets.keyringFile)');
+  const [namespace, name, extra] = rest;
+  if (extra !== undefined)
+    throw new HttpError(404, 'STOWAGE_NO_ROUTE', 'expected /secrets/{namespace}/{name}');
+  if (namespace === '_rotate' && req.method === 'POST')
+    return sendJson(res, 200, await secrets.rotate(instance));
+  if (name === undefined) {
+    if (req.method !== 'GET')
+      throw new HttpError(405, 'STOWAGE_METHOD_NOT_ALLOWED', 'method not allowed here');
+    return sendJson(res, 200, await secrets.listSecrets(instance, namespace));
+  }
+  if (namespace === undefined)
+    throw new HttpError(404, 'STOWAGE_NO_ROUTE', 'expected /secrets/{namespace}/{name}');
+  switch (req.method) {
+    case 'PUT':
+      return sendJson(
+        res,
+        200,
+        await secrets.putSecret(instance, namespace, name, await readBody(req, maxBodyBytes)),
+      );
+    case 'GET': {
+      const value = await secrets.getSecret(instance, namespace, name);
+      if (value === undefined)
+        throw new HttpError(404, 'STOWAGE_NOT_FOUND', `no secret ${namespace}/${name}`);
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': value.length,
+        'cache-control': 'no-store',
+      });
+      res.end(value);
+      return;
+    }
+    case 'DELETE':
+      return sendJson(res, 200, { deleted: await secrets.deleteSecret(instance, namespace, name) });
+    default:
+      throw new HttpError(405, 'STOWAGE_METHOD_NOT_ALLOWED', 'method not allowed here');
+  }
+}
