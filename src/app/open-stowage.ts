@@ -39,6 +39,7 @@ export async function openStowage(
     mailbox: config.mailbox,
     supervisor: config.supervisor,
     maxObjectBytes: config.limits.maxObjectBytes,
+    closeDeadlineMs: config.shutdown.drainDeadlineMs,
     observer: metrics?.observer,
   });
   metrics?.watch(provider);

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import { ConfigError } from '../errors/config-errors.js';
 import type { CommandContext } from './commands/context.js';
 import { copyCommand, verifyCommand } from './commands/copy.js';
 import { dumpCommand, statusCommand } from './commands/instances.js';

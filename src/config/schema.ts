@@ -63,6 +63,8 @@ export const configSchema = z.strictObject({
       withinMs: positiveInt.optional(),
     })
     .prefault({}),
+  /** How long a graceful close lets queued work drain before rejecting it (RuntimeOptions.closeDeadlineMs). */
+  shutdown: z.strictObject({ drainDeadlineMs: nonNegativeInt.optional() }).prefault({}),
   metrics: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   server: z
     .strictObject({

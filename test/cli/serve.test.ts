@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { REPO, runCli, startServe } from '../helpers/cli.js';
+
+const workdir = mkdtempSync(join(tmpdir(), 'stowage-serve-'));
+after(() => rmSync(workdir, { recursive: true, force: true }));
+
+function walkthroughCommands(): string {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const block = /<!-- walkthrough:start -->\n```sh\n([\s\S]*?)```\n<!-- walkthrough:end -->/.exec(readme);
+  assert.ok(block, 'README has a walkthrough block');
+  return block[1] as string;
+}
+
+test('npm start serves the embedded default, and the README walkthrough works against it', async () => {
+  const server = await startServe(workdir);
+  try {
+    assert.match(server.output(), /file-[0-9a-f]{12}/, 'the banner names the file instance');
+    assert.equal(
+      statSync(join(workdir, 'data')).mode & 0o777,
+      0o700,
+      'the default data directory is ./data, 0700',
+    );
+    const commands = walkthroughCommands()
+      .replaceAll('http://127.0.0.1:9464', server.url)
+      .split(/\n(?=curl)/);
+    assert.equal(commands.length, 3, 'put, get, metrics');
+    const run = (command: string) => execFileSync('bash', ['-c', command], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(run(commands[0] as string)), { key: 'default/demo' });
+    assert.deepEqual(JSON.parse(run(commands[1] as string)).data, { hello: 'world' });
+    const metrics = run(commands[2] as string);
+    assert.match(metrics, /^stowage_operations_total\{[^}]*operation="put"[^}]*\} [1-9]/m);
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as { ready: boolean }).ready, true);
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  const result = await server.stopped;
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /SIGTERM: draining and closing\nstowage stopped/);
+});
+
+test('the data written before a graceful stop is there after a restart', async () => {
+  const server = await startServe(workdir);
+  try {
+    const response = await fetch(
+      `${server.url}/api/v1/instances/default/objects/core/v1/ConfigMap/default/demo`,
+    );
+    assert.equal(response.status, 200);
+    const missing = await fetch(
+      `${server.url}/api/v1/instances/default/objects/core/v1/ConfigMap/default/absent`,
+    );
+    assert.equal(missing.status, 404);
+    const bad = await fetch(`${server.url}/api/v1/instances/default/objects`, {
+      method: 'PUT',
+      body: '{"kind":"X"}',
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'STOWAGE_INVALID_OBJECT');
+  } finally {
+    server.child.kill('SIGINT');
+  }
+  assert.equal((await server.stopped).code, 0);
+});
+
+test('a non-loopback bind without a token is refused with one line and exit code 2', async () => {
+  const result = await runCli(['serve'], { cwd: workdir, env: { STOWAGE__server__host: '0.0.0.0' } });
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  assert.match(result.stderr, /server\.token/);
+});
+
+test('with a token configured, a request without it gets 401, with it 200; /healthz stays open', async () => {
+  const token = 'a-test-token-of-some-length';
+  const server = await startServe(workdir, { STOWAGE__server__token: JSON.stringify(token) });
+  try {
+    assert.equal((await fetch(`${server.url}/api/v1/instances`)).status, 401);
+    assert.equal((await fetch(`${server.url}/metrics`)).status, 401);
+    assert.equal(
+      (await fetch(`${server.url}/api/v1/instances`, { headers: { authorization: 'Bearer wrong' } })).status,
+      401,
+    );
+    assert.equal(
+      (await fetch(`${server.url}/api/v1/instances`, { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+      200,
+    );
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  assert.equal((await server.stopped).code, 0);
+});

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { runCli, startServe } from '../helpers/cli.js';
+import { FIXTURE_DIR } from '../helpers/fixtures.js';
+
+const workdir = mkdtempSync(join(tmpdir(), 'stowage-cli-'));
+const keyring = join(workdir, 'keyring.yaml');
+const config = join(workdir, 'stowage.yaml');
+after(() => rmSync(workdir, { recursive: true, force: true }));
+
+before(() => {
+  writeFileSync(keyring, `keys:\n  - name: key1\n    secret: ${randomBytes(32).toString('base64')}\n`, {
+    mode: 0o600,
+  });
+  writeFileSync(
+    config,
+    `instances:\n  - kind: file\n    dir: ./primary\n  - kind: file\n    dir: ./backup\nsecrets:\n  keyringFile: ${keyring}\n`,
+  );
+});
+
+const cli = (...args: string[]) => runCli([...args, '--config', config], { cwd: workdir });
+
+async function instanceNames(): Promise<[string, string]> {
+  const status = await cli('status', '-o', 'json');
+  assert.equal(status.code, 0, status.stderr);
+  const names = (JSON.parse(status.stdout) as { name: string }[]).map((i) => i.name);
+  assert.equal(names.length, 2);
+  return names as [string, string];
+}
+
+describe('CLI verbs against a configuration', () => {
+  test('status lists both instances, up', async () => {
+    const result = await cli('status');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^INSTANCE\s+STATUS\s+MEAN PERSIST LATENCY\nfile-[0-9a-f]{12}\s+up\s/);
+  });
+
+  test('put -f takes multi-document files and List kinds; get, list and delete work on what it stored', async () => {
+    const put = await cli('put', 'default', '-f', join(FIXTURE_DIR, 'grafana-dashboardDefinitions.yaml'));
+    assert.equal(put.code, 0, put.stderr);
+    const keys = put.stdout.trim().split('\n');
+    assert.ok(keys.length > 10, 'the ConfigMapList was expanded');
+    assert.match(keys[0] as string, /^v1 ConfigMap monitoring\/grafana-dashboard-/);
+    const multi = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input:
+        'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n',
+    });
+    assert.deepEqual(multi.stdout.trim().split('\n'), ['v1 Namespace a', 'v1 Namespace b']);
+
+    const key = (keys[0] as string).split(' ')[2] as string;
+    const got = await cli('get', 'default', 'v1', 'ConfigMap', key, '-o', 'json');
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(JSON.parse(got.stdout).metadata.name, key.split('/')[1]);
+    assert.equal(parseYaml((await cli('get', 'default', 'v1', 'ConfigMap', key)).stdout).kind, 'ConfigMap');
+
+    const table = await cli('list', 'default', 'v1', 'Namespace');
+    assert.match(table.stdout, /^NAMESPACE\s+NAME\s+BYTES\n\s+a\s+\d+\n\s+b\s+\d+\n$/);
+    const asJson = JSON.parse((await cli('list', 'default', 'v1', 'Namespace', '-o', 'json')).stdout);
+    assert.deepEqual(
+      asJson.map((o: { metadata: { name: string } }) => o.metadata.name),
+      ['a', 'b'],
+    );
+    assert.equal(parseYaml((await cli('list', 'default', 'v1', 'Namespace', '-o', 'yaml')).stdout).length, 2);
+
+    assert.match((await cli('delete', 'default', 'v1', 'Namespace', 'a')).stdout, /deleted Namespace a/);
+    assert.match((await cli('delete', 'default', 'v1', 'Namespace', 'a')).stdout, /already absent/);
+    const gone = await cli('get', 'default', 'v1', 'Namespace', 'a');
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /not found/);
+  });
+
+  test('dump writes every object as JSON lines', async () => {
+    const dump = await cli('dump', 'default');
+    assert.equal(dump.code, 0, dump.stderr);
+    const objects = dump.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.ok(objects.some((o) => o.kind === 'Namespace' && o.metadata.name === 'b'));
+    assert.ok(objects.some((o) => o.kind === 'ConfigMap'));
+  });
+
+  test('verify finds the differences; copy removes them; verify then agrees', async () => {
+    const [primary, backup] = await instanceNames();
+    const before = await cli('verify', primary, backup);
+    assert.equal(before.code, 1);
+    assert.match(before.stdout, /missing in target: core\/v1\/Namespace b/);
+    const copy = await cli('copy', '--from', primary, '--to', backup);
+    assert.equal(copy.code, 0, copy.stderr);
+    assert.match(copy.stderr, /objects copied in/);
+    const afterCopy = await cli('verify', primary, backup);
+    assert.equal(afterCopy.code, 0, afterCopy.stdout);
+    assert.match(afterCopy.stdout, / 0 differences/);
+  });
+
+  test('secret put, get, list, rotate and delete; the list never shows the value', async () => {
+    const put = await runCli(['secret', 'put', 'default', 'kube-system', 'token', '--config', config], {
+      cwd: workdir,
+      input: 's3cr3t-value',
+    });
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal((await cli('secret', 'get', 'default', 'kube-system', 'token')).stdout, 's3cr3t-value');
+    const list = await cli('secret', 'list', 'default');
+    assert.match(list.stdout, /kube-system\s+token\s+key1/);
+    assert.doesNotMatch(list.stdout, /s3cr3t/);
+    assert.match((await cli('secret', 'rotate', 'default')).stdout, /re-encrypted 0 secret/);
+    assert.match((await cli('secret', 'delete', 'default', 'kube-system', 'token')).stdout, /deleted/);
+    assert.equal((await cli('secret', 'get', 'default', 'kube-system', 'token')).code, 1);
+  });
+});
+
+describe('CLI verbs against a running server', () => {
+  test('status, put, get, list and dump go through the HTTP API', async () => {
+    const serverDir = mkdtempSync(join(workdir, 'server-'));
+    const server = await startServe(serverDir);
+    try {
+      const remote = (...args: string[]) => runCli([...args, '--server', server.url], { cwd: serverDir });
+      assert.equal((await remote('status')).code, 0);
+      const put = await remote('put', 'default', '-f', join(FIXTURE_DIR, 'alertmanager-service.yaml'));
+      assert.equal(put.stdout.trim(), 'v1 Service monitoring/alertmanager-main');
+      const got = await remote(
+        'get',
+        'default',
+        'v1',
+        'Service',
+        'monitoring/alertmanager-main',
+        '-o',
+        'json',
+      );
+      assert.equal(JSON.parse(got.stdout).metadata.name, 'alertmanager-main');
+      assert.match(
+        (await remote('list', 'default', 'v1', 'Service')).stdout,
+        /monitoring\s+alertmanager-main/,
+      );
+      assert.equal((await remote('dump', 'default')).stdout.trim().split('\n').length, 1);
+      const invalid = await remote('get', 'default', 'v1', 'Service', 'Bad/Key');
+      assert.equal(invalid.code, 1);
+      assert.match(invalid.stderr, /^stowage: .*key/);
+      assert.equal((await remote('secret', 'list', 'default')).code, 1, 'no keyring on this server');
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    assert.equal((await server.stopped).code, 0);
+  });
+});
+
+describe('bad configuration: one clear line and a non-zero exit', () => {
+  const bad = async (name: string, text: string) => {
+    const path = join(workdir, name);
+    writeFileSync(path, text);
+    return runCli(['status', '--config', path], { cwd: workdir });
+  };
+
+  test('a misspelled field', async () => {
+    const result = await bad('typo.yaml', 'instances:\n  - kind: file\n    dri: ./x\n');
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr,
+      `stowage: ${join(workdir, 'typo.yaml')}:3: instances.0.dri: unknown field dri\n`,
+    );
+  });
+
+  test('a wrong type', async () => {
+    const result = await bad('type.yaml', 'server:\n  port: "high"\n');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^stowage: .*type\.yaml:2: server\.port: .*expected number.*\n$/);
+  });
+
+  test('an unreachable endpoint', async () => {
+    const result = await bad(
+      'unreachable.yaml',
+      [
+        'instances:',
+        '  - kind: s3',
+        '    endpoint: http://127.0.0.1:9',
+        '    bucket: nothing-here',
+        '    forcePathStyle: true',
+        '    credentials: { accessKeyId: AKIAEXAMPLE, secretAccessKey: example-secret-key }',
+        '    maxAttempts: 1',
+        'supervisor:',
+        '  initializeAttempts: 1',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /^stowage: initialize failed for s3-[0-9a-f]{12}: .*(unreachable|connect|ECONNREFUSED)/i,
+    );
+    assert.doesNotMatch(result.stderr, /example-secret-key/);
+  });
+});

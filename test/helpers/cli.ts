@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export const REPO = new URL('../../', import.meta.url).pathname;
+const BIN = `${REPO}src/cli/bin.ts`;
+/** Resolved here, so the CLI can run with any working directory. */
+const TSX = import.meta.resolve('tsx');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI as a user would (a separate process, TypeScript through tsx). */
+export function runCli(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string | Buffer } = { cwd: REPO },
+): Promise<CliResult> {
+  const child = spawn(process.execPath, ['--import', TSX, BIN, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end(options.input ?? '');
+  return collect(child);
+}
+
+export function collect(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `stowage serve` and resolves with its base URL once the banner names it. */
+export async function startServe(
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ url: string; child: ChildProcess; output: () => string; stopped: Promise<CliResult> }> {
+  const child = spawn(process.execPath, ['--import', TSX, BIN, 'serve'], {
+    cwd,
+    env: { ...process.env, STOWAGE__server__port: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stopped = collect(child);
+  let seen = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk) => {
+      seen += chunk;
+      const match = /api\s+(http:\/\/[^/\s]+)\//.exec(seen);
+      if (match) resolve(match[1] as string);
+    });
+    child.on('close', (code) => reject(new Error(`serve exited ${code} before it was ready: ${seen}`)));
+  });
+  return { url, child, output: () => seen, stopped };
+}
