@@ -1,0 +1,67 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { KeyringInsecureError, KeyringInvalidError } from '../errors/index.js';
+import { type Keyring, parseKeyring } from './keyring.js';
+
+/** The environment variable `keyringFromEnv` reads by default. */
+export const KEYRING_ENV = 'STOWAGE_SECRET_KEYRING';
+
+/** Any permission bit for group or others: the file must be 0600 or stricter. */
+const GROUP_OR_OTHER = 0o077;
+
+/**
+ * Loads a keyring file, failing closed: a file that group or others could read or write is refused
+ * before a byte of it is read. The mode is taken from the open descriptor, so the file checked is
+ * the file read, even if the path is swapped in between.
+ */
+export async function loadKeyringFile(path: string): Promise<Keyring> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    // Symlinks are followed (Kubernetes mounts secrets through them); the checks below apply to
+    // the file the descriptor actually refers to.
+    handle = await open(path, constants.O_RDONLY);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+    throw new KeyringInvalidError(`keyring file ${path} cannot be opened (${code})`, {
+      source: path,
+      field: '',
+    });
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      throw new KeyringInvalidError(`keyring file ${path} is not a regular file`, {
+        source: path,
+        field: '',
+      });
+    }
+    const mode = stat.mode & 0o777;
+    if ((mode & GROUP_OR_OTHER) !== 0) {
+      const octal = `0${mode.toString(8).padStart(3, '0')}`;
+      throw new KeyringInsecureError(
+        `keyring file ${path} has mode ${octal}; group and others must have no access (chmod 600)`,
+        { path, mode: octal },
+      );
+    }
+    const bytes = await handle.readFile();
+    try {
+      return parseKeyring(bytes.toString('utf8'), path);
+    } finally {
+      bytes.fill(0);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads a keyring from an environment variable holding the same YAML or JSON as a keyring file. */
+export function keyringFromEnv(variable = KEYRING_ENV, env: NodeJS.ProcessEnv = process.env): Keyring {
+  const text = env[variable];
+  if (text === undefined || text.trim() === '') {
+    throw new KeyringInvalidError(`environment variable ${variable} is not set`, {
+      source: `env:${variable}`,
+      field: '',
+    });
+  }
+  return parseKeyring(text, `env:${variable}`);
+}

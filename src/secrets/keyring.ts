@@ -1,0 +1,121 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { inspect } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { KeyringInvalidError } from '../errors/index.js';
+
+/** AES-256: every key is exactly 32 bytes. */
+export const KEY_BYTES = 32;
+
+/** Key ids are stored in every record and shown in listings, so they stay short and plain. */
+const KEY_ID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** One key given to the keyring: an id and its 32 bytes of material. */
+export interface KeyMaterial {
+  readonly id: string;
+  readonly secret: Uint8Array;
+}
+
+/**
+ * Keys for secret encryption, as in Kubernetes' EncryptionConfiguration: the first key encrypts,
+ * every key decrypts. Material is held as KeyObjects, which neither `JSON.stringify` nor
+ * `util.inspect` reveal, so a keyring that ends up in a log line shows its ids only.
+ */
+export class Keyring {
+  readonly #keys: ReadonlyMap<string, KeyObject>;
+  /** The id of the key that encrypts every new record. */
+  readonly primaryId: string;
+
+  private constructor(keys: Map<string, KeyObject>, primaryId: string) {
+    this.#keys = keys;
+    this.primaryId = primaryId;
+  }
+
+  /** Validates ids (DNS-1123 labels, unique) and lengths; copies the material, so callers may wipe theirs. */
+  static fromKeys(keys: readonly KeyMaterial[], source = 'keyring'): Keyring {
+    if (keys.length === 0) throw invalid(source, 'keys', 'holds no keys');
+    const map = new Map<string, KeyObject>();
+    keys.forEach(({ id, secret }, index) => {
+      const field = `keys[${index}]`;
+      if (typeof id !== 'string' || !KEY_ID.test(id)) {
+        throw invalid(source, `${field}.name`, 'has a name that is not a DNS-1123 label');
+      }
+      if (map.has(id)) throw invalid(source, `${field}.name`, `names key ${JSON.stringify(id)} twice`);
+      if (!(secret instanceof Uint8Array) || secret.byteLength !== KEY_BYTES) {
+        throw invalid(source, `${field}.secret`, `has a secret that is not ${KEY_BYTES} bytes`);
+      }
+      map.set(id, createSecretKey(secret));
+    });
+    return new Keyring(map, keys[0]!.id);
+  }
+
+  /** Every key id, the primary first. */
+  ids(): string[] {
+    return [...this.#keys.keys()];
+  }
+
+  has(id: string): boolean {
+    return this.#keys.has(id);
+  }
+
+  /** The key of that id, or undefined; only the secret provider's cipher code needs this. */
+  key(id: string): KeyObject | undefined {
+    return this.#keys.get(id);
+  }
+
+  toJSON(): { primaryId: string; ids: string[] } {
+    return { primaryId: this.primaryId, ids: this.ids() };
+  }
+
+  [inspect.custom](): string {
+    return `Keyring { primary: ${this.primaryId}, ids: [${this.ids().join(', ')}] }`;
+  }
+}
+
+/**
+ * Parses keyring text, YAML or JSON, shaped like Kubernetes' aesgcm provider config:
+ *
+ *     keys:
+ *       - name: key2              # the first key encrypts
+ *         secret: <base64 of 32 random bytes>
+ *       - name: key1              # older keys still decrypt
+ *         secret: <base64>
+ *
+ * Errors name the source and the field, never the text: a parser's excerpt could quote a key.
+ */
+export function parseKeyring(text: string, source: string): Keyring {
+  let document: unknown;
+  try {
+    // Silent: the parser's warnings quote the source line, which may hold a key.
+    document = parseYaml(text, { logLevel: 'silent' });
+  } catch {
+    throw invalid(source, '', 'is not valid YAML or JSON');
+  }
+  const keys = (document as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw invalid(source, 'keys', 'must have a "keys" list');
+  const material = keys.map((entry: unknown, index): KeyMaterial => {
+    const { name, secret } = (entry ?? {}) as { name?: unknown; secret?: unknown };
+    if (typeof name !== 'string') throw invalid(source, `keys[${index}].name`, 'must be a string');
+    return { id: name, secret: decodeSecret(secret, source, `keys[${index}].secret`) };
+  });
+  try {
+    return Keyring.fromKeys(material, source);
+  } finally {
+    for (const { secret } of material) secret.fill(0);
+  }
+}
+
+/** Strict base64: lenient decoding would silently turn a typo into a different key. */
+function decodeSecret(value: unknown, source: string, field: string): Uint8Array {
+  if (typeof value !== 'string') throw invalid(source, field, 'must be a base64 string');
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.toString('base64') !== value.trim() || bytes.byteLength !== KEY_BYTES) {
+    bytes.fill(0);
+    throw invalid(source, field, `must be the standard base64 of exactly ${KEY_BYTES} bytes`);
+  }
+  return bytes;
+}
+
+function invalid(source: string, field: string, problem: string): KeyringInvalidError {
+  const where = field === '' ? source : `${source}: ${field}`;
+  return new KeyringInvalidError(`keyring ${where} ${problem}`, { source, field });
+}

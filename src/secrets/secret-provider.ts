@@ -1,0 +1,238 @@
+import { checkName, checkNamespace, makeObjectKey, parseObjectKey } from '../contract/object-key.js';
+import type { SecretInfo, SecretPersistenceProvider } from '../contract/types.js';
+import {
+  InvalidSecretError,
+  SecretCorruptError,
+  SecretDecryptFailedError,
+  SecretKeyUnknownError,
+  type StowageError,
+} from '../errors/index.js';
+import { KeyOrder } from '../store/key-order.js';
+import { AuthenticationFailed, open, seal } from './envelope.js';
+import type { Keyring } from './keyring.js';
+import {
+  associatedData,
+  encodeRecord,
+  type ParsedRecord,
+  parseRecord,
+  type RecordHeader,
+  SECRET_GVK,
+  type SecretIdentity,
+} from './record.js';
+import type { RecordChannel } from './record-channel.js';
+
+/** Kubernetes' limit for a Secret; with base64 and the header the record stays under 1.5 MiB. */
+export const MAX_SECRET_BYTES = 1024 * 1024;
+
+/** checkName/checkNamespace speak of `metadata.name`; a secret's caller passed `name`. */
+const invalidSecret = (message: string, field: string): StowageError =>
+  new InvalidSecretError(message.replace('metadata.', 'secret '), { field: field.replace('metadata.', '') });
+
+/**
+ *   caller ──putSecret(instance, ns, name, value)──▶ EncryptedSecretProvider (main thread)
+ *                                                      │ seal with the keyring (never leaves here)
+ *                                                      ▼
+ *                      RecordChannel.putRecord(instance, internal GVK, ns/name, ciphertext)
+ *                                                      │ LocalProvider, runtime facade → worker
+ *                                                      ▼
+ *                                        backend: the instance's files / bucket
+ *
+ * Encryption runs on the caller's thread, so key material and plaintext never cross to a worker or
+ * reach a backend. Calls on one secret complete in submission order (a put reads the previous
+ * record to keep its createdAt, and rotate rewrites records in place).
+ */
+export class EncryptedSecretProvider implements SecretPersistenceProvider {
+  private readonly order = new KeyOrder();
+
+  constructor(
+    private readonly channel: RecordChannel,
+    private readonly keyring: Keyring,
+  ) {}
+
+  async putSecret(
+    instance: string,
+    namespace: string,
+    name: string,
+    value: Uint8Array | string,
+  ): Promise<SecretInfo> {
+    const identity = checkIdentity(instance, namespace, name);
+    // A copy taken now: the caller may reuse its buffer while the put waits its turn.
+    const plaintext = Buffer.from(toBytes(value));
+    return this.serialized(identity, async () => {
+      const now = new Date().toISOString();
+      const previous = await this.readVerified(identity);
+      const header = { keyId: this.keyring.primaryId, createdAt: previous?.createdAt ?? now, updatedAt: now };
+      try {
+        await this.write(identity, header, plaintext);
+      } finally {
+        plaintext.fill(0);
+      }
+      return info(identity, header);
+    });
+  }
+
+  async getSecret(instance: string, namespace: string, name: string): Promise<Uint8Array | undefined> {
+    const identity = checkIdentity(instance, namespace, name);
+    return this.serialized(identity, async () => {
+      const record = await this.read(identity);
+      return record === undefined ? undefined : this.decrypt(identity, record);
+    });
+  }
+
+  /** Idempotent, like deleteObject: resolves `false` when the secret was already absent. */
+  async deleteSecret(instance: string, namespace: string, name: string): Promise<boolean> {
+    const identity = checkIdentity(instance, namespace, name);
+    return this.serialized(identity, () => this.channel.deleteRecord(instance, SECRET_GVK, keyOf(identity)));
+  }
+
+  /**
+   * Metadata of every secret (of one namespace, if given), sorted by namespace and name. Nothing is
+   * decrypted: the key id and times come from each record's header, which is authenticated only
+   * when the secret itself is read (getSecret, rotate).
+   */
+  async listSecrets(instance: string, namespace?: string): Promise<SecretInfo[]> {
+    if (namespace !== undefined) checkNamespace(namespace, invalidSecret);
+    const records = await this.channel.listRecords(instance, SECRET_GVK);
+    const infos: SecretInfo[] = [];
+    for (const record of records) {
+      const key = parseObjectKey(SECRET_GVK, record.key);
+      if (key.namespace === undefined || (namespace !== undefined && key.namespace !== namespace)) continue;
+      const identity = { instance, namespace: key.namespace, name: key.name };
+      infos.push(info(identity, parseRecord(record.bytes, identity)));
+    }
+    return infos.sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+  }
+
+  /**
+   * Re-encrypts every secret not yet under the primary key, keeping its times. Each record is
+   * authenticated before it is rewritten, so rotation never launders a tampered record into a
+   * valid one; the first that fails stops the rotation with its typed error, and a second run
+   * resumes where it stopped.
+   */
+  async rotate(instance: string): Promise<{ rotated: number; unchanged: number }> {
+    let rotated = 0;
+    let unchanged = 0;
+    for (const info of await this.listSecrets(instance)) {
+      const identity = { instance, namespace: info.namespace, name: info.name };
+      await this.serialized(identity, async () => {
+        const record = await this.read(identity);
+        if (record === undefined) return; // deleted since the listing
+        if (record.keyId === this.keyring.primaryId) {
+          unchanged++;
+          return;
+        }
+        const plaintext = this.decrypt(identity, record);
+        try {
+          const header = {
+            keyId: this.keyring.primaryId,
+            createdAt: record.createdAt,
+            updatedAt: record.updatedAt,
+          };
+          await this.write(identity, header, plaintext);
+        } finally {
+          plaintext.fill(0);
+        }
+        rotated++;
+      });
+    }
+    return { rotated, unchanged };
+  }
+
+  private serialized<T>(identity: SecretIdentity, task: () => Promise<T>): Promise<T> {
+    return this.order.run(`${identity.instance}\0${keyOf(identity)}`, task);
+  }
+
+  private async read(identity: SecretIdentity): Promise<ParsedRecord | undefined> {
+    const bytes = await this.channel.getRecord(identity.instance, SECRET_GVK, keyOf(identity));
+    return bytes === undefined ? undefined : parseRecord(bytes, identity);
+  }
+
+  /** The previous record if it authenticates; an unreadable one is simply overwritten. */
+  private async readVerified(identity: SecretIdentity): Promise<ParsedRecord | undefined> {
+    try {
+      const record = await this.read(identity);
+      if (record !== undefined) this.decrypt(identity, record).fill(0);
+      return record;
+    } catch (error) {
+      const unreadable =
+        error instanceof SecretCorruptError ||
+        error instanceof SecretDecryptFailedError ||
+        error instanceof SecretKeyUnknownError;
+      if (unreadable) return undefined;
+      throw error;
+    }
+  }
+
+  private async write(identity: SecretIdentity, header: RecordHeader, plaintext: Uint8Array): Promise<void> {
+    const kek = this.keyring.key(header.keyId)!;
+    const sealed = seal(kek, plaintext, associatedData(identity, header));
+    await this.channel.putRecord(
+      identity.instance,
+      SECRET_GVK,
+      keyOf(identity),
+      encodeRecord(identity, header, sealed),
+    );
+  }
+
+  private decrypt(identity: SecretIdentity, record: ParsedRecord): Buffer {
+    const details = { ...identity, keyId: record.keyId };
+    const where = `secret ${identity.namespace}/${identity.name} on instance ${identity.instance}`;
+    const kek = this.keyring.key(record.keyId);
+    if (kek === undefined) {
+      throw new SecretKeyUnknownError(
+        `${where} is encrypted under key ${JSON.stringify(record.keyId)}, which the keyring does not hold (it has: ${this.keyring.ids().join(', ')})`,
+        details,
+      );
+    }
+    try {
+      return open(kek, record, associatedData(identity, record));
+    } catch (error) {
+      if (!(error instanceof AuthenticationFailed)) throw error;
+      throw new SecretDecryptFailedError(
+        `${where} failed authentication under key ${JSON.stringify(record.keyId)}: the record was altered, moved from another name or instance, or that key differs from the one it was written with`,
+        details,
+      );
+    }
+  }
+}
+
+function checkIdentity(instance: string, namespace: string, name: string): SecretIdentity {
+  if (typeof instance !== 'string' || instance === '') {
+    throw new InvalidSecretError('instance must be a non-empty string', { field: 'instance' });
+  }
+  const checkedNamespace = checkNamespace(namespace, invalidSecret);
+  if (checkedNamespace === undefined) {
+    throw new InvalidSecretError('secret namespace is required', { field: 'namespace' });
+  }
+  return { instance, namespace: checkedNamespace, name: checkName(SECRET_GVK, name, invalidSecret) };
+}
+
+function toBytes(value: Uint8Array | string): Uint8Array {
+  const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+  if (!(bytes instanceof Uint8Array)) {
+    throw new InvalidSecretError('secret value must be a string or a Uint8Array', { field: 'value' });
+  }
+  if (bytes.byteLength > MAX_SECRET_BYTES) {
+    throw new InvalidSecretError(
+      `secret value is ${bytes.byteLength} bytes, over the limit of ${MAX_SECRET_BYTES}`,
+      {
+        field: 'value',
+      },
+    );
+  }
+  return bytes;
+}
+
+function keyOf(identity: SecretIdentity): string {
+  return makeObjectKey(identity.namespace, identity.name);
+}
+
+function info(identity: SecretIdentity, header: RecordHeader): SecretInfo {
+  const { keyId, createdAt, updatedAt } = header;
+  return { namespace: identity.namespace, name: identity.name, keyId, createdAt, updatedAt };
+}
+
+/** Code-unit order: the same on every machine, whatever the locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

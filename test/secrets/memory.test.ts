@@ -1,0 +1,4 @@
+import { describeSecretCases } from './suite.js';
+import { memoryTarget } from './target.js';
+
+describeSecretCases(memoryTarget);
