@@ -50,11 +50,9 @@ function carriesAsJson(value: unknown): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value);
   if (Array.isArray(value)) return value.every(carriesAsJson);
-  const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-  if (proto === Object.prototype || proto === null) {
-    return Object.values(value).every(carriesAsJson);
-  }
-  return false;
+  if (typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.values(value).every(carriesAsJson);
 }
 
 test('10,000 random objects: invalid ones get a typed error, valid ones round-trip exactly', async () => {
