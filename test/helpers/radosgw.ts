@@ -94,7 +94,7 @@ export interface Radosgw {
   /** Backend settings for `bucket` through `endpoint` (the shared gateway unless given). */
   config(bucket: string, overrides?: Partial<S3BackendConfig>): S3BackendConfig;
   /** A second radosgw user with its own keys, who owns none of the test buckets. */
-  createUser(): { accessKeyId: string; secretAccessKey: string };
+  createUser(): { uid: string; accessKeyId: string; secretAccessKey: string };
   /** An extra gateway on the same cluster that this test alone may stop and restart. */
   startGateway(port?: number): Promise<Gateway>;
   /** Stops such a gateway by its PID (SIGTERM, then SIGKILL). */
@@ -170,7 +170,7 @@ export async function acquireRadosgw(): Promise<Radosgw> {
         ],
         { stdio: 'ignore' },
       );
-      return credentials;
+      return { uid, ...credentials };
     },
     async stopGateway(gateway) {
       await stopPid(gateway.pid);

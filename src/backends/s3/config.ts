@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { instanceName } from '../../config/instance-name.js';
+import { S3ConfigError } from '../../errors/s3-errors.js';
+
+/**
+ * Configuration of one S3 instance. Plain data, so it can cross to a worker thread as-is.
+ * See docs/s3.md for each field and for the settings that fit AWS versus radosgw or MinIO.
+ */
+export interface S3BackendConfig {
+  /** A custom endpoint (`http://127.0.0.1:7480`); leave unset for AWS S3. */
+  readonly endpoint?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  readonly bucket: string;
+  /** Keys live under `<prefix>/`; slashes at either end are ignored. @default '' */
+  readonly prefix?: string;
+  /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible stores need. @default false */
+  readonly forcePathStyle?: boolean;
+  /** Static credentials; when unset, the SDK's default chain (environment, profile, IMDS…) is used. */
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
+  /**
+   * When the SDK computes request checksums and validates response ones. `when_supported` (the SDK
+   * default) suits AWS; `when_required` suits radosgw, MinIO and other S3-compatible stores.
+   * @default 'when_supported'
+   */
+  readonly checksumMode?: 'when_supported' | 'when_required';
+  readonly timeouts?: {
+    /** To establish a TCP/TLS connection. @default 3000 */
+    readonly connectMs?: number;
+    /** For one attempt, until the response headers arrive, and the longest silence while reading. @default 5000 */
+    readonly requestMs?: number;
+    /**
+     * For one whole operation, all retries included: nothing ever waits longer. The default stays
+     * under the runtime's hang timeout (10 s), so a slow S3 fails the operation, not the worker.
+     * @default 8000
+     */
+    readonly operationMs?: number;
+  };
+  /** The SDK's retry strategy. @default 'standard' */
+  readonly retryMode?: 'standard' | 'adaptive';
+  /** Attempts per request, the first included. @default 3 */
+  readonly maxAttempts?: number;
+  /** Bound on open keep-alive connections to the endpoint. @default 64 */
+  readonly maxSockets?: number;
+  /** Objects fetched at once while listing a kind. @default 32 */
+  readonly listConcurrency?: number;
+}
+
+/** The configuration with every default filled in and the prefix normalized. */
+export interface ResolvedS3Config {
+  readonly endpoint: string | undefined;
+  readonly region: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly forcePathStyle: boolean;
+  readonly credentials: S3BackendConfig['credentials'];
+  readonly checksumMode: 'when_supported' | 'when_required';
+  readonly timeouts: { readonly connectMs: number; readonly requestMs: number; readonly operationMs: number };
+  readonly retryMode: 'standard' | 'adaptive';
+  readonly maxAttempts: number;
+  readonly maxSockets: number;
+  readonly listConcurrency: number;
+}
+
+const positiveInt = z.number().int().positive();
+/** A prefix segment may not be empty, `.` or `..`, so a key can never climb out of its prefix. */
+const PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
+
+const schema = z.strictObject({
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  region: z.string().min(1).default('us-east-1'),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid bucket name'),
+  // 256 keeps the longest possible key (253-character group and name) under S3's 1,024 bytes.
+  prefix: z
+    .string()
+    .max(256)
+    .default('')
+    .transform((p) => p.replace(/^\/+|\/+$/g, ''))
+    .refine((p) => PREFIX.test(p) && !p.split('/').some((s) => s === '.' || s === '..'), {
+      message: 'segments must be non-empty, not . or .., and use only A-Z a-z 0-9 _ . -',
+    }),
+  forcePathStyle: z.boolean().default(false),
+  credentials: z
+    .strictObject({
+      accessKeyId: z.string().min(1),
+      secretAccessKey: z.string().min(1),
+      sessionToken: z.string().min(1).optional(),
+    })
+    .optional(),
+  checksumMode: z.enum(['when_supported', 'when_required']).default('when_supported'),
+  timeouts: z
+    .strictObject({
+      connectMs: positiveInt.default(3000),
+      requestMs: positiveInt.default(5000),
+      operationMs: positiveInt.default(8000),
+    })
+    .default({ connectMs: 3000, requestMs: 5000, operationMs: 8000 }),
+  retryMode: z.enum(['standard', 'adaptive']).default('standard'),
+  maxAttempts: positiveInt.max(10).default(3),
+  maxSockets: positiveInt.max(1024).default(64),
+  listConcurrency: positiveInt.max(256).default(32),
+});
+
+/** Validates and fills defaults; throws S3ConfigError naming the field, never echoing a value. */
+export function resolveS3Config(config: S3BackendConfig): ResolvedS3Config {
+  // `kind` arrives with the factory's BackendConfig; every other unknown field is a typo to report.
+  const { kind: _kind, ...fields } = config as S3BackendConfig & { kind?: unknown };
+  const parsed = schema.safeParse(fields);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+    const field = path.join('.');
+    // Only the field and the rule: a value here could be a secret (a key pasted in the wrong field).
+    throw new S3ConfigError(`invalid s3 configuration: ${field || 'config'}: ${issue.message}`, { field });
+  }
+  return { ...parsed.data, endpoint: parsed.data.endpoint, credentials: parsed.data.credentials };
+}
+
+/** `s3-<hash>` of endpoint (or AWS region), bucket and prefix: stable, and free of credentials. */
+export function s3InstanceName(config: S3BackendConfig): string {
+  const resolved = resolveS3Config(config);
+  const endpoint = resolved.endpoint ?? `aws:${resolved.region}`;
+  return instanceName('s3', JSON.stringify([endpoint, resolved.bucket, resolved.prefix]));
+}

@@ -1,0 +1,59 @@
+import type { GroupVersionKind } from '../../contract/gvk.js';
+import { checkObjectKey, makeObjectKey, type ObjectKey } from '../../contract/object-key.js';
+import { CorruptObjectError } from '../../errors/index.js';
+
+/**
+ * The key layout of DESIGN.md §3:
+ *
+ *   <prefix>/<group|core>/<version>/<kind>/<namespace|_cluster>/<name>.json
+ *
+ * `_cluster` cannot collide with a namespace (namespaces are DNS-1123 labels, which never start with
+ * `_`), and `_stowage/` beside the groups holds stowage's own markers for the same reason. Every GVK
+ * prefix ends in `/`, so listing kind `Machine` never sees `MachineSet`.
+ */
+
+const CLUSTER_SCOPE = '_cluster';
+const SUFFIX = '.json';
+
+function root(prefix: string): string {
+  return prefix === '' ? '' : `${prefix}/`;
+}
+
+/** The listing prefix of one GVK, ending in `/`. */
+export function gvkPrefix(prefix: string, gvk: GroupVersionKind): string {
+  return `${root(prefix)}${gvk.group === '' ? 'core' : gvk.group}/${gvk.version}/${gvk.kind}/`;
+}
+
+/** The S3 key of one object; `key` was validated by the ObjectStore above. */
+export function objectPath(prefix: string, gvk: GroupVersionKind, key: ObjectKey): string {
+  const slash = key.indexOf('/');
+  const scope = slash === -1 ? CLUSTER_SCOPE : key.slice(0, slash);
+  return `${gvkPrefix(prefix, gvk)}${scope}/${key.slice(slash + 1)}${SUFFIX}`;
+}
+
+/** Where `open()` writes and removes its writability check. */
+export function markerPath(prefix: string, machineId: string): string {
+  return `${root(prefix)}_stowage/open-check-${machineId}`;
+}
+
+/**
+ * Turns a listed S3 key back into an ObjectKey, validating it as strictly as a caller's key: a
+ * foreign or planted key under our prefix is reported as corrupt, never handed up unchecked.
+ */
+export function keyFromPath(prefix: string, gvk: GroupVersionKind, path: string): ObjectKey {
+  const base = gvkPrefix(prefix, gvk);
+  const rest = path.startsWith(base) && path.endsWith(SUFFIX) ? path.slice(base.length, -SUFFIX.length) : '';
+  const slash = rest.indexOf('/');
+  if (slash > 0 && rest.indexOf('/', slash + 1) === -1) {
+    const scope = rest.slice(0, slash);
+    const name = rest.slice(slash + 1);
+    try {
+      return checkObjectKey(gvk, scope === CLUSTER_SCOPE ? name : makeObjectKey(scope, name));
+    } catch {
+      // Fall through to the corrupt-record error below.
+    }
+  }
+  throw new CorruptObjectError('an S3 key under the kind prefix is not one stowage writes', {
+    where: path,
+  });
+}

@@ -1,0 +1,101 @@
+import { type ErrorDetails, StowageError } from '../../errors/base.js';
+import {
+  S3AccessDeniedError,
+  S3BadCredentialsError,
+  S3NoSuchBucketError,
+  S3RequestError,
+  S3ServerError,
+  S3TimeoutError,
+  S3UnreachableError,
+} from '../../errors/s3-errors.js';
+
+/** What the backend was doing, for the error's message and details. */
+export interface S3ErrorContext {
+  readonly operation: string;
+  readonly bucket: string;
+  readonly key?: string;
+}
+
+/** What the SDK (and Node underneath it) attach to a failure. */
+interface SdkFailure {
+  name?: string;
+  code?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ECONNABORTED',
+]);
+const BAD_CREDENTIALS = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+  'TokenRefreshRequired',
+  'CredentialsProviderError',
+]);
+
+/**
+ * Classifies an SDK failure as a typed StowageError. The message is built here from the code and
+ * status only: SDK messages can quote a request's headers or string-to-sign, which we never echo.
+ */
+export function toS3Error(error: unknown, context: S3ErrorContext): StowageError {
+  if (error instanceof StowageError) return error;
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as SdkFailure;
+  const status = failure.$metadata?.httpStatusCode;
+  const awsCode = failure.Code ?? failure.name ?? 'Unknown';
+  const details: ErrorDetails = {
+    operation: context.operation,
+    bucket: context.bucket,
+    ...(context.key === undefined ? {} : { key: context.key }),
+    ...(status === undefined ? {} : { status }),
+    awsCode: failure.code && UNREACHABLE.has(failure.code) ? failure.code : awsCode,
+    attempts: failure.$metadata?.attempts ?? 1,
+  };
+  const where = `s3 ${context.operation} on bucket ${context.bucket}${context.key ? ` key ${context.key}` : ''}`;
+
+  if (failure.name === 'AbortError' || failure.name === 'TimeoutError' || failure.code === 'ETIMEDOUT') {
+    return new S3TimeoutError(`${where} timed out after ${details.attempts} attempt(s)`, details);
+  }
+  if (failure.code !== undefined && UNREACHABLE.has(failure.code)) {
+    return new S3UnreachableError(`${where}: endpoint unreachable (${failure.code})`, details);
+  }
+  if (BAD_CREDENTIALS.has(awsCode)) {
+    return new S3BadCredentialsError(`${where}: credentials rejected (${awsCode})`, details);
+  }
+  if (awsCode === 'NoSuchBucket') {
+    return new S3NoSuchBucketError(`${where}: bucket does not exist`, details);
+  }
+  if (awsCode === 'AccessDenied' || status === 403) {
+    return new S3AccessDeniedError(`${where}: access denied (${awsCode})`, details);
+  }
+  if (status !== undefined && status >= 500) {
+    return new S3ServerError(
+      `${where}: server error ${status} (${awsCode}) after ${details.attempts} attempt(s)`,
+      details,
+    );
+  }
+  if (status === undefined) {
+    // No HTTP answer and no known network code: still a failure to reach the server.
+    return new S3UnreachableError(`${where}: no response (${awsCode})`, details);
+  }
+  return new S3RequestError(`${where}: request failed with ${status} (${awsCode})`, details);
+}
+
+/** A HeadObject/HeadBucket 404 has no body, so the SDK reports it as `NotFound`. */
+export function isNotFound(error: unknown): boolean {
+  const failure = error as SdkFailure | undefined;
+  return (
+    failure?.name === 'NoSuchKey' ||
+    failure?.name === 'NotFound' ||
+    (failure?.$metadata?.httpStatusCode === 404 && failure?.name !== 'NoSuchBucket')
+  );
+}

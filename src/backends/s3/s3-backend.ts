@@ -1,0 +1,221 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { GroupVersionKind } from '../../contract/gvk.js';
+import type { MachineId } from '../../contract/machine-id.js';
+import type { ObjectKey } from '../../contract/object-key.js';
+import { S3AccessDeniedError, S3NoSuchBucketError } from '../../errors/s3-errors.js';
+import type { Backend, BackendRecord } from '../backend.js';
+import { connectS3, type S3Connection } from './client.js';
+import { type ResolvedS3Config, resolveS3Config, type S3BackendConfig } from './config.js';
+import { gvkPrefix, keyFromPath, markerPath, objectPath } from './keys.js';
+import { isNotFound, type S3ErrorContext, toS3Error } from './map-error.js';
+import { mapOrdered } from './ordered-map.js';
+
+type Context = Omit<S3ErrorContext, 'bucket'>;
+
+/** Keys per ListObjectsV2 page: the S3 maximum, so a listing costs the fewest round trips. */
+const PAGE_SIZE = 1000;
+
+/**
+ * Stores each record as one S3 object (key layout in keys.ts). Every request carries the operation
+ * deadline, and every failure leaves as a typed STOWAGE_S3_* error built from codes, never from SDK
+ * text. The connection is held in a private field so no inspection of the backend shows credentials.
+ *
+ * Optimistic concurrency fits here later without a layout change: put would send If-Match (the
+ * ETag from the last get, unquoted for radosgw) or If-None-Match: * for create, and map 412 (and
+ * radosgw's 409/500 on a lost race) to a conflict error.
+ */
+export class S3Backend implements Backend {
+  readonly kind = 's3';
+  readonly config: Omit<ResolvedS3Config, 'credentials'>;
+  readonly #connection: S3Connection;
+  readonly #client: S3Client;
+
+  constructor(config: S3BackendConfig) {
+    const resolved = resolveS3Config(config);
+    const { credentials: _credentials, ...visible } = resolved;
+    this.config = visible;
+    this.#connection = connectS3(resolved);
+    this.#client = this.#connection.client;
+  }
+
+  /** Checks the bucket exists and is writable: HeadBucket, then a marker object written and removed. */
+  async open(machineId: MachineId): Promise<void> {
+    await this.headBucket('open');
+    const marker = markerPath(this.config.prefix, String(machineId));
+    await this.send({ operation: 'open', key: marker }, (signal) =>
+      this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.config.bucket,
+          Key: marker,
+          Body: Buffer.from(String(machineId)),
+        }),
+        { abortSignal: signal },
+      ),
+    );
+    await this.send({ operation: 'open', key: marker }, (signal) =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: marker }), {
+        abortSignal: signal,
+      }),
+    );
+  }
+
+  async put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
+    const path = objectPath(this.config.prefix, gvk, key);
+    await this.send({ operation: 'put', key: path }, (signal) =>
+      this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.config.bucket,
+          Key: path,
+          // A Buffer body has a known length, so no aws-chunked encoding, which radosgw refuses.
+          Body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          ContentType: 'application/json',
+        }),
+        { abortSignal: signal },
+      ),
+    );
+  }
+
+  async get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined> {
+    return this.fetch(objectPath(this.config.prefix, gvk, key), 'get');
+  }
+
+  /**
+   * HeadObject then DeleteObject: S3's delete answers 204 whether or not the key existed. Another
+   * writer of the same bucket could slip between the two, so `existed` is exact only while this
+   * instance is the bucket prefix's only writer, which is the contract; the caller already orders
+   * calls on one key. With conditional deletes (If-Match on the HEAD's ETag) the gap would close.
+   */
+  async delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean> {
+    const path = objectPath(this.config.prefix, gvk, key);
+    const context = { operation: 'delete', key: path };
+    const head = await this.sendOrMissing(context, (signal) =>
+      this.#client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: path }), {
+        abortSignal: signal,
+      }),
+    );
+    if (head === undefined) return false;
+    await this.send(context, (signal) =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: path }), {
+        abortSignal: signal,
+      }),
+    );
+    return true;
+  }
+
+  /** Pages through ListObjectsV2 and fetches bodies `listConcurrency` at a time, in key order. */
+  async *list(gvk: GroupVersionKind): AsyncIterable<BackendRecord> {
+    const records = mapOrdered(this.listKeys(gvk), this.config.listConcurrency, async (item) => ({
+      key: item.key,
+      bytes: await this.fetch(item.path, 'list'),
+    }));
+    for await (const record of records) {
+      // Deleted between the listing and the fetch: it is gone, so it is not listed.
+      if (record.bytes !== undefined) yield { key: record.key, bytes: record.bytes };
+    }
+  }
+
+  async probe(): Promise<void> {
+    await this.headBucket('probe');
+  }
+
+  async close(): Promise<void> {
+    this.#connection.destroy();
+  }
+
+  private async *listKeys(gvk: GroupVersionKind): AsyncIterable<{ key: ObjectKey; path: string }> {
+    const prefix = gvkPrefix(this.config.prefix, gvk);
+    let token: string | undefined;
+    do {
+      const page = await this.send({ operation: 'list', key: prefix }, (signal) =>
+        this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: this.config.bucket,
+            Prefix: prefix,
+            MaxKeys: PAGE_SIZE,
+            ContinuationToken: token,
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      for (const entry of page.Contents ?? []) {
+        if (entry.Key) yield { key: keyFromPath(this.config.prefix, gvk, entry.Key), path: entry.Key };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  private async fetch(path: string, operation: string): Promise<Uint8Array | undefined> {
+    return this.sendOrMissing({ operation, key: path }, async (signal) => {
+      const response = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
+        { abortSignal: signal },
+      );
+      return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
+    });
+  }
+
+  /**
+   * HeadBucket has no response body, so a 404 is reported as NoSuchBucket here, and a 403 is
+   * explained by a GET that does carry an error code: bad credentials versus access denied.
+   */
+  private async headBucket(operation: string): Promise<void> {
+    let head: unknown;
+    try {
+      head = await this.sendOrMissing({ operation }, (signal) =>
+        this.#client.send(new HeadBucketCommand({ Bucket: this.config.bucket }), { abortSignal: signal }),
+      );
+    } catch (error) {
+      if (error instanceof S3AccessDeniedError) {
+        await this.send({ operation }, (signal) =>
+          this.#client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, MaxKeys: 1 }), {
+            abortSignal: signal,
+          }),
+        );
+      }
+      throw error;
+    }
+    if (head === undefined) {
+      throw new S3NoSuchBucketError(
+        `s3 ${operation} on bucket ${this.config.bucket}: bucket does not exist`,
+        {
+          operation,
+          bucket: this.config.bucket,
+          status: 404,
+          awsCode: 'NoSuchBucket',
+        },
+      );
+    }
+  }
+
+  /** Runs one SDK call under the operation deadline; every failure leaves as a typed error. */
+  private async send<T>(context: Context, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(this.config.timeouts.operationMs);
+    try {
+      return await call(signal);
+    } catch (error) {
+      throw toS3Error(error, { ...context, bucket: this.config.bucket });
+    }
+  }
+
+  /** As send(), but a missing key (404) resolves undefined instead of failing. */
+  private async sendOrMissing<T>(
+    context: Context,
+    call: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T | undefined> {
+    const signal = AbortSignal.timeout(this.config.timeouts.operationMs);
+    try {
+      return await call(signal);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw toS3Error(error, { ...context, bucket: this.config.bucket });
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  gvk,
+  MachineId,
+  makeObjectKey,
+  S3Backend,
+  type S3BackendConfig,
+  S3ServerError,
+  S3TimeoutError,
+} from '../../src/index.js';
+import { acquireRadosgw, type Radosgw, radosgwSkipReason } from '../helpers/radosgw.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/s3-proxy.js';
+
+const CONFIG_MAP = gvk('', 'v1', 'ConfigMap');
+const KEY = makeObjectKey('default', 'probe');
+const BYTES = Buffer.from('{"apiVersion":"v1","kind":"ConfigMap"}');
+
+const skip = radosgwSkipReason();
+let radosgw: Radosgw;
+let proxy: FaultProxy;
+let bucket: string;
+
+/** A backend that reaches radosgw through the fault proxy, opened while the proxy passes traffic. */
+async function openThroughProxy(overrides: Partial<S3BackendConfig>): Promise<S3Backend> {
+  proxy.setMode({ kind: 'pass' });
+  const backend = new S3Backend(radosgw.config(bucket, { endpoint: proxy.endpoint, ...overrides }));
+  await backend.open(MachineId.generate());
+  proxy.resetCount();
+  return backend;
+}
+
+describe('s3 faults injected by a loopback proxy', { skip }, () => {
+  before(async () => {
+    radosgw = await acquireRadosgw();
+    bucket = await radosgw.createBucket();
+    proxy = await startFaultProxy(radosgw.state.gateway.port);
+  });
+  after(async () => {
+    await proxy?.close();
+    await radosgw?.release();
+  });
+
+  test('a server that never answers trips the request timeout on every attempt, then STOWAGE_S3_TIMEOUT', async () => {
+    const backend = await openThroughProxy({
+      maxAttempts: 2,
+      timeouts: { connectMs: 1000, requestMs: 300, operationMs: 20_000 },
+    });
+    try {
+      proxy.setMode({ kind: 'hang' });
+      const started = performance.now();
+      await assert.rejects(backend.put(CONFIG_MAP, KEY, BYTES), (error: unknown) => {
+        assert.ok(error instanceof S3TimeoutError, String(error));
+        assert.equal(error.details.operation, 'put');
+        return true;
+      });
+      // Bounded by the configured timeouts, far inside the 20 s operation deadline.
+      assert.ok(performance.now() - started < 20_000);
+      assert.equal(proxy.requests, 2, 'one request per attempt, maxAttempts = 2');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  test('a slow server: a delay under the request timeout is only slow, one over it times out', async () => {
+    const backend = await openThroughProxy({
+      maxAttempts: 1,
+      timeouts: { connectMs: 1000, requestMs: 400, operationMs: 20_000 },
+    });
+    try {
+      proxy.setMode({ kind: 'delay', ms: 50 });
+      await backend.put(CONFIG_MAP, KEY, BYTES);
+      proxy.setMode({ kind: 'delay', ms: 5000 });
+      await assert.rejects(backend.get(CONFIG_MAP, KEY), S3TimeoutError);
+      assert.equal(proxy.requests, 2);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  test('the operation deadline bounds an operation even when the request timeout is longer', async () => {
+    const backend = await openThroughProxy({
+      maxAttempts: 3,
+      timeouts: { connectMs: 1000, requestMs: 60_000, operationMs: 400 },
+    });
+    try {
+      proxy.setMode({ kind: 'hang' });
+      const started = performance.now();
+      await assert.rejects(backend.get(CONFIG_MAP, KEY), S3TimeoutError);
+      assert.ok(performance.now() - started < 60_000, 'the 60 s request timeout did not decide it');
+      assert.equal(proxy.requests, 1, 'the deadline fired during the first attempt');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  test('5xx answers are retried up to maxAttempts, then reported as STOWAGE_S3_SERVER_ERROR', async () => {
+    const backend = await openThroughProxy({ maxAttempts: 3 });
+    try {
+      proxy.setMode({ kind: 'status', status: 503 });
+      await assert.rejects(backend.put(CONFIG_MAP, KEY, BYTES), (error: unknown) => {
+        assert.ok(error instanceof S3ServerError, String(error));
+        assert.equal(error.details.status, 503);
+        assert.equal(error.details.attempts, 3);
+        return true;
+      });
+      assert.equal(proxy.requests, 3, 'the proxy saw every attempt');
+      proxy.resetCount();
+      proxy.setMode({ kind: 'status', status: 500 });
+      await assert.rejects(backend.probe(), S3ServerError);
+      assert.equal(proxy.requests, 3);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  test('a transient 5xx is retried transparently and the write lands', async () => {
+    const backend = await openThroughProxy({ maxAttempts: 3 });
+    try {
+      proxy.setMode({ kind: 'failFirst', count: 2, status: 500 });
+      await backend.put(CONFIG_MAP, KEY, BYTES);
+      assert.equal(proxy.requests, 3, 'two injected failures, then the real request');
+      proxy.setMode({ kind: 'pass' });
+      assert.deepEqual(Buffer.from((await backend.get(CONFIG_MAP, KEY))!), BYTES);
+    } finally {
+      await backend.close();
+    }
+  });
+});

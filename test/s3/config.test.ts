@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backendInstanceName } from '../../src/backends/factory.js';
+import { resolveS3Config } from '../../src/backends/s3/config.js';
+import { S3ConfigError, s3InstanceName } from '../../src/index.js';
+
+const SECRET = 'secret-value-never-shown-0123456789';
+const base = { endpoint: 'http://127.0.0.1:7480', bucket: 'stowage-data', prefix: 'cp' };
+
+test('defaults are explicit: timeouts, attempts, sockets, checksum mode, region', () => {
+  const config = resolveS3Config({ bucket: 'b-1' });
+  assert.deepEqual(config.timeouts, { connectMs: 3000, requestMs: 5000, operationMs: 8000 });
+  assert.equal(config.maxAttempts, 3);
+  assert.equal(config.retryMode, 'standard');
+  assert.equal(config.maxSockets, 64);
+  assert.equal(config.checksumMode, 'when_supported');
+  assert.equal(config.region, 'us-east-1');
+  assert.equal(config.endpoint, undefined);
+});
+
+test('the prefix is normalized, and one that could climb out of itself is refused', () => {
+  assert.equal(resolveS3Config({ bucket: 'b-1', prefix: '/a/b/' }).prefix, 'a/b');
+  for (const prefix of ['a//b', '../x', 'a/./b', 'a b', 'a/..']) {
+    assert.throws(() => resolveS3Config({ bucket: 'b-1', prefix }), S3ConfigError, prefix);
+  }
+});
+
+test('invalid fields are named in the error, and their values are never echoed', () => {
+  const cases: [object, string][] = [
+    [{ bucket: 'B' }, 'bucket'],
+    [{ bucket: 'b-1', endpoint: SECRET }, 'endpoint'],
+    [{ bucket: 'b-1', maxAttempts: 0 }, 'maxAttempts'],
+    [{ bucket: 'b-1', timeouts: { requestMs: -1 } }, 'timeouts.requestMs'],
+    [{ bucket: 'b-1', checksumMode: 'crc32' }, 'checksumMode'],
+    [{ bucket: 'b-1', forcePathstyle: true }, 'forcePathstyle'],
+    [{ bucket: 'b-1', prefix: 'p'.repeat(257) }, 'prefix'],
+    [{ bucket: 'b-1', credentials: { accessKeyId: SECRET } }, 'credentials.secretAccessKey'],
+  ];
+  for (const [config, field] of cases) {
+    assert.throws(
+      () => resolveS3Config(config as never),
+      (error: unknown) => {
+        assert.ok(error instanceof S3ConfigError);
+        assert.equal(error.details.field, field);
+        assert.ok(!error.message.includes(SECRET));
+        return true;
+      },
+    );
+  }
+});
+
+test('instance names hash endpoint, bucket and prefix, and ignore credentials', () => {
+  const name = s3InstanceName(base);
+  assert.match(name, /^s3-[0-9a-f]{12}$/);
+  const withCredentials = { ...base, credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: SECRET } };
+  assert.equal(s3InstanceName(withCredentials), name);
+  assert.equal(backendInstanceName({ kind: 's3', ...withCredentials }), name);
+  assert.equal(s3InstanceName({ ...base, prefix: '/cp/' }), name, 'same prefix, spelled differently');
+  assert.notEqual(s3InstanceName({ ...base, prefix: 'other' }), name);
+  assert.notEqual(s3InstanceName({ ...base, bucket: 'stowage-data-2' }), name);
+  assert.notEqual(s3InstanceName({ ...base, endpoint: 'http://127.0.0.1:7481' }), name);
+});

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ListObjectsV2Command, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  gvk,
+  LocalProvider,
+  MachineId,
+  S3AccessDeniedError,
+  S3Backend,
+  s3InstanceName,
+} from '../../src/index.js';
+import { makeObject } from '../helpers/objects.js';
+import { acquireRadosgw, type Radosgw, radosgwSkipReason } from '../helpers/radosgw.js';
+
+const CONFIG_MAP = gvk('', 'v1', 'ConfigMap');
+const skip = radosgwSkipReason();
+let radosgw: Radosgw;
+let admin: S3Client;
+
+async function keysIn(bucket: string): Promise<string[]> {
+  const page = await admin.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (page.Contents ?? []).map((c) => c.Key!).sort();
+}
+
+describe('s3 key layout, open() writability check, and two instances in one provider', { skip }, () => {
+  before(async () => {
+    radosgw = await acquireRadosgw();
+    const { accessKeyId, secretAccessKey } = radosgw.state;
+    admin = new S3Client({
+      endpoint: radosgw.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId, secretAccessKey },
+    });
+  });
+  after(async () => {
+    admin?.destroy();
+    await radosgw?.release();
+  });
+
+  test('objects land under the DESIGN.md §3 keys, and open() leaves no marker behind', async () => {
+    const bucket = await radosgw.createBucket();
+    const backend = new S3Backend(radosgw.config(bucket, { prefix: 'cp/prod' }));
+    const provider = new LocalProvider([{ name: 's3-x', backend }]);
+    await provider.initialize(MachineId.generate());
+    assert.deepEqual(await keysIn(bucket), [], 'the writability marker was removed');
+    await provider.putObject(provider.instances()[0]!, makeObject({ name: 'a', namespace: 'default' }));
+    await provider.putObject(
+      provider.instances()[0]!,
+      makeObject({ apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', name: 'c1' }),
+    );
+    assert.deepEqual(await keysIn(bucket), [
+      'cp/prod/cluster.x-k8s.io/v1beta1/Cluster/_cluster/c1.json',
+      'cp/prod/core/v1/ConfigMap/default/a.json',
+    ]);
+    await provider.close();
+  });
+
+  test('a bucket that can be read but not written fails open() with STOWAGE_S3_ACCESS_DENIED', async () => {
+    const bucket = await radosgw.createBucket();
+    const reader = radosgw.createUser();
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: [`arn:aws:iam:::user/${reader.uid}`] },
+          Action: ['s3:ListBucket', 's3:GetObject'],
+          Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+        },
+      ],
+    };
+    await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+    const { accessKeyId, secretAccessKey } = reader;
+    const backend = new S3Backend(radosgw.config(bucket, { credentials: { accessKeyId, secretAccessKey } }));
+    try {
+      await backend.probe();
+      await assert.rejects(backend.open(MachineId.generate()), (error: unknown) => {
+        assert.ok(error instanceof S3AccessDeniedError, String(error));
+        assert.match(String(error.details.key), /_stowage\/open-check-/);
+        return true;
+      });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  test('two instances in two buckets behind one provider are separate stores with separate names', async () => {
+    const configs = [
+      radosgw.config(await radosgw.createBucket()),
+      radosgw.config(await radosgw.createBucket()),
+    ];
+    const names = configs.map(s3InstanceName);
+    assert.notEqual(names[0], names[1]);
+    const provider = new LocalProvider(
+      configs.map((c, i) => ({ name: names[i]!, backend: new S3Backend(c) })),
+    );
+    try {
+      await provider.initialize(MachineId.generate());
+      assert.deepEqual(provider.instances().sort(), [...names].sort());
+      const [a, b] = names as [string, string];
+      await provider.putObject(a, makeObject({ name: 'shared', namespace: 'default', data: { in: 'a' } }));
+      await provider.putObject(b, makeObject({ name: 'shared', namespace: 'default', data: { in: 'b' } }));
+      assert.equal(await provider.deleteObject(a, CONFIG_MAP, 'default/shared'), true);
+      assert.equal(await provider.getObject(a, CONFIG_MAP, 'default/shared'), undefined);
+      assert.deepEqual((await provider.getObject(b, CONFIG_MAP, 'default/shared'))?.data, { in: 'b' });
+      assert.equal(provider.instanceStatus(a).status, true);
+      assert.equal(provider.instanceStatus(b).status, true);
+    } finally {
+      await provider.close();
+    }
+  });
+});
