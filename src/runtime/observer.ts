@@ -11,6 +11,8 @@ export interface RuntimeObserver {
     readonly backend: string;
     readonly operation: Operation;
     readonly seconds: number;
+    /** The part spent in the backend, measured in the worker and returned in the reply (runtime only). */
+    readonly backendSeconds?: number;
     /** Undefined on success; otherwise the error code (e.g. STOWAGE_QUEUE_FULL). */
     readonly errorCode?: string;
   }): void;
@@ -22,6 +24,11 @@ export interface RuntimeObserver {
   actorRestarted(store: string, backend: string, reason: string): void;
   /** One liveness probe finished. */
   probed(store: string, backend: string, seconds: number, ok: boolean): void;
+  /**
+   * The supervisor's view of an instance changed: up after (re)initialize, or down with the reason
+   * (exit | error | oom | hang | probe | initialize | intensity | closed). Optional.
+   */
+  instanceStateChanged?(store: string, backend: string, up: boolean, reason: string): void;
 }
 
 /** Read at scrape time, so gauges never go stale. */

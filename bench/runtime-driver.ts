@@ -1,0 +1,66 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/** Latency percentiles (ms) and throughput of one closed-loop run. */
+export interface RunStats {
+  readonly opsPerSec: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+export const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Closed loop: `inflight` callers each issue `op(i)` as soon as their previous one finished, until
+ * `total` operations ran. Every operation's latency is recorded.
+ */
+export async function drive(
+  total: number,
+  inflight: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<RunStats> {
+  const latencies = new Float64Array(total);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(inflight, total) }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await op(i);
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort();
+  return {
+    opsPerSec: total / seconds,
+    p50: latencies[Math.floor(total * 0.5)]!,
+    p99: latencies[Math.min(total - 1, Math.floor(total * 0.99))]!,
+  };
+}
+
+/** Medians of each field over several runs. */
+export function medianStats(runs: readonly RunStats[]): RunStats {
+  return {
+    opsPerSec: median(runs.map((r) => r.opsPerSec)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+  };
+}
+
+/** Replaces this benchmark's section of docs/benchmarks.md (between its markers). */
+export function writeSection(name: string, body: string, doc = 'docs/benchmarks.md'): void {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const section = `${start}\n${body}\n${end}`;
+  const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
+  const at = text.indexOf(start);
+  writeFileSync(
+    doc,
+    at === -1
+      ? `${text.trimEnd()}\n\n${section}\n`
+      : text.slice(0, at) + section + text.slice(text.indexOf(end) + end.length),
+  );
+}

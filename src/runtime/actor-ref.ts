@@ -1,0 +1,238 @@
+import type { MachineId } from '../contract/machine-id.js';
+import { ActorDiedError, fromWireError, InvalidObjectError, type StowageError } from '../errors/index.js';
+import { encodeObject } from '../objects/codec.js';
+import { MeanWindow } from '../stats/mean-window.js';
+import { Batcher } from './batcher.js';
+import { Mailbox } from './mailbox.js';
+import type { Operation } from './observer.js';
+import type { ResolvedOptions } from './options.js';
+import type { InstanceConfig, OpReply, OpRequest, OpValues } from './protocol.js';
+import type { WorkerEntry } from './worker-entry.js';
+import { type DeathReason, WorkerSlot } from './worker-slot.js';
+
+/** Operations that count toward meanPersistLatency: those that end in a backend commit. */
+const PERSISTS = new Set<OpRequest['op']>(['put', 'delete', 'put-record', 'delete-record']);
+
+const OBSERVED: Partial<Record<OpRequest['op'], Operation>> = {
+  put: 'put',
+  get: 'get',
+  delete: 'delete',
+  'put-record': 'put',
+  'get-record': 'get',
+  'delete-record': 'delete',
+  'list-records': 'get_all',
+};
+
+/**
+ * The main thread's handle on one instance's actor: its mailbox, its batcher and its current
+ * worker. The supervisor decides when it starts and restarts; the facade sends it operations.
+ * Latency statistics live here, on the main thread, so they survive worker restarts.
+ */
+export class ActorRef {
+  /** meanPersistLatency: the last 1024 put/delete commits, facade call to worker reply, in seconds. */
+  readonly latency = new MeanWindow(1024);
+  readonly mailbox: Mailbox;
+  private readonly batcher: Batcher;
+  private slot: WorkerSlot | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly config: InstanceConfig,
+    private readonly options: ResolvedOptions,
+    private readonly entry: WorkerEntry,
+    /** Called once per worker death, after everything pending on it was rejected. */
+    private readonly onDeath: (reason: DeathReason, cause: string) => void,
+  ) {
+    const observer = options.observer;
+    this.mailbox = new Mailbox(options.mailbox, name, () => observer?.queueRejected(name, this.backendKind));
+    this.batcher = new Batcher(options, (ops) => this.sendBatch(ops), uncloneableError);
+  }
+
+  get backendKind(): string {
+    return this.config.kind;
+  }
+
+  get inFlight(): number {
+    return this.mailbox.inFlight;
+  }
+
+  get utilization(): number {
+    return this.slot?.utilization ?? 0;
+  }
+
+  get hasWorker(): boolean {
+    return this.slot?.alive ?? false;
+  }
+
+  oldestInFlightMs(): number {
+    return this.slot?.oldestInFlightMs() ?? 0;
+  }
+
+  /** Starts a fresh worker and opens the backend in it; rejects with the (typed) open error. */
+  async start(machineId: MachineId): Promise<void> {
+    this.stopWorker();
+    const slot = new WorkerSlot(
+      {
+        entry: this.entry,
+        resourceLimits: this.options.resourceLimits,
+        concurrentTasks: this.options.maxBatchesInFlight + 2,
+      },
+      (reason, cause) => this.workerDied(slot, reason, cause),
+    );
+    this.slot = slot;
+    const reply = await slot.run({
+      type: 'open',
+      instance: this.name,
+      config: this.config,
+      machineId: machineId.toString(),
+      maxObjectBytes: this.options.maxObjectBytes,
+    });
+    if (!reply.ok) {
+      this.stopWorker();
+      throw fromWireError(reply.error);
+    }
+  }
+
+  /**
+   * Runs one operation through the mailbox and the worker. `started` is when the facade was
+   * called, so latencies include the time spent queued.
+   */
+  async call<K extends OpRequest['op']>(
+    op: Extract<OpRequest, { op: K }>,
+    started: number,
+  ): Promise<OpValues[K]> {
+    const observer = this.options.observer;
+    let reply: OpReply;
+    try {
+      reply = await this.mailbox.submit(() => {
+        observer?.queueWaited(this.name, this.backendKind, (performance.now() - started) / 1000);
+        return this.batcher.push(op);
+      });
+    } catch (error) {
+      this.observe(OBSERVED[op.op], started, undefined, (error as StowageError).code ?? 'STOWAGE_INTERNAL');
+      throw error;
+    }
+    if (!reply.ok) {
+      this.observe(OBSERVED[op.op], started, reply.seconds, reply.error.code);
+      throw fromWireError(reply.error);
+    }
+    const seconds = this.observe(OBSERVED[op.op], started, reply.seconds, undefined);
+    if (PERSISTS.has(op.op)) this.latency.add(seconds);
+    return reply.value as OpValues[K];
+  }
+
+  /** Reports a finished operation; returns its duration from the facade call, in seconds. */
+  observe(
+    operation: Operation | undefined,
+    started: number,
+    backendSeconds?: number,
+    errorCode?: string,
+  ): number {
+    const seconds = (performance.now() - started) / 1000;
+    if (operation) {
+      this.options.observer?.operationCompleted({
+        store: this.name,
+        backend: this.backendKind,
+        operation,
+        seconds,
+        ...(backendSeconds === undefined ? {} : { backendSeconds }),
+        ...(errorCode === undefined ? {} : { errorCode }),
+      });
+    }
+    return seconds;
+  }
+
+  /** One liveness probe; never rejects. `timedOut` tells a slow worker from a failing backend. */
+  async probe(
+    timeoutMs: number,
+  ): Promise<{ ok: boolean; timedOut: boolean; seconds: number; cause: string }> {
+    const slot = this.slot;
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    if (!slot) return { ok: false, timedOut: false, seconds: 0, cause: 'no worker' };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const reply = await Promise.race([slot.run({ type: 'probe', instance: this.name }), timeout]);
+      if (reply === 'timeout')
+        return { ok: false, timedOut: true, seconds: elapsed(), cause: 'probe timed out' };
+      if (!reply.ok) return { ok: false, timedOut: false, seconds: elapsed(), cause: reply.error.message };
+      return { ok: true, timedOut: false, seconds: elapsed(), cause: '' };
+    } catch (error) {
+      return { ok: false, timedOut: false, seconds: elapsed(), cause: (error as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Terminates the worker; its death is reported like any other. */
+  kill(reason: DeathReason, cause: string): void {
+    this.slot?.kill(reason, cause);
+  }
+
+  /** Rejects everything queued or not yet sent (close, or the instance going down). */
+  rejectPending(error: Error): void {
+    this.batcher.failPending(error);
+    this.mailbox.rejectQueued(error);
+  }
+
+  /** Closes the backend in the worker (bounded by `deadlineMs`), then ends the worker. */
+  async close(deadlineMs: number): Promise<void> {
+    const slot = this.slot;
+    if (!slot?.alive) return;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    try {
+      await Promise.race([slot.run({ type: 'close', instance: this.name }).catch(() => undefined), expired]);
+    } finally {
+      clearTimeout(timer);
+      this.slot = undefined;
+      await slot.close();
+    }
+  }
+
+  private async sendBatch(ops: OpRequest[]): Promise<readonly OpReply[]> {
+    const slot = this.slot;
+    if (!slot?.alive)
+      throw new ActorDiedError(`the actor of ${this.name} has no live worker`, { reason: 'exit' });
+    const reply = await slot.run({ type: 'batch', instance: this.name, ops });
+    if (reply.ok && reply.results) return reply.results;
+    const error = reply.ok
+      ? { code: 'STOWAGE_INTERNAL', message: 'batch reply without results', details: {} }
+      : reply.error;
+    return ops.map(() => ({ ok: false as const, error, seconds: reply.seconds }));
+  }
+
+  private workerDied(slot: WorkerSlot, reason: DeathReason, cause: string): void {
+    if (slot !== this.slot) return;
+    this.slot = undefined;
+    this.rejectPending(
+      new ActorDiedError(`the actor of ${this.name} died (${reason}) before the operation was sent`, {
+        reason,
+      }),
+    );
+    this.onDeath(reason, cause);
+  }
+
+  private stopWorker(): void {
+    const slot = this.slot;
+    this.slot = undefined;
+    void slot?.close().catch(() => undefined);
+  }
+}
+
+/** The typed error for an object structured clone refused (a function, a symbol, …). */
+function uncloneableError(op: OpRequest, error: Error): Error {
+  if (op.op === 'put') {
+    try {
+      encodeObject(op.object);
+    } catch (typed) {
+      return typed as Error;
+    }
+  }
+  return new InvalidObjectError(`the object cannot be sent to the worker: ${error.message}`, { field: '' });
+}

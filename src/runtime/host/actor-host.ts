@@ -1,0 +1,144 @@
+import { MachineId } from '../../contract/machine-id.js';
+import type { RuntimeObject } from '../../contract/types.js';
+import { ActorDiedError, toWireError, UnknownInstanceError } from '../../errors/index.js';
+import { KeyOrder } from '../../store/key-order.js';
+import { ObjectStore } from '../../store/object-store.js';
+import type { HostReply, HostRequest, ListPage, OpReply, OpRequest } from '../protocol.js';
+import { loadBackend } from './load-backend.js';
+
+/**
+ * The worker side of an actor: it owns the instance's backend (open files, clients, indexes) and
+ * answers HostRequests. It never throws; every failure becomes an `{ok:false, error}` reply, so a
+ * rejected piscina task always means the worker itself died.
+ */
+interface Actor {
+  readonly store: ObjectStore;
+  /** Batches overlap in the worker; this keeps operations on one (gvk, key) in arrival order. */
+  readonly order: KeyOrder;
+  readonly cursors: Map<number, AsyncIterator<RuntimeObject>>;
+  nextCursor: number;
+}
+
+const actors = new Map<string, Actor>();
+
+export async function handleRequest(request: HostRequest): Promise<HostReply> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    switch (request.type) {
+      case 'open':
+        await open(request);
+        return { ok: true, seconds: seconds() };
+      case 'batch': {
+        const actor = actorFor(request.instance);
+        const results = await Promise.all(request.ops.map((op) => runOp(actor, op)));
+        return { ok: true, results, seconds: seconds() };
+      }
+      case 'probe':
+        await actorFor(request.instance).store.backend.probe();
+        return { ok: true, seconds: seconds() };
+      case 'close': {
+        const actor = actors.get(request.instance);
+        actors.delete(request.instance);
+        await actor?.store.backend.close();
+        return { ok: true, seconds: seconds() };
+      }
+    }
+  } catch (error) {
+    return { ok: false, error: toWireError(error), seconds: seconds() };
+  }
+}
+
+async function open(request: Extract<HostRequest, { type: 'open' }>): Promise<void> {
+  if (actors.has(request.instance)) return;
+  const backend = await loadBackend(request.config);
+  try {
+    await backend.open(MachineId.parse(request.machineId));
+  } catch (error) {
+    // A half-opened backend may hold a lock or a handle; release what it can before the retry.
+    await backend.close().catch(() => undefined);
+    throw error;
+  }
+  actors.set(request.instance, {
+    store: new ObjectStore(backend, { maxObjectBytes: request.maxObjectBytes }),
+    order: new KeyOrder(),
+    cursors: new Map(),
+    nextCursor: 1,
+  });
+}
+
+function actorFor(instance: string): Actor {
+  const actor = actors.get(instance);
+  if (!actor) throw new UnknownInstanceError(`instance ${instance} is not open in this worker`, { instance });
+  return actor;
+}
+
+async function runOp(actor: Actor, op: OpRequest): Promise<OpReply> {
+  const started = performance.now();
+  try {
+    const value = await perform(actor, op);
+    return { ok: true, value, seconds: (performance.now() - started) / 1000 };
+  } catch (error) {
+    return { ok: false, error: toWireError(error), seconds: (performance.now() - started) / 1000 };
+  }
+}
+
+function perform(actor: Actor, op: OpRequest): Promise<unknown> {
+  const { store, order } = actor;
+  switch (op.op) {
+    case 'put':
+      return order.run(op.order, () => store.put(op.object));
+    case 'get':
+      return order.run(op.order, () => store.get(op.gvk, op.key));
+    case 'delete':
+      return order.run(op.order, () => store.delete(op.gvk, op.key));
+    case 'list':
+      return listPage(actor, op);
+    case 'list-cancel':
+      return cancelList(actor, op.cursor);
+    case 'put-record':
+      return order.run(op.order, () => store.putRecord(op.gvk, op.key, op.bytes));
+    case 'get-record':
+      return order.run(op.order, () => store.getRecord(op.gvk, op.key));
+    case 'delete-record':
+      return order.run(op.order, () => store.deleteRecord(op.gvk, op.key));
+    case 'list-records':
+      return store.listRecords(op.gvk);
+  }
+}
+
+async function listPage(actor: Actor, op: Extract<OpRequest, { op: 'list' }>): Promise<ListPage> {
+  let cursor = op.cursor;
+  let iterator = cursor === null ? undefined : actor.cursors.get(cursor);
+  if (cursor !== null && !iterator) {
+    // Cursors live in the worker; after a restart the listing cannot continue where it was.
+    throw new ActorDiedError(`listing cursor ${cursor} is gone: the actor restarted`, { reason: 'restart' });
+  }
+  if (!iterator) {
+    iterator = actor.store.stream(op.gvk)[Symbol.asyncIterator]();
+    cursor = actor.nextCursor++;
+  }
+  const objects: RuntimeObject[] = [];
+  try {
+    while (objects.length < op.pageSize) {
+      const next = await iterator.next();
+      if (next.done) {
+        actor.cursors.delete(cursor as number);
+        return { objects, cursor: null };
+      }
+      objects.push(next.value);
+    }
+  } catch (error) {
+    actor.cursors.delete(cursor as number);
+    throw error;
+  }
+  actor.cursors.set(cursor as number, iterator);
+  return { objects, cursor };
+}
+
+async function cancelList(actor: Actor, cursor: number): Promise<undefined> {
+  const iterator = actor.cursors.get(cursor);
+  actor.cursors.delete(cursor);
+  await iterator?.return?.();
+  return undefined;
+}

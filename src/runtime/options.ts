@@ -1,0 +1,112 @@
+import type { ResourceLimits } from 'node:worker_threads';
+import { InvalidRuntimeConfigError } from '../errors/index.js';
+import { DEFAULT_MAX_OBJECT_BYTES } from '../objects/codec.js';
+import type { RuntimeObserver } from './observer.js';
+
+export interface MailboxOptions {
+  /** Operations that may wait in one instance's mailbox (not yet sent to the worker). @default 1024 */
+  readonly capacity?: number;
+  /** When full: `reject` throws QueueFullError at once; `wait` waits up to `waitMs`. @default 'reject' */
+  readonly policy?: 'reject' | 'wait';
+  /** How long policy `wait` waits for room before QueueTimeoutError. @default 1000 */
+  readonly waitMs?: number;
+  /** Operations of one instance in flight in its worker at once (different keys run concurrently). @default 256 */
+  readonly concurrency?: number;
+}
+
+export interface SupervisorOptions {
+  /** Attempts `initialize()` makes per instance before it reports the instance failed. @default 3 */
+  readonly initializeAttempts?: number;
+  /** First retry/restart delay; it doubles per consecutive failure. @default 100 */
+  readonly backoffBaseMs?: number;
+  /** Ceiling of the backoff, also the period of background retries of failed instances. @default 5000 */
+  readonly backoffMaxMs?: number;
+  /** How often each instance is probed. @default 1000 */
+  readonly probeIntervalMs?: number;
+  /** A probe slower than this counts as a failure. @default 1000 */
+  readonly probeTimeoutMs?: number;
+  /** Consecutive probe failures after which the actor is restarted. @default 3 */
+  readonly probeFailureThreshold?: number;
+  /** An operation in flight longer than this means the worker is hung; it is terminated. @default 10000 */
+  readonly hangTimeoutMs?: number;
+  /** Restart intensity: more than `maxRestarts` within `withinMs` leaves the instance down. @default 5 */
+  readonly maxRestarts?: number;
+  /** @default 60000 */
+  readonly withinMs?: number;
+}
+
+export interface RuntimeOptions {
+  readonly mailbox?: MailboxOptions;
+  readonly supervisor?: SupervisorOptions;
+  /** Largest serialized object accepted. @default 1.5 MiB */
+  readonly maxObjectBytes?: number;
+  /** Most operations sent to a worker in one message (message-level group commit). @default 64 */
+  readonly maxBatchOps?: number;
+  /** Batches of one instance in flight at once; more operations wait and join the next batch. @default 4 */
+  readonly maxBatchesInFlight?: number;
+  /** Objects per page when streaming a listing across threads. @default 256 */
+  readonly listPageSize?: number;
+  /** Heap limits per worker; exceeding them kills the worker (restart reason `oom`). */
+  readonly resourceLimits?: ResourceLimits;
+  /** How long `close()` lets queued work drain before rejecting it. @default 5000 */
+  readonly closeDeadlineMs?: number;
+  /** Admit `{kind: 'module'}` instance configurations (test fixtures, out-of-tree backends). @default false */
+  readonly allowModuleBackends?: boolean;
+  readonly observer?: RuntimeObserver;
+}
+
+export type ResolvedOptions = Required<
+  Omit<RuntimeOptions, 'mailbox' | 'supervisor' | 'resourceLimits' | 'observer'>
+> & {
+  readonly mailbox: Required<MailboxOptions>;
+  readonly supervisor: Required<SupervisorOptions>;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly observer: RuntimeObserver | undefined;
+};
+
+/** Fills defaults and checks every number; an invalid option is an InvalidRuntimeConfigError naming it. */
+export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
+  const m = options.mailbox ?? {};
+  const s = options.supervisor ?? {};
+  const policy = m.policy ?? 'reject';
+  if (policy !== 'reject' && policy !== 'wait') {
+    throw new InvalidRuntimeConfigError(`mailbox.policy must be reject or wait`, { field: 'mailbox.policy' });
+  }
+  return {
+    mailbox: {
+      capacity: count('mailbox.capacity', m.capacity, 1024),
+      policy,
+      waitMs: count('mailbox.waitMs', m.waitMs, 1000, 0),
+      concurrency: count('mailbox.concurrency', m.concurrency, 256),
+    },
+    supervisor: {
+      initializeAttempts: count('supervisor.initializeAttempts', s.initializeAttempts, 3),
+      backoffBaseMs: count('supervisor.backoffBaseMs', s.backoffBaseMs, 100, 0),
+      backoffMaxMs: count('supervisor.backoffMaxMs', s.backoffMaxMs, 5000, 0),
+      probeIntervalMs: count('supervisor.probeIntervalMs', s.probeIntervalMs, 1000),
+      probeTimeoutMs: count('supervisor.probeTimeoutMs', s.probeTimeoutMs, 1000),
+      probeFailureThreshold: count('supervisor.probeFailureThreshold', s.probeFailureThreshold, 3),
+      hangTimeoutMs: count('supervisor.hangTimeoutMs', s.hangTimeoutMs, 10_000),
+      maxRestarts: count('supervisor.maxRestarts', s.maxRestarts, 5, 0),
+      withinMs: count('supervisor.withinMs', s.withinMs, 60_000),
+    },
+    maxObjectBytes: count('maxObjectBytes', options.maxObjectBytes, DEFAULT_MAX_OBJECT_BYTES),
+    maxBatchOps: count('maxBatchOps', options.maxBatchOps, 64),
+    maxBatchesInFlight: count('maxBatchesInFlight', options.maxBatchesInFlight, 4),
+    listPageSize: count('listPageSize', options.listPageSize, 256),
+    resourceLimits: options.resourceLimits,
+    closeDeadlineMs: count('closeDeadlineMs', options.closeDeadlineMs, 5000, 0),
+    allowModuleBackends: options.allowModuleBackends ?? false,
+    observer: options.observer,
+  };
+}
+
+function count(field: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new InvalidRuntimeConfigError(`${field} must be an integer ≥ ${min}, got ${String(value)}`, {
+      field,
+    });
+  }
+  return value;
+}

@@ -1,0 +1,104 @@
+import type { BackendRecord } from '../backends/backend.js';
+import type { BackendConfig } from '../backends/factory.js';
+import type { GroupVersionKind } from '../contract/gvk.js';
+import type { RuntimeObject } from '../contract/types.js';
+import type { WireError } from '../errors/base.js';
+
+/**
+ * The messages between the main thread and an actor's worker: a typed tagged union, plain data only
+ * (structured clone carries it). Piscina pairs each request with its reply by task id; the results
+ * of a batch come back positionally, one per operation. Errors travel as WireError and are rebuilt
+ * with fromWireError, because a thrown Error loses its class and `code` crossing threads.
+ */
+
+/**
+ * A backend built from an ES module instead of the factory: the module exports
+ * `createBackend(options): Backend`. Accepted only when the runtime is created with
+ * `allowModuleBackends: true`; the test suite uses it to load fault-injecting fixtures, so no test
+ * code ships in the package.
+ */
+export interface ModuleBackendConfig {
+  readonly kind: 'module';
+  /** Absolute path or `file:` URL of the module, loaded inside the worker. */
+  readonly module: string;
+  /** Identifies the instance (with the module): the instance name is `module-<hash>`. */
+  readonly name: string;
+  /** Plain data handed to `createBackend`. */
+  readonly options?: unknown;
+}
+
+export type InstanceConfig = BackendConfig | ModuleBackendConfig;
+
+/** Operations that travel in batches. `order` is the (gvk, key) ordering key computed on the main thread. */
+export type OpRequest =
+  | { readonly op: 'put'; readonly order: string; readonly object: RuntimeObject }
+  | { readonly op: 'get'; readonly order: string; readonly gvk: GroupVersionKind; readonly key: string }
+  | { readonly op: 'delete'; readonly order: string; readonly gvk: GroupVersionKind; readonly key: string }
+  /** One page of a listing; `cursor` null starts one. */
+  | {
+      readonly op: 'list';
+      readonly gvk: GroupVersionKind;
+      readonly cursor: number | null;
+      readonly pageSize: number;
+    }
+  | { readonly op: 'list-cancel'; readonly cursor: number }
+  | {
+      readonly op: 'put-record';
+      readonly order: string;
+      readonly gvk: GroupVersionKind;
+      readonly key: string;
+      readonly bytes: Uint8Array;
+    }
+  | {
+      readonly op: 'get-record';
+      readonly order: string;
+      readonly gvk: GroupVersionKind;
+      readonly key: string;
+    }
+  | {
+      readonly op: 'delete-record';
+      readonly order: string;
+      readonly gvk: GroupVersionKind;
+      readonly key: string;
+    }
+  | { readonly op: 'list-records'; readonly gvk: GroupVersionKind };
+
+export interface ListPage {
+  readonly objects: RuntimeObject[];
+  /** Where the next page continues; null when the listing is complete. */
+  readonly cursor: number | null;
+}
+
+/** What each operation resolves with, by kind. */
+export interface OpValues {
+  put: string;
+  get: RuntimeObject | undefined;
+  delete: boolean;
+  list: ListPage;
+  'list-cancel': undefined;
+  'put-record': undefined;
+  'get-record': Uint8Array | undefined;
+  'delete-record': boolean;
+  'list-records': BackendRecord[];
+}
+
+export type HostRequest =
+  | {
+      readonly type: 'open';
+      readonly instance: string;
+      readonly config: InstanceConfig;
+      readonly machineId: string;
+      readonly maxObjectBytes: number;
+    }
+  | { readonly type: 'batch'; readonly instance: string; readonly ops: readonly OpRequest[] }
+  | { readonly type: 'probe'; readonly instance: string }
+  | { readonly type: 'close'; readonly instance: string };
+
+/** `seconds` is the time the worker spent on the operation, measured in the worker. */
+export type OpReply =
+  | { readonly ok: true; readonly value: unknown; readonly seconds: number }
+  | { readonly ok: false; readonly error: WireError; readonly seconds: number };
+
+export type HostReply =
+  | { readonly ok: true; readonly results?: readonly OpReply[]; readonly seconds: number }
+  | { readonly ok: false; readonly error: WireError; readonly seconds: number };

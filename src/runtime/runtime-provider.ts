@@ -1,0 +1,241 @@
+import type { BackendRecord } from '../backends/backend.js';
+import { backendInstanceName } from '../backends/factory.js';
+import { instanceName } from '../config/instance-name.js';
+import { checkGvk, checkReservedGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
+import type { MachineId } from '../contract/machine-id.js';
+import { checkObjectKey, type ObjectKey } from '../contract/object-key.js';
+import {
+  type PersistenceProvider,
+  PersistenceProviderStatus,
+  type RuntimeObject,
+} from '../contract/types.js';
+import {
+  ClosedError,
+  InstanceDownError,
+  InvalidRuntimeConfigError,
+  NotInitializedError,
+  type StowageError,
+  UnknownInstanceError,
+} from '../errors/index.js';
+import { identify } from '../objects/identity.js';
+import type { RecordChannel } from '../secrets/record-channel.js';
+import { ActorRef } from './actor-ref.js';
+import type { RuntimeSnapshot } from './observer.js';
+import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './options.js';
+import type { InstanceConfig, ListPage } from './protocol.js';
+import { Supervisor } from './supervisor.js';
+import { resolveWorkerEntry } from './worker-entry.js';
+
+/**
+ * The persistence contract served by supervised actors on worker threads (docs/architecture.md):
+ *
+ *   caller ─▶ RuntimeProvider: identify (cheap checks), order key ─▶ Mailbox (bounded p-queue)
+ *          ─▶ Batcher (group commit per message) ─▶ WorkerSlot (1-thread piscina) ─▶ backend
+ *   Supervisor: initialize/retry, probes, restarts, status table — all on the main thread.
+ *
+ * Full validation and canonical encoding run in the worker (ObjectStore), so large objects cost
+ * the caller's event loop only the structured clone.
+ */
+export class RuntimeProvider implements PersistenceProvider, RecordChannel {
+  private readonly options: ResolvedOptions;
+  private readonly supervisor: Supervisor;
+  private closed = false;
+
+  constructor(configs: readonly InstanceConfig[], options: RuntimeOptions = {}) {
+    this.options = resolveOptions(options);
+    this.supervisor = new Supervisor(this.options);
+    const entry = resolveWorkerEntry();
+    for (const config of configs) {
+      const name = this.nameOf(config);
+      if (this.supervisor.get(name)) {
+        throw new InvalidRuntimeConfigError(`instance ${name} is configured twice`, { field: 'instances' });
+      }
+      const actor = new ActorRef(name, config, this.options, entry, (reason, cause) =>
+        this.supervisor.actorDied(name, reason, cause),
+      );
+      this.supervisor.add(actor);
+    }
+  }
+
+  initialize(machineId: MachineId): Promise<void> {
+    return this.supervisor.initialize(machineId);
+  }
+
+  instances(): string[] {
+    return this.supervisor.all().map((e) => e.actor.name);
+  }
+
+  instanceStatus(instance: string): PersistenceProviderStatus {
+    const e = this.supervisor.get(instance);
+    if (!e) return PersistenceProviderStatus.missing();
+    return new PersistenceProviderStatus(true, e.phase === 'up' && !this.closed, e.actor.latency.mean());
+  }
+
+  /**
+   * Brings back an instance the restart-intensity limit stopped (or one still failing to
+   * initialize), with a fresh restart history. Throws InitializeFailedError if it fails again.
+   */
+  restartInstance(instance: string): Promise<void> {
+    if (!this.supervisor.get(instance)) {
+      return Promise.reject(
+        new UnknownInstanceError(`no instance named ${JSON.stringify(instance)}`, { instance }),
+      );
+    }
+    return this.supervisor.restartInstance(instance);
+  }
+
+  snapshot(): RuntimeSnapshot {
+    const entries = this.supervisor.all();
+    const live = entries.filter((e) => e.actor.hasWorker);
+    return {
+      instances: entries.map(({ actor, phase }) => ({
+        store: actor.name,
+        backend: actor.backendKind,
+        up: phase === 'up' && !this.closed,
+        queueDepth: actor.mailbox.depth,
+        queueCapacity: actor.mailbox.capacity,
+        inFlight: actor.inFlight,
+        meanPersistLatency: actor.latency.mean(),
+      })),
+      poolUtilization:
+        live.length === 0 ? 0 : live.reduce((sum, e) => sum + e.actor.utilization, 0) / live.length,
+      workers: live.length,
+    };
+  }
+
+  async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
+    const started = performance.now();
+    const actor = this.ready(instance);
+    const { gvk, key } = identify(object);
+    await actor.call({ op: 'put', order: `${gvkString(gvk)} ${key}`, object }, started);
+    return key;
+  }
+
+  async getObject(instance: string, gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined> {
+    const started = performance.now();
+    const actor = this.ready(instance);
+    const checked = checkGvk(gvk);
+    const checkedKey = checkObjectKey(checked, key);
+    return actor.call(
+      { op: 'get', order: `${gvkString(checked)} ${checkedKey}`, gvk: checked, key },
+      started,
+    );
+  }
+
+  async deleteObject(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
+    const started = performance.now();
+    const actor = this.ready(instance);
+    const checked = checkGvk(gvk);
+    const checkedKey = checkObjectKey(checked, key);
+    return actor.call(
+      { op: 'delete', order: `${gvkString(checked)} ${checkedKey}`, gvk: checked, key },
+      started,
+    );
+  }
+
+  async getAllObjects(instance: string, gvk: GroupVersionKind): Promise<RuntimeObject[]> {
+    const objects: RuntimeObject[] = [];
+    for await (const object of this.streamAllObjects(instance, gvk)) objects.push(object);
+    return objects;
+  }
+
+  /** Pages of `listPageSize` objects cross from the worker; the listing's iterator stays there. */
+  async *streamAllObjects(instance: string, gvk: GroupVersionKind): AsyncIterable<RuntimeObject> {
+    const started = performance.now();
+    const actor = this.ready(instance);
+    const checked = checkGvk(gvk);
+    let cursor: number | null = null;
+    let errorCode: string | undefined;
+    try {
+      do {
+        const page: ListPage = await actor.call(
+          { op: 'list', gvk: checked, cursor, pageSize: this.options.listPageSize },
+          performance.now(),
+        );
+        cursor = page.cursor;
+        yield* page.objects;
+      } while (cursor !== null);
+    } catch (error) {
+      errorCode = (error as StowageError).code ?? 'STOWAGE_INTERNAL';
+      throw error;
+    } finally {
+      // Abandoned early: release the worker-side iterator.
+      if (cursor !== null) {
+        actor.call({ op: 'list-cancel', cursor }, performance.now()).catch(() => undefined);
+      }
+      actor.observe('get_all', started, undefined, errorCode);
+    }
+  }
+
+  async putRecord(instance: string, gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void> {
+    const started = performance.now();
+    const actor = this.ready(instance);
+    await actor.call({ op: 'put-record', order: recordOrder(gvk, key), gvk, key, bytes }, started);
+  }
+
+  async getRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<Uint8Array | undefined> {
+    const started = performance.now();
+    const actor = this.ready(instance);
+    return actor.call({ op: 'get-record', order: recordOrder(gvk, key), gvk, key }, started);
+  }
+
+  async deleteRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
+    const started = performance.now();
+    const actor = this.ready(instance);
+    return actor.call({ op: 'delete-record', order: recordOrder(gvk, key), gvk, key }, started);
+  }
+
+  async listRecords(instance: string, gvk: GroupVersionKind): Promise<BackendRecord[]> {
+    const started = performance.now();
+    const actor = this.ready(instance);
+    return actor.call({ op: 'list-records', gvk: checkReservedGvk(gvk) }, started);
+  }
+
+  /** Stops accepting work, drains mailboxes up to `closeDeadlineMs`, closes backends, ends workers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.supervisor.stop();
+    const deadline = this.options.closeDeadlineMs;
+    await Promise.all(
+      this.supervisor.all().map(async (e) => {
+        await e.actor.mailbox.drain(deadline);
+        e.actor.rejectPending(
+          new ClosedError(`provider closed before the operation ran`, { instance: e.actor.name }),
+        );
+        await e.actor.close(deadline);
+        this.supervisor.markClosed(e);
+      }),
+    );
+  }
+
+  private ready(instance: string): ActorRef {
+    if (this.closed) throw new ClosedError('provider is closed');
+    const e = this.supervisor.get(instance);
+    if (!e) throw new UnknownInstanceError(`no instance named ${JSON.stringify(instance)}`, { instance });
+    if (e.phase === 'up') return e.actor;
+    if (!e.everUp) throw new NotInitializedError(`instance ${instance} is not initialized`, { instance });
+    throw new InstanceDownError(
+      `instance ${instance} is down (${e.phase}): ${e.lastFailure ?? 'restarting'}`,
+      {
+        instance,
+        phase: e.phase,
+      },
+    );
+  }
+
+  private nameOf(config: InstanceConfig): string {
+    if (config.kind !== 'module') return backendInstanceName(config);
+    if (!this.options.allowModuleBackends) {
+      throw new InvalidRuntimeConfigError('module backends need allowModuleBackends: true', {
+        field: 'kind',
+      });
+    }
+    return instanceName('module', `${config.module}\u0000${config.name}`);
+  }
+}
+
+function recordOrder(gvk: GroupVersionKind, key: string): string {
+  const checked = checkReservedGvk(gvk);
+  return `${gvkString(checked)} ${checkObjectKey(checked, key)}`;
+}

@@ -1,0 +1,238 @@
+import type { MachineId } from '../contract/machine-id.js';
+import { ClosedError, InitializeFailedError, NotInitializedError } from '../errors/index.js';
+import type { ActorRef } from './actor-ref.js';
+import type { ResolvedOptions } from './options.js';
+import { backoffMs, RestartIntensity } from './restart-policy.js';
+import type { DeathReason } from './worker-slot.js';
+
+/**
+ * new → starting → up ⇄ backoff (a death or a failed start, waiting to retry) → stopped (restart
+ * intensity exceeded; only restartInstance() or initialize() brings it back) → closed.
+ */
+export type Phase = 'new' | 'starting' | 'up' | 'backoff' | 'stopped' | 'closed';
+
+export interface Supervised {
+  readonly actor: ActorRef;
+  phase: Phase;
+  /** Whether the instance was ever up: it tells "not initialized" from "down". */
+  everUp: boolean;
+  readonly intensity: RestartIntensity;
+  probeFailures: number;
+  probing: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** The last death or failed start, for diagnostics. */
+  lastFailure: string | undefined;
+}
+
+/**
+ * One-for-one supervision of the actors: initialize with retries and exponential backoff, liveness
+ * probes, restart on death with an intensity limit, and the status table the facade answers from.
+ * Everything here runs on the main thread and never waits behind a mailbox.
+ */
+export class Supervisor {
+  private readonly entries = new Map<string, Supervised>();
+  private machineId: MachineId | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly sleepers = new Set<() => void>();
+
+  constructor(private readonly options: ResolvedOptions) {}
+
+  add(actor: ActorRef): void {
+    const { maxRestarts, withinMs } = this.options.supervisor;
+    this.entries.set(actor.name, {
+      actor,
+      phase: 'new',
+      everUp: false,
+      intensity: new RestartIntensity(maxRestarts, withinMs),
+      probeFailures: 0,
+      probing: false,
+      timer: undefined,
+      lastFailure: undefined,
+    });
+  }
+
+  get(instance: string): Supervised | undefined {
+    return this.entries.get(instance);
+  }
+
+  all(): Supervised[] {
+    return [...this.entries.values()];
+  }
+
+  /** Starts every instance that is not up; throws InitializeFailedError naming those that failed. */
+  async initialize(machineId: MachineId): Promise<void> {
+    if (this.closed) throw new ClosedError('provider is closed');
+    this.machineId = machineId;
+    const failed: string[] = [];
+    const reasons: string[] = [];
+    await Promise.all(
+      this.all()
+        .filter((e) => e.phase !== 'up' && e.phase !== 'starting')
+        .map(async (e) => {
+          this.cancelTimer(e);
+          e.intensity.reset();
+          const error = await this.attemptStart(e, this.options.supervisor.initializeAttempts, 'initialize');
+          if (error === undefined) return;
+          failed.push(e.actor.name);
+          reasons.push(`${e.actor.name}: ${error}`);
+          this.scheduleRetry(e, this.options.supervisor.backoffMaxMs);
+        }),
+    );
+    this.startProbing();
+    if (failed.length > 0) {
+      throw new InitializeFailedError(`initialize failed for ${reasons.sort().join('; ')}`, {
+        instances: failed.sort().join(','),
+      });
+    }
+  }
+
+  /** Brings back an instance, e.g. one stopped by the restart-intensity limit; resets its history. */
+  async restartInstance(instance: string): Promise<void> {
+    const e = this.entries.get(instance);
+    if (this.closed) throw new ClosedError('provider is closed');
+    if (!this.machineId) throw new NotInitializedError('initialize() has not been called', { instance });
+    if (!e || e.phase === 'up' || e.phase === 'starting') return;
+    this.cancelTimer(e);
+    e.intensity.reset();
+    const error = await this.attemptStart(e, this.options.supervisor.initializeAttempts, 'initialize');
+    if (error !== undefined) {
+      this.scheduleRetry(e, this.options.supervisor.backoffMaxMs);
+      throw new InitializeFailedError(`restart of ${instance} failed: ${error}`, { instances: instance });
+    }
+  }
+
+  /** The actor's worker died; called by its ActorRef after everything pending was rejected. */
+  actorDied(instance: string, reason: DeathReason, cause: string): void {
+    const e = this.entries.get(instance);
+    if (e?.phase !== 'up' || this.closed) return;
+    e.lastFailure = `${reason}: ${cause}`;
+    this.changed(e, 'backoff', false, reason);
+    if (!e.intensity.record(Date.now())) {
+      this.changed(e, 'stopped', false, 'intensity');
+      return;
+    }
+    this.options.observer?.actorRestarted(instance, e.actor.backendKind, reason);
+    this.scheduleRetry(e, this.nextBackoff(e));
+  }
+
+  /** Stops supervising; the facade then drains and closes the actors. */
+  stop(): void {
+    this.closed = true;
+    clearInterval(this.probeTimer);
+    for (const e of this.entries.values()) this.cancelTimer(e);
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
+  }
+
+  markClosed(e: Supervised): void {
+    this.changed(e, 'closed', false, 'closed');
+  }
+
+  /** Tries to start `e` up to `attempts` times with backoff; returns the last error message, or undefined when up. */
+  private async attemptStart(e: Supervised, attempts: number, reason: string): Promise<string | undefined> {
+    const { backoffBaseMs, backoffMaxMs } = this.options.supervisor;
+    let lastError = 'closed';
+    for (let attempt = 0; attempt < attempts && !this.closed; attempt++) {
+      if (attempt > 0) {
+        this.options.observer?.actorRestarted(e.actor.name, e.actor.backendKind, reason);
+        await this.sleep(backoffMs(attempt - 1, backoffBaseMs, backoffMaxMs));
+        if (this.closed) break;
+      }
+      e.phase = 'starting';
+      try {
+        await e.actor.start(this.machineId as MachineId);
+        if (this.closed) {
+          await e.actor.close(this.options.closeDeadlineMs);
+          break;
+        }
+        e.probeFailures = 0;
+        e.everUp = true;
+        this.changed(e, 'up', true, 'up');
+        return undefined;
+      } catch (error) {
+        lastError = (error as Error).message;
+        e.lastFailure = `${reason}: ${lastError}`;
+        e.phase = 'backoff';
+      }
+    }
+    return lastError;
+  }
+
+  private scheduleRetry(e: Supervised, delayMs: number): void {
+    if (this.closed) return;
+    this.cancelTimer(e);
+    e.timer = setTimeout(async () => {
+      e.timer = undefined;
+      const error = await this.attemptStart(e, 1, 'initialize');
+      if (error === undefined || this.closed) return;
+      if (e.everUp && !e.intensity.record(Date.now())) {
+        this.changed(e, 'stopped', false, 'intensity');
+        return;
+      }
+      this.options.observer?.actorRestarted(e.actor.name, e.actor.backendKind, 'initialize');
+      this.scheduleRetry(e, e.everUp ? this.nextBackoff(e) : this.options.supervisor.backoffMaxMs);
+    }, delayMs);
+    e.timer.unref();
+  }
+
+  private nextBackoff(e: Supervised): number {
+    const { backoffBaseMs, backoffMaxMs } = this.options.supervisor;
+    return backoffMs(Math.max(0, e.intensity.recent(Date.now()) - 1), backoffBaseMs, backoffMaxMs);
+  }
+
+  private startProbing(): void {
+    if (this.probeTimer || this.closed) return;
+    this.probeTimer = setInterval(() => this.probeAll(), this.options.supervisor.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  /** One probe round. Hangs are judged by the oldest task in flight: a probe waits behind it. */
+  private probeAll(): void {
+    const { hangTimeoutMs, probeTimeoutMs, probeFailureThreshold } = this.options.supervisor;
+    for (const e of this.entries.values()) {
+      if (e.phase !== 'up' || e.probing) continue;
+      const { actor } = e;
+      const oldest = actor.oldestInFlightMs();
+      if (oldest > hangTimeoutMs) {
+        actor.kill('hang', `a task has been in flight for ${Math.round(oldest)} ms`);
+        continue;
+      }
+      e.probing = true;
+      void actor.probe(probeTimeoutMs).then((result) => {
+        e.probing = false;
+        this.options.observer?.probed(actor.name, actor.backendKind, result.seconds, result.ok);
+        if (e.phase !== 'up') return;
+        e.probeFailures = result.ok ? 0 : e.probeFailures + 1;
+        if (e.probeFailures >= probeFailureThreshold) {
+          actor.kill(result.timedOut ? 'hang' : 'probe', result.cause);
+        }
+      });
+    }
+  }
+
+  private changed(e: Supervised, phase: Phase, up: boolean, reason: string): void {
+    const wasUp = e.phase === 'up';
+    e.phase = phase;
+    if (wasUp !== up || phase === 'stopped') {
+      this.options.observer?.instanceStateChanged?.(e.actor.name, e.actor.backendKind, up, reason);
+    }
+  }
+
+  private cancelTimer(e: Supervised): void {
+    clearTimeout(e.timer);
+    e.timer = undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}

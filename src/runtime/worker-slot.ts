@@ -1,0 +1,121 @@
+import type { ResourceLimits } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { ActorDiedError, ClosedError } from '../errors/index.js';
+import type { HostReply, HostRequest } from './protocol.js';
+import type { WorkerEntry } from './worker-entry.js';
+
+/** Why a worker stopped: restart reasons as the observer reports them. */
+export type DeathReason = 'exit' | 'error' | 'oom' | 'hang' | 'probe';
+
+export interface WorkerSlotConfig {
+  readonly entry: WorkerEntry;
+  readonly resourceLimits: ResourceLimits | undefined;
+  /** Tasks the worker runs at once; the batcher keeps the real number at or below it. */
+  readonly concurrentTasks: number;
+}
+
+/**
+ * One actor's thread: a single-thread piscina pool (see docs/architecture.md for why not one
+ * shared pool with a custom balancer). It turns every way the thread can die into one `onDeath`
+ * call and rejects every task that was in flight with ActorDiedError. It never restarts itself:
+ * piscina's own respawn would bring back an empty worker, so the supervisor replaces the slot.
+ */
+export class WorkerSlot {
+  private readonly pool: Piscina<HostRequest, HostReply>;
+  private death: DeathReason | undefined;
+  private closing = false;
+  /** Start times of tasks in flight, oldest first (a Set keeps insertion order). */
+  private readonly running = new Set<{ readonly started: number }>();
+
+  constructor(
+    config: WorkerSlotConfig,
+    private readonly onDeath: (reason: DeathReason, cause: string) => void,
+  ) {
+    this.pool = new Piscina({
+      filename: config.entry.filename,
+      execArgv: config.entry.execArgv,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // 'sync' would block the idle worker's event loop: no timers, no keep-alive, no probes.
+      atomics: 'async',
+      concurrentTasksPerWorker: config.concurrentTasks,
+      resourceLimits: config.resourceLimits,
+    });
+    // Without an 'error' listener piscina's error event would crash the process.
+    this.pool.on('error', (error: Error) => this.died(classify(error), error.message));
+    // An idle worker that exits rejects no task; this is the only sign. Deferred so that, when
+    // tasks were in flight, their rejection (which carries the real cause) is classified first.
+    this.pool.on('workerDestroy', () => {
+      if (!this.closing) setImmediate(() => this.died('exit', 'worker exited'));
+    });
+  }
+
+  get alive(): boolean {
+    return this.death === undefined && !this.closing;
+  }
+
+  get utilization(): number {
+    return this.death === undefined ? this.pool.utilization : 0;
+  }
+
+  /** Milliseconds the oldest task in flight has been running; 0 when idle. */
+  oldestInFlightMs(now = performance.now()): number {
+    for (const task of this.running) return now - task.started;
+    return 0;
+  }
+
+  async run(request: HostRequest): Promise<HostReply> {
+    if (this.death !== undefined) throw diedError(this.death);
+    const task = { started: performance.now() };
+    this.running.add(task);
+    try {
+      return await this.pool.run(request);
+    } catch (error) {
+      // A message that cannot be cloned never reached the worker; the caller handles it.
+      if (error instanceof Error && error.name === 'DataCloneError') throw error;
+      if (this.closing && this.death === undefined) {
+        throw new ClosedError('the worker was terminated by close() before the operation finished');
+      }
+      this.died(classify(error), error instanceof Error ? error.message : String(error));
+      throw diedError(this.death ?? 'error');
+    } finally {
+      this.running.delete(task);
+    }
+  }
+
+  /** Terminates the worker (a hung one, or one whose probes keep failing). */
+  kill(reason: DeathReason, cause: string): void {
+    this.died(reason, cause);
+  }
+
+  /** Orderly shutdown after the actor closed its backend. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.pool.destroy();
+  }
+
+  private died(reason: DeathReason, cause: string): void {
+    if (this.death !== undefined || this.closing) return;
+    this.death = reason;
+    this.closing = true;
+    this.onDeath(reason, cause);
+    // Terminates a busy-looping thread too; tasks still in flight reject and map to ActorDiedError.
+    void this.pool.destroy().catch(() => undefined);
+  }
+}
+
+function classify(error: unknown): DeathReason {
+  if ((error as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') return 'oom';
+  if (error instanceof Error && /worker exited/i.test(error.message)) return 'exit';
+  return 'error';
+}
+
+function diedError(reason: DeathReason): ActorDiedError {
+  return new ActorDiedError(
+    `the actor's worker died (${reason}); the operation may or may not have been applied`,
+    {
+      reason,
+    },
+  );
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MachineId } from '../../src/index.js';
+import { makeObject } from '../helpers/objects.js';
+import { CONFIG_MAP, crashScenario, faultHarness } from './runtime-harness.js';
+
+test('a worker that exits mid-operation is replaced; pending ops fail typed, acknowledged writes survive', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness('exit-backend');
+  try {
+    await h.provider.initialize(MachineId.generate());
+    await crashScenario(h, 'exit');
+  } finally {
+    await h.dispose();
+  }
+});
+
+test('a worker that exits while idle is noticed without any task failing, and replaced', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness('exit-backend');
+  try {
+    await h.provider.initialize(MachineId.generate());
+    const acked = makeObject({ name: 'exit-later', namespace: 'faults' });
+    await h.provider.putObject(h.faulty, acked);
+    await h.observer.until(() => h.observer.statesOf(h.faulty).length >= 3);
+    assert.deepEqual(h.observer.statesOf(h.faulty), ['up:up', 'down:exit', 'up:up']);
+    assert.deepEqual(h.observer.restarts, [{ store: h.faulty, reason: 'exit' }]);
+    assert.deepEqual(await h.provider.getObject(h.faulty, CONFIG_MAP, 'faults/exit-later'), acked);
+  } finally {
+    await h.dispose();
+  }
+});

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InstanceDownError, MachineId } from '../../src/index.js';
+import { makeObject } from '../helpers/objects.js';
+import { assertDied, CONFIG_MAP, faultHarness } from './runtime-harness.js';
+
+test('after R restarts in T seconds the instance stays down until restartInstance()', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness('exit-backend', { supervisor: { maxRestarts: 2, withinMs: 60_000 } });
+  try {
+    await h.provider.initialize(MachineId.generate());
+    const kept = makeObject({ name: 'kept', namespace: 'intensity' });
+    await h.provider.putObject(h.faulty, kept);
+    for (let death = 1; death <= 3; death++) {
+      await h.observer.until(() => h.provider.instanceStatus(h.faulty).status);
+      await h.provider.putObject(h.faulty, makeObject({ name: 'boom', namespace: 'intensity' })).then(
+        () => assert.fail('boom must kill the worker'),
+        (error: unknown) => assertDied(error, 'exit'),
+      );
+      await h.observer.until(
+        () => h.observer.statesOf(h.faulty).filter((s) => s === 'down:exit').length === death,
+      );
+    }
+    await h.observer.until(() => h.observer.statesOf(h.faulty).includes('down:intensity'));
+    assert.deepEqual(h.observer.statesOf(h.faulty), [
+      'up:up',
+      'down:exit',
+      'up:up',
+      'down:exit',
+      'up:up',
+      'down:exit',
+      'down:intensity',
+    ]);
+    assert.equal(h.observer.restarts.length, 2, 'only the restarts within the limit happened');
+    assert.equal(h.provider.instanceStatus(h.faulty).status, false);
+    await assert.rejects(h.provider.getObject(h.faulty, CONFIG_MAP, 'intensity/kept'), InstanceDownError);
+    assert.equal(h.provider.instanceStatus(h.healthy).status, true);
+
+    await h.provider.restartInstance(h.faulty);
+    assert.equal(h.provider.instanceStatus(h.faulty).status, true);
+    assert.deepEqual(await h.provider.getObject(h.faulty, CONFIG_MAP, 'intensity/kept'), kept);
+  } finally {
+    await h.dispose();
+  }
+});

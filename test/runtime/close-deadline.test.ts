@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ClosedError, MachineId, QueueTimeoutError } from '../../src/index.js';
+import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
+import { fixtureModule } from '../faults/runtime-harness.js';
+import { makeObject } from '../helpers/objects.js';
+
+/** Resolves once the blocking fixture's worker is parked inside a put (gate slot 1 counts them). */
+async function parked(gate: Int32Array): Promise<void> {
+  // Atomics.waitAsync is in Node, though not in the es2023 lib this project compiles against.
+  const { waitAsync } = Atomics as unknown as {
+    waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> };
+  };
+  const result = waitAsync(gate, 1, 0);
+  if (result.async) await result.value;
+}
+
+test('a blocked worker: policy wait times out typed, and close() returns by its deadline, refusing what did not drain', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-close-'));
+  const sab = new SharedArrayBuffer(8);
+  const gate = new Int32Array(sab);
+  const provider = new RuntimeProvider(
+    [
+      {
+        kind: 'module',
+        module: fixtureModule('blocking-backend'),
+        name: 'blocking',
+        options: { dir, gate: sab },
+      },
+    ],
+    {
+      allowModuleBackends: true,
+      mailbox: { capacity: 2, concurrency: 1, policy: 'wait', waitMs: 50 },
+      closeDeadlineMs: 100,
+      supervisor: { hangTimeoutMs: 60_000 },
+    },
+  );
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    const outcome = (op: Promise<unknown>) => op.then(String, (error: unknown) => error);
+    const blocked = outcome(provider.putObject(instance, makeObject({ name: 'boom', namespace: 'c' })));
+    await parked(gate);
+    const queued = [1, 2].map((i) =>
+      outcome(provider.putObject(instance, makeObject({ name: `q${i}`, namespace: 'c' }))),
+    );
+    await assert.rejects(
+      provider.putObject(instance, makeObject({ name: 'waits', namespace: 'c' })),
+      QueueTimeoutError,
+      'the mailbox stayed full for the whole wait deadline',
+    );
+    // The status table answers at once while the worker is stuck and its mailbox is full.
+    assert.equal(provider.instanceStatus(instance).status, true);
+    assert.equal(provider.snapshot().instances[0]?.queueDepth, 2);
+    await provider.close();
+    for (const op of [blocked, ...queued]) assert.ok((await op) instanceof ClosedError);
+  } finally {
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    await provider.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  ClosedError,
+  InvalidObjectError,
+  InvalidRuntimeConfigError,
+  MachineId,
+  NotInitializedError,
+  UnknownInstanceError,
+} from '../../src/index.js';
+import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
+import { RecordingObserver } from '../faults/runtime-harness.js';
+import { makeObject } from '../helpers/objects.js';
+
+const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
+
+describe('runtime provider facade', () => {
+  test('configuration errors are typed and name the field', () => {
+    const module = { kind: 'module', module: '/nowhere.js', name: 'x' } as const;
+    assert.throws(
+      () => new RuntimeProvider([module]),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidRuntimeConfigError);
+        assert.equal(error.details.field, 'kind');
+        return true;
+      },
+    );
+    assert.throws(
+      () => new RuntimeProvider([], { mailbox: { capacity: 0 } }),
+      (error: unknown) =>
+        error instanceof InvalidRuntimeConfigError && error.details.field === 'mailbox.capacity',
+    );
+    const memory = { kind: 'memory', name: 'same' } as const;
+    assert.throws(() => new RuntimeProvider([memory, memory]), InvalidRuntimeConfigError);
+  });
+
+  test('before initialize, unknown instances, after close: typed errors; status answers at once', async () => {
+    const provider = new RuntimeProvider([{ kind: 'memory', name: 'lifecycle' }]);
+    const [instance] = provider.instances() as [string];
+    assert.deepEqual(
+      { ...provider.instanceStatus(instance) },
+      { exists: true, status: false, meanPersistLatency: 0 },
+    );
+    await assert.rejects(provider.putObject(instance, makeObject({ name: 'a' })), NotInitializedError);
+    await provider.initialize(MachineId.generate());
+    await assert.rejects(provider.getObject('memory-000000000000', CONFIG_MAP, 'a'), UnknownInstanceError);
+    await provider.putObject(instance, makeObject({ name: 'a' }));
+    await provider.close();
+    assert.equal(provider.instanceStatus(instance).status, false);
+    await assert.rejects(provider.getObject(instance, CONFIG_MAP, 'a'), ClosedError);
+    await provider.close();
+  });
+
+  test('an object structured clone refuses fails alone with InvalidObjectError; its batch-mates succeed', async () => {
+    const provider = new RuntimeProvider([{ kind: 'memory', name: 'clone' }]);
+    try {
+      await provider.initialize(MachineId.generate());
+      const [instance] = provider.instances() as [string];
+      const bad = makeObject({ name: 'bad', namespace: 'x', data: { fn: () => 1 } });
+      const results = await Promise.allSettled([
+        provider.putObject(instance, makeObject({ name: 'before', namespace: 'x' })),
+        provider.putObject(instance, bad),
+        provider.putObject(instance, makeObject({ name: 'after', namespace: 'x' })),
+      ]);
+      assert.deepEqual(results[0], { status: 'fulfilled', value: 'x/before' });
+      assert.deepEqual(results[2], { status: 'fulfilled', value: 'x/after' });
+      assert.equal(results[1].status, 'rejected');
+      const error = (results[1] as PromiseRejectedResult).reason;
+      assert.ok(error instanceof InvalidObjectError, String(error));
+      assert.equal(error.details.field, 'data.fn');
+      assert.equal(await provider.getObject(instance, CONFIG_MAP, 'x/bad'), undefined);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  test('the observer gets worker-measured timings, queue waits and the snapshot reflects the actors', async () => {
+    const events: { operation: string; seconds: number; backendSeconds?: number; errorCode?: string }[] = [];
+    const observer = new RecordingObserver();
+    let queueWaits = 0;
+    observer.operationCompleted = (event) => {
+      events.push(event);
+    };
+    observer.queueWaited = () => {
+      queueWaits++;
+    };
+    const provider = new RuntimeProvider(
+      [
+        { kind: 'memory', name: 'observed-a' },
+        { kind: 'memory', name: 'observed-b' },
+      ],
+      { observer, mailbox: { capacity: 7 } },
+    );
+    try {
+      await provider.initialize(MachineId.generate());
+      const [a] = provider.instances() as [string];
+      await provider.putObject(a, makeObject({ name: 'o', namespace: 'x' }));
+      await provider.getObject(a, CONFIG_MAP, 'x/o');
+      await provider.getAllObjects(a, CONFIG_MAP);
+      await assert.rejects(provider.getObject(a, CONFIG_MAP, 'x/../y'));
+      assert.deepEqual(
+        events.map((e) => e.operation),
+        ['put', 'get', 'get_all'],
+        'the invalid key failed on the main thread before reaching the mailbox',
+      );
+      for (const event of events.slice(0, 2)) {
+        assert.ok(
+          event.backendSeconds !== undefined && event.backendSeconds <= event.seconds,
+          JSON.stringify(event),
+        );
+      }
+      assert.equal(queueWaits, 3);
+      const status = provider.instanceStatus(a);
+      assert.ok(
+        status.meanPersistLatency > 0 && status.meanPersistLatency < 10,
+        `${status.meanPersistLatency} s`,
+      );
+      const snapshot = provider.snapshot();
+      assert.equal(snapshot.workers, 2);
+      assert.deepEqual(
+        snapshot.instances.map((i) => [i.store, i.backend, i.up, i.queueDepth, i.queueCapacity, i.inFlight]),
+        provider.instances().map((store) => [store, 'memory', true, 0, 7, 0]),
+      );
+      assert.ok(snapshot.poolUtilization >= 0 && snapshot.poolUtilization <= 1);
+    } finally {
+      await provider.close();
+    }
+    assert.equal(provider.snapshot().workers, 0);
+  });
+
+  test('close drains what was accepted before it, then refuses new work', async () => {
+    const provider = new RuntimeProvider([{ kind: 'memory', name: 'drain' }]);
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    const accepted = Array.from({ length: 500 }, (_, i) =>
+      provider.putObject(instance, makeObject({ name: `d${i}`, namespace: 'drain' })),
+    );
+    const closing = provider.close();
+    await assert.rejects(provider.putObject(instance, makeObject({ name: 'late' })), ClosedError);
+    assert.equal((await Promise.all(accepted)).length, 500);
+    await closing;
+  });
+});
