@@ -1,5 +1,13 @@
 export type { Backend, BackendRecord } from './backends/backend.js';
+export type { BackendConfig } from './backends/factory.js';
+export { dumpJsonLines } from './backends/file/dump.js';
+export { FileBackend, type FileBackendStats } from './backends/file/file-backend.js';
+export type { LockOwner } from './backends/file/lock.js';
+export type { FileBackendOptions } from './backends/file/options.js';
+export type { RecoveryReport } from './backends/file/recovery.js';
 export { createMemoryVolume, MemoryBackend, type MemoryVolume } from './backends/memory.js';
+export { type S3BackendConfig, s3InstanceName } from './backends/s3/config.js';
+export { S3Backend } from './backends/s3/s3-backend.js';
 export { instanceName } from './config/instance-name.js';
 export {
   apiVersionOf,
@@ -8,6 +16,9 @@ export {
   gvk,
   gvkFromApiVersion,
   gvkString,
+  isReservedGroup,
+  parseGvkString,
+  RESERVED_GROUP,
 } from './contract/gvk.js';
 export { MachineId } from './contract/machine-id.js';
 export { checkObjectKey, makeObjectKey, type ObjectKey, parseObjectKey } from './contract/object-key.js';
@@ -20,8 +31,32 @@ export {
   type SecretPersistenceProvider,
 } from './contract/types.js';
 export * from './errors/index.js';
+export { METRICS, type MetricName } from './metrics/definitions.js';
+export type { EventLoopDelayOptions } from './metrics/event-loop-delay.js';
+export { metricsHandler, type RenderedMetrics, renderMetrics } from './metrics/handler.js';
+export {
+  DEFAULT_METRICS_PORT,
+  type MetricsServer,
+  type MetricsServerOptions,
+  startMetricsServer,
+} from './metrics/server.js';
+export type { SnapshotSource } from './metrics/snapshot-gauges.js';
+export { StowageMetrics, type StowageMetricsOptions } from './metrics/stowage-metrics.js';
 export { canonicalJson } from './objects/canonical-json.js';
 export { DEFAULT_MAX_OBJECT_BYTES, decodeObject, encodeObject } from './objects/codec.js';
 export { identify, type ObjectIdentity } from './objects/identity.js';
 export { type LocalInstance, LocalProvider } from './provider/local-provider.js';
+export type {
+  InstanceSnapshot,
+  Operation,
+  RuntimeObserver,
+  RuntimeSnapshot,
+} from './runtime/observer.js';
+export type { MailboxOptions, RuntimeOptions, SupervisorOptions } from './runtime/options.js';
+export type { InstanceConfig, ModuleBackendConfig } from './runtime/protocol.js';
+export { RuntimeProvider } from './runtime/runtime-provider.js';
+export { type KeyMaterial, Keyring, parseKeyring } from './secrets/keyring.js';
+export { KEYRING_ENV, keyringFromEnv, loadKeyringFile } from './secrets/keyring-source.js';
+export type { RecordChannel } from './secrets/record-channel.js';
+export { EncryptedSecretProvider, MAX_SECRET_BYTES } from './secrets/secret-provider.js';
 export { ObjectStore, type ObjectStoreOptions } from './store/object-store.js';

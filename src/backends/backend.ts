@@ -27,6 +27,8 @@ export interface Backend {
   delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean>;
   /** Every record of the GVK, in no particular order. */
   list(gvk: GroupVersionKind): AsyncIterable<BackendRecord>;
+  /** Every GVK that has at least one record, reserved ones included, in no particular order. */
+  kinds(): Promise<GroupVersionKind[]>;
   /** Liveness: resolves when the backend can still persist, throws a typed error when it cannot. */
   probe(): Promise<void>;
   /** Flushes and releases everything; the backend is not used again. */

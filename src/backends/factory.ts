@@ -1,19 +1,35 @@
 import { resolve } from 'node:path';
 import { instanceName } from '../config/instance-name.js';
 import type { Backend } from './backend.js';
+import { FileBackend } from './file/file-backend.js';
 import { MemoryBackend } from './memory.js';
+import { type S3BackendConfig, s3InstanceName } from './s3/config.js';
+import { S3Backend } from './s3/s3-backend.js';
 
 /**
  * Plain-data description of one backend instance. It crosses to worker threads as-is, so it holds
  * no functions or handles; the backend is built from it where its state will live.
  */
-export type BackendConfig = { readonly kind: 'memory'; readonly name: string };
+export type BackendConfig =
+  | { readonly kind: 'memory'; readonly name: string }
+  | ({ readonly kind: 's3' } & S3BackendConfig)
+  | {
+      readonly kind: 'file';
+      readonly dir: string;
+      /** See FileBackendOptions. */
+      readonly compactMinBytes?: number;
+      readonly compactGarbageRatio?: number;
+    };
 
 /** The instance name for a configuration: `<kind>-<hash of its identifying fields>`. */
 export function backendInstanceName(config: BackendConfig): string {
   switch (config.kind) {
     case 'memory':
       return instanceName('memory', config.name);
+    case 's3':
+      return s3InstanceName(config);
+    case 'file':
+      return instanceName('file', resolvedPath(config.dir));
   }
 }
 
@@ -21,6 +37,13 @@ export function createBackend(config: BackendConfig): Backend {
   switch (config.kind) {
     case 'memory':
       return new MemoryBackend();
+    case 's3':
+      return new S3Backend(config);
+    case 'file':
+      return new FileBackend(config.dir, {
+        compactMinBytes: config.compactMinBytes,
+        compactGarbageRatio: config.compactGarbageRatio,
+      });
   }
 }
 

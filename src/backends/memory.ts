@@ -1,4 +1,4 @@
-import { type GroupVersionKind, gvkString } from '../contract/gvk.js';
+import { type GroupVersionKind, gvkString, parseGvkString } from '../contract/gvk.js';
 import type { ObjectKey } from '../contract/object-key.js';
 import type { Backend, BackendRecord } from './backend.js';
 
@@ -43,6 +43,10 @@ export class MemoryBackend implements Backend {
     const records = this.volume.get(gvkString(gvk));
     if (!records) return;
     for (const [key, bytes] of [...records]) yield { key, bytes };
+  }
+
+  async kinds(): Promise<GroupVersionKind[]> {
+    return [...this.volume].filter(([, records]) => records.size > 0).map(([id]) => parseGvkString(id));
   }
 
   async probe(): Promise<void> {}

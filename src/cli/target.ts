@@ -21,18 +21,13 @@ export interface CliTarget {
   close(): Promise<void>;
 }
 
-/** A provider able to enumerate the kinds it holds (RuntimeProvider and LocalProvider are). */
-export interface KindListingProvider extends PersistenceProvider {
-  listKinds(instance: string): Promise<GroupVersionKind[]>;
-}
-
 /** The `default` alias names the first configured instance, as the HTTP API does. */
 export function resolveInstance(names: readonly string[], instance: string): string {
   return instance === 'default' && names.length > 0 ? (names[0] as string) : instance;
 }
 
 export function localTarget(
-  provider: KindListingProvider,
+  provider: PersistenceProvider,
   secrets: SecretPersistenceProvider | undefined,
   close: () => Promise<void>,
 ): CliTarget {

@@ -70,7 +70,9 @@ export function loadConfig(options: LoadConfigOptions = {}): StowageConfig {
   }
   const parsed = configSchema.safeParse(source.tree);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  // A misspelled field also makes the real one "missing": report the unknown field, which explains both.
+  const issues = parsed.error.issues;
+  const issue = (issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]) as z.core.$ZodIssue;
   const fieldPath =
     issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] as string] : issue.path;
   const field = fieldPath.map(String).join('.');

@@ -1,4 +1,4 @@
-import { InvalidGvkError } from '../errors/index.js';
+import { InvalidGvkError, ReservedGroupError } from '../errors/index.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from './dns.js';
 
 /** Group, version and kind of an object. The core group is the empty string. */
@@ -18,6 +18,12 @@ export function gvk(group: string, version: string, kind: string): GroupVersionK
     (group !== '' && !(group.length <= 253 && DNS1123_SUBDOMAIN.test(group)))
   ) {
     throw new InvalidGvkError(`group ${JSON.stringify(group)} is not a DNS-1123 subdomain`, {
+      field: 'group',
+    });
+  }
+  // Storage paths spell the core group "core"; a group of that name would share its records.
+  if (group === 'core') {
+    throw new InvalidGvkError('group "core" is ambiguous: the core group is the empty string', {
       field: 'group',
     });
   }
@@ -46,8 +52,44 @@ export function gvkFromApiVersion(apiVersion: string, kind: string): GroupVersio
   return gvk(apiVersion.slice(0, slash), apiVersion.slice(slash + 1), kind);
 }
 
-/** Re-validates a GVK that came from outside (a caller, another thread). */
+/**
+ * The API group of stowage's own records (encrypted secrets). Public calls may not name it, so plain
+ * getObject/getAllObjects can never reach that key space; only the internal record channel can.
+ */
+export const RESERVED_GROUP = 'internal.stowage.io';
+
+export function isReservedGroup(group: string): boolean {
+  return group === RESERVED_GROUP || group.endsWith(`.${RESERVED_GROUP}`);
+}
+
+/** Throws ReservedGroupError for a GVK in the reserved group; public entry points call it. */
+export function rejectReservedGroup(value: GroupVersionKind): GroupVersionKind {
+  if (isReservedGroup(value.group)) {
+    const message = `group ${JSON.stringify(value.group)} is reserved for stowage's own records`;
+    throw new ReservedGroupError(message, { field: 'group' });
+  }
+  return value;
+}
+
+/** Re-validates a GVK that came from outside (a caller, another thread); the reserved group is refused. */
 export function checkGvk(value: GroupVersionKind): GroupVersionKind {
+  return rejectReservedGroup(checkAnyGvk(value));
+}
+
+/**
+ * For the internal record channel: the GVK must be in the reserved group, so that channel can never
+ * write unvalidated bytes where plain objects live.
+ */
+export function checkReservedGvk(value: GroupVersionKind): GroupVersionKind {
+  const checked = checkAnyGvk(value);
+  if (!isReservedGroup(checked.group)) {
+    throw new InvalidGvkError(`internal records must use the ${RESERVED_GROUP} group`, { field: 'group' });
+  }
+  return checked;
+}
+
+/** Validates a GVK's shape without refusing the reserved group. */
+export function checkAnyGvk(value: GroupVersionKind): GroupVersionKind {
   if (value === null || typeof value !== 'object') {
     throw new InvalidGvkError('gvk must be an object with group, version and kind', { field: 'gvk' });
   }
@@ -61,4 +103,13 @@ export function apiVersionOf(value: GroupVersionKind): string {
 /** A compact, unambiguous string form, e.g. `apps/v1/Deployment` or `core/v1/Pod`. */
 export function gvkString(value: GroupVersionKind): string {
   return `${value.group === '' ? 'core' : value.group}/${value.version}/${value.kind}`;
+}
+
+/** The inverse of gvkString, validating as it goes. */
+export function parseGvkString(text: string): GroupVersionKind {
+  const parts = text.split('/');
+  if (parts.length !== 3)
+    throw new InvalidGvkError(`${JSON.stringify(text)} is not group/version/kind`, { field: 'gvk' });
+  const [group, version, kind] = parts as [string, string, string];
+  return gvk(group === 'core' ? '' : group, version, kind);
 }

@@ -11,7 +11,9 @@ export type ObjectKey = string & { readonly __objectKey: unique symbol };
 
 type ErrorFactory = (message: string, field: string) => StowageError;
 const invalidObject: ErrorFactory = (message, field) => new InvalidObjectError(message, { field });
-const invalidKey: ErrorFactory = (message, field) => new InvalidKeyError(message, { field });
+/** Key errors speak of the key, not of the metadata fields its parts would fill. */
+const invalidKey: ErrorFactory = (message) =>
+  new InvalidKeyError(`invalid key: ${message.replace(/^metadata\./, '')}`, { field: 'key' });
 
 const MAX_NAME = 253;
 const MAX_NAMESPACE = 63;

@@ -44,6 +44,8 @@ export interface PersistenceProvider {
   getAllObjects(instance: string, gvk: GroupVersionKind): Promise<RuntimeObject[]>;
   /** The streaming variant of getAllObjects, for sets too large for one array. */
   streamAllObjects(instance: string, gvk: GroupVersionKind): AsyncIterable<RuntimeObject>;
+  /** Every GVK the instance holds at least one object of, sorted: what copy, verify and dump walk. */
+  listKinds(instance: string): Promise<GroupVersionKind[]>;
   close(): Promise<void>;
 }
 
@@ -79,15 +81,19 @@ export interface SecretInfo {
 
 /** Secrets, encrypted at rest, in a key space apart from plain objects. See docs/secrets.md. */
 export interface SecretPersistenceProvider {
+  /** Encrypts and stores the value (a string is stored as UTF-8); a second put overwrites. */
   putSecret(
     instance: string,
     namespace: string,
     name: string,
     value: Uint8Array | string,
   ): Promise<SecretInfo>;
+  /** The value's bytes, or `undefined` when absent; a record that fails to decrypt throws a typed error. */
   getSecret(instance: string, namespace: string, name: string): Promise<Uint8Array | undefined>;
+  /** Idempotent: resolves `true` if the secret existed, `false` if it was already absent. */
   deleteSecret(instance: string, namespace: string, name: string): Promise<boolean>;
+  /** Metadata only, never values; sorted by namespace, then name. */
   listSecrets(instance: string, namespace?: string): Promise<SecretInfo[]>;
-  /** Re-encrypts every secret under the keyring's primary key. */
+  /** Re-encrypts every secret under the keyring's primary key; `rotated` counts those rewritten. */
   rotate(instance: string): Promise<{ rotated: number }>;
 }

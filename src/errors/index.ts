@@ -1,4 +1,7 @@
 import { registerErrorClasses } from './base.js';
+import { ConfigError } from './config-errors.js';
+import { CorruptLogError, FileIoError, LockedError, UnsupportedFormatError } from './file-errors.js';
+import { MetricsServerError } from './metrics-errors.js';
 import {
   CorruptObjectError,
   InvalidGvkError,
@@ -14,10 +17,42 @@ import {
   NotInitializedError,
   UnknownInstanceError,
 } from './provider-errors.js';
+import {
+  ActorDiedError,
+  InstanceDownError,
+  InvalidRuntimeConfigError,
+  QueueFullError,
+  QueueTimeoutError,
+} from './runtime-errors.js';
+import {
+  S3AccessDeniedError,
+  S3BadCredentialsError,
+  S3ConfigError,
+  S3NoSuchBucketError,
+  S3RequestError,
+  S3ServerError,
+  S3TimeoutError,
+  S3UnreachableError,
+} from './s3-errors.js';
+import {
+  InvalidSecretError,
+  KeyringInsecureError,
+  KeyringInvalidError,
+  ReservedGroupError,
+  SecretCorruptError,
+  SecretDecryptFailedError,
+  SecretKeyUnknownError,
+} from './secret-errors.js';
 
 export * from './base.js';
+export * from './config-errors.js';
+export * from './file-errors.js';
+export * from './metrics-errors.js';
 export * from './object-errors.js';
 export * from './provider-errors.js';
+export * from './runtime-errors.js';
+export * from './s3-errors.js';
+export * from './secret-errors.js';
 
 registerErrorClasses(
   InvalidObjectError,
@@ -31,4 +66,30 @@ registerErrorClasses(
   ClosedError,
   InitializeFailedError,
   InternalError,
+  QueueFullError,
+  QueueTimeoutError,
+  ActorDiedError,
+  InstanceDownError,
+  InvalidRuntimeConfigError,
+  LockedError,
+  CorruptLogError,
+  UnsupportedFormatError,
+  FileIoError,
+  ReservedGroupError,
+  InvalidSecretError,
+  SecretDecryptFailedError,
+  SecretKeyUnknownError,
+  SecretCorruptError,
+  KeyringInsecureError,
+  KeyringInvalidError,
+  S3ConfigError,
+  S3NoSuchBucketError,
+  S3AccessDeniedError,
+  S3BadCredentialsError,
+  S3UnreachableError,
+  S3TimeoutError,
+  S3ServerError,
+  S3RequestError,
+  MetricsServerError,
+  ConfigError,
 );

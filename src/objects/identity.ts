@@ -1,4 +1,4 @@
-import { type GroupVersionKind, gvkFromApiVersion } from '../contract/gvk.js';
+import { type GroupVersionKind, gvkFromApiVersion, rejectReservedGroup } from '../contract/gvk.js';
 import { checkName, checkNamespace, makeObjectKey, type ObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject } from '../contract/types.js';
 import { InvalidGvkError, InvalidObjectError } from '../errors/index.js';
@@ -39,6 +39,7 @@ export function identify(object: unknown): ObjectIdentity {
     const field = error.details.field === 'kind' ? 'kind' : 'apiVersion';
     throw new InvalidObjectError(error.message, { field });
   }
+  rejectReservedGroup(gvk);
   const name = checkName(gvk, metadata.name);
   const namespace = checkNamespace(metadata.namespace);
   return { gvk, key: makeObjectKey(namespace, name) };

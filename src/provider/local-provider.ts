@@ -1,5 +1,5 @@
-import type { Backend } from '../backends/backend.js';
-import { checkGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
+import type { Backend, BackendRecord } from '../backends/backend.js';
+import { checkGvk, checkReservedGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
 import type { MachineId } from '../contract/machine-id.js';
 import type { ObjectKey } from '../contract/object-key.js';
 import {
@@ -15,6 +15,7 @@ import {
   UnknownInstanceError,
 } from '../errors/index.js';
 import { identify } from '../objects/identity.js';
+import type { RecordChannel } from '../secrets/record-channel.js';
 import { MeanWindow } from '../stats/mean-window.js';
 import { KeyOrder } from '../store/key-order.js';
 import { ObjectStore, type ObjectStoreOptions } from '../store/object-store.js';
@@ -37,7 +38,7 @@ interface Slot {
  * The contract served in-process, on the caller's thread, with no actors and no queues. It is the
  * "direct path" the runtime is benchmarked against, and a simple embedding for tests and tools.
  */
-export class LocalProvider implements PersistenceProvider {
+export class LocalProvider implements PersistenceProvider, RecordChannel {
   private readonly slots = new Map<string, Slot>();
   private closed = false;
 
@@ -120,6 +121,38 @@ export class LocalProvider implements PersistenceProvider {
     yield* this.ready(instance).store.stream(gvk);
   }
 
+  async listKinds(instance: string): Promise<GroupVersionKind[]> {
+    return this.ready(instance).store.listKinds();
+  }
+
+  async putRecord(instance: string, gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void> {
+    const slot = this.ready(instance);
+    return slot.order.run(recordOrderKey(gvk, key), async () => {
+      const started = performance.now();
+      await slot.store.putRecord(gvk, key, bytes);
+      slot.latency.add((performance.now() - started) / 1000);
+    });
+  }
+
+  async getRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<Uint8Array | undefined> {
+    const slot = this.ready(instance);
+    return slot.order.run(recordOrderKey(gvk, key), () => slot.store.getRecord(gvk, key));
+  }
+
+  async deleteRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
+    const slot = this.ready(instance);
+    return slot.order.run(recordOrderKey(gvk, key), async () => {
+      const started = performance.now();
+      const existed = await slot.store.deleteRecord(gvk, key);
+      slot.latency.add((performance.now() - started) / 1000);
+      return existed;
+    });
+  }
+
+  async listRecords(instance: string, gvk: GroupVersionKind): Promise<BackendRecord[]> {
+    return this.ready(instance).store.listRecords(gvk);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -140,4 +173,8 @@ export class LocalProvider implements PersistenceProvider {
 /** The GVK is checked here so a malformed one is a typed error; the key is checked by the store. */
 function orderKey(gvk: GroupVersionKind, key: string): string {
   return `${gvkString(checkGvk(gvk))} ${key}`;
+}
+
+function recordOrderKey(gvk: GroupVersionKind, key: string): string {
+  return `${gvkString(checkReservedGvk(gvk))} ${key}`;
 }

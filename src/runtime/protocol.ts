@@ -61,7 +61,8 @@ export type OpRequest =
       readonly gvk: GroupVersionKind;
       readonly key: string;
     }
-  | { readonly op: 'list-records'; readonly gvk: GroupVersionKind };
+  | { readonly op: 'list-records'; readonly gvk: GroupVersionKind }
+  | { readonly op: 'list-kinds' };
 
 export interface ListPage {
   readonly objects: RuntimeObject[];
@@ -80,6 +81,7 @@ export interface OpValues {
   'get-record': Uint8Array | undefined;
   'delete-record': boolean;
   'list-records': BackendRecord[];
+  'list-kinds': GroupVersionKind[];
 }
 
 export type HostRequest =

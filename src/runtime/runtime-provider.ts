@@ -167,6 +167,11 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     }
   }
 
+  /** Every GVK the instance holds objects of, sorted (stowage's reserved records excluded). */
+  async listKinds(instance: string): Promise<GroupVersionKind[]> {
+    return this.ready(instance).call({ op: 'list-kinds' }, performance.now());
+  }
+
   async putRecord(instance: string, gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void> {
     const started = performance.now();
     const actor = this.ready(instance);

@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { KindListingProvider } from '../cli/target.js';
-import type { SecretPersistenceProvider } from '../contract/types.js';
+import type { PersistenceProvider, SecretPersistenceProvider } from '../contract/types.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { authorized, checkBind } from './auth.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
@@ -11,7 +10,7 @@ import { readiness } from './readiness.js';
 import { handleSecrets } from './secret-routes.js';
 
 export interface StowageServerOptions {
-  readonly provider: KindListingProvider;
+  readonly provider: PersistenceProvider;
   /** Serves /secrets routes when present. */
   readonly secrets?: SecretPersistenceProvider;
   readonly registry?: Registry;

@@ -1,7 +1,14 @@
-import type { Backend } from '../backends/backend.js';
-import { checkGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
+import type { Backend, BackendRecord } from '../backends/backend.js';
+import {
+  checkGvk,
+  checkReservedGvk,
+  type GroupVersionKind,
+  gvkString,
+  isReservedGroup,
+} from '../contract/gvk.js';
 import { checkObjectKey, type ObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject } from '../contract/types.js';
+import { ObjectTooLargeError } from '../errors/index.js';
 import { DEFAULT_MAX_OBJECT_BYTES, decodeObject, encodeObject } from '../objects/codec.js';
 
 export interface ObjectStoreOptions {
@@ -41,6 +48,12 @@ export class ObjectStore {
     return this.backend.delete(checkedGvk, checkObjectKey(checkedGvk, key));
   }
 
+  /** The GVKs holding at least one object, sorted; stowage's own reserved records are not among them. */
+  async listKinds(): Promise<GroupVersionKind[]> {
+    const kinds = (await this.backend.kinds()).filter((kind) => !isReservedGroup(kind.group));
+    return kinds.sort((a, b) => gvkString(a).localeCompare(gvkString(b)));
+  }
+
   async getAll(gvk: GroupVersionKind): Promise<RuntimeObject[]> {
     const objects: RuntimeObject[] = [];
     for await (const object of this.stream(gvk)) objects.push(object);
@@ -53,5 +66,36 @@ export class ObjectStore {
     for await (const record of this.backend.list(checkedGvk)) {
       yield decodeObject(record.bytes, `${prefix} ${record.key}`);
     }
+  }
+
+  // The internal record channel (see src/secrets/record-channel.ts): already-encoded bytes, only
+  // under the reserved group, which the object methods above refuse.
+
+  async putRecord(gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void> {
+    const checkedGvk = checkReservedGvk(gvk);
+    const checkedKey = checkObjectKey(checkedGvk, key);
+    if (bytes.byteLength > this.maxObjectBytes) {
+      throw new ObjectTooLargeError(
+        `record is ${bytes.byteLength} bytes, over the limit of ${this.maxObjectBytes} bytes`,
+        { field: '', bytes: bytes.byteLength, limit: this.maxObjectBytes },
+      );
+    }
+    await this.backend.put(checkedGvk, checkedKey, bytes);
+  }
+
+  async getRecord(gvk: GroupVersionKind, key: string): Promise<Uint8Array | undefined> {
+    const checkedGvk = checkReservedGvk(gvk);
+    return this.backend.get(checkedGvk, checkObjectKey(checkedGvk, key));
+  }
+
+  async deleteRecord(gvk: GroupVersionKind, key: string): Promise<boolean> {
+    const checkedGvk = checkReservedGvk(gvk);
+    return this.backend.delete(checkedGvk, checkObjectKey(checkedGvk, key));
+  }
+
+  async listRecords(gvk: GroupVersionKind): Promise<BackendRecord[]> {
+    const records: BackendRecord[] = [];
+    for await (const record of this.backend.list(checkReservedGvk(gvk))) records.push(record);
+    return records;
   }
 }

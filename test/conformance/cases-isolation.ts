@@ -16,6 +16,37 @@ function objectOfSize(name: string, bytes: number): RuntimeObject {
 
 export const isolationCases: ConformanceCase[] = [
   {
+    name: 'listKinds names every GVK holding objects, per instance, and drops one when its last object goes',
+    run: (target) =>
+      withProvider(target, async ({ provider, instance, otherInstance }) => {
+        assert.deepEqual(await provider.listKinds(instance), []);
+        await provider.putObject(instance, makeObject({ name: 'a', namespace: 'default' }));
+        await provider.putObject(
+          instance,
+          makeObject({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', namespace: 'x' }),
+        );
+        await provider.putObject(
+          instance,
+          makeObject({ apiVersion: 'apps/v1', kind: 'DeploymentX', name: 'd' }),
+        );
+        await provider.putObject(
+          otherInstance,
+          makeObject({ apiVersion: 'batch/v1', kind: 'Job', name: 'j', namespace: 'x' }),
+        );
+        assert.deepEqual(await provider.listKinds(instance), [
+          gvk('apps', 'v1', 'Deployment'),
+          gvk('apps', 'v1', 'DeploymentX'),
+          gvk('', 'v1', 'ConfigMap'),
+        ]);
+        await provider.deleteObject(instance, gvk('apps', 'v1', 'DeploymentX'), 'd');
+        assert.deepEqual(await provider.listKinds(instance), [
+          gvk('apps', 'v1', 'Deployment'),
+          gvk('', 'v1', 'ConfigMap'),
+        ]);
+        assert.deepEqual(await provider.listKinds(otherInstance), [gvk('batch', 'v1', 'Job')]);
+      }),
+  },
+  {
     name: 'kind Machine never lists MachineSet, and namespace a never lists ab',
     run: (target) =>
       withProvider(target, async ({ provider, instance }) => {

@@ -15,13 +15,17 @@ import { CorruptObjectError } from '../../errors/index.js';
 const CLUSTER_SCOPE = '_cluster';
 const SUFFIX = '.json';
 
-function root(prefix: string): string {
+/** Where stowage's own markers live, beside the groups. */
+export const STOWAGE_DIR = '_stowage';
+
+/** The listing prefix under which every group lives: `<prefix>/`, or empty. */
+export function rootPrefix(prefix: string): string {
   return prefix === '' ? '' : `${prefix}/`;
 }
 
 /** The listing prefix of one GVK, ending in `/`. */
 export function gvkPrefix(prefix: string, gvk: GroupVersionKind): string {
-  return `${root(prefix)}${gvk.group === '' ? 'core' : gvk.group}/${gvk.version}/${gvk.kind}/`;
+  return `${rootPrefix(prefix)}${gvk.group === '' ? 'core' : gvk.group}/${gvk.version}/${gvk.kind}/`;
 }
 
 /** The S3 key of one object; `key` was validated by the ObjectStore above. */
@@ -33,7 +37,7 @@ export function objectPath(prefix: string, gvk: GroupVersionKind, key: ObjectKey
 
 /** Where `open()` writes and removes its writability check. */
 export function markerPath(prefix: string, machineId: string): string {
-  return `${root(prefix)}_stowage/open-check-${machineId}`;
+  return `${rootPrefix(prefix)}${STOWAGE_DIR}/open-check-${machineId}`;
 }
 
 /**

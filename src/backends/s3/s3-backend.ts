@@ -7,14 +7,14 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { GroupVersionKind } from '../../contract/gvk.js';
+import { type GroupVersionKind, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
 import { S3AccessDeniedError, S3NoSuchBucketError } from '../../errors/s3-errors.js';
 import type { Backend, BackendRecord } from '../backend.js';
 import { connectS3, type S3Connection } from './client.js';
 import { type ResolvedS3Config, resolveS3Config, type S3BackendConfig } from './config.js';
-import { gvkPrefix, keyFromPath, markerPath, objectPath } from './keys.js';
+import { gvkPrefix, keyFromPath, markerPath, objectPath, rootPrefix, STOWAGE_DIR } from './keys.js';
 import { isNotFound, type S3ErrorContext, toS3Error } from './map-error.js';
 import { mapOrdered } from './ordered-map.js';
 
@@ -122,6 +122,20 @@ export class S3Backend implements Backend {
     }
   }
 
+  /** Walks the layout's group/version/kind levels with delimiter listings; `_stowage/` is skipped. */
+  async kinds(): Promise<GroupVersionKind[]> {
+    const found: GroupVersionKind[] = [];
+    for await (const group of this.childPrefixes(rootPrefix(this.config.prefix))) {
+      if (group.name === STOWAGE_DIR) continue;
+      for await (const version of this.childPrefixes(group.path)) {
+        for await (const kind of this.childPrefixes(version.path)) {
+          found.push(parseGvkString(`${group.name}/${version.name}/${kind.name}`));
+        }
+      }
+    }
+    return found;
+  }
+
   async probe(): Promise<void> {
     await this.headBucket('probe');
   }
@@ -147,6 +161,29 @@ export class S3Backend implements Backend {
       );
       for (const entry of page.Contents ?? []) {
         if (entry.Key) yield { key: keyFromPath(this.config.prefix, gvk, entry.Key), path: entry.Key };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  /** The "directories" one level below `prefix` (which ends in `/` or is empty). */
+  private async *childPrefixes(prefix: string): AsyncIterable<{ name: string; path: string }> {
+    let token: string | undefined;
+    do {
+      const page = await this.send({ operation: 'list', key: prefix }, (signal) =>
+        this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: this.config.bucket,
+            Prefix: prefix,
+            Delimiter: '/',
+            MaxKeys: PAGE_SIZE,
+            ContinuationToken: token,
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      for (const entry of page.CommonPrefixes ?? []) {
+        if (entry.Prefix) yield { name: entry.Prefix.slice(prefix.length, -1), path: entry.Prefix };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

@@ -104,6 +104,8 @@ function perform(actor: Actor, op: OpRequest): Promise<unknown> {
       return order.run(op.order, () => store.deleteRecord(op.gvk, op.key));
     case 'list-records':
       return store.listRecords(op.gvk);
+    case 'list-kinds':
+      return store.listKinds();
   }
 }
 

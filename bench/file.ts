@@ -1,0 +1,220 @@
+/**
+ * The file backend against the baselines of issue #3, side by side in one run:
+ *   durable puts/s of 2 KiB objects at 1, 64 and 256 in flight through LocalProvider + FileBackend,
+ *   (a) raw write + fsync + rename, one file per object, (b) raw log append + fdatasync at batch
+ *   256 (the physical limit), (c) single-node etcd via its v3 JSON gateway (skipped with a note
+ *   when the `etcd` binary is absent); then a cold open of 100k objects against JSON.parse of the
+ *   same bytes, and resident memory against the data's size. Medians of RUNS interleaved runs.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FileBackend,
+  gvk,
+  instanceName,
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  type ObjectKey,
+  type RuntimeObject,
+} from '../src/index.js';
+import { etcdPuts, startEtcd } from './file-etcd.js';
+import { measureInit, prepareInit } from './file-init.js';
+import { closedLoop, median, percentile, rate, sizedObject } from './file-load.js';
+import { rawFilePerObject, rawLogAppend } from './file-raw.js';
+
+const RUNS = 3;
+const DURATION_MS = 1500;
+const IN_FLIGHT = [1, 64, 256] as const;
+const INIT_OBJECTS = 100_000;
+const PAYLOAD = Buffer.alloc(2048, 'x');
+
+/** Each worker cycles through 16 objects of its own, so puts overwrite as updates would. */
+function workerObjects(concurrency: number): RuntimeObject[][] {
+  return Array.from({ length: concurrency }, (_, w) =>
+    Array.from({ length: 16 }, (_, i) => sizedObject(`w${w}-${i}`) as RuntimeObject),
+  );
+}
+
+/** The full direct path: LocalProvider (validation, canonical JSON, key order) over `backend`. */
+async function providerPuts(backend: FileBackend | MemoryBackend, concurrency: number) {
+  const name = instanceName(backend.kind, 'bench');
+  const provider = new LocalProvider([{ name, backend }]);
+  await provider.initialize(MachineId.generate());
+  const objects = workerObjects(concurrency);
+  try {
+    return await closedLoop(concurrency, DURATION_MS, (w, i) =>
+      provider.putObject(name, objects[w]![i % 16]!),
+    );
+  } finally {
+    await provider.close();
+  }
+}
+
+/** The backend alone: the same encoded bytes, straight into FileBackend.put. */
+async function backendPuts(dir: string, concurrency: number) {
+  const backend = new FileBackend(dir);
+  await backend.open(MachineId.generate());
+  const kind = gvk('', 'v1', 'ConfigMap');
+  const bytes = workerObjects(concurrency).map((objects) =>
+    objects.map((o) => Buffer.from(JSON.stringify(o))),
+  );
+  try {
+    return await closedLoop(concurrency, DURATION_MS, (w, i) =>
+      backend.put(kind, `bench/w${w}-${i % 16}` as ObjectKey, bytes[w]![i % 16]!),
+    );
+  } finally {
+    await backend.close();
+  }
+}
+
+export async function run(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-bench-file-'));
+  const samples = new Map<string, number[]>();
+  const add = (key: string, value: number) => samples.set(key, [...(samples.get(key) ?? []), value]);
+  const med = (key: string) => (samples.has(key) ? median(samples.get(key)!) : Number.NaN);
+  const etcd = await startEtcd();
+  if (!etcd) console.log('note: no `etcd` binary (Debian etcd-server); the etcd baseline is skipped');
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      for (const c of IN_FLIGHT) {
+        const dir = join(root, `run${r}-${c}`);
+        const file = await providerPuts(new FileBackend(join(dir, 'file')), c);
+        add(`file@${c}`, rate(file));
+        add(`p50@${c}`, percentile(file.latencies, 50));
+        add(`p99@${c}`, percentile(file.latencies, 99));
+        const direct = await backendPuts(join(dir, 'direct'), c);
+        add(`direct@${c}`, rate(direct));
+        add(`direct-p99@${c}`, percentile(direct.latencies, 99));
+        const memory = await providerPuts(new MemoryBackend(), c);
+        add(`memory@${c}`, rate(memory));
+        add(`memory-p99@${c}`, percentile(memory.latencies, 99));
+        await mkdir(join(dir, 'raw'), { recursive: true });
+        add(`rename@${c}`, rate(await rawFilePerObject(join(dir, 'raw'), c, DURATION_MS, PAYLOAD)));
+        if (etcd) add(`etcd@${c}`, rate(await etcdPuts(etcd, c, DURATION_MS, PAYLOAD)));
+        await rm(dir, { recursive: true, force: true });
+      }
+      add('log@256', rate(await rawLogAppend(root, 256, DURATION_MS, PAYLOAD)));
+      // The disk's own tail: a put at 64 in flight can never beat the p99 of one 64-record batch.
+      add('log-p99@64', percentile((await rawLogAppend(root, 64, DURATION_MS, PAYLOAD)).latencies, 99));
+      console.log(
+        `run ${r + 1}/${RUNS}: file@256 ${med('file@256').toFixed(0)}/s, log@256 ${med('log@256').toFixed(0)}/s`,
+      );
+    }
+  } finally {
+    await etcd?.stop();
+  }
+
+  const dataBytes = await prepareInit(join(root, 'init'), join(root, 'init.json'), INIT_OBJECTS);
+  for (let r = 0; r < RUNS; r++) {
+    const sample = measureInit(join(root, 'init'), join(root, 'init.json'));
+    add('openMs', sample.openMs);
+    add('parseMs', sample.parseMs);
+    add('readParseMs', sample.readMs + sample.parseMs);
+    add('rss', sample.rssGained);
+    add('rssPeak', sample.rssPeak);
+  }
+  await rm(root, { recursive: true, force: true });
+
+  const markdown = report(med, dataBytes, etcd?.version ?? null);
+  console.log(markdown);
+  await writeSection(markdown);
+}
+
+function report(med: (key: string) => number, dataBytes: number, etcdVersion: string | null): string {
+  const n = (v: number) => (Number.isNaN(v) ? 'n/a' : Math.round(v).toLocaleString('en-US'));
+  const x = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)}×`);
+  const row = (label: string, key: string) =>
+    `| ${label} | ${IN_FLIGHT.map((c) => n(med(`${key}@${c}`))).join(' | ')} |`;
+  const goal = (what: string, value: string, target: string, met: boolean | null) =>
+    `| ${what} | ${value} | ${target} | ${met === null ? 'n/a' : met ? 'yes' : 'no'} |`;
+  const vsEtcd = med('file@256') / med('etcd@256');
+  const vsLog = med('file@256') / med('log@256');
+  const directVsEtcd = med('direct@256') / med('etcd@256');
+  const directVsLog = med('direct@256') / med('log@256');
+  const p99 = med('p99@64');
+  const directP99 = med('direct-p99@64');
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  const initRatio = med('openMs') / med('parseMs');
+  const memoryRatio = med('rss') / dataBytes;
+  return [
+    '## File backend: durable puts against one file per object, a raw log and etcd',
+    '',
+    `\`npx tsx bench/main.ts file\` (= \`npm run bench -- file\`): closed-loop puts of 2 KiB objects for ${DURATION_MS / 1000} s per cell,`,
+    `median of ${RUNS} interleaved runs, every contender on the same disk in the same run. "stowage file" is`,
+    'LocalProvider + FileBackend (validation, canonical JSON, group commit, fdatasync before each ack).',
+    'Measured on the shared 2-core machine while other engineers were running tests: absolute numbers',
+    'are noisy, read the ratios.',
+    '',
+    '| durable puts/s | 1 in flight | 64 in flight | 256 in flight |',
+    '|---|---:|---:|---:|',
+    row('stowage file: LocalProvider + FileBackend', 'file'),
+    row('FileBackend.put alone (bytes already encoded)', 'direct'),
+    row("LocalProvider + memory backend: the provider layer's CPU ceiling, no I/O", 'memory'),
+    row('(a) raw write + fsync + rename, file per object', 'rename'),
+    `| (b) raw log append + fdatasync, batch 256 (records/s) | | | ${n(med('log@256'))} |`,
+    etcdVersion
+      ? row(`(c) etcd ${etcdVersion}, single node, v3 JSON gateway`, 'etcd')
+      : '| (c) etcd | skipped: no `etcd` binary | | |',
+    `| stowage file p50 / p99 put latency, ms | ${IN_FLIGHT.map((c) => `${med(`p50@${c}`).toFixed(2)} / ${med(`p99@${c}`).toFixed(2)}`).join(' | ')} |`,
+    `| FileBackend alone p99, ms | ${IN_FLIGHT.map((c) => med(`direct-p99@${c}`).toFixed(2)).join(' | ')} |`,
+    `| LocalProvider + memory p99, ms | ${IN_FLIGHT.map((c) => med(`memory-p99@${c}`).toFixed(2)).join(' | ')} |`,
+    `| (b) raw log, one batch of 64 records: p99 of writev + fdatasync, ms | | ${med('log-p99@64').toFixed(2)} | |`,
+    '',
+    `Cold initialize of ${INIT_OBJECTS.toLocaleString('en-US')} objects (${(dataBytes / 2 ** 20).toFixed(0)} MiB of values), each in a fresh process, page cache warm:`,
+    `open ${med('openMs').toFixed(0)} ms; \`JSON.parse\` of the same bytes as one array ${med('parseMs').toFixed(0)} ms`,
+    `(${med('readParseMs').toFixed(0)} ms with readFile). Resident memory gained by the open: ${(med('rss') / 2 ** 20).toFixed(0)} MiB once its`,
+    `garbage is collected, ${(med('rssPeak') / 2 ** 20).toFixed(0)} MiB at its peak (the log's read buffer is still allocated then).`,
+    '',
+    '| goal | measured | target | met |',
+    '|---|---:|---:|---|',
+    goal(
+      'provider + file puts/s at 256 vs etcd',
+      x(vsEtcd),
+      '≥ 4×',
+      Number.isNaN(vsEtcd) ? null : vsEtcd >= 4,
+    ),
+    goal(
+      'FileBackend alone puts/s at 256 vs etcd',
+      x(directVsEtcd),
+      '≥ 4×',
+      Number.isNaN(directVsEtcd) ? null : directVsEtcd >= 4,
+    ),
+    goal('provider + file puts/s at 256 vs raw group-commit limit (b)', x(vsLog), '≥ 0.3×', vsLog >= 0.3),
+    goal(
+      'FileBackend alone puts/s at 256 vs raw group-commit limit (b)',
+      x(directVsLog),
+      '≥ 0.3×',
+      directVsLog >= 0.3,
+    ),
+    goal('provider + file p99 put latency at 64 in flight', ms(p99), '≤ 10 ms', p99 <= 10),
+    goal('FileBackend alone p99 put latency at 64 in flight', ms(directP99), '≤ 10 ms', directP99 <= 10),
+    goal('cold initialize vs JSON.parse of the same bytes', x(initRatio), '≤ 2×', initRatio <= 2),
+    goal('resident memory vs data size', x(memoryRatio), '≤ 2×', memoryRatio <= 2),
+    '',
+    'Reading the rows together: through LocalProvider every put is validated and canonically encoded',
+    'on the same thread that drives the log, so that CPU work and the disk take turns; the memory',
+    "row is that work's ceiling with no I/O at all. FileBackend.put alone shows the log itself. The raw",
+    'log (b) writes the same two buffers over and over with no checksums or index, and on this disk it',
+    'runs well above the ~100k records/s DESIGN.md measured, which raises the bar for the 0.3× goal.',
+    "p99 is bounded below by the disk's own fdatasync tail (the (b) p99 row) and by the machine's load.",
+  ].join('\n');
+}
+
+const START = '<!-- bench:file:start -->';
+const END = '<!-- bench:file:end -->';
+
+/** Replaces this benchmark's section of docs/benchmarks.md, creating the section if needed. */
+async function writeSection(markdown: string): Promise<void> {
+  const path = new URL('../docs/benchmarks.md', import.meta.url);
+  const current = await readFile(path, 'utf8').catch(() => '# Benchmarks\n');
+  const section = `${START}\n${markdown}\n${END}`;
+  const start = current.indexOf(START);
+  const end = current.indexOf(END);
+  const next =
+    start !== -1 && end > start
+      ? `${current.slice(0, start)}${section}${current.slice(end + END.length)}`
+      : `${current.trimEnd()}\n\n${section}\n`;
+  await writeFile(path, next);
+}

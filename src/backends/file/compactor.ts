@@ -1,0 +1,147 @@
+import type { FileHandle } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
+import type { FileIoError } from '../../errors/index.js';
+import { encodeHeader, FileType, HEADER_BYTES } from './format.js';
+import {
+  classify,
+  FILE_MODE,
+  ioError,
+  logName,
+  type OpenFile,
+  pathIn,
+  snapshotName,
+  syncDirectory,
+} from './layout.js';
+import type { LogWriter, PendingWrite } from './log-writer.js';
+import type { RecordIndex } from './record-index.js';
+import { writeSnapshot } from './snapshot.js';
+
+export interface CompactionPolicy {
+  /** Compaction waits until snapshot and logs hold at least this many bytes. */
+  readonly minBytes: number;
+  /** …and until at least this fraction of those bytes is garbage (overwritten or deleted records). */
+  readonly garbageRatio: number;
+}
+
+/**
+ * Rewrites the live state as a snapshot so logs stop growing with garbage. Writes keep flowing:
+ *
+ *   1. between two batches, a new log `log-(g+1)` is created and synced, later batches go to it,
+ *      and the index is copied (maps only): exactly the state of snapshot-g + logs ≤ g;
+ *   2. the copy is written as `snapshot-(g+1)` (temporary file, sync, rename, directory sync);
+ *   3. files of generations ≤ g are deleted.
+ *
+ * A crash before step 2 completes reopens from the old snapshot plus logs g and g+1; after it,
+ * from the new snapshot plus log g+1. Either way nothing acknowledged is lost.
+ */
+export class Compactor<W extends PendingWrite> {
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private retryAtBytes = 0;
+  private completed = 0;
+  private failure: FileIoError | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly writer: LogWriter<W>,
+    private readonly index: RecordIndex,
+    private readonly openFile: OpenFile,
+    private readonly policy: CompactionPolicy,
+    private generation: number,
+    /** Bytes of the snapshot and of sealed logs a reopen reads, besides the active log. */
+    private baseBytes: number,
+  ) {}
+
+  /** Bytes a reopen would read: the garbage ratio is measured against it. */
+  get diskBytes(): number {
+    return this.baseBytes + this.writer.log.position;
+  }
+
+  get activeGeneration(): number {
+    return this.generation;
+  }
+
+  get compactions(): number {
+    return this.completed;
+  }
+
+  /** The last compaction's failure; writes are unaffected by it, the logs just keep growing. */
+  get lastError(): FileIoError | null {
+    return this.failure;
+  }
+
+  /** Called after each durable batch; starts a compaction when the policy says so. */
+  maybeStart(): void {
+    if (this.running || this.stopped) return;
+    const disk = this.diskBytes;
+    if (disk < this.policy.minBytes || disk < this.retryAtBytes) return;
+    if ((disk - this.index.liveBytes) / disk < this.policy.garbageRatio) return;
+    void this.compact();
+  }
+
+  /** Compacts now (or joins the compaction already running). Never rejects; see lastError. */
+  compact(): Promise<void> {
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Starts no more compactions, and waits for a running one to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const generation = this.generation + 1;
+    try {
+      const state = await this.writer.runExclusive(async () => {
+        const handle = await createLog(this.dir, generation, this.openFile);
+        const sealed = this.writer.log;
+        this.writer.retarget({ handle, name: logName(generation), position: HEADER_BYTES });
+        this.generation = generation;
+        this.baseBytes += sealed.position;
+        // Every batch in the sealed log is already durable; a failed close loses nothing.
+        await sealed.handle.close().catch(() => undefined);
+        return this.index.copy();
+      });
+      const snapshotBytes = await writeSnapshot(this.dir, generation, state, this.openFile);
+      this.baseBytes = snapshotBytes;
+      await removeOlderThan(this.dir, generation);
+      this.completed++;
+      this.failure = null;
+    } catch (error) {
+      this.failure = ioError('compact', snapshotName(generation), error);
+      this.retryAtBytes = this.diskBytes + this.policy.minBytes;
+    }
+  }
+}
+
+/** Creates a log holding only its header, durably: the file and its directory entry are synced. */
+export async function createLog(dir: string, generation: number, openFile: OpenFile): Promise<FileHandle> {
+  const path = pathIn(dir, logName(generation));
+  let handle: FileHandle | undefined;
+  try {
+    handle = await openFile(path, 'w', FILE_MODE);
+    const header = encodeHeader(FileType.Log, generation);
+    await handle.write(header, 0, header.length, 0);
+    await handle.datasync();
+    await syncDirectory(dir);
+    return handle;
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw ioError('create', logName(generation), error);
+  }
+}
+
+async function removeOlderThan(dir: string, generation: number): Promise<void> {
+  const listing = classify(await readdir(dir));
+  const obsolete = [
+    ...listing.snapshots.filter((g) => g < generation).map(snapshotName),
+    ...listing.logs.filter((g) => g < generation).map(logName),
+  ];
+  for (const name of obsolete) await unlink(pathIn(dir, name));
+  if (obsolete.length > 0) await syncDirectory(dir);
+}

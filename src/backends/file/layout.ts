@@ -1,0 +1,80 @@
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileIoError } from '../../errors/index.js';
+
+/**
+ * File names in an instance directory. Generations order them: `snapshot-N` holds the state at the
+ * start of `log-N`, and logs N, N+1, … replay on top of it (docs/file-format.md).
+ */
+export const LOCK_FILE = 'LOCK';
+export const PROBE_FILE = 'PROBE';
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+const GENERATION_DIGITS = 10;
+const LOG_NAME = /^log-(\d{10})\.stow$/;
+const SNAPSHOT_NAME = /^snapshot-(\d{10})\.stow$/;
+const SNAPSHOT_TEMP_NAME = /^snapshot-\d{10}\.stow\.tmp$/;
+
+export function logName(generation: number): string {
+  return `log-${String(generation).padStart(GENERATION_DIGITS, '0')}.stow`;
+}
+
+export function snapshotName(generation: number): string {
+  return `snapshot-${String(generation).padStart(GENERATION_DIGITS, '0')}.stow`;
+}
+
+export interface DirectoryListing {
+  /** Generations with a log file, ascending. */
+  readonly logs: number[];
+  /** Generations with a snapshot file, ascending. */
+  readonly snapshots: number[];
+  /** Snapshots whose writing never finished; always safe to delete. */
+  readonly temporaries: string[];
+}
+
+export function classify(names: readonly string[]): DirectoryListing {
+  const logs: number[] = [];
+  const snapshots: number[] = [];
+  const temporaries: string[] = [];
+  for (const name of names) {
+    const log = LOG_NAME.exec(name);
+    const snapshot = SNAPSHOT_NAME.exec(name);
+    if (log) logs.push(Number(log[1]));
+    else if (snapshot) snapshots.push(Number(snapshot[1]));
+    else if (SNAPSHOT_TEMP_NAME.test(name)) temporaries.push(name);
+  }
+  const ascending = (a: number, b: number) => a - b;
+  return { logs: logs.sort(ascending), snapshots: snapshots.sort(ascending), temporaries };
+}
+
+/** Opens a file for writing; tests replace it to inject failing handles. */
+export type OpenFile = (path: string, flags: string, mode: number) => Promise<FileHandle>;
+
+export const openFile: OpenFile = (path, flags, mode) => open(path, flags, mode);
+
+/** Makes renames, creations and deletions in `dir` durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Wraps a Node filesystem error into a typed one that names the operation and file, never contents. */
+export function ioError(op: string, file: string, error: unknown): FileIoError {
+  if (error instanceof FileIoError) return error;
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
+  return new FileIoError(`${op} ${file} failed: ${(error as Error)?.message ?? String(error)}`, {
+    op,
+    file,
+    errno,
+  });
+}
+
+export function pathIn(dir: string, name: string): string {
+  return join(dir, name);
+}

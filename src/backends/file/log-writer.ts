@@ -1,0 +1,170 @@
+import type { FileHandle } from 'node:fs/promises';
+import { FileIoError } from '../../errors/index.js';
+import { encodeBatchHeader } from './format.js';
+import { ioError } from './layout.js';
+
+/** One record waiting for its batch to become durable. */
+export interface PendingWrite {
+  readonly record: Buffer;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** The log file the writer appends to; swapped whole when compaction starts a new generation. */
+export interface LogTarget {
+  readonly handle: FileHandle;
+  readonly name: string;
+  /** Where the next batch goes: the end of the last durable batch. */
+  readonly position: number;
+}
+
+/**
+ * Group commit. Writes that arrive while a batch is being written and synced wait and go out
+ * together as the next batch: one writev and one fdatasync, then every write in it resolves.
+ * Only one batch is ever unsynced, so a crash can tear only the log's last batch. The next batch
+ * is dispatched the moment the previous one is durable, before its callers run, so the disk works
+ * while they produce more writes. Exclusive tasks (starting a new log) run between batches.
+ *
+ * A failed write or sync rejects its whole batch and truncates the log back to the last durable
+ * batch, so nothing a caller saw fail can reappear after a restart. If even that fails, the writer
+ * is broken: every later write fails with the same error until the instance is reopened.
+ */
+export class LogWriter<W extends PendingWrite> {
+  private pending: W[] = [];
+  /** The batch being written and synced right now. */
+  private inflight: readonly W[] = [];
+  private exclusive: (() => Promise<void>)[] = [];
+  private scheduled = false;
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+  private brokenBy: FileIoError | undefined;
+
+  constructor(
+    private target: LogTarget,
+    /** Called with each durable batch, in order, before any of its writes resolves. */
+    private readonly onDurable: (batch: readonly W[], bytes: number) => void,
+  ) {}
+
+  get broken(): FileIoError | undefined {
+    return this.brokenBy;
+  }
+
+  get log(): LogTarget {
+    return this.target;
+  }
+
+  /** Whether a submitted write that has not yet become durable matches. */
+  hasPending(match: (write: W) => boolean): boolean {
+    return this.inflight.some(match) || this.pending.some(match);
+  }
+
+  submit(write: W): void {
+    if (this.brokenBy) {
+      write.reject(this.brokenBy);
+      return;
+    }
+    this.pending.push(write);
+    this.schedule();
+  }
+
+  /** Runs `task` between batches, with no write in progress; it may replace the target. */
+  runExclusive<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.exclusive.push(() => task().then(resolve, reject));
+      this.schedule();
+    });
+  }
+
+  /** Points later batches at another log. Only call from an exclusive task. */
+  retarget(target: LogTarget): void {
+    this.target = target;
+  }
+
+  /** Resolves once nothing is queued or running. */
+  idle(): Promise<void> {
+    if (!this.running && !this.scheduled && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    // A microtask rather than a macrotask: the batch's I/O starts while the caller's turn is still
+    // producing writes, and those wait for the next batch instead of delaying this one.
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.next();
+    });
+  }
+
+  /** Starts the next exclusive task or batch unless one runs; synchronous up to its first I/O call. */
+  private next(): void {
+    if (this.running) return;
+    const task = this.exclusive.shift();
+    if (task) {
+      this.running = true;
+      void task().finally(() => this.finished());
+    } else if (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      this.inflight = batch;
+      this.running = true;
+      void this.write(batch);
+    } else {
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private finished(): void {
+    this.running = false;
+    this.inflight = [];
+    this.next();
+  }
+
+  private async write(batch: W[]): Promise<void> {
+    if (this.brokenBy) {
+      this.finished();
+      for (const write of batch) write.reject(this.brokenBy);
+      return;
+    }
+    const buffers: Buffer[] = new Array(batch.length + 1);
+    let payload = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const record = batch[i]!.record;
+      buffers[i + 1] = record;
+      payload += record.length;
+    }
+    buffers[0] = encodeBatchHeader(buffers.slice(1), payload, batch.length);
+    const total = buffers[0].length + payload;
+    const { handle, name, position } = this.target;
+    try {
+      const { bytesWritten } = await handle.writev(buffers, position);
+      if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
+      await handle.datasync();
+    } catch (cause) {
+      const error = ioError('append', name, cause);
+      await this.rollBack(error);
+      this.finished();
+      for (const write of batch) write.reject(this.brokenBy ?? error);
+      return;
+    }
+    this.target = { handle, name, position: position + total };
+    // The next batch's I/O starts before this batch's callers run, so the two overlap.
+    this.finished();
+    this.onDurable(batch, total);
+  }
+
+  /** Cuts the log back to its last durable batch; a log that cannot be cut stops taking writes. */
+  private async rollBack(error: FileIoError): Promise<void> {
+    const { handle, name, position } = this.target;
+    try {
+      await handle.truncate(position);
+      await handle.datasync();
+    } catch (cause) {
+      this.brokenBy = new FileIoError(
+        `${error.message}; truncating ${name} back to ${position} bytes also failed, so it takes no more writes until reopened: ${(cause as Error).message}`,
+        { ...error.details, op: 'rollback' },
+      );
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { type OpenFile, openFile } from './layout.js';
+
+export interface FileBackendOptions {
+  /**
+   * Compaction waits until the snapshot and logs hold at least this many bytes, so small
+   * instances are never rewritten. @default 64 MiB
+   */
+  readonly compactMinBytes?: number;
+  /**
+   * …and until at least this fraction of those bytes is garbage: overwritten or deleted records.
+   * At 0.5 the files stay under about twice the live data. @default 0.5
+   */
+  readonly compactGarbageRatio?: number;
+  /** Opens files for writing. A seam for fault-injection tests. @default fs/promises `open` */
+  readonly openFile?: OpenFile;
+}
+
+export interface ResolvedFileBackendOptions {
+  readonly compactMinBytes: number;
+  readonly compactGarbageRatio: number;
+  readonly openFile: OpenFile;
+}
+
+export const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_COMPACT_GARBAGE_RATIO = 0.5;
+
+export function resolveOptions(options: FileBackendOptions): ResolvedFileBackendOptions {
+  return {
+    compactMinBytes: options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
+    compactGarbageRatio: options.compactGarbageRatio ?? DEFAULT_COMPACT_GARBAGE_RATIO,
+    openFile: options.openFile ?? openFile,
+  };
+}

@@ -1,0 +1,163 @@
+import { open, readdir, readFile, unlink } from 'node:fs/promises';
+import { CorruptLogError } from '../../errors/index.js';
+import { type ScanResult, scanFile } from './file-scan.js';
+import { FileType, RecordOp, type RecordSink } from './format.js';
+import { classify, ioError, logName, pathIn, snapshotName, syncDirectory } from './layout.js';
+import type { RecordIndex } from './record-index.js';
+
+/** What opening an instance found and did; it names files and counts bytes, never contents. */
+export interface RecoveryReport {
+  /** The snapshot loaded, if any. */
+  readonly snapshot: string | null;
+  /** Logs replayed on top of it, oldest first. */
+  readonly logs: readonly string[];
+  readonly records: number;
+  /** Bytes of a torn tail dropped from the active log (when only reading, ignored instead). */
+  readonly droppedBytes: number;
+  readonly truncatedFile: string | null;
+  readonly truncatedAt: number | null;
+  /** Leftovers of finished or interrupted compactions that were deleted. */
+  readonly removedFiles: readonly string[];
+}
+
+export interface RecoveredState {
+  readonly report: RecoveryReport;
+  /** The log to keep appending to and where its good data ends; null when a new one must be made. */
+  readonly active: { readonly generation: number; readonly size: number } | null;
+  /** The generation a new log gets when there is no active one. */
+  readonly baseGeneration: number;
+  /** Bytes of snapshot and logs that a reopen would read: compaction weighs garbage against it. */
+  readonly diskBytes: number;
+}
+
+/**
+ * Loads an instance directory into `index`: the newest snapshot, then every log from its
+ * generation on. With `repair`, a torn tail is truncated and obsolete files are deleted; without,
+ * nothing on disk changes (dump reads a live instance this way).
+ */
+export async function recover(dir: string, index: RecordIndex, repair: boolean): Promise<RecoveredState> {
+  const listing = classify(await readdir(dir));
+  const sink: RecordSink = (op, gvk, key, value) => {
+    if (op === RecordOp.Put) index.put(gvk, key, copyOf(value));
+    else index.delete(gvk, key);
+  };
+  const base = listing.snapshots.at(-1);
+  let records = 0;
+  let diskBytes = 0;
+  if (base !== undefined) {
+    const name = snapshotName(base);
+    const bytes = await readAll(dir, name);
+    const scan = scanFile(bytes, name, FileType.Snapshot, sink);
+    if (scan.kind !== 'read' || scan.droppedBytes > 0 || scan.records !== scan.header.records) {
+      const offset = scan.kind === 'read' ? scan.goodEnd : 0;
+      throw new CorruptLogError(`snapshot ${name} is incomplete at offset ${offset}`, { file: name, offset });
+    }
+    checkGeneration(scan, name, base);
+    records += scan.records;
+    diskBytes += bytes.length;
+  }
+  const first = base ?? 0;
+  const logs = listing.logs.filter((generation) => generation >= first);
+  logs.forEach((generation, i) => {
+    if (generation !== first + i) {
+      const missing = logName(first + i);
+      throw new CorruptLogError(`${missing} is missing`, { file: missing, offset: 0 });
+    }
+  });
+  if (base !== undefined && logs[0] !== base) {
+    throw new CorruptLogError(`${logName(base)} is missing`, { file: logName(base), offset: 0 });
+  }
+
+  const scans: { generation: number; name: string; scan: ScanResult }[] = [];
+  for (const generation of logs) {
+    const name = logName(generation);
+    const scan = scanFile(await readAll(dir, name), name, FileType.Log, sink);
+    if (scan.kind === 'read') checkGeneration(scan, name, generation);
+    scans.push({ generation, name, scan });
+  }
+  const born = scans.filter((s) => s.scan.kind === 'read');
+  const last = born.at(-1);
+  let droppedBytes = 0;
+  let truncated: { file: string; at: number } | null = null;
+  for (const { name, scan } of born) {
+    if (scan.kind !== 'read') continue;
+    records += scan.records;
+    diskBytes += scan.goodEnd;
+    if (scan.droppedBytes === 0) continue;
+    if (name !== last?.name) {
+      throw new CorruptLogError(
+        `${name} is damaged at offset ${scan.goodEnd}, and it is not the newest log`,
+        {
+          file: name,
+          offset: scan.goodEnd,
+        },
+      );
+    }
+    droppedBytes = scan.droppedBytes;
+    truncated = { file: name, at: scan.goodEnd };
+  }
+
+  const obsolete = [
+    ...listing.temporaries,
+    ...listing.snapshots.filter((g) => g !== base).map(snapshotName),
+    ...listing.logs.filter((g) => g < first).map(logName),
+    ...scans.filter((s) => s.scan.kind === 'unborn').map((s) => s.name),
+  ];
+  if (repair) {
+    if (truncated) await truncateFile(dir, truncated.file, truncated.at);
+    for (const name of obsolete) await unlink(pathIn(dir, name));
+    if (truncated || obsolete.length > 0) await syncDirectory(dir);
+  }
+  return {
+    report: {
+      snapshot: base === undefined ? null : snapshotName(base),
+      logs: born.map((s) => s.name),
+      records,
+      droppedBytes,
+      truncatedFile: truncated?.file ?? null,
+      truncatedAt: truncated?.at ?? null,
+      removedFiles: repair ? obsolete : [],
+    },
+    active: last?.scan.kind === 'read' ? { generation: last.generation, size: last.scan.goodEnd } : null,
+    baseGeneration: first,
+    diskBytes,
+  };
+}
+
+function checkGeneration(scan: ScanResult, name: string, generation: number): void {
+  if (scan.kind === 'read' && scan.header.generation !== generation) {
+    throw new CorruptLogError(`${name} claims generation ${scan.header.generation}`, {
+      file: name,
+      offset: 0,
+    });
+  }
+}
+
+/** Values are copied out so the file's buffer can be freed; views would pin all of it, garbage too. */
+function copyOf(value: Buffer): Buffer {
+  const copy = Buffer.allocUnsafe(value.length);
+  value.copy(copy);
+  return copy;
+}
+
+async function readAll(dir: string, name: string): Promise<Buffer> {
+  try {
+    return await readFile(pathIn(dir, name));
+  } catch (error) {
+    throw ioError('read', name, error);
+  }
+}
+
+async function truncateFile(dir: string, name: string, length: number): Promise<void> {
+  try {
+    const handle = await open(pathIn(dir, name), 'r+');
+    try {
+      await handle.truncate(length);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw ioError('truncate', name, error);
+  }
+}

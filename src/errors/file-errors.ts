@@ -1,0 +1,30 @@
+import { StowageError } from './base.js';
+
+/**
+ * Another live writer holds the directory's lock. `details` names the owner (`machineId`, `pid`,
+ * `hostname`) and the `lockFile`, so an operator can tell who it is before removing it by hand.
+ */
+export class LockedError extends StowageError {
+  static override readonly code = 'STOWAGE_LOCKED';
+}
+
+/**
+ * A log or snapshot holds damaged data that is not a torn tail: `details.file` and `details.offset`
+ * say where. The backend refuses to open rather than skip acknowledged writes.
+ */
+export class CorruptLogError extends StowageError {
+  static override readonly code = 'STOWAGE_CORRUPT_LOG';
+}
+
+/** A file was written by an unknown on-disk format version (`details.file`, `details.version`). */
+export class UnsupportedFormatError extends StowageError {
+  static override readonly code = 'STOWAGE_UNSUPPORTED_FORMAT';
+}
+
+/**
+ * Reading, writing or syncing a file failed (`details.op`, `details.file`, `details.errno`). The
+ * write it carried was not acknowledged and the previous version is intact.
+ */
+export class FileIoError extends StowageError {
+  static override readonly code = 'STOWAGE_FILE_IO';
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { openFile } from '../../src/backends/file/layout.js';
+import { FileBackend, type FileBackendOptions, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+
+const KIND = gvk('apps', 'v1', 'Deployment');
+const key = (i: number) => `default/d${i}` as ObjectKey;
+const value = (i: number, version: number) =>
+  Buffer.from(JSON.stringify({ i, version, pad: 'x'.repeat(200) }));
+
+let root: string;
+let dirs = 0;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'stowage-compaction-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+async function opened(dir: string, options: FileBackendOptions = {}): Promise<FileBackend> {
+  const backend = new FileBackend(dir, options);
+  await backend.open(MachineId.generate());
+  return backend;
+}
+
+/** Every key's value, decoded, for comparing whole states. */
+async function contents(backend: FileBackend): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for await (const record of backend.list(KIND))
+    out[record.key] = JSON.parse(Buffer.from(record.bytes).toString());
+  return out;
+}
+
+test('garbage past the thresholds triggers compaction, which keeps the files small and the data whole', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir, { compactMinBytes: 64 * 1024, compactGarbageRatio: 0.5 });
+  for (let round = 0; round < 40; round++) {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => backend.put(KIND, key(i), value(i, round))));
+    await backend.delete(KIND, key(round % 20));
+  }
+  const stats = backend.stats();
+  assert.ok(stats.compactions >= 1, `compactions: ${stats.compactions}`);
+  assert.equal(stats.lastCompactionError, null);
+  assert.ok(stats.diskBytes < 2 * 64 * 1024, `disk bytes ${stats.diskBytes} stay near the threshold`);
+  const before = await contents(backend);
+  assert.equal(Object.keys(before).length, 19);
+  await backend.close();
+  const names = (await readdir(dir)).sort();
+  assert.equal(names.filter((n) => n.startsWith('snapshot-')).length, 1, names.join());
+  assert.equal(names.filter((n) => n.startsWith('log-')).length, 1, names.join());
+  const reopened = await opened(dir);
+  assert.deepEqual(await contents(reopened), before);
+  assert.ok(reopened.recovery().snapshot);
+  await reopened.close();
+});
+
+test('writes submitted while a compaction runs all succeed and all survive a reopen', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  for (let i = 0; i < 200; i++) await backend.put(KIND, key(i), value(i, 0));
+  const writes: Promise<unknown>[] = [backend.compact()];
+  for (let i = 0; i < 200; i++) {
+    writes.push(backend.put(KIND, key(i), value(i, 1)));
+    if (i % 10 === 0) writes.push(backend.delete(KIND, key(i)));
+  }
+  writes.push(backend.compact());
+  await Promise.all(writes);
+  assert.equal(backend.stats().compactions, 1, 'a compaction asked for while one runs joins it');
+  await backend.compact();
+  assert.equal(backend.stats().compactions, 2);
+  const expected = await contents(backend);
+  assert.equal(Object.keys(expected).length, 180);
+  for (const [k, v] of Object.entries(expected)) assert.equal((v as { version: number }).version, 1, k);
+  await backend.close();
+  const reopened = await opened(dir);
+  assert.deepEqual(await contents(reopened), expected);
+  await reopened.close();
+});
+
+test('a compaction that fails after switching logs loses nothing, and its leftovers are removed on open', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir, {
+    openFile: (path, flags, mode) =>
+      path.endsWith('.tmp')
+        ? Promise.reject(Object.assign(new Error('ENOSPC: injected'), { code: 'ENOSPC' }))
+        : openFile(path, flags, mode),
+  });
+  for (let i = 0; i < 50; i++) await backend.put(KIND, key(i), value(i, 0));
+  await backend.compact();
+  assert.match(backend.stats().lastCompactionError ?? '', /ENOSPC/);
+  for (let i = 0; i < 50; i += 2) await backend.put(KIND, key(i), value(i, 1));
+  await backend.delete(KIND, key(1));
+  const expected = await contents(backend);
+  await backend.close();
+  // What a crash while writing the snapshot leaves: a partial temporary file.
+  await writeFile(join(dir, 'snapshot-0000000001.stow.tmp'), 'partial', { mode: 0o600 });
+  const reopened = await opened(dir);
+  assert.deepEqual(reopened.recovery().logs, ['log-0000000000.stow', 'log-0000000001.stow']);
+  assert.deepEqual(reopened.recovery().removedFiles, ['snapshot-0000000001.stow.tmp']);
+  assert.deepEqual(await contents(reopened), expected);
+  await reopened.close();
+});
+
+test('files a compaction had not yet deleted when it crashed are ignored and removed, never replayed twice', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  for (let i = 0; i < 30; i++) await backend.put(KIND, key(i), value(i, 0));
+  await backend.close();
+  await copyFile(join(dir, 'log-0000000000.stow'), join(root, 'old-log'));
+  const again = await opened(dir);
+  await again.compact();
+  for (let i = 0; i < 30; i += 3) await again.delete(KIND, key(i));
+  const expected = await contents(again);
+  await again.close();
+  await copyFile(join(root, 'old-log'), join(dir, 'log-0000000000.stow'));
+  const reopened = await opened(dir);
+  assert.deepEqual(reopened.recovery().removedFiles, ['log-0000000000.stow']);
+  assert.deepEqual(await contents(reopened), expected, 'deleted keys stay deleted');
+  await reopened.close();
+});
+
+test('a new log whose creation a crash cut short is removed on open, and the previous log stays active', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  for (let i = 0; i < 10; i++) await backend.put(KIND, key(i), value(i, 0));
+  const expected = await contents(backend);
+  await backend.close();
+  // A crash between creating log 1 and syncing its header leaves a short file.
+  await writeFile(join(dir, 'log-0000000001.stow'), Buffer.from('STOW\u0001'), { mode: 0o600 });
+  const reopened = await opened(dir);
+  assert.deepEqual(reopened.recovery().removedFiles, ['log-0000000001.stow']);
+  assert.deepEqual(reopened.recovery().logs, ['log-0000000000.stow']);
+  assert.deepEqual(await contents(reopened), expected);
+  await reopened.put(KIND, key(99), value(99, 0));
+  await reopened.compact();
+  assert.equal(reopened.stats().lastCompactionError, null, 'the next compaction reuses the generation');
+  assert.equal(reopened.stats().generation, 1);
+  await reopened.close();
+  const again = await opened(dir);
+  assert.equal(Object.keys(await contents(again)).length, 11);
+  await again.close();
+});

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { backendInstanceName, createBackend } from '../../src/backends/factory.js';
+import { FileBackend, gvk, instanceName, MachineId, type ObjectKey } from '../../src/index.js';
+
+test('a file instance is named file-<hash of its resolved path>, the same for every spelling of it', () => {
+  const name = backendInstanceName({ kind: 'file', dir: 'data/local' });
+  assert.equal(name, instanceName('file', resolve('data/local')));
+  assert.match(name, /^file-[0-9a-f]{12}$/);
+  assert.equal(backendInstanceName({ kind: 'file', dir: './data/../data/local/' }), name);
+  assert.notEqual(backendInstanceName({ kind: 'file', dir: 'data/nfs' }), name);
+});
+
+test('the factory builds a working file backend with its compaction options', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-factory-'));
+  try {
+    const backend = createBackend({ kind: 'file', dir: root, compactMinBytes: 1, compactGarbageRatio: 0 });
+    assert.ok(backend instanceof FileBackend);
+    await backend.open(MachineId.generate());
+    const kind = gvk('', 'v1', 'ConfigMap');
+    await backend.put(kind, 'a' as ObjectKey, Buffer.from('{}'));
+    await backend.put(kind, 'a' as ObjectKey, Buffer.from('{"v":2}'));
+    await backend.close();
+    const reopened = new FileBackend(root);
+    await reopened.open(MachineId.generate());
+    assert.ok(reopened.recovery().snapshot, 'the tiny thresholds made it compact');
+    assert.equal(Buffer.from((await reopened.get(kind, 'a' as ObjectKey))!).toString(), '{"v":2}');
+    await reopened.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { OpenFile } from '../../src/backends/file/layout.js';
+import {
+  FileBackend,
+  type FileBackendOptions,
+  FileIoError,
+  gvk,
+  LocalProvider,
+  MachineId,
+  type ObjectKey,
+  ObjectTooLargeError,
+} from '../../src/index.js';
+import { makeObject, makeSizedObject } from '../helpers/objects.js';
+
+const KIND = gvk('', 'v1', 'ConfigMap');
+const KEY = 'default/item' as ObjectKey;
+
+let root: string;
+let dirs = 0;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'stowage-failure-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+/** How many of the next calls to each FileHandle method fail with an injected EIO. */
+interface Faults {
+  writev?: number;
+  datasync?: number;
+  truncate?: number;
+}
+
+/** Opens real files whose handles fail on demand, as a dying disk or a full filesystem would. */
+function faultyOpen(faults: Faults): OpenFile {
+  return async (path, flags, mode) => {
+    const handle = await open(path, flags, mode);
+    return new Proxy(handle, {
+      get(target, property) {
+        if (typeof property === 'string' && (faults[property as keyof Faults] ?? 0) > 0) {
+          return async () => {
+            faults[property as keyof Faults]! -= 1;
+            throw Object.assign(new Error(`EIO: injected ${property} failure`), { code: 'EIO' });
+          };
+        }
+        const member = Reflect.get(target, property, target);
+        return typeof member === 'function' ? member.bind(target) : member;
+      },
+    }) as FileHandle;
+  };
+}
+
+async function opened(dir: string, options: FileBackendOptions = {}): Promise<FileBackend> {
+  const backend = new FileBackend(dir, options);
+  await backend.open(MachineId.generate());
+  return backend;
+}
+
+const text = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString() : undefined);
+
+test('a put rejected for its size leaves the previous version intact, also after reopening', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const instance = 'file-test';
+  const open = async () => {
+    const provider = new LocalProvider([{ name: instance, backend: new FileBackend(dir) }], {
+      maxObjectBytes: 4096,
+    });
+    await provider.initialize(MachineId.generate());
+    return provider;
+  };
+  const provider = await open();
+  const small = makeObject({ name: 'item', namespace: 'default', data: { v: 1 } });
+  await provider.putObject(instance, small);
+  await assert.rejects(
+    provider.putObject(instance, makeSizedObject('item', 5000, 'default')),
+    ObjectTooLargeError,
+  );
+  assert.deepEqual(await provider.getObject(instance, KIND, KEY), small);
+  await provider.close();
+  const reopened = await open();
+  assert.deepEqual(await reopened.getObject(instance, KIND, KEY), small);
+  await reopened.close();
+});
+
+for (const fault of ['writev', 'datasync'] as const) {
+  test(`a put whose ${fault} fails is rejected, leaves the previous version intact, and later writes work`, async () => {
+    const dir = join(root, `dir-${dirs++}`);
+    const faults: Faults = {};
+    const backend = await opened(dir, { openFile: faultyOpen(faults) });
+    await backend.put(KIND, KEY, Buffer.from('"v1"'));
+    faults[fault] = 1;
+    const failed = await Promise.allSettled([
+      backend.put(KIND, KEY, Buffer.from('"v2"')),
+      backend.put(KIND, 'default/other' as ObjectKey, Buffer.from('"new"')),
+    ]);
+    for (const result of failed) {
+      assert.equal(result.status, 'rejected');
+      assert.ok(result.reason instanceof FileIoError, String(result.reason));
+      assert.equal(result.reason.details.errno, 'EIO');
+    }
+    assert.equal(text(await backend.get(KIND, KEY)), '"v1"');
+    assert.equal(await backend.get(KIND, 'default/other' as ObjectKey), undefined);
+    assert.equal(faults[fault], 0, 'exactly one call failed');
+    await backend.put(KIND, 'default/after' as ObjectKey, Buffer.from('"after"'));
+    await backend.close();
+
+    const reopened = await opened(dir);
+    assert.equal(text(await reopened.get(KIND, KEY)), '"v1"', 'the failed write did not reach the log');
+    assert.equal(await reopened.get(KIND, 'default/other' as ObjectKey), undefined);
+    assert.equal(text(await reopened.get(KIND, 'default/after' as ObjectKey)), '"after"');
+    assert.equal(
+      reopened.recovery().droppedBytes,
+      0,
+      'the failed batch was cut off, not left as a torn tail',
+    );
+    await reopened.close();
+  });
+}
+
+test('when the log cannot even be cut back, the backend refuses every later write and fails its probe', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const faults: Faults = {};
+  const backend = await opened(dir, { openFile: faultyOpen(faults) });
+  await backend.put(KIND, KEY, Buffer.from('"v1"'));
+  faults.datasync = 1;
+  faults.truncate = 1;
+  await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v2"')), FileIoError);
+  assert.deepEqual(faults, { datasync: 0, truncate: 0 });
+  await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v3"')), (error: unknown) => {
+    assert.ok(error instanceof FileIoError);
+    assert.equal(error.details.op, 'rollback');
+    return true;
+  });
+  await assert.rejects(backend.probe(), FileIoError);
+  assert.equal(text(await backend.get(KIND, KEY)), '"v1"', 'reads still serve the last durable version');
+  await backend.close();
+});
+
+test('the probe reports a directory that cannot sync', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const faults: Faults = {};
+  const backend = await opened(dir, { openFile: faultyOpen(faults) });
+  await backend.probe();
+  faults.datasync = 1;
+  await assert.rejects(backend.probe(), (error: unknown) => {
+    assert.ok(error instanceof FileIoError);
+    assert.equal(error.details.op, 'probe');
+    return true;
+  });
+  await backend.probe();
+  await backend.close();
+});

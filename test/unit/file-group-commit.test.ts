@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { OpenFile } from '../../src/backends/file/layout.js';
+import { FileBackend, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+
+const KIND = gvk('', 'v1', 'ConfigMap');
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+interface SyncLog {
+  /** Records per writev call. */
+  writes: number[];
+  syncs: number;
+  /** Resolved when an fdatasync reaches the gate. */
+  entered: Deferred;
+  gate: Deferred | null;
+}
+
+/** A FileHandle whose fdatasync waits at a gate the test opens, and which counts its calls. */
+function gatedOpen(log: SyncLog): OpenFile {
+  return async (path, flags, mode) => {
+    const handle = await open(path, flags, mode);
+    return new Proxy(handle, {
+      get(target, property) {
+        if (property === 'writev') {
+          return (buffers: Buffer[], position: number) => {
+            log.writes.push(buffers.length - 1);
+            return target.writev(buffers, position);
+          };
+        }
+        if (property === 'datasync') {
+          return async () => {
+            await target.datasync();
+            log.syncs++;
+            log.entered.resolve();
+            await log.gate?.promise;
+          };
+        }
+        const member = Reflect.get(target, property, target);
+        return typeof member === 'function' ? member.bind(target) : member;
+      },
+    }) as FileHandle;
+  };
+}
+
+test('writes that arrive while a batch syncs go out together as one writev and one fdatasync, each resolving only once durable', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
+  const backend = new FileBackend(join(root, 'instance'), { openFile: gatedOpen(log) });
+  try {
+    await backend.open(MachineId.generate());
+    log.writes.length = 0;
+    log.syncs = 0;
+    log.entered = deferred();
+    log.gate = deferred();
+    const resolved: number[] = [];
+    const first = backend
+      .put(KIND, 'default/first' as ObjectKey, Buffer.from('"first"'))
+      .then(() => resolved.push(0));
+    await log.entered.promise;
+    const rest = Array.from({ length: 50 }, (_, i) =>
+      backend.put(KIND, `default/k${i}` as ObjectKey, Buffer.from(`"${i}"`)).then(() => resolved.push(i + 1)),
+    );
+    rest.push(backend.delete(KIND, 'default/first' as ObjectKey).then(() => resolved.push(51)));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(resolved, [], 'nothing resolves before its batch is durable');
+    assert.equal(
+      await backend.get(KIND, 'default/first' as ObjectKey),
+      undefined,
+      'reads see durable state only',
+    );
+
+    const gate = log.gate;
+    log.gate = null;
+    gate.resolve();
+    await first;
+    await Promise.all(rest);
+    assert.deepEqual(log.writes, [1, 51], 'the 51 waiting writes form one batch');
+    assert.equal(log.syncs, 2, 'one fdatasync per batch');
+    assert.equal(resolved[0], 0);
+    assert.equal(resolved.length, 52);
+    assert.equal(
+      await backend.get(KIND, 'default/first' as ObjectKey),
+      undefined,
+      'the delete applied after the put',
+    );
+    assert.equal(Buffer.from((await backend.get(KIND, 'default/k7' as ObjectKey))!).toString(), '"7"');
+  } finally {
+    await backend.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});

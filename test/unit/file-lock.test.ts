@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, test } from 'node:test';
+import { FileBackend, LockedError, MachineId } from '../../src/index.js';
+
+let root: string;
+let dirs = 0;
+const freshDir = () => join(root, `dir-${dirs++}`);
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'stowage-lock-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+async function opened(dir: string, machineId = MachineId.generate()): Promise<FileBackend> {
+  const backend = new FileBackend(dir);
+  await backend.open(machineId);
+  return backend;
+}
+
+test('a second writer is refused with a typed error naming the owner, and the lock is released on close', async () => {
+  const dir = freshDir();
+  const owner = MachineId.generate();
+  const first = await opened(dir, owner);
+  await assert.rejects(opened(dir), (error: unknown) => {
+    assert.ok(error instanceof LockedError);
+    assert.equal(error.details.machineId, owner.toString());
+    assert.equal(error.details.pid, process.pid);
+    assert.equal(error.details.hostname, hostname());
+    assert.match(error.message, new RegExp(owner.toString()));
+    return true;
+  });
+  await first.probe();
+  await first.close();
+  await assert.rejects(access(join(dir, 'LOCK')), { code: 'ENOENT' });
+  const second = await opened(dir);
+  assert.equal(second.lockInfo().tookOverFrom, null);
+  await second.close();
+});
+
+test('a stale lock left by a SIGKILLed process on this host is taken over', async () => {
+  const dir = freshDir();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('../faults/file-lock-holder.ts', import.meta.url).pathname, dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const holder = JSON.parse(line) as { machineId: string; pid: number };
+  await assert.rejects(opened(dir), (error: unknown) => {
+    assert.ok(error instanceof LockedError);
+    assert.equal(error.details.pid, holder.pid);
+    assert.equal(error.details.machineId, holder.machineId);
+    return true;
+  });
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  const backend = await opened(dir);
+  try {
+    assert.equal(backend.lockInfo().tookOverFrom?.pid, holder.pid);
+    assert.equal(backend.lockInfo().tookOverFrom?.machineId, holder.machineId);
+    const lock = JSON.parse(await readFile(join(dir, 'LOCK'), 'utf8')) as { pid: number };
+    assert.equal(lock.pid, process.pid);
+  } finally {
+    await backend.close();
+  }
+});
+
+test('a lock whose pid now belongs to another process (a reused pid) is stale', async () => {
+  const dir = freshDir();
+  const first = await opened(dir);
+  const lock = JSON.parse(await readFile(join(dir, 'LOCK'), 'utf8')) as Record<string, unknown>;
+  await first.close();
+  // Our own pid, but a start time from an earlier process: what a container restart leaves.
+  await writeFile(join(dir, 'LOCK'), JSON.stringify({ ...lock, startTime: '1', token: 'earlier' }), {
+    mode: 0o600,
+  });
+  const backend = await opened(dir);
+  assert.equal(backend.lockInfo().tookOverFrom?.token, 'earlier');
+  await backend.close();
+});
+
+test('a lock held from another host is never taken over, even if its pid is dead here', async () => {
+  const dir = freshDir();
+  await (await opened(dir)).close();
+  const foreign = {
+    machineId: MachineId.generate().toString(),
+    pid: 2 ** 22 + 17,
+    startTime: '1',
+    hostname: `not-${hostname()}`,
+    token: 'foreign',
+    acquiredAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, 'LOCK'), JSON.stringify(foreign), { mode: 0o600 });
+  await assert.rejects(opened(dir), (error: unknown) => {
+    assert.ok(error instanceof LockedError);
+    assert.equal(error.details.hostname, foreign.hostname);
+    return true;
+  });
+  assert.equal(
+    JSON.parse(await readFile(join(dir, 'LOCK'), 'utf8')).token,
+    'foreign',
+    'the lock is untouched',
+  );
+});
+
+test('the probe fails once the lock file is no longer this writer’s', async () => {
+  const dir = freshDir();
+  const backend = await opened(dir);
+  await backend.probe();
+  await rm(join(dir, 'LOCK'));
+  await assert.rejects(backend.probe(), LockedError);
+  await backend.close();
+});

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { FileBackend, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+
+const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+test('the instance directory is 0700 and every file in it 0600, whatever the umask', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-perms-'));
+  const previous = process.umask(0);
+  try {
+    const dir = join(root, 'nested', 'instance');
+    await mkdir(join(root, 'nested'), { mode: 0o755 });
+    await mkdir(dir, { mode: 0o755 });
+    const backend = new FileBackend(dir, { compactMinBytes: 1, compactGarbageRatio: 0 });
+    await backend.open(MachineId.generate());
+    for (let i = 0; i < 20; i++) {
+      await backend.put(gvk('', 'v1', 'ConfigMap'), `default/k${i % 3}` as ObjectKey, Buffer.from('{}'));
+    }
+    await backend.compact();
+    await backend.probe();
+    assert.equal(await mode(dir), 0o700, 'an existing directory is tightened');
+    const names = await readdir(dir);
+    for (const kind of ['LOCK', 'PROBE', 'log-', 'snapshot-']) {
+      assert.ok(
+        names.some((n) => n.startsWith(kind)),
+        `${kind} exists: ${names}`,
+      );
+    }
+    for (const name of names) assert.equal(await mode(join(dir, name)), 0o600, name);
+    await backend.close();
+
+    const created = join(root, 'created', 'deep');
+    const fresh = new FileBackend(created);
+    await fresh.open(MachineId.generate());
+    await fresh.close();
+    assert.equal(await mode(created), 0o700);
+    assert.equal(await mode(join(root, 'created')), 0o700, 'missing parents are created 0700 too');
+  } finally {
+    process.umask(previous);
+    await rm(root, { recursive: true, force: true });
+  }
+});
