@@ -4,6 +4,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -145,29 +146,24 @@ export class S3Backend implements Backend {
   }
 
   private async *listKeys(gvk: GroupVersionKind): AsyncIterable<{ key: ObjectKey; path: string }> {
-    const prefix = gvkPrefix(this.config.prefix, gvk);
-    let token: string | undefined;
-    do {
-      const page = await this.send({ operation: 'list', key: prefix }, (signal) =>
-        this.#client.send(
-          new ListObjectsV2Command({
-            Bucket: this.config.bucket,
-            Prefix: prefix,
-            MaxKeys: PAGE_SIZE,
-            ContinuationToken: token,
-          }),
-          { abortSignal: signal },
-        ),
-      );
+    for await (const page of this.listPages(gvkPrefix(this.config.prefix, gvk))) {
       for (const entry of page.Contents ?? []) {
         if (entry.Key) yield { key: keyFromPath(this.config.prefix, gvk, entry.Key), path: entry.Key };
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
+    }
   }
 
   /** The "directories" one level below `prefix` (which ends in `/` or is empty). */
   private async *childPrefixes(prefix: string): AsyncIterable<{ name: string; path: string }> {
+    for await (const page of this.listPages(prefix, '/')) {
+      for (const entry of page.CommonPrefixes ?? []) {
+        if (entry.Prefix) yield { name: entry.Prefix.slice(prefix.length, -1), path: entry.Prefix };
+      }
+    }
+  }
+
+  /** Every ListObjectsV2 page under `prefix`, following continuation tokens. */
+  private async *listPages(prefix: string, delimiter?: string): AsyncIterable<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
       const page = await this.send({ operation: 'list', key: prefix }, (signal) =>
@@ -175,16 +171,14 @@ export class S3Backend implements Backend {
           new ListObjectsV2Command({
             Bucket: this.config.bucket,
             Prefix: prefix,
-            Delimiter: '/',
+            Delimiter: delimiter,
             MaxKeys: PAGE_SIZE,
             ContinuationToken: token,
           }),
           { abortSignal: signal },
         ),
       );
-      for (const entry of page.CommonPrefixes ?? []) {
-        if (entry.Prefix) yield { name: entry.Prefix.slice(prefix.length, -1), path: entry.Prefix };
-      }
+      yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
   }
