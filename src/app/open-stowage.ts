@@ -40,6 +40,13 @@ export async function openStowage(
     supervisor: config.supervisor,
     maxObjectBytes: config.limits.maxObjectBytes,
     closeDeadlineMs: config.shutdown.drainDeadlineMs,
+    maxBatchOps: config.pool.maxBatchOps,
+    maxBatchesInFlight: config.pool.maxBatchesInFlight,
+    listPageSize: config.pool.listPageSize,
+    resourceLimits:
+      config.pool.workerHeapMb === undefined
+        ? undefined
+        : { maxOldGenerationSizeMb: config.pool.workerHeapMb },
     observer: metrics?.observer,
   });
   metrics?.watch(provider);

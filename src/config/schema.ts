@@ -42,6 +42,16 @@ export const configSchema = z.strictObject({
     .default([{ kind: 'file', dir: './data' }]),
   limits: z.strictObject({ maxObjectBytes: positiveInt.optional() }).prefault({}),
   // Runtime fields mirror RuntimeOptions (src/runtime/options.ts), which owns their defaults.
+  /** The worker threads: one per instance (docs/architecture.md), each with these limits. */
+  pool: z
+    .strictObject({
+      /** Heap of each worker; exceeding it kills the worker, which the supervisor restarts (reason `oom`). */
+      workerHeapMb: positiveInt.optional(),
+      maxBatchOps: positiveInt.optional(),
+      maxBatchesInFlight: positiveInt.optional(),
+      listPageSize: positiveInt.optional(),
+    })
+    .prefault({}),
   mailbox: z
     .strictObject({
       capacity: positiveInt.optional(),
