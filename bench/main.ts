@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { REQUIRED_BINARIES } from '../scripts/radosgw/cluster.js';
+import { missingCephBinaries } from '../scripts/radosgw/cluster.js';
 import { readDoc, readRecord, withHead, withPlaceholder, writeDoc } from './doc.js';
 import { machine, versions } from './machine.js';
 import { type BenchRun, type RunRecord, renderHead } from './report.js';
@@ -30,14 +29,7 @@ const CATALOG: readonly Bench[] = [
 ];
 
 function missingCeph(): string | undefined {
-  const missing = REQUIRED_BINARIES.filter((bin) => {
-    try {
-      execFileSync('which', [bin], { stdio: 'ignore' });
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  const missing = missingCephBinaries();
   return missing.length === 0
     ? undefined
     : `no radosgw here (missing ${missing.join(', ')}; see .ci/apt-packages)`;

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -19,7 +19,19 @@ export const TEST_ACCESS_KEY_ID = 'STOWAGETESTACCESSKEY1';
 export const TEST_SECRET_ACCESS_KEY = 'stowage-test-secret-key-4f9c2a7e1b5d8036';
 
 /** The binaries the recipe needs; each comes from a Debian package listed in .ci/apt-packages. */
-export const REQUIRED_BINARIES = ['monmaptool', 'ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'ceph'];
+const REQUIRED_BINARIES = ['monmaptool', 'ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'ceph'];
+
+/** The Ceph binaries this machine lacks (none when the packages in .ci/apt-packages are installed). */
+export function missingCephBinaries(): string[] {
+  return REQUIRED_BINARIES.filter((bin) => {
+    try {
+      execFileSync('which', [bin], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
 
 export interface Gateway {
   readonly name: string;

@@ -8,7 +8,7 @@ import {
   type ClusterState,
   type Gateway,
   isAlive,
-  REQUIRED_BINARIES,
+  missingCephBinaries,
   startCluster,
   startGateway,
   stopCluster,
@@ -30,14 +30,7 @@ const USERS = join(HOME, 'users');
 
 /** Skip locally when Ceph is not installed; in CI a missing binary is a failure, never a skip. */
 export function radosgwSkipReason(): string | false {
-  const missing = REQUIRED_BINARIES.filter((bin) => {
-    try {
-      execFileSync('which', [bin], { stdio: 'ignore' });
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  const missing = missingCephBinaries();
   if (missing.length === 0) return false;
   const reason = `Ceph binaries missing (${missing.join(', ')}); install the packages in .ci/apt-packages`;
   if (process.env.CI === 'true') throw new Error(reason);
