@@ -10,68 +10,99 @@ export const MAX_DEPTH = 200;
  * the offending field path. `-0` is written as `0`, which is what JSON gives it back as.
  */
 export function canonicalJson(value: unknown): string {
-  const ancestors = new Set<object>();
-  const path: (string | number)[] = [];
+  return new CanonicalWriter().serialize(value);
+}
 
-  const fail = (why: string): never => {
-    const field = formatPath(path);
-    throw new InvalidObjectError(`${field || 'object'}: ${why}`, { field });
-  };
+/**
+ * One serialization. This runs for every put, so it is built for the hot path: methods on one
+ * object instead of closures created per call, the output appended to a single string instead of
+ * per-container part arrays, and the walk's position kept in two depth-indexed stacks that are
+ * overwritten, not pushed and popped, per field. `path[d]` is the key or index taken at depth `d`;
+ * the field path is only formatted when something fails.
+ */
+class CanonicalWriter {
+  private out = '';
+  /** The containers enclosing the current one, for cycle detection; entries past the depth are stale. */
+  private readonly ancestors: object[] = [];
+  private readonly path: (string | number)[] = [];
 
-  const write = (node: unknown): string => {
+  serialize(root: unknown): string {
+    this.write(root, 0);
+    return this.out;
+  }
+
+  /** Appends `node`, found at `depth` (the number of keys leading to it). */
+  private write(node: unknown, depth: number): void {
     switch (typeof node) {
       case 'string':
-        return JSON.stringify(node);
+        this.out += JSON.stringify(node);
+        return;
       case 'boolean':
-        return node ? 'true' : 'false';
+        this.out += node ? 'true' : 'false';
+        return;
       case 'number':
-        if (!Number.isFinite(node)) fail(`${node} cannot be represented in JSON`);
-        return Object.is(node, -0) ? '0' : String(node);
+        if (!Number.isFinite(node)) this.fail(depth, `${node} cannot be represented in JSON`);
+        this.out += Object.is(node, -0) ? '0' : String(node);
+        return;
       case 'object':
-        return node === null ? 'null' : writeContainer(node);
+        if (node === null) this.out += 'null';
+        else this.writeContainer(node, depth);
+        return;
       default:
-        return fail(`a ${typeof node} cannot be represented in JSON`);
+        this.fail(depth, `a ${typeof node} cannot be represented in JSON`);
     }
-  };
+  }
 
-  const writeContainer = (node: object): string => {
-    if (ancestors.has(node)) fail('the object contains a cycle');
-    if (path.length >= MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH} levels`);
-    ancestors.add(node);
-    const text = Array.isArray(node) ? writeArray(node) : writeObject(node);
-    ancestors.delete(node);
-    return text;
-  };
+  private writeContainer(node: object, depth: number): void {
+    // A linear scan: real objects are a few levels deep, and MAX_DEPTH bounds the worst case.
+    for (let d = 0; d < depth; d++) {
+      if (this.ancestors[d] === node) this.fail(depth, 'the object contains a cycle');
+    }
+    if (depth >= MAX_DEPTH) this.fail(depth, `nesting deeper than ${MAX_DEPTH} levels`);
+    this.ancestors[depth] = node;
+    if (Array.isArray(node)) this.writeArray(node, depth);
+    else this.writeObject(node, depth);
+  }
 
-  const writeArray = (node: unknown[]): string => {
-    const parts = new Array<string>(node.length);
+  private writeArray(node: unknown[], depth: number): void {
+    const child = depth + 1;
+    this.out += '[';
     for (let i = 0; i < node.length; i++) {
-      path.push(i);
-      if (!(i in node)) fail('sparse arrays cannot be represented in JSON');
-      parts[i] = write(node[i]);
-      path.pop();
+      this.path[depth] = i;
+      if (!(i in node)) this.fail(child, 'sparse arrays cannot be represented in JSON');
+      if (i > 0) this.out += ',';
+      this.write(node[i], child);
     }
-    return `[${parts.join(',')}]`;
-  };
+    this.out += ']';
+  }
 
-  const writeObject = (node: object): string => {
+  private writeObject(node: object, depth: number): void {
     const proto = Object.getPrototypeOf(node);
     if (proto !== Object.prototype && proto !== null) {
-      fail(`a ${proto?.constructor?.name ?? 'non-plain object'} cannot be represented in JSON`);
+      this.fail(depth, `a ${proto?.constructor?.name ?? 'non-plain object'} cannot be represented in JSON`);
     }
-    if (Object.getOwnPropertySymbols(node).length > 0) fail('symbol-keyed properties cannot be represented');
+    if (Object.getOwnPropertySymbols(node).length > 0) {
+      this.fail(depth, 'symbol-keyed properties cannot be represented');
+    }
     const keys = Object.keys(node).sort();
-    const parts = new Array<string>(keys.length);
+    const child = depth + 1;
+    this.out += '{';
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      path.push(key);
-      parts[i] = `${JSON.stringify(key)}:${write((node as Record<string, unknown>)[key])}`;
-      path.pop();
+      this.path[depth] = key;
+      if (i > 0) this.out += ',';
+      this.out += JSON.stringify(key);
+      this.out += ':';
+      this.write((node as Record<string, unknown>)[key], child);
     }
-    return `{${parts.join(',')}}`;
-  };
+    this.out += '}';
+  }
 
-  return write(value);
+  /** `depth` is the length of the path to the offending value. */
+  private fail(depth: number, why: string): never {
+    const field = formatPath(this.path.slice(0, depth));
+    throw new InvalidObjectError(`${field || 'object'}: ${why}`, { field });
+  }
 }
 
 function formatPath(path: readonly (string | number)[]): string {

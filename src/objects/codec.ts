@@ -22,7 +22,7 @@ export function encodeObject(object: unknown, maxObjectBytes = DEFAULT_MAX_OBJEC
       { field: '', bytes: bytes.length, limit: maxObjectBytes },
     );
   }
-  return { ...identity, bytes };
+  return { gvk: identity.gvk, key: identity.key, bytes };
 }
 
 /** Decodes stored bytes; anything that is not a well-formed object is a CorruptObjectError. */

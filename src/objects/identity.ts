@@ -31,6 +31,26 @@ export function identify(object: unknown): ObjectIdentity {
   if (!isPlainObject(metadata)) {
     throw new InvalidObjectError('metadata is required', { field: 'metadata' });
   }
+  const gvk = rejectReservedGroup(validGvk(apiVersion, kind));
+  const name = checkName(gvk, metadata.name);
+  const namespace = checkNamespace(metadata.namespace);
+  return { gvk, key: makeObjectKey(namespace, name) };
+}
+
+/**
+ * GVKs that passed validation, by apiVersion and kind. identify() runs on every put (twice on the
+ * direct path), objects come in a handful of kinds, and validating one costs three regular
+ * expressions; a hit returns the frozen GVK that validation produced for the same two strings.
+ * Only valid pairs are stored, and neither part of a valid pair contains a space, so the joined key
+ * is unambiguous. Cleared when full, so callers cycling through many kinds cannot grow it.
+ */
+const validGvks = new Map<string, GroupVersionKind>();
+const VALID_GVKS_LIMIT = 1024;
+
+function validGvk(apiVersion: string, kind: string): GroupVersionKind {
+  const cacheKey = `${apiVersion} ${kind}`;
+  const cached = validGvks.get(cacheKey);
+  if (cached) return cached;
   let gvk: GroupVersionKind;
   try {
     gvk = gvkFromApiVersion(apiVersion, kind);
@@ -39,8 +59,7 @@ export function identify(object: unknown): ObjectIdentity {
     const field = error.details.field === 'kind' ? 'kind' : 'apiVersion';
     throw new InvalidObjectError(error.message, { field });
   }
-  rejectReservedGroup(gvk);
-  const name = checkName(gvk, metadata.name);
-  const namespace = checkNamespace(metadata.namespace);
-  return { gvk, key: makeObjectKey(namespace, name) };
+  if (validGvks.size >= VALID_GVKS_LIMIT) validGvks.clear();
+  validGvks.set(cacheKey, gvk);
+  return gvk;
 }

@@ -90,7 +90,8 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
     const slot = this.ready(instance);
     const { gvk, key } = identify(object);
-    return slot.order.run(orderKey(gvk, key), async () => {
+    // identify() has validated the GVK already, so the order key skips orderKey()'s re-check.
+    return slot.order.run(`${gvkString(gvk)} ${key}`, async () => {
       const started = performance.now();
       await slot.store.put(object);
       slot.latency.add((performance.now() - started) / 1000);

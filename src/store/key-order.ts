@@ -9,15 +9,18 @@ export class KeyOrder {
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key);
     const result = previous ? previous.then(task, task) : task();
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
+    // One reaction per task (this runs on every put): the tail settles once the task has, and
+    // forgets the key unless a later task has already chained onto it.
+    const tail: Promise<void> = result.then(
+      () => this.release(key, tail),
+      () => this.release(key, tail),
     );
     this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
     return result;
+  }
+
+  private release(key: string, tail: Promise<void>): void {
+    if (this.tails.get(key) === tail) this.tails.delete(key);
   }
 
   /** Keys with work in flight. */

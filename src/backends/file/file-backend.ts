@@ -220,7 +220,6 @@ export class FileBackend implements Backend {
       }
     }
     this.state?.compactor.maybeStart();
-    for (const write of batch) write.resolve();
   }
 
   private opened(): OpenState {

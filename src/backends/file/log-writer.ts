@@ -3,6 +3,9 @@ import { FileIoError } from '../../errors/index.js';
 import { encodeBatchHeader } from './format.js';
 import { ioError } from './layout.js';
 
+/** Writes settled per event-loop turn; see LogWriter.settle(). */
+const SETTLE_CHUNK = 32;
+
 /** One record waiting for its batch to become durable. */
 export interface PendingWrite {
   readonly record: Buffer;
@@ -38,6 +41,9 @@ export class LogWriter<W extends PendingWrite> {
   private running = false;
   private idleWaiters: (() => void)[] = [];
   private brokenBy: FileIoError | undefined;
+  /** Writes whose outcome is known but not yet delivered, oldest first; see settle(). */
+  private unsettled: { readonly write: W; readonly error: Error | undefined }[] = [];
+  private settling = false;
 
   constructor(
     private target: LogTarget,
@@ -60,7 +66,7 @@ export class LogWriter<W extends PendingWrite> {
 
   submit(write: W): void {
     if (this.brokenBy) {
-      write.reject(this.brokenBy);
+      this.settle([write], this.brokenBy);
       return;
     }
     this.pending.push(write);
@@ -80,10 +86,18 @@ export class LogWriter<W extends PendingWrite> {
     this.target = target;
   }
 
-  /** Resolves once nothing is queued or running. */
+  /** Resolves once nothing is queued or running, and every write has been settled. */
   idle(): Promise<void> {
-    if (!this.running && !this.scheduled && this.pending.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.running && !this.scheduled && this.pending.length === 0 && this.unsettled.length === 0;
+  }
+
+  private wakeIdleWaiters(): void {
+    if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private schedule(): void {
@@ -111,7 +125,7 @@ export class LogWriter<W extends PendingWrite> {
       this.running = true;
       void this.write(batch);
     } else {
-      for (const wake of this.idleWaiters.splice(0)) wake();
+      this.wakeIdleWaiters();
     }
   }
 
@@ -123,8 +137,9 @@ export class LogWriter<W extends PendingWrite> {
 
   private async write(batch: W[]): Promise<void> {
     if (this.brokenBy) {
+      this.queueSettle(batch, this.brokenBy);
       this.finished();
-      for (const write of batch) write.reject(this.brokenBy);
+      this.drainSettled();
       return;
     }
     const buffers: Buffer[] = new Array(batch.length + 1);
@@ -144,14 +159,50 @@ export class LogWriter<W extends PendingWrite> {
     } catch (cause) {
       const error = ioError('append', name, cause);
       await this.rollBack(error);
+      this.queueSettle(batch, this.brokenBy ?? error);
       this.finished();
-      for (const write of batch) write.reject(this.brokenBy ?? error);
+      this.drainSettled();
       return;
     }
     this.target = { handle, name, position: position + total };
+    // Queued before finished(), so that idle() cannot report idle before these writes settle.
+    this.queueSettle(batch, undefined);
     // The next batch's I/O starts before this batch's callers run, so the two overlap.
     this.finished();
     this.onDurable(batch, total);
+    this.drainSettled();
+  }
+
+  /**
+   * Resolves (or, with `error`, rejects) writes, SETTLE_CHUNK per event-loop turn, strictly in
+   * the order they were submitted: a later batch's writes queue behind an earlier batch's. Settling
+   * a whole batch at once would let its callers run all their follow-up work (typically encoding
+   * their next puts) in one microtask storm, during which this writer's own I/O completions cannot
+   * be handled: the next batch's fdatasync would wait for all of it, and the CPU and the disk would
+   * take turns instead of overlapping.
+   */
+  private settle(writes: readonly W[], error: Error | undefined): void {
+    this.queueSettle(writes, error);
+    this.drainSettled();
+  }
+
+  private queueSettle(writes: readonly W[], error: Error | undefined): void {
+    for (const write of writes) this.unsettled.push({ write, error });
+  }
+
+  private drainSettled(): void {
+    if (!this.settling) this.settleChunk();
+  }
+
+  private settleChunk(): void {
+    const chunk = this.unsettled.splice(0, SETTLE_CHUNK);
+    for (const { write, error } of chunk) {
+      if (error) write.reject(error);
+      else write.resolve();
+    }
+    this.settling = this.unsettled.length > 0;
+    if (this.settling) setImmediate(() => this.settleChunk());
+    else this.wakeIdleWaiters();
   }
 
   /** Cuts the log back to its last durable batch; a log that cannot be cut stops taking writes. */
