@@ -2,7 +2,8 @@ import type { MachineId } from '../contract/machine-id.js';
 import { ActorDiedError, fromWireError, InvalidObjectError, type StowageError } from '../errors/index.js';
 import { encodeObject } from '../objects/codec.js';
 import { MeanWindow } from '../stats/mean-window.js';
-import { Batcher } from './batcher.js';
+import { Batcher, type BatcherConfig } from './batcher.js';
+import { batchingFor } from './batching.js';
 import { Mailbox } from './mailbox.js';
 import type { Operation } from './observer.js';
 import type { ResolvedOptions } from './options.js';
@@ -34,6 +35,7 @@ export class ActorRef {
   readonly mailbox: Mailbox;
   private readonly batcher: Batcher;
   private slot: WorkerSlot | undefined;
+  private readonly batching: BatcherConfig;
 
   constructor(
     readonly name: string,
@@ -45,7 +47,8 @@ export class ActorRef {
   ) {
     const observer = options.observer;
     this.mailbox = new Mailbox(options.mailbox, name, () => observer?.queueRejected(name, this.backendKind));
-    this.batcher = new Batcher(options, (ops) => this.sendBatch(ops), uncloneableError);
+    this.batching = batchingFor(config.kind, options);
+    this.batcher = new Batcher(this.batching, (ops) => this.sendBatch(ops), uncloneableError);
   }
 
   get backendKind(): string {
@@ -75,7 +78,7 @@ export class ActorRef {
       {
         entry: this.entry,
         resourceLimits: this.options.resourceLimits,
-        concurrentTasks: this.options.maxBatchesInFlight + 2,
+        concurrentTasks: this.batching.maxBatchesInFlight + 2,
       },
       (reason, cause) => this.workerDied(slot, reason, cause),
     );

@@ -40,9 +40,12 @@ export interface RuntimeOptions {
   readonly supervisor?: SupervisorOptions;
   /** Largest serialized object accepted. @default 1.5 MiB */
   readonly maxObjectBytes?: number;
-  /** Most operations sent to a worker in one message (message-level group commit). @default 64 */
+  /**
+   * Most operations sent to a worker in one message (message-level group commit), for every
+   * instance. @default 64 for memory and file, 4 for s3 (see batching.ts)
+   */
   readonly maxBatchOps?: number;
-  /** Batches of one instance in flight at once; more operations wait and join the next batch. @default 4 */
+  /** Batches of one instance in flight at once; more operations wait and join the next batch. @default 4 for memory and file, 64 for s3 */
   readonly maxBatchesInFlight?: number;
   /** Objects per page when streaming a listing across threads. @default 256 */
   readonly listPageSize?: number;
@@ -56,8 +59,14 @@ export interface RuntimeOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<RuntimeOptions, 'mailbox' | 'supervisor' | 'resourceLimits' | 'observer'>
+  Omit<
+    RuntimeOptions,
+    'mailbox' | 'supervisor' | 'resourceLimits' | 'observer' | 'maxBatchOps' | 'maxBatchesInFlight'
+  >
 > & {
+  /** Undefined: the backend kind's default (batching.ts). */
+  readonly maxBatchOps: number | undefined;
+  readonly maxBatchesInFlight: number | undefined;
   readonly mailbox: Required<MailboxOptions>;
   readonly supervisor: Required<SupervisorOptions>;
   readonly resourceLimits: ResourceLimits | undefined;
@@ -91,14 +100,18 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
       withinMs: count('supervisor.withinMs', s.withinMs, 60_000),
     },
     maxObjectBytes: count('maxObjectBytes', options.maxObjectBytes, DEFAULT_MAX_OBJECT_BYTES),
-    maxBatchOps: count('maxBatchOps', options.maxBatchOps, 64),
-    maxBatchesInFlight: count('maxBatchesInFlight', options.maxBatchesInFlight, 4),
+    maxBatchOps: optionalCount('maxBatchOps', options.maxBatchOps),
+    maxBatchesInFlight: optionalCount('maxBatchesInFlight', options.maxBatchesInFlight),
     listPageSize: count('listPageSize', options.listPageSize, 256),
     resourceLimits: options.resourceLimits,
     closeDeadlineMs: count('closeDeadlineMs', options.closeDeadlineMs, 5000, 0),
     allowModuleBackends: options.allowModuleBackends ?? false,
     observer: options.observer,
   };
+}
+
+function optionalCount(field: string, value: number | undefined): number | undefined {
+  return value === undefined ? undefined : count(field, value, value);
 }
 
 function count(field: string, value: number | undefined, fallback: number, min = 1): number {
