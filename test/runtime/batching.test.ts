@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { batchingFor } from '../../src/runtime/batching.js';
+
+const none = { maxBatchOps: undefined, maxBatchesInFlight: undefined };
+
+test('local backends batch wide with few messages out; s3 batches narrow with many out', () => {
+  for (const kind of ['memory', 'file', 'module']) {
+    assert.deepEqual(batchingFor(kind, none), { maxBatchOps: 64, maxBatchesInFlight: 4 }, kind);
+  }
+  assert.deepEqual(batchingFor('s3', none), { maxBatchOps: 4, maxBatchesInFlight: 64 });
+});
+
+test('explicit options override the defaults for every kind, one field at a time', () => {
+  assert.deepEqual(batchingFor('s3', { maxBatchOps: 16, maxBatchesInFlight: undefined }), {
+    maxBatchOps: 16,
+    maxBatchesInFlight: 64,
+  });
+  assert.deepEqual(batchingFor('file', { maxBatchOps: undefined, maxBatchesInFlight: 8 }), {
+    maxBatchOps: 64,
+    maxBatchesInFlight: 8,
+  });
+});
