@@ -66,6 +66,19 @@ export function writeDoc(doc: string, path = DOC_PATH): void {
   writeFileSync(path, doc);
 }
 
+/** Replaces one benchmark's section (appending it when absent) and writes the doc. */
+export function writeSection(name: string, body: string, path = DOC_PATH): void {
+  const doc = readDoc(path);
+  const block = `${start(name)}\n${body.trim()}\n${end(name)}`;
+  const from = doc.indexOf(start(name));
+  const to = doc.indexOf(end(name));
+  const next =
+    from !== -1 && to > from
+      ? doc.slice(0, from) + block + doc.slice(to + end(name).length)
+      : `${doc.trimEnd()}\n\n${block}\n`;
+  writeDoc(next, path);
+}
+
 /**
  * The rows of the first markdown table after `heading` (a regex on any line), each row split into
  * trimmed cells with bold markers removed. Used to lift measured values out of a section.

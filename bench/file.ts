@@ -6,7 +6,7 @@
  *   when the `etcd` binary is absent); then a cold open of 100k objects against JSON.parse of the
  *   same bytes, and resident memory against the data's size. Medians of RUNS interleaved runs.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,6 +19,7 @@ import {
   type ObjectKey,
   type RuntimeObject,
 } from '../src/index.js';
+import { writeSection } from './doc.js';
 import { etcdPuts, startEtcd } from './file-etcd.js';
 import { measureInit, prepareInit } from './file-init.js';
 import { closedLoop, median, percentile, rate, sizedObject } from './file-load.js';
@@ -119,7 +120,7 @@ export async function run(): Promise<void> {
 
   const markdown = report(med, dataBytes, etcd?.version ?? null);
   console.log(markdown);
-  await writeSection(markdown);
+  writeSection('file', markdown);
 }
 
 function report(med: (key: string) => number, dataBytes: number, etcdVersion: string | null): string {
@@ -202,21 +203,4 @@ function report(med: (key: string) => number, dataBytes: number, etcdVersion: st
     'runs well above the ~100k records/s DESIGN.md measured, which raises the bar for the 0.3× goal.',
     "p99 is bounded below by the disk's own fdatasync tail (the (b) p99 row) and by the machine's load.",
   ].join('\n');
-}
-
-const START = '<!-- bench:file:start -->';
-const END = '<!-- bench:file:end -->';
-
-/** Replaces this benchmark's section of docs/benchmarks.md, creating the section if needed. */
-async function writeSection(markdown: string): Promise<void> {
-  const path = new URL('../docs/benchmarks.md', import.meta.url);
-  const current = await readFile(path, 'utf8').catch(() => '# Benchmarks\n');
-  const section = `${START}\n${markdown}\n${END}`;
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  const next =
-    start !== -1 && end > start
-      ? `${current.slice(0, start)}${section}${current.slice(end + END.length)}`
-      : `${current.trimEnd()}\n\n${section}\n`;
-  await writeFile(path, next);
 }

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-
 /** Latency percentiles (ms) and throughput of one closed-loop run. */
 export interface RunStats {
   readonly opsPerSec: number;
@@ -48,19 +46,4 @@ export function medianStats(runs: readonly RunStats[]): RunStats {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
   };
-}
-
-/** Replaces this benchmark's section of docs/benchmarks.md (between its markers). */
-export function writeSection(name: string, body: string, doc = 'docs/benchmarks.md'): void {
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  const section = `${start}\n${body}\n${end}`;
-  const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
-  const at = text.indexOf(start);
-  writeFileSync(
-    doc,
-    at === -1
-      ? `${text.trimEnd()}\n\n${section}\n`
-      : text.slice(0, at) + section + text.slice(text.indexOf(end) + end.length),
-  );
 }

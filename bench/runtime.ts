@@ -13,7 +13,8 @@ import {
 import { RuntimeProvider } from '../src/runtime/runtime-provider.js';
 import { loadFixtureObjects } from '../test/helpers/fixtures.js';
 import { makeSizedObject } from '../test/helpers/objects.js';
-import { drive, median, medianStats, type RunStats, writeSection } from './runtime-driver.js';
+import { writeSection } from './doc.js';
+import { drive, median, medianStats, type RunStats } from './runtime-driver.js';
 import { EchoWorker } from './runtime-floor.js';
 
 /**

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -16,6 +15,7 @@ import {
 import { RuntimeProvider } from '../src/runtime/runtime-provider.js';
 import { makeSizedObject } from '../test/helpers/objects.js';
 import { acquireRadosgw } from '../test/helpers/radosgw.js';
+import { writeSection } from './doc.js';
 
 /**
  * stowage's S3 instance against the raw SDK, on the same radosgw in the same run, at the same
@@ -32,9 +32,6 @@ const ROUNDS = 5;
 const OPS = 600;
 const CONCURRENCY = 32;
 const LIST_OBJECTS = 5000;
-const DOC = 'docs/benchmarks.md';
-const START = '<!-- bench:s3:start -->';
-const END = '<!-- bench:s3:end -->';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -138,17 +135,6 @@ async function rawListAll(client: S3Client, bucket: string, prefix: string): Pro
   return objects.length;
 }
 
-function writeDoc(table: string): void {
-  const section = `${START}\n${table}\n${END}`;
-  const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-  const at = doc.indexOf(START);
-  const updated =
-    at === -1
-      ? `${doc.trimEnd()}\n\n${section}\n`
-      : doc.slice(0, at) + section + doc.slice(doc.indexOf(END) + END.length);
-  writeFileSync(DOC, updated);
-}
-
 export async function run(): Promise<void> {
   const radosgw = await acquireRadosgw();
   try {
@@ -234,7 +220,7 @@ export async function run(): Promise<void> {
       'operation is measured, not explained.',
     ].join('\n');
     console.log(`\n${table}`);
-    writeDoc(table);
+    writeSection('s3', table);
   } finally {
     await radosgw.release();
   }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import { createMemoryVolume, instanceName, LocalProvider, MachineId, MemoryBackend } from '../src/index.js';
 import { Keyring } from '../src/secrets/keyring.js';
 import { EncryptedSecretProvider } from '../src/secrets/secret-provider.js';
+import { writeSection } from './doc.js';
 
 /**
  * What encryption costs: secret put/get against object put/get of the same payload, on the same
@@ -76,23 +76,6 @@ function table(rows: readonly Row[]): string {
   return lines.join('\n');
 }
 
-const START = '<!-- bench:secrets:start -->';
-const END = '<!-- bench:secrets:end -->';
-
-/** Replaces this benchmark's section of docs/benchmarks.md, creating the file or section if needed. */
-async function writeSection(markdown: string): Promise<void> {
-  const path = new URL('../docs/benchmarks.md', import.meta.url);
-  const current = await readFile(path, 'utf8').catch(() => '# Benchmarks\n');
-  const section = `${START}\n${markdown}\n${END}`;
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  const next =
-    start !== -1 && end > start
-      ? `${current.slice(0, start)}${section}${current.slice(end + END.length)}`
-      : `${current.trimEnd()}\n\n${section}\n`;
-  await writeFile(path, next);
-}
-
 export async function run(): Promise<void> {
   const rows: Row[] = [];
   for (const size of SIZES) rows.push(...(await measure(size)));
@@ -108,5 +91,5 @@ export async function run(): Promise<void> {
     table(rows),
   ].join('\n');
   console.log(markdown);
-  await writeSection(markdown);
+  writeSection('secrets', markdown);
 }
