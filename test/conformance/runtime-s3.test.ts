@@ -1,6 +1,6 @@
 import { after, before, describe } from 'node:test';
 import { S3Backend } from '../../src/index.js';
-import { acquireRadosgw, type Radosgw, radosgwSkipReason } from '../helpers/radosgw.js';
+import { acquireRadosgw, type Radosgw, radosgwSkipReason, twoPrefixInstances } from '../helpers/radosgw.js';
 import { runtimeTarget } from './runtime-target.js';
 import { describeConformance } from './suite.js';
 
@@ -14,9 +14,9 @@ describe('s3 conformance through the runtime, against radosgw', { skip }, () => 
   after(() => radosgw?.release());
   describeConformance(
     runtimeTarget('s3 (runtime, radosgw)', true, async () => {
-      const bucket = await radosgw!.createBucket();
-      const a = radosgw!.config(bucket, { prefix: 'stowage/a' });
-      const b = radosgw!.config(bucket, { prefix: 'stowage/b' });
+      const {
+        configs: [a, b],
+      } = await twoPrefixInstances(radosgw!);
       return {
         configs: [
           { kind: 's3', ...a },

@@ -1,5 +1,5 @@
-import { LocalProvider, MachineId, S3Backend, s3InstanceName } from '../../src/index.js';
-import type { Radosgw } from '../helpers/radosgw.js';
+import { LocalProvider, MachineId, S3Backend } from '../../src/index.js';
+import { type Radosgw, twoPrefixInstances } from '../helpers/radosgw.js';
 import type { ConformanceTarget } from './target.js';
 
 /**
@@ -12,12 +12,7 @@ export function s3Target(radosgw: () => Radosgw): ConformanceTarget {
     name: 's3 (direct, radosgw)',
     persistent: true,
     async createStorage() {
-      const bucket = await radosgw().createBucket();
-      const configs = [
-        radosgw().config(bucket, { prefix: 'stowage/a' }),
-        radosgw().config(bucket, { prefix: 'stowage/b' }),
-      ] as const;
-      const names = [s3InstanceName(configs[0]), s3InstanceName(configs[1])] as const;
+      const { configs, names } = await twoPrefixInstances(radosgw());
       return {
         async openProvider(options) {
           const provider = new LocalProvider(

@@ -14,7 +14,7 @@ import {
   stopCluster,
   stopPid,
 } from '../../scripts/radosgw/cluster.js';
-import type { S3BackendConfig } from '../../src/index.js';
+import { type S3BackendConfig, s3InstanceName } from '../../src/index.js';
 
 /**
  * One Ceph cluster per machine (the monitor's ports are fixed), shared by every test process that
@@ -180,4 +180,23 @@ export async function acquireRadosgw(): Promise<Radosgw> {
       });
     },
   };
+}
+
+/**
+ * Two S3 instances in one fresh bucket, under the prefixes `stowage/a` and `stowage/b`: what the
+ * suites use for a provider with two instances (cross-instance isolation is prefix isolation).
+ */
+export async function twoPrefixInstances(
+  radosgw: Radosgw,
+): Promise<{
+  bucket: string;
+  configs: readonly [S3BackendConfig, S3BackendConfig];
+  names: readonly [string, string];
+}> {
+  const bucket = await radosgw.createBucket();
+  const configs = [
+    radosgw.config(bucket, { prefix: 'stowage/a' }),
+    radosgw.config(bucket, { prefix: 'stowage/b' }),
+  ] as const;
+  return { bucket, configs, names: [s3InstanceName(configs[0]), s3InstanceName(configs[1])] };
 }

@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { S3Backend, s3InstanceName } from '../../src/index.js';
-import type { Radosgw } from '../helpers/radosgw.js';
+import { S3Backend } from '../../src/index.js';
+import { type Radosgw, twoPrefixInstances } from '../helpers/radosgw.js';
 import { openLocal, type SecretTarget } from './target.js';
 
 /** Every object in the bucket, read with a plain SDK client: what a copy of the bucket would hold. */
@@ -36,12 +36,7 @@ export function s3Target(radosgw: () => Radosgw): SecretTarget {
     persistent: true,
     rawStorage: true,
     async createStorage() {
-      const bucket = await radosgw().createBucket();
-      const configs = [
-        radosgw().config(bucket, { prefix: 'stowage/a' }),
-        radosgw().config(bucket, { prefix: 'stowage/b' }),
-      ] as const;
-      const names = [s3InstanceName(configs[0]), s3InstanceName(configs[1])] as const;
+      const { bucket, configs, names } = await twoPrefixInstances(radosgw());
       return {
         open: () => openLocal(names, () => configs.map((config) => new S3Backend(config))),
         rawBytes: () => bucketBytes(radosgw(), bucket),
