@@ -186,9 +186,7 @@ export async function acquireRadosgw(): Promise<Radosgw> {
  * Two S3 instances in one fresh bucket, under the prefixes `stowage/a` and `stowage/b`: what the
  * suites use for a provider with two instances (cross-instance isolation is prefix isolation).
  */
-export async function twoPrefixInstances(
-  radosgw: Radosgw,
-): Promise<{
+export async function twoPrefixInstances(radosgw: Radosgw): Promise<{
   bucket: string;
   configs: readonly [S3BackendConfig, S3BackendConfig];
   names: readonly [string, string];
