@@ -18,6 +18,17 @@ const OPERATION_MS = 4000;
 const SLACK_MS = 3000;
 
 const skip = radosgwSkipReason();
+
+/** A backend that reaches the bucket through a gateway this test stops, with tight timeouts. */
+function throughGateway(bucket: string, endpoint: string): S3Backend {
+  return new S3Backend(
+    radosgw.config(bucket, {
+      endpoint,
+      maxAttempts: 2,
+      timeouts: { connectMs: 1000, requestMs: 2000, operationMs: OPERATION_MS },
+    }),
+  );
+}
 let radosgw: Radosgw;
 
 type Phase = 'before' | 'stopped' | 'restarted';
@@ -31,13 +42,7 @@ describe('s3: radosgw stopped in the middle of a load', { skip }, () => {
   test('operations fail fast with typed errors, writes resume after restart, no acknowledged write is lost', async () => {
     const bucket = await radosgw.createBucket();
     let gateway = await radosgw.startGateway();
-    const backend = new S3Backend(
-      radosgw.config(bucket, {
-        endpoint: gateway.endpoint,
-        maxAttempts: 2,
-        timeouts: { connectMs: 1000, requestMs: 2000, operationMs: OPERATION_MS },
-      }),
-    );
+    const backend = throughGateway(bucket, gateway.endpoint);
     await backend.open(MachineId.generate());
 
     let phase: Phase = 'before';
@@ -108,13 +113,7 @@ describe('s3: radosgw stopped in the middle of a load', { skip }, () => {
   test('probe fails with a typed error while the gateway is down and passes once it is back', async () => {
     const bucket = await radosgw.createBucket();
     let gateway = await radosgw.startGateway();
-    const backend = new S3Backend(
-      radosgw.config(bucket, {
-        endpoint: gateway.endpoint,
-        maxAttempts: 2,
-        timeouts: { connectMs: 1000, requestMs: 2000, operationMs: OPERATION_MS },
-      }),
-    );
+    const backend = throughGateway(bucket, gateway.endpoint);
     try {
       await backend.open(MachineId.generate());
       await backend.probe();
