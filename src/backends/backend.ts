@@ -12,12 +12,22 @@ export interface BackendRecord {
  * What a storage backend implements. It stores opaque bytes under (gvk, key) and knows nothing
  * about threads, validation or JSON: the ObjectStore above it does that, once, for every backend.
  *
- * Calls may arrive concurrently for different keys; the caller (ObjectStore's users, the actor
- * mailbox) guarantees that calls for the same (gvk, key) are not reordered.
+ * Calls may arrive concurrently for different keys. Calls for the same (gvk, key) are not
+ * reordered by the caller (ObjectStore's users, the actor mailbox): unless the backend keeps call
+ * order itself, the caller waits for one to settle before it starts the next.
+ *
+ * `put` takes ownership of `bytes`: the caller must not change them afterwards, so a backend may
+ * keep them (the file backend's index does) instead of copying.
  */
 export interface Backend {
   /** The generic part of the instance name: `memory`, `file`, `s3`. */
   readonly kind: string;
+  /**
+   * True when calls on one (gvk, key) take effect in the order they were made even when they
+   * overlap, because each call reaches its place in line before it returns its promise (the file
+   * log's queue, the memory map). Callers then skip their own per-key serialization. Default false.
+   */
+  readonly keepsCallOrder?: boolean;
   /** Opens files or connections and loads state. Called once before any other call. */
   open(machineId: MachineId): Promise<void>;
   /** Durably stores the record; resolves only once it would survive a crash. */

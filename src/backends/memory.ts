@@ -15,6 +15,8 @@ export function createMemoryVolume(): MemoryVolume {
 /** The reference backend: the simplest correct implementation of the Backend contract. */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory';
+  /** Every call completes its change synchronously. */
+  readonly keepsCallOrder: boolean = true;
 
   constructor(private readonly volume: MemoryVolume = createMemoryVolume()) {}
 

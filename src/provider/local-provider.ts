@@ -29,8 +29,11 @@ export interface LocalInstance {
 interface Slot {
   readonly store: ObjectStore;
   readonly latency: MeanWindow;
-  /** Backends may reorder concurrent calls on one key (S3 does); this keeps submission order. */
-  readonly order: KeyOrder;
+  /**
+   * Keeps calls on one key in submission order for backends that may reorder them (S3 does);
+   * absent when the backend keeps call order itself, so the hot path skips it.
+   */
+  readonly order: KeyOrder | undefined;
   up: boolean;
 }
 
@@ -48,7 +51,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
       this.slots.set(name, {
         store: new ObjectStore(backend, options),
         latency: new MeanWindow(),
-        order: new KeyOrder(),
+        order: backend.keepsCallOrder ? undefined : new KeyOrder(),
         up: false,
       });
     }
@@ -89,22 +92,29 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
 
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
     const slot = this.ready(instance);
-    const { gvk, key } = identify(object);
-    // identify() has validated the GVK already, so the order key skips orderKey()'s re-check.
-    return persist(slot, `${gvkString(gvk)} ${key}`, async () => {
-      await slot.store.put(object);
-      return key;
-    });
+    return persist(
+      slot,
+      () => objectOrderKey(object),
+      () => slot.store.put(object),
+    );
   }
 
   async deleteObject(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
     const slot = this.ready(instance);
-    return persist(slot, orderKey(gvk, key), () => slot.store.delete(gvk, key));
+    return persist(
+      slot,
+      () => orderKey(gvk, key),
+      () => slot.store.delete(gvk, key),
+    );
   }
 
   async getObject(instance: string, gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined> {
     const slot = this.ready(instance);
-    return slot.order.run(orderKey(gvk, key), () => slot.store.get(gvk, key));
+    return inOrder(
+      slot,
+      () => orderKey(gvk, key),
+      () => slot.store.get(gvk, key),
+    );
   }
 
   async getAllObjects(instance: string, gvk: GroupVersionKind): Promise<RuntimeObject[]> {
@@ -121,17 +131,29 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
 
   async putRecord(instance: string, gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void> {
     const slot = this.ready(instance);
-    return persist(slot, recordOrderKey(gvk, key), () => slot.store.putRecord(gvk, key, bytes));
+    return persist(
+      slot,
+      () => recordOrderKey(gvk, key),
+      () => slot.store.putRecord(gvk, key, bytes),
+    );
   }
 
   async getRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<Uint8Array | undefined> {
     const slot = this.ready(instance);
-    return slot.order.run(recordOrderKey(gvk, key), () => slot.store.getRecord(gvk, key));
+    return inOrder(
+      slot,
+      () => recordOrderKey(gvk, key),
+      () => slot.store.getRecord(gvk, key),
+    );
   }
 
   async deleteRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
     const slot = this.ready(instance);
-    return persist(slot, recordOrderKey(gvk, key), () => slot.store.deleteRecord(gvk, key));
+    return persist(
+      slot,
+      () => recordOrderKey(gvk, key),
+      () => slot.store.deleteRecord(gvk, key),
+    );
   }
 
   async listRecords(instance: string, gvk: GroupVersionKind): Promise<BackendRecord[]> {
@@ -164,15 +186,30 @@ function recordOrderKey(gvk: GroupVersionKind, key: string): string {
   return `${gvkString(checkReservedGvk(gvk))} ${key}`;
 }
 
+/** identify() validates the GVK, so this skips orderKey()'s re-check. */
+function objectOrderKey(object: RuntimeObject): string {
+  const { gvk, key } = identify(object);
+  return `${gvkString(gvk)} ${key}`;
+}
+
 /**
- * Runs a write in its key's order and feeds meanPersistLatency: the time from when the write's turn
+ * Runs `task` after the calls already submitted on its key, when the backend needs that. The key
+ * is only computed then: for backends that keep call order, this is the hot path's whole cost.
+ */
+function inOrder<T>(slot: Slot, orderKey: () => string, task: () => Promise<T>): Promise<T> {
+  return slot.order ? slot.order.run(orderKey(), task) : task();
+}
+
+/**
+ * A write, in its key's order, feeding meanPersistLatency: the time from when the write's turn
  * came until the backend committed. Failed writes are not counted.
  */
-function persist<T>(slot: Slot, order: string, write: () => Promise<T>): Promise<T> {
-  return slot.order.run(order, async () => {
+function persist<T>(slot: Slot, orderKey: () => string, write: () => Promise<T>): Promise<T> {
+  return inOrder(slot, orderKey, () => {
     const started = performance.now();
-    const result = await write();
-    slot.latency.add((performance.now() - started) / 1000);
-    return result;
+    return write().then((result) => {
+      slot.latency.add((performance.now() - started) / 1000);
+      return result;
+    });
   });
 }

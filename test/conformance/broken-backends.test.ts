@@ -35,6 +35,8 @@ class LeakyBackend extends MemoryBackend {
 
 /** Never overwrites: a second put of a key is acknowledged, and the first version stays. */
 class StaleBackend extends MemoryBackend {
+  /** Its put awaits a read before writing, so overlapping calls on one key are not applied in order. */
+  override readonly keepsCallOrder = false;
   override async put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
     if ((await this.get(gvk, key)) === undefined) await super.put(gvk, key, bytes);
   }

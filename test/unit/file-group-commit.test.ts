@@ -38,7 +38,8 @@ function gatedOpen(log: SyncLog): OpenFile {
       get(target, property) {
         if (property === 'writev') {
           return (buffers: Buffer[], position: number) => {
-            log.writes.push(buffers.length - 1);
+            // The batch header's record count: a put is two buffers (head, value), a delete one.
+            log.writes.push((buffers[0] as Buffer).readUInt32LE(12));
             return target.writev(buffers, position);
           };
         }

@@ -24,9 +24,13 @@ export async function dumpJsonLines(dir: string, out: Writable): Promise<Recover
   return report;
 }
 
-function line(gvk: string, key: string, bytes: Buffer): string {
+function line(gvk: string, key: string, bytes: Uint8Array): string {
   try {
-    return JSON.stringify({ gvk, key, object: JSON.parse(bytes.toString('utf8')) });
+    return JSON.stringify({
+      gvk,
+      key,
+      object: JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')),
+    });
   } catch {
     return JSON.stringify({ gvk, key, invalid: true, bytes: bytes.length });
   }

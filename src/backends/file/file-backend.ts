@@ -6,7 +6,7 @@ import type { ObjectKey } from '../../contract/object-key.js';
 import { ClosedError, FileIoError, NotInitializedError, StowageError } from '../../errors/index.js';
 import type { Backend, BackendRecord } from '../backend.js';
 import { Compactor, createLog } from './compactor.js';
-import { encodeRecord, HEADER_BYTES, RecordOp } from './format.js';
+import { encodeRecordHead, HEADER_BYTES, RecordOp } from './format.js';
 import { DIR_MODE, FILE_MODE, ioError, logName, PROBE_FILE, pathIn } from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
 import { LogWriter, type PendingWrite } from './log-writer.js';
@@ -19,8 +19,6 @@ interface FileWrite extends PendingWrite {
   readonly op: RecordOp;
   readonly gvk: string;
   readonly key: string;
-  /** Where the value starts inside `record` (puts). */
-  readonly valueOffset: number;
   /** Set when a delete is applied: whether the record existed. */
   existed: boolean;
 }
@@ -49,6 +47,8 @@ export interface FileBackendStats {
  */
 export class FileBackend implements Backend {
   readonly kind = 'file';
+  /** Writes join the log's queue, in call order, before put/delete return; reads see durable state. */
+  readonly keepsCallOrder: boolean = true;
   readonly dir: string;
   private readonly options: ResolvedFileBackendOptions;
   private index = new RecordIndex();
@@ -100,14 +100,13 @@ export class FileBackend implements Backend {
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
     const { writer } = this.opened();
     const id = gvkString(gvk);
-    const record = encodeRecord(RecordOp.Put, id, key, bytes);
     return new Promise((resolve, reject) => {
       writer.submit({
         op: RecordOp.Put,
         gvk: id,
         key,
-        record,
-        valueOffset: record.length - bytes.byteLength,
+        head: encodeRecordHead(RecordOp.Put, id, key, bytes.byteLength),
+        value: bytes,
         existed: false,
         resolve,
         reject,
@@ -132,8 +131,8 @@ export class FileBackend implements Backend {
         op: RecordOp.Delete,
         gvk: id,
         key,
-        record: encodeRecord(RecordOp.Delete, id, key),
-        valueOffset: 0,
+        head: encodeRecordHead(RecordOp.Delete, id, key),
+        value: undefined,
         existed: false,
         resolve: () => resolve(write.existed),
         reject,
@@ -214,7 +213,7 @@ export class FileBackend implements Backend {
   private apply(batch: readonly FileWrite[]): void {
     for (const write of batch) {
       if (write.op === RecordOp.Put) {
-        this.index.put(write.gvk, write.key, write.record.subarray(write.valueOffset));
+        this.index.put(write.gvk, write.key, write.value as Uint8Array);
       } else {
         write.existed = this.index.delete(write.gvk, write.key);
       }

@@ -69,22 +69,19 @@ export function decodeHeader(bytes: Buffer): HeaderCheck {
 }
 
 /**
- * One record, ready to write. For a put, the value occupies the buffer's tail, so the in-memory
- * index keeps a view of it instead of a second copy.
+ * A record's header, GVK and key. A put's value follows it as a separate buffer in the same
+ * writev, so a value is never copied on its way to disk and the index can keep the caller's bytes.
  */
-export function encodeRecord(op: RecordOp, gvk: string, key: string, value?: Uint8Array): Buffer {
+export function encodeRecordHead(op: RecordOp, gvk: string, key: string, valueBytes = 0): Buffer {
   const gvkBytes = Buffer.byteLength(gvk);
-  const keyBytes = Buffer.byteLength(key);
-  const valueBytes = value?.byteLength ?? 0;
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + gvkBytes + keyBytes + valueBytes);
-  record.writeUInt8(op, 0);
-  record.writeUInt16LE(gvkBytes, 1);
-  record.writeUInt16LE(keyBytes, 3);
-  record.writeUInt32LE(valueBytes, 5);
-  record.write(gvk, RECORD_HEADER_BYTES, 'utf8');
-  record.write(key, RECORD_HEADER_BYTES + gvkBytes, 'utf8');
-  if (value) record.set(value, RECORD_HEADER_BYTES + gvkBytes + keyBytes);
-  return record;
+  const head = Buffer.allocUnsafe(RECORD_HEADER_BYTES + gvkBytes + Buffer.byteLength(key));
+  head.writeUInt8(op, 0);
+  head.writeUInt16LE(gvkBytes, 1);
+  head.writeUInt16LE(head.length - RECORD_HEADER_BYTES - gvkBytes, 3);
+  head.writeUInt32LE(valueBytes, 5);
+  head.write(gvk, RECORD_HEADER_BYTES, 'utf8');
+  head.write(key, RECORD_HEADER_BYTES + gvkBytes, 'utf8');
+  return head;
 }
 
 /** The batch header for `parts`, which together form the payload; the CRC covers length, count and payload. */

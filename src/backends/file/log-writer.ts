@@ -6,9 +6,10 @@ import { ioError } from './layout.js';
 /** Writes settled per event-loop turn; see LogWriter.settle(). */
 const SETTLE_CHUNK = 32;
 
-/** One record waiting for its batch to become durable. */
+/** One record waiting for its batch to become durable: its head, then (for a put) its value. */
 export interface PendingWrite {
-  readonly record: Buffer;
+  readonly head: Buffer;
+  readonly value: Uint8Array | undefined;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -142,12 +143,16 @@ export class LogWriter<W extends PendingWrite> {
       this.drainSettled();
       return;
     }
-    const buffers: Buffer[] = new Array(batch.length + 1);
+    // Slot 0 is the batch header, filled in once the payload is known.
+    const buffers: Uint8Array[] = [Buffer.alloc(0)];
     let payload = 0;
-    for (let i = 0; i < batch.length; i++) {
-      const record = batch[i]!.record;
-      buffers[i + 1] = record;
-      payload += record.length;
+    for (const { head, value } of batch) {
+      buffers.push(head);
+      payload += head.length;
+      if (value) {
+        buffers.push(value);
+        payload += value.byteLength;
+      }
     }
     buffers[0] = encodeBatchHeader(buffers.slice(1), payload, batch.length);
     const total = buffers[0].length + payload;

@@ -1,7 +1,7 @@
 import { RECORD_HEADER_BYTES } from './format.js';
 
 /** GVK string → key → value bytes: the whole live state, as a snapshot needs it. */
-export type IndexState = Map<string, Map<string, Buffer>>;
+export type IndexState = Map<string, Map<string, Uint8Array>>;
 
 /**
  * The in-memory state of a file instance, built at open and updated as batches become durable.
@@ -22,7 +22,7 @@ export class RecordIndex {
     return this.records;
   }
 
-  get(gvk: string, key: string): Buffer | undefined {
+  get(gvk: string, key: string): Uint8Array | undefined {
     return this.kinds.get(gvk)?.get(key);
   }
 
@@ -31,7 +31,7 @@ export class RecordIndex {
   }
 
   /** `value` must not change afterwards: the index keeps it, it does not copy it. */
-  put(gvk: string, key: string, value: Buffer): void {
+  put(gvk: string, key: string, value: Uint8Array): void {
     let records = this.kinds.get(gvk);
     if (!records) {
       records = new Map();
@@ -40,10 +40,10 @@ export class RecordIndex {
     const previous = records.get(key);
     records.set(key, value);
     if (previous) {
-      this.liveRecordBytes += value.length - previous.length;
+      this.liveRecordBytes += value.byteLength - previous.byteLength;
     } else {
       this.records++;
-      this.liveRecordBytes += recordOverhead(gvk, key) + value.length;
+      this.liveRecordBytes += recordOverhead(gvk, key) + value.byteLength;
     }
   }
 
@@ -54,12 +54,12 @@ export class RecordIndex {
     records.delete(key);
     if (records.size === 0) this.kinds.delete(gvk);
     this.records--;
-    this.liveRecordBytes -= recordOverhead(gvk, key) + previous.length;
+    this.liveRecordBytes -= recordOverhead(gvk, key) + previous.byteLength;
     return true;
   }
 
   /** The records of one GVK as an array, so callers may iterate while writes continue. */
-  list(gvk: string): [string, Buffer][] {
+  list(gvk: string): [string, Uint8Array][] {
     const records = this.kinds.get(gvk);
     return records ? [...records] : [];
   }

@@ -1,5 +1,5 @@
 import { rename, unlink } from 'node:fs/promises';
-import { encodeBatchHeader, encodeHeader, FileType, RECORD_HEADER_BYTES, RecordOp } from './format.js';
+import { encodeBatchHeader, encodeHeader, encodeRecordHead, FileType, RecordOp } from './format.js';
 import { FILE_MODE, ioError, type OpenFile, pathIn, snapshotName, syncDirectory } from './layout.js';
 import type { IndexState } from './record-index.js';
 
@@ -47,8 +47,8 @@ export async function writeSnapshot(
 }
 
 /** Groups the state into checksummed batches; values are written from the index, not copied. */
-function* batches(state: IndexState): Generator<{ buffers: Buffer[]; bytes: number }> {
-  let parts: Buffer[] = [];
+function* batches(state: IndexState): Generator<{ buffers: Uint8Array[]; bytes: number }> {
+  let parts: Uint8Array[] = [];
   let payload = 0;
   let records = 0;
   const flush = () => {
@@ -61,25 +61,12 @@ function* batches(state: IndexState): Generator<{ buffers: Buffer[]; bytes: numb
   };
   for (const [gvk, entries] of state) {
     for (const [key, value] of entries) {
-      const head = recordHead(gvk, key, value.length);
+      const head = encodeRecordHead(RecordOp.Put, gvk, key, value.byteLength);
       parts.push(head, value);
-      payload += head.length + value.length;
+      payload += head.length + value.byteLength;
       records++;
       if (payload >= BATCH_TARGET_BYTES || parts.length >= 1000) yield flush();
     }
   }
   if (records > 0) yield flush();
-}
-
-/** A put record's header, GVK and key; its value follows as a separate buffer. */
-function recordHead(gvk: string, key: string, valueBytes: number): Buffer {
-  const gvkBytes = Buffer.byteLength(gvk);
-  const head = Buffer.allocUnsafe(RECORD_HEADER_BYTES + gvkBytes + Buffer.byteLength(key));
-  head.writeUInt8(RecordOp.Put, 0);
-  head.writeUInt16LE(gvkBytes, 1);
-  head.writeUInt16LE(head.length - RECORD_HEADER_BYTES - gvkBytes, 3);
-  head.writeUInt32LE(valueBytes, 5);
-  head.write(gvk, RECORD_HEADER_BYTES, 'utf8');
-  head.write(key, RECORD_HEADER_BYTES + gvkBytes, 'utf8');
-  return head;
 }

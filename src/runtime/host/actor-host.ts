@@ -13,8 +13,11 @@ import { loadBackend } from './load-backend.js';
  */
 interface Actor {
   readonly store: ObjectStore;
-  /** Batches overlap in the worker; this keeps operations on one (gvk, key) in arrival order. */
-  readonly order: KeyOrder;
+  /**
+   * Batches overlap in the worker; this keeps operations on one (gvk, key) in arrival order.
+   * Absent when the backend keeps call order itself (operations reach it in arrival order).
+   */
+  readonly order: KeyOrder | undefined;
   readonly cursors: Map<number, AsyncIterator<RuntimeObject>>;
   nextCursor: number;
 }
@@ -61,7 +64,7 @@ async function open(request: Extract<HostRequest, { type: 'open' }>): Promise<vo
   }
   actors.set(request.instance, {
     store: new ObjectStore(backend, { maxObjectBytes: request.maxObjectBytes }),
-    order: new KeyOrder(),
+    order: backend.keepsCallOrder ? undefined : new KeyOrder(),
     cursors: new Map(),
     nextCursor: 1,
   });
@@ -84,29 +87,33 @@ async function runOp(actor: Actor, op: OpRequest): Promise<OpReply> {
 }
 
 function perform(actor: Actor, op: OpRequest): Promise<unknown> {
-  const { store, order } = actor;
+  const { store } = actor;
   switch (op.op) {
     case 'put':
-      return order.run(op.order, () => store.put(op.object));
+      return inOrder(actor, op.order, () => store.put(op.object));
     case 'get':
-      return order.run(op.order, () => store.get(op.gvk, op.key));
+      return inOrder(actor, op.order, () => store.get(op.gvk, op.key));
     case 'delete':
-      return order.run(op.order, () => store.delete(op.gvk, op.key));
+      return inOrder(actor, op.order, () => store.delete(op.gvk, op.key));
     case 'list':
       return listPage(actor, op);
     case 'list-cancel':
       return cancelList(actor, op.cursor);
     case 'put-record':
-      return order.run(op.order, () => store.putRecord(op.gvk, op.key, op.bytes));
+      return inOrder(actor, op.order, () => store.putRecord(op.gvk, op.key, op.bytes));
     case 'get-record':
-      return order.run(op.order, () => store.getRecord(op.gvk, op.key));
+      return inOrder(actor, op.order, () => store.getRecord(op.gvk, op.key));
     case 'delete-record':
-      return order.run(op.order, () => store.deleteRecord(op.gvk, op.key));
+      return inOrder(actor, op.order, () => store.deleteRecord(op.gvk, op.key));
     case 'list-records':
       return store.listRecords(op.gvk);
     case 'list-kinds':
       return store.listKinds();
   }
+}
+
+function inOrder<T>(actor: Actor, key: string, task: () => Promise<T>): Promise<T> {
+  return actor.order ? actor.order.run(key, task) : task();
 }
 
 async function listPage(actor: Actor, op: Extract<OpRequest, { op: 'list' }>): Promise<ListPage> {
