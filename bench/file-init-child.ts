@@ -18,7 +18,7 @@ if (mode === 'file') {
   await backend.open(MachineId.generate());
   const openMs = performance.now() - t0;
   const rssPeak = process.memoryUsage.rss() - rssBefore;
-  // The file's read buffer is garbage now, but V8 frees large backing stores lazily: let it.
+  // The read chunks are garbage now, but V8 frees large backing stores lazily: let it.
   gc();
   await new Promise((resolve) => setTimeout(resolve, 500));
   gc();

@@ -138,7 +138,8 @@ function report(med: (key: string) => number, dataBytes: number, etcdVersion: st
   const directP99 = med('direct-p99@64');
   const ms = (v: number) => `${v.toFixed(2)} ms`;
   const initRatio = med('openMs') / med('parseMs');
-  const memoryRatio = med('rss') / dataBytes;
+  // The stricter of the two readings: at the open's peak, and once its garbage is collected.
+  const memoryRatio = Math.max(med('rss'), med('rssPeak')) / dataBytes;
   return [
     '## File backend: durable puts against one file per object, a raw log and etcd',
     '',
@@ -166,7 +167,7 @@ function report(med: (key: string) => number, dataBytes: number, etcdVersion: st
     `Cold initialize of ${INIT_OBJECTS.toLocaleString('en-US')} objects (${(dataBytes / 2 ** 20).toFixed(0)} MiB of values), each in a fresh process, page cache warm:`,
     `open ${med('openMs').toFixed(0)} ms; \`JSON.parse\` of the same bytes as one array ${med('parseMs').toFixed(0)} ms`,
     `(${med('readParseMs').toFixed(0)} ms with readFile). Resident memory gained by the open: ${(med('rss') / 2 ** 20).toFixed(0)} MiB once its`,
-    `garbage is collected, ${(med('rssPeak') / 2 ** 20).toFixed(0)} MiB at its peak (the log's read buffer is still allocated then).`,
+    `garbage is collected, ${(med('rssPeak') / 2 ** 20).toFixed(0)} MiB at its peak (right after the open, the read chunk not yet collected).`,
     '',
     '| goal | measured | target | met |',
     '|---|---:|---:|---|',
@@ -192,7 +193,7 @@ function report(med: (key: string) => number, dataBytes: number, etcdVersion: st
     goal('provider + file p99 put latency at 64 in flight', ms(p99), '≤ 10 ms', p99 <= 10),
     goal('FileBackend alone p99 put latency at 64 in flight', ms(directP99), '≤ 10 ms', directP99 <= 10),
     goal('cold initialize vs JSON.parse of the same bytes', x(initRatio), '≤ 2×', initRatio <= 2),
-    goal('resident memory vs data size', x(memoryRatio), '≤ 2×', memoryRatio <= 2),
+    goal('resident memory vs data size, peak or steady', x(memoryRatio), '≤ 2×', memoryRatio <= 2),
     '',
     'Reading the rows together: through LocalProvider every put is validated and canonically encoded',
     'on the same thread that drives the log. The log overlaps that CPU work with its own writes and',

@@ -66,7 +66,7 @@ export const GOALS: readonly Goal[] = [
   {
     issue: 3,
     bench: 'file',
-    what: 'resident memory ÷ data size',
+    what: 'resident memory ÷ data size (peak of the open and steady, whichever is higher)',
     goal: '≤ 2×',
     measure: fileGoal(/^resident memory vs data size/),
   },

@@ -1,5 +1,7 @@
 import { CorruptLogError, UnsupportedFormatError } from '../../errors/index.js';
+import type { ChunkReader } from './chunk-reader.js';
 import {
+  BATCH_HEADER_BYTES,
   BATCH_MARKER,
   decodeBatch,
   decodeHeader,
@@ -24,14 +26,20 @@ export type ScanResult =
     };
 
 /**
- * Reads every whole batch of one file into `sink`. Damage followed by no valid batch is a torn
- * tail (group commit writes the next batch only after the previous one is durable, so only the
- * last can tear); damage followed by a valid batch is corruption of acknowledged data, and throws.
+ * Reads every whole batch of one file into `sink`, a chunk at a time. Damage followed by no valid
+ * batch is a torn tail (group commit writes the next batch only after the previous one is durable,
+ * so only the last can tear); damage followed by a valid batch is corruption of acknowledged data,
+ * and throws.
  */
-export function scanFile(bytes: Buffer, file: string, type: FileType, sink: RecordSink): ScanResult {
-  const checked = decodeHeader(bytes);
+export async function scanFile(
+  reader: ChunkReader,
+  file: string,
+  type: FileType,
+  sink: RecordSink,
+): Promise<ScanResult> {
+  const checked = decodeHeader(await reader.at(0, HEADER_BYTES));
   if (!checked.ok) {
-    if (checked.reason === 'short') return { kind: 'unborn', bytes: bytes.length };
+    if (checked.reason === 'short') return { kind: 'unborn', bytes: reader.size };
     throw new CorruptLogError(`${file} has a damaged header (${checked.reason})`, { file, offset: 0 });
   }
   const { header } = checked;
@@ -50,24 +58,34 @@ export function scanFile(bytes: Buffer, file: string, type: FileType, sink: Reco
     records++;
     sink(op, gvk, key, value);
   };
-  while (offset < bytes.length) {
-    const end = validBatchEnd(bytes, offset);
-    if (end < 0) break;
-    if (!decodeBatch(bytes, offset, end, counting)) {
+  while (offset < reader.size) {
+    const batch = await wholeBatchAt(reader, offset);
+    const end = batch ? validBatchEnd(batch, 0) : -1;
+    if (!batch || end < 0) break;
+    if (!decodeBatch(batch, 0, end, counting)) {
       throw new CorruptLogError(`${file} has a malformed batch at offset ${offset}`, { file, offset });
     }
-    offset = end;
+    offset += end;
   }
-  if (offset < bytes.length) {
-    const next = nextValidBatch(bytes, offset + 1);
+  if (offset < reader.size) {
+    // Only damaged files get here; the rest of one is read whole to look for a valid batch after it.
+    const rest = await reader.at(offset, reader.size - offset);
+    const next = nextValidBatch(rest, 1);
     if (next >= 0) {
       throw new CorruptLogError(
-        `${file} is corrupt at offset ${offset}: the batch there fails its checksum, yet a valid batch follows at offset ${next}`,
+        `${file} is corrupt at offset ${offset}: the batch there fails its checksum, yet a valid batch follows at offset ${offset + next}`,
         { file, offset },
       );
     }
   }
-  return { kind: 'read', header, goodEnd: offset, droppedBytes: bytes.length - offset, records };
+  return { kind: 'read', header, goodEnd: offset, droppedBytes: reader.size - offset, records };
+}
+
+/** The bytes the batch header at `offset` claims as its batch, or undefined when there is no header. */
+async function wholeBatchAt(reader: ChunkReader, offset: number): Promise<Buffer | undefined> {
+  const head = await reader.at(offset, BATCH_HEADER_BYTES);
+  if (head.length < BATCH_HEADER_BYTES || !head.subarray(0, 4).equals(BATCH_MARKER)) return undefined;
+  return reader.at(offset, BATCH_HEADER_BYTES + head.readUInt32LE(8));
 }
 
 function nextValidBatch(bytes: Buffer, from: number): number {

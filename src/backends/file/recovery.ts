@@ -1,5 +1,6 @@
-import { open, readdir, readFile, unlink } from 'node:fs/promises';
-import { CorruptLogError } from '../../errors/index.js';
+import { type FileHandle, open, readdir, unlink } from 'node:fs/promises';
+import { CorruptLogError, StowageError } from '../../errors/index.js';
+import { ChunkReader } from './chunk-reader.js';
 import { type ScanResult, scanFile } from './file-scan.js';
 import { FileType, RecordOp, type RecordSink } from './format.js';
 import { classify, ioError, logName, pathIn, snapshotName, syncDirectory } from './layout.js';
@@ -46,15 +47,14 @@ export async function recover(dir: string, index: RecordIndex, repair: boolean):
   let diskBytes = 0;
   if (base !== undefined) {
     const name = snapshotName(base);
-    const bytes = await readAll(dir, name);
-    const scan = scanFile(bytes, name, FileType.Snapshot, sink);
+    const { scan, size } = await scanNamed(dir, name, FileType.Snapshot, sink);
     if (scan.kind !== 'read' || scan.droppedBytes > 0 || scan.records !== scan.header.records) {
       const offset = scan.kind === 'read' ? scan.goodEnd : 0;
       throw new CorruptLogError(`snapshot ${name} is incomplete at offset ${offset}`, { file: name, offset });
     }
     checkGeneration(scan, name, base);
     records += scan.records;
-    diskBytes += bytes.length;
+    diskBytes += size;
   }
   const first = base ?? 0;
   const logs = listing.logs.filter((generation) => generation >= first);
@@ -71,7 +71,7 @@ export async function recover(dir: string, index: RecordIndex, repair: boolean):
   const scans: { generation: number; name: string; scan: ScanResult }[] = [];
   for (const generation of logs) {
     const name = logName(generation);
-    const scan = scanFile(await readAll(dir, name), name, FileType.Log, sink);
+    const { scan } = await scanNamed(dir, name, FileType.Log, sink);
     if (scan.kind === 'read') checkGeneration(scan, name, generation);
     scans.push({ generation, name, scan });
   }
@@ -140,11 +140,25 @@ function copyOf(value: Buffer): Buffer {
   return copy;
 }
 
-async function readAll(dir: string, name: string): Promise<Buffer> {
+async function scanNamed(
+  dir: string,
+  name: string,
+  type: FileType,
+  sink: RecordSink,
+): Promise<{ scan: ScanResult; size: number }> {
+  let handle: FileHandle;
   try {
-    return await readFile(pathIn(dir, name));
+    handle = await open(pathIn(dir, name), 'r');
   } catch (error) {
     throw ioError('read', name, error);
+  }
+  try {
+    const { size } = await handle.stat();
+    return { scan: await scanFile(new ChunkReader(handle, size), name, type, sink), size };
+  } catch (error) {
+    throw error instanceof StowageError ? error : ioError('read', name, error);
+  } finally {
+    await handle.close();
   }
 }
 
