@@ -202,6 +202,8 @@ function report(med: (key: string) => number, dataBytes: number, etcdVersion: st
     "memory row is that work's ceiling with no I/O at all. FileBackend.put alone shows the log itself. The raw",
     'log (b) writes the same two buffers over and over with no checksums or index, and on this disk it',
     'runs well above the ~100k records/s DESIGN.md measured, which raises the bar for the 0.3× goal.',
+    'It also moves the most between runs: 208k and 305k records/s in two runs of this code on',
+    '2026-11-29, giving 0.38× and 0.19× for provider + file, whose own rate moved less (78k, 59k).',
     "p99 is bounded below by the disk's own fdatasync tail (the (b) p99 row) and by the machine's load.",
   ].join('\n');
 }
