@@ -105,3 +105,33 @@ test('writes that arrive while a batch syncs go out together as one writev and o
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('one batch of 3,000 puts, 6,001 buffers for one writev (past IOV_MAX, 1,024), is written whole and reads back after a reopen', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
+  const dir = join(root, 'instance');
+  const value = (i: number) => Buffer.from(JSON.stringify({ i, pad: 'p'.repeat(i % 300) }));
+  try {
+    const backend = new FileBackend(dir, { openFile: gatedOpen(log) });
+    await backend.open(MachineId.generate());
+    log.writes.length = 0;
+    // Submitted in one turn, so they form one group-commit batch.
+    await Promise.all(
+      Array.from({ length: 3000 }, (_, i) => backend.put(KIND, `default/k${i}` as ObjectKey, value(i))),
+    );
+    assert.deepEqual(log.writes, [3000], 'one batch');
+    await backend.close();
+    const reopened = new FileBackend(dir);
+    await reopened.open(MachineId.generate());
+    try {
+      assert.equal(reopened.recovery().droppedBytes, 0);
+      for (let i = 0; i < 3000; i++) {
+        assert.deepEqual(await reopened.get(KIND, `default/k${i}` as ObjectKey), value(i), `k${i}`);
+      }
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
