@@ -1,10 +1,6 @@
 import { resolve } from 'node:path';
 import { instanceName } from '../config/instance-name.js';
-import type { Backend } from './backend.js';
-import { FileBackend } from './file/file-backend.js';
-import { MemoryBackend } from './memory.js';
 import { type S3BackendConfig, s3InstanceName } from './s3/config.js';
-import { S3Backend } from './s3/s3-backend.js';
 
 /**
  * Plain-data description of one backend instance. It crosses to worker threads as-is, so it holds
@@ -30,20 +26,6 @@ export function backendInstanceName(config: BackendConfig): string {
       return s3InstanceName(config);
     case 'file':
       return instanceName('file', resolvedPath(config.dir));
-  }
-}
-
-export function createBackend(config: BackendConfig): Backend {
-  switch (config.kind) {
-    case 'memory':
-      return new MemoryBackend();
-    case 's3':
-      return new S3Backend(config);
-    case 'file':
-      return new FileBackend(config.dir, {
-        compactMinBytes: config.compactMinBytes,
-        compactGarbageRatio: config.compactGarbageRatio,
-      });
   }
 }
 

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { backendInstanceName, createBackend } from '../../src/backends/factory.js';
+import { createBackend } from '../../src/backends/create-backend.js';
+import { backendInstanceName } from '../../src/backends/factory.js';
 import { FileBackend, gvk, instanceName, MachineId, type ObjectKey } from '../../src/index.js';
 
 test('a file instance is named file-<hash of its resolved path>, the same for every spelling of it', () => {
@@ -17,7 +19,12 @@ test('a file instance is named file-<hash of its resolved path>, the same for ev
 test('the factory builds a working file backend with its compaction options', async () => {
   const root = await mkdtemp(join(tmpdir(), 'stowage-factory-'));
   try {
-    const backend = createBackend({ kind: 'file', dir: root, compactMinBytes: 1, compactGarbageRatio: 0 });
+    const backend = await createBackend({
+      kind: 'file',
+      dir: root,
+      compactMinBytes: 1,
+      compactGarbageRatio: 0,
+    });
     assert.ok(backend instanceof FileBackend);
     await backend.open(MachineId.generate());
     const kind = gvk('', 'v1', 'ConfigMap');
@@ -29,6 +36,19 @@ test('the factory builds a working file backend with its compaction options', as
     assert.ok(reopened.recovery().snapshot, 'the tiny thresholds made it compact');
     assert.equal(Buffer.from((await reopened.get(kind, 'a' as ObjectKey))!).toString(), '{"v":2}');
     await reopened.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('building a memory or file backend does not load the AWS SDK (it is imported for S3 instances only)', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-factory-'));
+  const probe = new URL('../fixtures/modules/aws-sdk-loaded.ts', import.meta.url).pathname;
+  const loaded = (...args: string[]) =>
+    Number(execFileSync(process.execPath, ['--import', 'tsx', probe, ...args], { encoding: 'utf8' }).trim());
+  try {
+    assert.equal(loaded('memory'), 0);
+    assert.equal(loaded('file', root), 0);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

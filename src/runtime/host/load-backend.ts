@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import type { Backend } from '../../backends/backend.js';
-import { createBackend } from '../../backends/factory.js';
+import { createBackend } from '../../backends/create-backend.js';
 import { InvalidRuntimeConfigError } from '../../errors/index.js';
 import type { InstanceConfig } from '../protocol.js';
 
@@ -10,7 +10,7 @@ interface BackendModule {
 
 /**
  * Builds the backend inside the worker, where its state will live. Factory kinds come from
- * src/backends/factory.ts; `module` kinds are imported from the configured path (the main thread
+ * src/backends/create-backend.ts; `module` kinds are imported from the configured path (the main thread
  * admits them only when `allowModuleBackends` is set).
  */
 export async function loadBackend(config: InstanceConfig): Promise<Backend> {
