@@ -9,7 +9,12 @@ import {
 import { checkObjectKey, type ObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject } from '../contract/types.js';
 import { ObjectTooLargeError } from '../errors/index.js';
-import { DEFAULT_MAX_OBJECT_BYTES, decodeObject, encodeObject } from '../objects/codec.js';
+import {
+  DEFAULT_MAX_OBJECT_BYTES,
+  decodeObject,
+  type EncodedObject,
+  encodeObject,
+} from '../objects/codec.js';
 
 export interface ObjectStoreOptions {
   /** Largest serialized object accepted, in bytes. @default 1.5 MiB (etcd's limit) */
@@ -30,10 +35,16 @@ export class ObjectStore {
     this.maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
   }
 
-  async put(object: RuntimeObject): Promise<ObjectKey> {
-    const encoded = encodeObject(object, this.maxObjectBytes);
-    await this.backend.put(encoded.gvk, encoded.key, encoded.bytes);
-    return encoded.key;
+  /** Not `async`: one promise and one microtask fewer on every put (a few percent at 256 in flight). */
+  put(object: RuntimeObject): Promise<ObjectKey> {
+    let encoded: EncodedObject;
+    try {
+      encoded = encodeObject(object, this.maxObjectBytes);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const key = encoded.key;
+    return this.backend.put(encoded.gvk, key, encoded.bytes).then(() => key);
   }
 
   async get(gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined> {
