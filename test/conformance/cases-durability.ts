@@ -15,6 +15,38 @@ async function collect(iterable: AsyncIterable<RuntimeObject>): Promise<RuntimeO
 
 export const durabilityCases: ConformanceCase[] = [
   {
+    name: 'a get or delete submitted before an earlier put on its key is acknowledged sees that put',
+    run: (target) =>
+      withProvider(target, async ({ provider, instance }) => {
+        for (let round = 0; round < 20; round++) {
+          const name = `seq${round}`;
+          const key = `order/${name}`;
+          const version = (v: string) => makeObject({ name, namespace: 'order', data: { v } });
+          // Nothing is awaited until all six are submitted, so the reads race the writes before them.
+          const results = await Promise.all([
+            provider.putObject(instance, version('1')),
+            provider.getObject(instance, CONFIG_MAP, key),
+            provider.putObject(instance, version('2')),
+            provider.getObject(instance, CONFIG_MAP, key),
+            provider.deleteObject(instance, CONFIG_MAP, key),
+            provider.getObject(instance, CONFIG_MAP, key),
+          ]);
+          const [, first, , second, existed, third] = results as [
+            unknown,
+            RuntimeObject | undefined,
+            unknown,
+            RuntimeObject | undefined,
+            boolean,
+            RuntimeObject | undefined,
+          ];
+          assert.deepEqual(first?.data, { v: '1' }, `round ${round}: the get after the first put`);
+          assert.deepEqual(second?.data, { v: '2' }, `round ${round}: the get after the second put`);
+          assert.equal(existed, true, `round ${round}: the delete after the puts`);
+          assert.equal(third, undefined, `round ${round}: the get after the delete`);
+        }
+      }),
+  },
+  {
     name: '100 keys × 10 concurrent writers end in the last-submitted value per key',
     run: (target) =>
       withProvider(target, async ({ provider, instance }) => {

@@ -152,3 +152,26 @@ test('the probe reports a directory that cannot sync', async () => {
   await backend.probe();
   await backend.close();
 });
+
+test('a read submitted after a write that then fails answers with the version before that write', async () => {
+  const faults: Faults = {};
+  const backend = await opened(join(root, `dir-${dirs++}`), { openFile: faultyOpen(faults) });
+  try {
+    await backend.put(KIND, KEY, Buffer.from('"v1"'));
+    faults.writev = 1;
+    const events: string[] = [];
+    const failing = backend.put(KIND, KEY, Buffer.from('"v2"')).then(
+      () => events.push('put resolved'),
+      () => events.push('put rejected'),
+    );
+    const read = backend.get(KIND, KEY).then((value) => {
+      events.push('read');
+      return value;
+    });
+    await failing;
+    assert.equal(text(await read), '"v1"');
+    assert.deepEqual(events, ['put rejected', 'read'], 'the read completed after the write it followed');
+  } finally {
+    await backend.close();
+  }
+});

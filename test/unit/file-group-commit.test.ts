@@ -77,23 +77,26 @@ test('writes that arrive while a batch syncs go out together as one writev and o
       backend.put(KIND, `default/k${i}` as ObjectKey, Buffer.from(`"${i}"`)).then(() => resolved.push(i + 1)),
     );
     rest.push(backend.delete(KIND, 'default/first' as ObjectKey).then(() => resolved.push(51)));
+    // Reads submitted now come after the delete: they wait for it, and answer as of it.
+    const readFirst = backend.get(KIND, 'default/first' as ObjectKey).then((value) => {
+      resolved.push(100);
+      return value;
+    });
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(resolved, [], 'nothing resolves before its batch is durable');
-    assert.equal(
-      await backend.get(KIND, 'default/first' as ObjectKey),
-      undefined,
-      'reads see durable state only',
-    );
+    assert.deepEqual(resolved, [], 'nothing resolves before its batch is durable, reads included');
 
     const gate = log.gate;
     log.gate = null;
     gate.resolve();
     await first;
     await Promise.all(rest);
+    assert.equal(await readFirst, undefined, 'the read answered as of the delete submitted before it');
+    const order = resolved as number[];
+    assert.ok(order.indexOf(100) > order.indexOf(51), 'the read completed after the delete');
     assert.deepEqual(log.writes, [1, 51], 'the 51 waiting writes form one batch');
     assert.equal(log.syncs, 2, 'one fdatasync per batch');
     assert.equal(resolved[0], 0);
-    assert.equal(resolved.length, 52);
+    assert.equal(resolved.length, 53);
     assert.equal(
       await backend.get(KIND, 'default/first' as ObjectKey),
       undefined,

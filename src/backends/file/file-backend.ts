@@ -47,7 +47,7 @@ export interface FileBackendStats {
  */
 export class FileBackend implements Backend {
   readonly kind = 'file';
-  /** Writes join the log's queue, in call order, before put/delete return; reads see durable state. */
+  /** Writes join the log's queue, in call order, before put/delete return; see get() for reads. */
   readonly keepsCallOrder: boolean = true;
   readonly dir: string;
   private readonly options: ResolvedFileBackendOptions;
@@ -114,9 +114,20 @@ export class FileBackend implements Backend {
     });
   }
 
+  /**
+   * The index holds durable state, but a write to this key submitted before this read may still be
+   * on its way to disk. Then the read waits for it and answers with it: the newest earlier write
+   * decides, not the index, which by then may also hold writes submitted after this read (they can
+   * share its batch). If that write failed, nothing of its batch was applied, and the index answers.
+   */
   async get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined> {
-    this.opened();
-    return this.index.get(gvkString(gvk), key);
+    const { writer } = this.opened();
+    const id = gvkString(gvk);
+    const earlier = writer.newestOutstanding((write) => write.key === key && write.gvk === id);
+    if (earlier && (await writer.settled(earlier))) {
+      return earlier.op === RecordOp.Put ? earlier.value : undefined;
+    }
+    return this.index.get(id, key);
   }
 
   delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean> {

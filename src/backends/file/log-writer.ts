@@ -12,6 +12,8 @@ export interface PendingWrite {
   readonly value: Uint8Array | undefined;
   resolve(): void;
   reject(error: Error): void;
+  /** Run right after this write is settled, with whether it became durable; see LogWriter.settled(). */
+  afterSettled?: ((durable: boolean) => void)[];
 }
 
 /** The log file the writer appends to; swapped whole when compaction starts a new generation. */
@@ -63,6 +65,26 @@ export class LogWriter<W extends PendingWrite> {
   /** Whether a submitted write that has not yet become durable matches. */
   hasPending(match: (write: W) => boolean): boolean {
     return this.inflight.some(match) || this.pending.some(match);
+  }
+
+  /**
+   * The newest submitted write that matches and has not been settled yet (its caller not yet
+   * resolved or rejected). Linear in the writes outstanding; only reads that overlap writes pay it.
+   */
+  newestOutstanding(match: (write: W) => boolean): W | undefined {
+    return (
+      this.pending.findLast(match) ??
+      this.inflight.findLast(match) ??
+      this.unsettled.findLast((entry) => match(entry.write))?.write
+    );
+  }
+
+  /** Resolves right after `write`, an outstanding write, is settled: true if it became durable. */
+  settled(write: W): Promise<boolean> {
+    return new Promise((resolve) => {
+      write.afterSettled ??= [];
+      write.afterSettled.push(resolve);
+    });
   }
 
   submit(write: W): void {
@@ -204,6 +226,7 @@ export class LogWriter<W extends PendingWrite> {
     for (const { write, error } of chunk) {
       if (error) write.reject(error);
       else write.resolve();
+      if (write.afterSettled) for (const wake of write.afterSettled) wake(error === undefined);
     }
     this.settling = this.unsettled.length > 0;
     if (this.settling) setImmediate(() => this.settleChunk());
