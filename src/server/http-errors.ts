@@ -32,6 +32,11 @@ export class HttpError extends Error {
   }
 }
 
+/** 405 for a method a route does not take; every route answers it the same way. */
+export function methodNotAllowed(): HttpError {
+  return new HttpError(405, 'STOWAGE_METHOD_NOT_ALLOWED', 'method not allowed here');
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type GroupVersionKind, gvk as makeGvk } from '../contract/gvk.js';
 import type { PersistenceProvider, RuntimeObject } from '../contract/types.js';
 import { readJson } from './body.js';
-import { HttpError, sendJson } from './http-errors.js';
+import { HttpError, methodNotAllowed, sendJson } from './http-errors.js';
 
 /**
  * `/api/v1/instances/{instance}/objects/{group|core}/{version}/{kind}[/{namespace}]/{name}`:
@@ -20,7 +20,7 @@ export async function handleObjects(
 ): Promise<void> {
   const [group, version, kind, ...keyParts] = rest;
   if (group === undefined) {
-    if (req.method !== 'POST' && req.method !== 'PUT') throw notAllowed();
+    if (req.method !== 'POST' && req.method !== 'PUT') throw methodNotAllowed();
     const key = await provider.putObject(instance, (await readJson(req, maxBodyBytes)) as RuntimeObject);
     sendJson(res, 201, { key });
     return;
@@ -34,7 +34,7 @@ export async function handleObjects(
   }
   const gvk = makeGvk(group === 'core' ? '' : group, version, kind);
   if (keyParts.length === 0) {
-    if (req.method !== 'GET') throw notAllowed();
+    if (req.method !== 'GET') throw methodNotAllowed();
     await streamList(
       provider,
       instance,
@@ -55,11 +55,7 @@ export async function handleObjects(
     sendJson(res, 200, { deleted: await provider.deleteObject(instance, gvk, key) });
     return;
   }
-  throw notAllowed();
-}
-
-function notAllowed(): HttpError {
-  return new HttpError(405, 'STOWAGE_METHOD_NOT_ALLOWED', 'method not allowed here');
+  throw methodNotAllowed();
 }
 
 /** Streams a listing so a large kind never becomes one giant string; the first object fixes the status. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SecretPersistenceProvider } from '../contract/types.js';
 import { readBody } from './body.js';
-import { HttpError, sendJson } from './http-errors.js';
+import { HttpError, methodNotAllowed, sendJson } from './http-errors.js';
 
 /**
  * `/api/v1/instances/{instance}/secrets[/{namespace}[/{name}]]`:
@@ -25,8 +25,7 @@ export async function handleSecrets(
   if (namespace === '_rotate' && req.method === 'POST')
     return sendJson(res, 200, await secrets.rotate(instance));
   if (name === undefined) {
-    if (req.method !== 'GET')
-      throw new HttpError(405, 'STOWAGE_METHOD_NOT_ALLOWED', 'method not allowed here');
+    if (req.method !== 'GET') throw methodNotAllowed();
     return sendJson(res, 200, await secrets.listSecrets(instance, namespace));
   }
   if (namespace === undefined)
@@ -53,6 +52,6 @@ export async function handleSecrets(
     case 'DELETE':
       return sendJson(res, 200, { deleted: await secrets.deleteSecret(instance, namespace, name) });
     default:
-      throw new HttpError(405, 'STOWAGE_METHOD_NOT_ALLOWED', 'method not allowed here');
+      throw methodNotAllowed();
   }
 }
