@@ -22,8 +22,9 @@ import {
 import { writeSection } from './doc.js';
 import { etcdPuts, startEtcd } from './file-etcd.js';
 import { measureInit, prepareInit } from './file-init.js';
-import { closedLoop, median, percentile, rate, sizedObject } from './file-load.js';
+import { closedLoop, percentile, rate, sizedObject } from './file-load.js';
 import { rawFilePerObject, rawLogAppend } from './file-raw.js';
+import { median } from './median.js';
 
 const RUNS = 3;
 const DURATION_MS = 1500;

@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina';
 import { makeSizedObject } from '../test/helpers/objects.js';
-import { drive, median } from './runtime-driver.js';
+import { median } from './median.js';
+import { drive } from './runtime-driver.js';
 
 /**
  * How to pin each actor to its own thread (docs/architecture.md, "Pool"): one single-thread

@@ -1,12 +1,11 @@
+import { median } from './median.js';
+
 /** Latency percentiles (ms) and throughput of one closed-loop run. */
 export interface RunStats {
   readonly opsPerSec: number;
   readonly p50: number;
   readonly p99: number;
 }
-
-export const median = (xs: readonly number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * Closed loop: `inflight` callers each issue `op(i)` as soon as their previous one finished, until

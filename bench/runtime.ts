@@ -14,7 +14,8 @@ import { RuntimeProvider } from '../src/runtime/runtime-provider.js';
 import { loadFixtureObjects } from '../test/helpers/fixtures.js';
 import { makeSizedObject } from '../test/helpers/objects.js';
 import { writeSection } from './doc.js';
-import { drive, median, medianStats, type RunStats } from './runtime-driver.js';
+import { median } from './median.js';
+import { drive, medianStats, type RunStats } from './runtime-driver.js';
 import { EchoWorker } from './runtime-floor.js';
 
 /**

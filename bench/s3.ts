@@ -16,6 +16,7 @@ import { RuntimeProvider } from '../src/runtime/runtime-provider.js';
 import { makeSizedObject } from '../test/helpers/objects.js';
 import { acquireRadosgw } from '../test/helpers/radosgw.js';
 import { writeSection } from './doc.js';
+import { median } from './median.js';
 
 /**
  * stowage's S3 instance against the raw SDK, on the same radosgw in the same run, at the same
@@ -32,8 +33,6 @@ const ROUNDS = 5;
 const OPS = 600;
 const CONCURRENCY = 32;
 const LIST_OBJECTS = 5000;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Rate {
   readonly opsPerSecond: number;

@@ -3,6 +3,7 @@ import { createMemoryVolume, instanceName, LocalProvider, MachineId, MemoryBacke
 import { Keyring } from '../src/secrets/keyring.js';
 import { EncryptedSecretProvider } from '../src/secrets/secret-provider.js';
 import { writeSection } from './doc.js';
+import { median } from './median.js';
 
 /**
  * What encryption costs: secret put/get against object put/get of the same payload, on the same
@@ -24,11 +25,6 @@ async function timed(body: (i: number) => Promise<unknown>): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < OPS; i++) await body(i);
   return OPS / ((performance.now() - started) / 1000);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 async function measure(size: number): Promise<Row[]> {
