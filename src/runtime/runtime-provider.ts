@@ -114,23 +114,13 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   async getObject(instance: string, gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined> {
     const started = performance.now();
     const actor = this.ready(instance);
-    const checked = checkGvk(gvk);
-    const checkedKey = checkObjectKey(checked, key);
-    return actor.call(
-      { op: 'get', order: `${gvkString(checked)} ${checkedKey}`, gvk: checked, key },
-      started,
-    );
+    return actor.call({ op: 'get', ...objectAddress(gvk, key), key }, started);
   }
 
   async deleteObject(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
     const started = performance.now();
     const actor = this.ready(instance);
-    const checked = checkGvk(gvk);
-    const checkedKey = checkObjectKey(checked, key);
-    return actor.call(
-      { op: 'delete', order: `${gvkString(checked)} ${checkedKey}`, gvk: checked, key },
-      started,
-    );
+    return actor.call({ op: 'delete', ...objectAddress(gvk, key), key }, started);
   }
 
   async getAllObjects(instance: string, gvk: GroupVersionKind): Promise<RuntimeObject[]> {
@@ -238,6 +228,12 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     }
     return instanceName('module', `${config.module}\u0000${config.name}`);
   }
+}
+
+/** The checked GVK and order key of an object: a malformed GVK or key fails here, before queueing. */
+function objectAddress(gvk: GroupVersionKind, key: string): { gvk: GroupVersionKind; order: string } {
+  const checked = checkGvk(gvk);
+  return { gvk: checked, order: `${gvkString(checked)} ${checkObjectKey(checked, key)}` };
 }
 
 function recordOrder(gvk: GroupVersionKind, key: string): string {
