@@ -38,8 +38,9 @@ export function identify(object: unknown): ObjectIdentity {
 }
 
 /**
- * GVKs that passed validation, by apiVersion and kind. identify() runs on every put (twice on the
- * direct path), objects come in a handful of kinds, and validating one costs three regular
+ * GVKs that passed validation, by apiVersion and kind. identify() runs on every put (on both threads
+ * of the runtime path, and twice on the direct path for backends that need key order), objects
+ * come in a handful of kinds, and validating one costs three regular
  * expressions; a hit returns the frozen GVK that validation produced for the same two strings.
  * Only valid pairs are stored, and neither part of a valid pair contains a space, so the joined key
  * is unambiguous. Cleared when full, so callers cycling through many kinds cannot grow it.
