@@ -25,11 +25,16 @@ export function encodeObject(object: unknown, maxObjectBytes = DEFAULT_MAX_OBJEC
   return { gvk: identity.gvk, key: identity.key, bytes };
 }
 
+/** `JSON.parse` of UTF-8 bytes, read in place rather than copied; throws what `JSON.parse` throws. */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
 /** Decodes stored bytes; anything that is not a well-formed object is a CorruptObjectError. */
 export function decodeObject(bytes: Uint8Array, where: string): RuntimeObject {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    value = parseJsonBytes(bytes);
   } catch (error) {
     throw new CorruptObjectError(`stored record at ${where} is not valid JSON: ${(error as Error).message}`, {
       where,

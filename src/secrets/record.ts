@@ -1,5 +1,6 @@
 import { gvk } from '../contract/gvk.js';
 import { SecretCorruptError } from '../errors/index.js';
+import { parseJsonBytes } from '../objects/codec.js';
 import { NONCE_BYTES, type Sealed, TAG_BYTES, WRAPPED_KEY_BYTES } from './envelope.js';
 
 /** Where encrypted secrets are stored: a reserved GVK that public calls refuse (see gvk.ts). */
@@ -78,7 +79,7 @@ export function parseRecord(bytes: Uint8Array, identity: SecretIdentity): Parsed
     );
   let value: Record<string, unknown>;
   try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    value = parseJsonBytes(bytes) as Record<string, unknown>;
   } catch {
     throw corrupt('', 'the record is not valid JSON (truncated?)');
   }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { parseJsonBytes } from '../../objects/codec.js';
 import { RecordIndex } from './record-index.js';
 import { type RecoveryReport, recover } from './recovery.js';
 
@@ -26,11 +27,7 @@ export async function dumpJsonLines(dir: string, out: Writable): Promise<Recover
 
 function line(gvk: string, key: string, bytes: Uint8Array): string {
   try {
-    return JSON.stringify({
-      gvk,
-      key,
-      object: JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')),
-    });
+    return JSON.stringify({ gvk, key, object: parseJsonBytes(bytes) });
   } catch {
     return JSON.stringify({ gvk, key, invalid: true, bytes: bytes.length });
   }
