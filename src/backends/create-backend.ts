@@ -9,6 +9,9 @@ import { MemoryBackend } from './memory.js';
  * built. Loading it in every worker made starting a worker and opening a memory instance take
  * 160–170 ms instead of 50–55 ms from dist/ (240–280 instead of about 105 under tsx), and every
  * actor restart pays that start.
+ *
+ * A file instance's worker serves nothing but that instance, so its log writes and syncs block the
+ * worker instead of handing each batch to libuv's thread pool and back (FileBackendOptions.blockingIo).
  */
 export async function createBackend(config: BackendConfig): Promise<Backend> {
   switch (config.kind) {
@@ -22,6 +25,7 @@ export async function createBackend(config: BackendConfig): Promise<Backend> {
       return new FileBackend(config.dir, {
         compactMinBytes: config.compactMinBytes,
         compactGarbageRatio: config.compactGarbageRatio,
+        blockingIo: true,
       });
   }
 }

@@ -1,12 +1,16 @@
 // Child process of the crash test: writes continuously to the file instance in argv[2] and appends
 // `<key> <version>` to the file argv[3] for every acknowledged write, until the parent SIGKILLs it.
-// STOWAGE_CRASH_VERSIONS holds, per key, the last version known to be applied.
+// STOWAGE_CRASH_VERSIONS holds, per key, the last version known to be applied; STOWAGE_CRASH_IO
+// picks the log's I/O mode (FileBackendOptions.blockingIo).
 import { openSync, writeSync } from 'node:fs';
 import { FileBackend, MachineId } from '../../src/index.js';
 import { CRASH_BACKEND_OPTIONS, CRASH_KEYS, CRASH_KIND, expectedValue } from './file-crash-model.js';
 
 const versions = JSON.parse(process.env.STOWAGE_CRASH_VERSIONS ?? '{}') as Record<string, number>;
-const backend = new FileBackend(process.argv[2]!, CRASH_BACKEND_OPTIONS);
+const backend = new FileBackend(process.argv[2]!, {
+  ...CRASH_BACKEND_OPTIONS,
+  blockingIo: process.env.STOWAGE_CRASH_IO === 'blocking',
+});
 await backend.open(MachineId.generate());
 // A synchronous write to a regular file survives SIGKILL; stdout on a pipe is asynchronous and
 // could lose the last acknowledgements, so it only tells the parent how far the writer got.

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import type { LogIo } from '../../src/backends/file/log-writer.js';
 import { FileBackend, MachineId } from '../../src/index.js';
 import { CRASH_BACKEND_OPTIONS, CRASH_KEYS, CRASH_KIND, expectedValue } from './file-crash-model.js';
 
@@ -29,12 +30,13 @@ async function runAndKill(
   dir: string,
   versions: Record<string, number>,
   acks: number,
+  io: LogIo,
 ): Promise<[string, number][]> {
   const ackFile = `${dir}.acks`;
   await rm(ackFile, { force: true });
   const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, ackFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, STOWAGE_CRASH_VERSIONS: JSON.stringify(versions) },
+    env: { ...process.env, STOWAGE_CRASH_VERSIONS: JSON.stringify(versions), STOWAGE_CRASH_IO: io },
   });
   const exited = once(child, 'exit');
   let progress = 0;
@@ -61,7 +63,7 @@ interface SequenceResult {
 }
 
 /** Kills a writer `kills` times on one directory, checking the instance after every kill. */
-async function crashSequence(kills: number, next: () => number): Promise<SequenceResult> {
+async function crashSequence(kills: number, next: () => number, io: LogIo): Promise<SequenceResult> {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-crash-'));
   /** Per key, the last version whose write is known to be applied. */
   const versions: Record<string, number> = {};
@@ -70,7 +72,7 @@ async function crashSequence(kills: number, next: () => number): Promise<Sequenc
   try {
     for (let kill = 0; kill < kills; kill++) {
       const acks = Math.floor(next() ** 2 * 1000);
-      for (const [key, version] of await runAndKill(dir, versions, acks)) versions[key] = version;
+      for (const [key, version] of await runAndKill(dir, versions, acks, io)) versions[key] = version;
 
       const backend = new FileBackend(dir, CRASH_BACKEND_OPTIONS);
       await backend.open(MachineId.generate());
@@ -110,13 +112,14 @@ async function crashSequence(kills: number, next: () => number): Promise<Sequenc
   return { tornTails, interruptedCompactions };
 }
 
-test(`every acknowledged write survives ${KILLS} SIGKILLs of a writer, and nothing is half-present`, async (t) => {
+test(`every acknowledged write survives ${KILLS} SIGKILLs of a writer (half with each log I/O mode), and nothing is half-present`, async (t) => {
   const seed = Number(process.env.STOWAGE_CRASH_SEED ?? Date.now() % 1_000_000);
   t.diagnostic(`seed ${seed} (set STOWAGE_CRASH_SEED to replay)`);
-  // Two directories side by side use both cores; each sees half the kills.
+  // Two directories side by side use both cores; each sees half the kills, one writer with each
+  // I/O mode of the log (the runtime's workers use blocking I/O).
   const results = await Promise.all([
-    crashSequence(KILLS / 2, random(seed)),
-    crashSequence(KILLS / 2, random(seed + 1)),
+    crashSequence(KILLS / 2, random(seed), 'thread-pool'),
+    crashSequence(KILLS / 2, random(seed + 1), 'blocking'),
   ]);
   const sum = (f: (r: SequenceResult) => number) => results.reduce((n, r) => n + f(r), 0);
   t.diagnostic(

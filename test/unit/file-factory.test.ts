@@ -16,6 +16,23 @@ test('a file instance is named file-<hash of its resolved path>, the same for ev
   assert.notEqual(backendInstanceName({ kind: 'file', dir: 'data/nfs' }), name);
 });
 
+test('the factory, which builds backends inside actor workers, gives file backends blocking log I/O', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-factory-'));
+  try {
+    const built = await createBackend({ kind: 'file', dir: root });
+    assert.ok(built instanceof FileBackend);
+    await built.open(MachineId.generate());
+    assert.equal(built.stats().io, 'blocking');
+    await built.close();
+    const direct = new FileBackend(root);
+    await direct.open(MachineId.generate());
+    assert.equal(direct.stats().io, 'thread-pool', 'the default, for a caller on its own event loop');
+    await direct.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('the factory builds a working file backend with its compaction options', async () => {
   const root = await mkdtemp(join(tmpdir(), 'stowage-factory-'));
   try {

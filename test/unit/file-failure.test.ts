@@ -119,6 +119,39 @@ for (const fault of ['writev', 'datasync'] as const) {
   });
 }
 
+for (const blockingIo of [false, true]) {
+  const io = blockingIo ? 'blocking' : 'thread-pool';
+  test(`${io} I/O: a log the kernel will not write (opened read-only) fails each put with FileIoError; nothing stored is lost`, async () => {
+    const dir = join(root, `dir-${dirs++}`);
+    const first = await opened(dir, { blockingIo });
+    await first.put(KIND, KEY, Buffer.from('"v1"'));
+    await first.close();
+    // The existing log is reopened 'r+'; handing back a read-only descriptor makes every write
+    // fail in the kernel (EBADF), and so does cutting the log back afterwards.
+    const readOnlyLog: OpenFile = (path, flags, mode) =>
+      open(path, /log-\d+\.stow$/.test(path) && flags === 'r+' ? 'r' : flags, mode);
+    const backend = await opened(dir, { blockingIo, openFile: readOnlyLog });
+    assert.equal(backend.stats().io, io);
+    await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v2"')), (error: unknown) => {
+      assert.ok(error instanceof FileIoError, String(error));
+      assert.equal(error.details.errno, 'EBADF');
+      return true;
+    });
+    await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v3"')), (error: unknown) => {
+      assert.ok(error instanceof FileIoError, String(error));
+      assert.equal(error.details.op, 'rollback', 'the log could not be cut back, so it takes no more writes');
+      return true;
+    });
+    assert.equal(text(await backend.get(KIND, KEY)), '"v1"');
+    await backend.close();
+
+    const reopened = await opened(dir);
+    assert.equal(text(await reopened.get(KIND, KEY)), '"v1"');
+    assert.equal(reopened.recovery().droppedBytes, 0);
+    await reopened.close();
+  });
+}
+
 test('when the log cannot even be cut back, the backend refuses every later write and fails its probe', async () => {
   const dir = join(root, `dir-${dirs++}`);
   const faults: Faults = {};

@@ -113,28 +113,61 @@ test('one batch of 3,000 puts, 6,001 buffers for one writev (past IOV_MAX, 1,024
   const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
   const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
   const dir = join(root, 'instance');
-  const value = (i: number) => Buffer.from(JSON.stringify({ i, pad: 'p'.repeat(i % 300) }));
   try {
     const backend = new FileBackend(dir, { openFile: gatedOpen(log) });
     await backend.open(MachineId.generate());
     log.writes.length = 0;
-    // Submitted in one turn, so they form one group-commit batch.
-    await Promise.all(
-      Array.from({ length: 3000 }, (_, i) => backend.put(KIND, `default/k${i}` as ObjectKey, value(i))),
-    );
+    await putThousandsInOneTurn(backend);
     assert.deepEqual(log.writes, [3000], 'one batch');
     await backend.close();
-    const reopened = new FileBackend(dir);
-    await reopened.open(MachineId.generate());
-    try {
-      assert.equal(reopened.recovery().droppedBytes, 0);
-      for (let i = 0; i < 3000; i++) {
-        assert.deepEqual(await reopened.get(KIND, `default/k${i}` as ObjectKey), value(i), `k${i}`);
-      }
-    } finally {
-      await reopened.close();
-    }
+    await assertThousandsReadBack(dir);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('blocking I/O: 3,000 puts of one turn (past IOV_MAX) bypass the thread pool and read back after a reopen', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
+  const dir = join(root, 'instance');
+  try {
+    const backend = new FileBackend(dir, { openFile: gatedOpen(log), blockingIo: true });
+    await backend.open(MachineId.generate());
+    // Creating the log wrote and synced its header through the handle.
+    log.writes.length = 0;
+    log.syncs = 0;
+    const before = backend.stats().diskBytes;
+    await putThousandsInOneTurn(backend);
+    assert.deepEqual(log.writes, [], 'the FileHandle never wrote: the writes were blocking calls');
+    assert.equal(log.syncs, 0, 'nor synced');
+    assert.ok(backend.stats().diskBytes > before + 3000 * 20);
+    await backend.close();
+    await assertThousandsReadBack(dir);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+const thousandsValue = (i: number) => Buffer.from(JSON.stringify({ i, pad: 'p'.repeat(i % 300) }));
+
+/** Submitted in one turn, so they form one group-commit batch. */
+async function putThousandsInOneTurn(backend: FileBackend): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 3000 }, (_, i) =>
+      backend.put(KIND, `default/k${i}` as ObjectKey, thousandsValue(i)),
+    ),
+  );
+}
+
+async function assertThousandsReadBack(dir: string): Promise<void> {
+  const reopened = new FileBackend(dir);
+  await reopened.open(MachineId.generate());
+  try {
+    assert.equal(reopened.recovery().droppedBytes, 0);
+    for (let i = 0; i < 3000; i++) {
+      assert.deepEqual(await reopened.get(KIND, `default/k${i}` as ObjectKey), thousandsValue(i), `k${i}`);
+    }
+  } finally {
+    await reopened.close();
+  }
+}

@@ -9,7 +9,7 @@ import { Compactor, createLog } from './compactor.js';
 import { encodeRecordHead, HEADER_BYTES, RecordOp } from './format.js';
 import { DIR_MODE, FILE_MODE, ioError, logName, PROBE_FILE, pathIn } from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
-import { LogWriter, type PendingWrite } from './log-writer.js';
+import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
 import { type FileBackendOptions, type ResolvedFileBackendOptions, resolveOptions } from './options.js';
 import { RecordIndex } from './record-index.js';
 import { type RecoveryReport, recover } from './recovery.js';
@@ -38,6 +38,8 @@ export interface FileBackendStats {
   readonly generation: number;
   readonly compactions: number;
   readonly lastCompactionError: string | null;
+  /** How batches reach the disk (FileBackendOptions.blockingIo). */
+  readonly io: LogIo;
 }
 
 /**
@@ -80,7 +82,11 @@ export class FileBackend implements Backend {
         ? await this.options.openFile(pathIn(this.dir, name), 'r+', FILE_MODE)
         : await createLog(this.dir, generation, this.options.openFile);
       const position = recovered.active?.size ?? HEADER_BYTES;
-      const writer = new LogWriter<FileWrite>({ handle, name, position }, (batch) => this.apply(batch));
+      const writer = new LogWriter<FileWrite>(
+        { handle, name, position },
+        (batch) => this.apply(batch),
+        this.options.blockingIo ? 'blocking' : 'thread-pool',
+      );
       const compactor = new Compactor(
         this.dir,
         writer,
@@ -213,6 +219,7 @@ export class FileBackend implements Backend {
       generation: compactor.activeGeneration,
       compactions: compactor.compactions,
       lastCompactionError: compactor.lastError?.message ?? null,
+      io: this.options.blockingIo ? 'blocking' : 'thread-pool',
     };
   }
 

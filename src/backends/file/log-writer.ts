@@ -1,10 +1,20 @@
+import { fdatasyncSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FileIoError } from '../../errors/index.js';
 import { encodeBatchHeader } from './format.js';
 import { ioError } from './layout.js';
 
-/** Writes settled per event-loop turn; see LogWriter.settle(). */
+/** Writes settled per event-loop turn with thread-pool I/O; see LogWriter.settle(). */
 const SETTLE_CHUNK = 32;
+
+/**
+ * How a batch reaches the disk. `thread-pool`: FileHandle.writev and datasync, which run on libuv's
+ * thread pool while this thread goes on. `blocking`: writevSync and fdatasyncSync on this thread,
+ * for a thread that does nothing but serve this log (an actor's worker). It saves the two hand-offs
+ * to the pool and back per batch, and a third busy thread on a small machine; see
+ * FileBackendOptions.blockingIo for what it measured.
+ */
+export type LogIo = 'thread-pool' | 'blocking';
 
 /** One record waiting for its batch to become durable: its head, then (for a put) its value. */
 export interface PendingWrite {
@@ -47,12 +57,18 @@ export class LogWriter<W extends PendingWrite> {
   /** Writes whose outcome is known but not yet delivered, oldest first; see settle(). */
   private unsettled: { readonly write: W; readonly error: Error | undefined }[] = [];
   private settling = false;
+  private readonly settleChunkSize: number;
 
   constructor(
     private target: LogTarget,
     /** Called with each durable batch, in order, before any of its writes resolves. */
     private readonly onDurable: (batch: readonly W[], bytes: number) => void,
-  ) {}
+    private readonly io: LogIo = 'thread-pool',
+  ) {
+    // Blocking I/O has no completions to interleave with settling, and a chunk left for a later
+    // turn would wait behind the next batch's fdatasync.
+    this.settleChunkSize = io === 'blocking' ? Number.POSITIVE_INFINITY : SETTLE_CHUNK;
+  }
 
   get broken(): FileIoError | undefined {
     return this.brokenBy;
@@ -126,12 +142,16 @@ export class LogWriter<W extends PendingWrite> {
   private schedule(): void {
     if (this.scheduled || this.running) return;
     this.scheduled = true;
-    // A microtask rather than a macrotask: the batch's I/O starts while the caller's turn is still
-    // producing writes, and those wait for the next batch instead of delaying this one.
-    queueMicrotask(() => {
+    const start = () => {
       this.scheduled = false;
       this.next();
-    });
+    };
+    // Thread-pool I/O starts in a microtask: the batch's I/O runs while the caller's turn is still
+    // producing writes, and those wait for the next batch instead of delaying this one. Blocking
+    // I/O would stop that turn instead, so it starts at the turn's end, and everything that arrived
+    // in the turn (every message the worker received) joins the batch.
+    if (this.io === 'blocking') setImmediate(start);
+    else queueMicrotask(start);
   }
 
   /** Starts the next exclusive task or batch unless one runs; synchronous up to its first I/O call. */
@@ -180,9 +200,10 @@ export class LogWriter<W extends PendingWrite> {
     const total = buffers[0].length + payload;
     const { handle, name, position } = this.target;
     try {
-      const { bytesWritten } = await handle.writev(buffers, position);
+      const bytesWritten = await this.append(handle, buffers, position);
       if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
-      await handle.datasync();
+      if (this.io === 'blocking') fdatasyncSync(handle.fd);
+      else await handle.datasync();
     } catch (cause) {
       const error = ioError('append', name, cause);
       await this.rollBack(error);
@@ -198,6 +219,11 @@ export class LogWriter<W extends PendingWrite> {
     this.finished();
     this.onDurable(batch, total);
     this.drainSettled();
+  }
+
+  private async append(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<number> {
+    if (this.io === 'blocking') return writevSync(handle.fd, buffers, position);
+    return (await handle.writev(buffers, position)).bytesWritten;
   }
 
   /**
@@ -222,7 +248,7 @@ export class LogWriter<W extends PendingWrite> {
   }
 
   private settleChunk(): void {
-    const chunk = this.unsettled.splice(0, SETTLE_CHUNK);
+    const chunk = this.unsettled.splice(0, this.settleChunkSize);
     for (const { write, error } of chunk) {
       if (error) write.reject(error);
       else write.resolve();

@@ -13,12 +13,20 @@ export interface FileBackendOptions {
   readonly compactGarbageRatio?: number;
   /** Opens files for writing. A seam for fault-injection tests. @default fs/promises `open` */
   readonly openFile?: OpenFile;
+  /**
+   * Write and fdatasync each batch with blocking calls on the calling thread instead of on libuv's
+   * thread pool. Only for a thread that does nothing else: it stops while the disk syncs. The
+   * runtime sets it for file instances in their actors' workers (docs/architecture.md).
+   * @default false
+   */
+  readonly blockingIo?: boolean;
 }
 
 export interface ResolvedFileBackendOptions {
   readonly compactMinBytes: number;
   readonly compactGarbageRatio: number;
   readonly openFile: OpenFile;
+  readonly blockingIo: boolean;
 }
 
 export const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
@@ -29,5 +37,6 @@ export function resolveOptions(options: FileBackendOptions): ResolvedFileBackend
     compactMinBytes: options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
     compactGarbageRatio: options.compactGarbageRatio ?? DEFAULT_COMPACT_GARBAGE_RATIO,
     openFile: options.openFile ?? openFile,
+    blockingIo: options.blockingIo ?? false,
   };
 }
