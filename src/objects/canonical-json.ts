@@ -10,7 +10,27 @@ export const MAX_DEPTH = 200;
  * the offending field path. `-0` is written as `0`, which is what JSON gives it back as.
  */
 export function canonicalJson(value: unknown): string {
-  return new CanonicalWriter().serialize(value);
+  return new CanonicalWriter(Number.POSITIVE_INFINITY).serialize(value);
+}
+
+/** Thrown inside the writer when the output outgrows its budget; never escapes this module. */
+const OVER_BUDGET = Symbol('over budget');
+
+/**
+ * canonicalJson() for values whose output is at most `maxLength` UTF-16 code units, or undefined for
+ * larger ones: the walk stops soon after the budget is passed, so a large value costs about
+ * `maxLength` characters of work, not its whole size. Anything found unrepresentable before that
+ * point still throws; what lies beyond it was not checked.
+ */
+export function canonicalJsonUpTo(value: unknown, maxLength: number): string | undefined {
+  try {
+    const json = new CanonicalWriter(maxLength).serialize(value);
+    // The walk checks before each field, so the last closing brackets can still overshoot.
+    return json.length <= maxLength ? json : undefined;
+  } catch (error) {
+    if (error === OVER_BUDGET) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -26,6 +46,8 @@ class CanonicalWriter {
   private readonly ancestors: object[] = [];
   private readonly path: (string | number)[] = [];
 
+  constructor(private readonly maxLength: number) {}
+
   serialize(root: unknown): string {
     this.write(root, 0);
     return this.out;
@@ -35,6 +57,7 @@ class CanonicalWriter {
   private write(node: unknown, depth: number): void {
     switch (typeof node) {
       case 'string':
+        if (this.out.length + node.length > this.maxLength) throw OVER_BUDGET;
         this.out += JSON.stringify(node);
         return;
       case 'boolean':
@@ -71,6 +94,7 @@ class CanonicalWriter {
       this.path[depth] = i;
       if (!(i in node)) this.fail(child, 'sparse arrays cannot be represented in JSON');
       if (i > 0) this.out += ',';
+      if (this.out.length > this.maxLength) throw OVER_BUDGET;
       this.write(node[i], child);
     }
     this.out += ']';
@@ -91,6 +115,7 @@ class CanonicalWriter {
       const key = keys[i] as string;
       this.path[depth] = key;
       if (i > 0) this.out += ',';
+      if (this.out.length > this.maxLength) throw OVER_BUDGET;
       this.out += JSON.stringify(key);
       this.out += ':';
       this.write((node as Record<string, unknown>)[key], child);

@@ -1,6 +1,6 @@
 import type { RuntimeObject } from '../contract/types.js';
 import { CorruptObjectError, ObjectTooLargeError } from '../errors/index.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, canonicalJsonUpTo } from './canonical-json.js';
 import { identify, type ObjectIdentity } from './identity.js';
 
 /** etcd's request limit, the default object size limit. */
@@ -14,7 +14,24 @@ export interface EncodedObject extends ObjectIdentity {
 /** Validates an object completely and produces its canonical bytes. Nothing is stored on failure. */
 export function encodeObject(object: unknown, maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES): EncodedObject {
   const identity = identify(object);
-  const json = canonicalJson(object);
+  return withBytes(identity, canonicalJson(object), maxObjectBytes);
+}
+
+/**
+ * encodeObject() for objects whose canonical JSON has at most `maxLength` characters; undefined for
+ * larger ones, which are left to be encoded elsewhere (their later fields are not yet validated).
+ */
+export function encodeSmallObject(
+  object: unknown,
+  maxLength: number,
+  maxObjectBytes: number,
+): EncodedObject | undefined {
+  const identity = identify(object);
+  const json = canonicalJsonUpTo(object, maxLength);
+  return json === undefined ? undefined : withBytes(identity, json, maxObjectBytes);
+}
+
+function withBytes(identity: ObjectIdentity, json: string, maxObjectBytes: number): EncodedObject {
   const bytes = Buffer.from(json, 'utf8');
   if (bytes.length > maxObjectBytes) {
     throw new ObjectTooLargeError(

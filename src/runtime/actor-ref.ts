@@ -12,10 +12,11 @@ import type { WorkerEntry } from './worker-entry.js';
 import { type DeathReason, WorkerSlot } from './worker-slot.js';
 
 /** Operations that count toward meanPersistLatency: those that end in a backend commit. */
-const PERSISTS = new Set<OpRequest['op']>(['put', 'delete', 'put-record', 'delete-record']);
+const PERSISTS = new Set<OpRequest['op']>(['put', 'put-encoded', 'delete', 'put-record', 'delete-record']);
 
 const OBSERVED: Partial<Record<OpRequest['op'], Operation>> = {
   put: 'put',
+  'put-encoded': 'put',
   get: 'get',
   delete: 'delete',
   'put-record': 'put',

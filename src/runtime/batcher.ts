@@ -18,8 +18,14 @@ export type SendBatch = (ops: OpRequest[]) => Promise<readonly OpReply[]>;
  * Message-level group commit. A piscina task costs 35–45 µs whatever it carries, so operations
  * that become ready together travel in one message. While `maxBatchesInFlight` batches are out,
  * new operations accumulate and leave together when one returns, so batches grow with load and
- * stay single at low load. At most one batch is posted per event-loop turn: structured-cloning a
- * batch blocks the main thread, and posting them back to back would add those blocks up.
+ * stay single at low load.
+ *
+ * A batch that is not full leaves at the end of the event-loop turn (setImmediate), so everything
+ * that becomes ready in the turn joins it. A full batch leaves at once, in the middle of the turn:
+ * when a reply resolves hundreds of callers, they resubmit in one long turn, and waiting for its end
+ * left the worker idle through all of it. Timestamps at 256 in flight showed 1.7–2.2 ms between a
+ * reply arriving and the next batch leaving; posting each full batch as it fills lets the worker
+ * start on it while this thread prepares the next (docs/benchmarks.md, runtime section).
  */
 export class Batcher {
   private pending: Pending[] = [];
@@ -36,7 +42,8 @@ export class Batcher {
   push(op: OpRequest): Promise<OpReply> {
     return new Promise<OpReply>((resolve, reject) => {
       this.pending.push({ op, resolve, reject });
-      this.schedule();
+      if (this.fullBatchReady()) this.flush();
+      else this.schedule();
     });
   }
 
@@ -58,7 +65,7 @@ export class Batcher {
 
   private flush(): void {
     if (this.inFlight >= this.config.maxBatchesInFlight || this.pending.length === 0) return;
-    const batch = this.pending.splice(0, this.config.maxBatchOps);
+    const batch = this.pending.splice(0, this.batchLength());
     this.inFlight++;
     this.send(batch.map((entry) => entry.op)).then(
       (replies) => {
@@ -74,6 +81,31 @@ export class Batcher {
       },
     );
     this.schedule();
+  }
+
+  private fullBatchReady(): boolean {
+    const { maxBatchOps, maxBatchesInFlight } = this.config;
+    return (
+      this.pending.length >= maxBatchOps &&
+      this.inFlight < maxBatchesInFlight &&
+      this.batchLength() === maxBatchOps
+    );
+  }
+
+  /**
+   * Up to maxBatchOps operations, but at most one put that carries an object to structured-clone:
+   * those are the objects too large to encode on the caller's thread (INLINE_ENCODE_MAX_CHARS),
+   * and cloning a 472 KiB CRD costs this thread about 1.5 ms. Batches that are not full leave one
+   * per turn, so each turn clones about one such object. Several per batch more than doubled the
+   * event-loop delay p99 of benchmark (c): 7–9 ms instead of about 3.
+   */
+  private batchLength(): number {
+    const limit = Math.min(this.pending.length, this.config.maxBatchOps);
+    let clones = 0;
+    for (let i = 0; i < limit; i++) {
+      if (this.pending[i]!.op.op === 'put' && ++clones > 1) return i;
+    }
+    return limit;
   }
 
   private settled(): void {

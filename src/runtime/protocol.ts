@@ -1,6 +1,7 @@
 import type { BackendRecord } from '../backends/backend.js';
 import type { BackendConfig } from '../backends/factory.js';
 import type { GroupVersionKind } from '../contract/gvk.js';
+import type { ObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject } from '../contract/types.js';
 import type { WireError } from '../errors/base.js';
 
@@ -32,6 +33,14 @@ export type InstanceConfig = BackendConfig | ModuleBackendConfig;
 /** Operations that travel in batches. `order` is the (gvk, key) ordering key computed on the main thread. */
 export type OpRequest =
   | { readonly op: 'put'; readonly order: string; readonly object: RuntimeObject }
+  /** A put whose object the main thread already validated and encoded (see RuntimeProvider.putObject). */
+  | {
+      readonly op: 'put-encoded';
+      readonly order: string;
+      readonly gvk: GroupVersionKind;
+      readonly key: ObjectKey;
+      readonly bytes: Uint8Array;
+    }
   | { readonly op: 'get'; readonly order: string; readonly gvk: GroupVersionKind; readonly key: string }
   | { readonly op: 'delete'; readonly order: string; readonly gvk: GroupVersionKind; readonly key: string }
   /** One page of a listing; `cursor` null starts one. */
@@ -73,6 +82,7 @@ export interface ListPage {
 /** What each operation resolves with, by kind. */
 export interface OpValues {
   put: string;
+  'put-encoded': string;
   get: RuntimeObject | undefined;
   delete: boolean;
   list: ListPage;

@@ -43,8 +43,19 @@ export class ObjectStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    const key = encoded.key;
-    return this.backend.put(encoded.gvk, key, encoded.bytes).then(() => key);
+    return this.putEncoded(encoded);
+  }
+
+  /**
+   * Stores an object another thread already validated and encoded with encodeObject() under this
+   * store's size limit (the runtime encodes small objects on the caller's thread).
+   */
+  putEncoded({
+    gvk,
+    key,
+    bytes,
+  }: Pick<EncodedObject, 'gvk' | 'key'> & { readonly bytes: Uint8Array }): Promise<ObjectKey> {
+    return this.backend.put(gvk, key, bytes).then(() => key);
   }
 
   async get(gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined> {

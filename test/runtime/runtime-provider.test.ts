@@ -6,9 +6,10 @@ import {
   InvalidRuntimeConfigError,
   MachineId,
   NotInitializedError,
+  ObjectTooLargeError,
   UnknownInstanceError,
 } from '../../src/index.js';
-import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
+import { INLINE_ENCODE_MAX_CHARS, RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { RecordingObserver } from '../faults/runtime-harness.js';
 import { makeObject } from '../helpers/objects.js';
 
@@ -51,24 +52,73 @@ describe('runtime provider facade', () => {
     await provider.close();
   });
 
-  test('an object structured clone refuses fails alone with InvalidObjectError; its batch-mates succeed', async () => {
+  test('an object that cannot be stored fails alone with InvalidObjectError, small or large; its batch-mates succeed', async () => {
     const provider = new RuntimeProvider([{ kind: 'memory', name: 'clone' }]);
     try {
       await provider.initialize(MachineId.generate());
       const [instance] = provider.instances() as [string];
-      const bad = makeObject({ name: 'bad', namespace: 'x', data: { fn: () => 1 } });
+      // Small: encoded on the caller's thread, which refuses the function before anything is queued.
+      const small = makeObject({ name: 'small', namespace: 'x', data: { fn: () => 1 } });
+      // Large: past INLINE_ENCODE_MAX_CHARS before the function ("a" sorts first), so it travels as
+      // a structured clone, which refuses it; the batch is split and only this put fails.
+      const large = makeObject({
+        name: 'large',
+        namespace: 'x',
+        data: { a: 'x'.repeat(INLINE_ENCODE_MAX_CHARS), fn: () => 1 },
+      });
       const results = await Promise.allSettled([
         provider.putObject(instance, makeObject({ name: 'before', namespace: 'x' })),
-        provider.putObject(instance, bad),
+        provider.putObject(instance, small),
+        provider.putObject(instance, large),
         provider.putObject(instance, makeObject({ name: 'after', namespace: 'x' })),
       ]);
       assert.deepEqual(results[0], { status: 'fulfilled', value: 'x/before' });
-      assert.deepEqual(results[2], { status: 'fulfilled', value: 'x/after' });
-      assert.equal(results[1].status, 'rejected');
-      const error = (results[1] as PromiseRejectedResult).reason;
-      assert.ok(error instanceof InvalidObjectError, String(error));
-      assert.equal(error.details.field, 'data.fn');
-      assert.equal(await provider.getObject(instance, CONFIG_MAP, 'x/bad'), undefined);
+      assert.deepEqual(results[3], { status: 'fulfilled', value: 'x/after' });
+      for (const [i, name] of [
+        [1, 'small'],
+        [2, 'large'],
+      ] as const) {
+        assert.equal(results[i].status, 'rejected', name);
+        const error = (results[i] as PromiseRejectedResult).reason;
+        assert.ok(error instanceof InvalidObjectError, String(error));
+        assert.equal(error.details.field, 'data.fn');
+        assert.equal(await provider.getObject(instance, CONFIG_MAP, `x/${name}`), undefined);
+      }
+    } finally {
+      await provider.close();
+    }
+  });
+
+  test('objects on both sides of INLINE_ENCODE_MAX_CHARS are stored whole', async () => {
+    const provider = new RuntimeProvider([{ kind: 'memory', name: 'sizes' }]);
+    try {
+      await provider.initialize(MachineId.generate());
+      const [instance] = provider.instances() as [string];
+      const objects = [100, INLINE_ENCODE_MAX_CHARS - 300, INLINE_ENCODE_MAX_CHARS + 1, 100_000].map(
+        (chars, i) => makeObject({ name: `o${i}`, namespace: 'x', data: { v: 'é'.repeat(chars) } }),
+      );
+      for (const object of objects) await provider.putObject(instance, object);
+      for (const object of objects) {
+        assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, `x/${object.metadata.name}`), object);
+      }
+    } finally {
+      await provider.close();
+    }
+  });
+
+  test('maxObjectBytes holds on both sides of INLINE_ENCODE_MAX_CHARS; the stored version stays', async () => {
+    const provider = new RuntimeProvider([{ kind: 'memory', name: 'limits' }], { maxObjectBytes: 4096 });
+    try {
+      await provider.initialize(MachineId.generate());
+      const [instance] = provider.instances() as [string];
+      const stored = makeObject({ name: 'o', namespace: 'x', data: { v: 'small' } });
+      await provider.putObject(instance, stored);
+      // 3,000 characters, 6,000 bytes: refused on the caller's thread. 20,000: refused in the worker.
+      for (const chars of [3000, 20_000]) {
+        const tooLarge = makeObject({ name: 'o', namespace: 'x', data: { v: 'é'.repeat(chars) } });
+        await assert.rejects(provider.putObject(instance, tooLarge), ObjectTooLargeError, `${chars}`);
+      }
+      assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, 'x/o'), stored);
     } finally {
       await provider.close();
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { canonicalJson, InvalidObjectError } from '../../src/index.js';
+import { canonicalJsonUpTo } from '../../src/objects/canonical-json.js';
 
 test('canonical JSON sorts keys at every level and has no whitespace', () => {
   assert.equal(
@@ -46,4 +47,33 @@ test('nesting is bounded instead of overflowing the stack', () => {
   let deep: unknown = 1;
   for (let i = 0; i < 10_000; i++) deep = [deep];
   assert.throws(() => canonicalJson(deep), InvalidObjectError);
+});
+
+test('a length budget: the same output within it, undefined past it, and the walk stops there', () => {
+  const value = { b: [1, 'two', { d: null, c: true }], a: 'x'.repeat(50) };
+  const full = canonicalJson(value);
+  assert.equal(canonicalJsonUpTo(value, full.length), full);
+  assert.equal(canonicalJsonUpTo(value, full.length - 1), undefined);
+  assert.equal(canonicalJsonUpTo('y'.repeat(100), 99), undefined);
+
+  // Keys are written in sorted order; the budget runs out in "a", so "z" is never read.
+  let reads = 0;
+  const watched = Object.defineProperty({ a: 'x'.repeat(100) }, 'z', {
+    enumerable: true,
+    get: () => {
+      reads++;
+      return 1;
+    },
+  });
+  assert.equal(canonicalJsonUpTo(watched, 50), undefined);
+  assert.equal(reads, 0);
+  assert.equal(canonicalJsonUpTo({ list: Array.from({ length: 1000 }, (_, i) => i) }, 100), undefined);
+});
+
+test('with a budget, what is unrepresentable before it still throws; what lies past it is unchecked', () => {
+  assert.throws(
+    () => canonicalJsonUpTo({ a: () => 1, b: 'x'.repeat(100) }, 10),
+    (error: unknown) => error instanceof InvalidObjectError && error.details.field === 'a',
+  );
+  assert.equal(canonicalJsonUpTo({ a: 'x'.repeat(100), b: () => 1 }, 10), undefined);
 });

@@ -91,6 +91,8 @@ function perform(actor: Actor, op: OpRequest): Promise<unknown> {
   switch (op.op) {
     case 'put':
       return inOrder(actor, op.order, () => store.put(op.object));
+    case 'put-encoded':
+      return inOrder(actor, op.order, () => store.putEncoded(op));
     case 'get':
       return inOrder(actor, op.order, () => store.get(op.gvk, op.key));
     case 'delete':
