@@ -9,6 +9,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const DOC_PATH = new URL('../docs/benchmarks.md', import.meta.url).pathname;
 
+/** What a benchmark's run() resolves when it wrote no section (a look with fewer rounds): not recorded. */
+export const QUICK_LOOK = 'quick-look';
+
 const start = (name: string) => `<!-- bench:${name}:start -->`;
 const end = (name: string) => `<!-- bench:${name}:end -->`;
 

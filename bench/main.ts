@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { missingCephBinaries } from '../scripts/radosgw/cluster.js';
-import { readDoc, readRecord, withHead, withPlaceholder, writeDoc } from './doc.js';
+import { QUICK_LOOK, readDoc, readRecord, withHead, withPlaceholder, writeDoc } from './doc.js';
 import { machine, versions } from './machine.js';
 import { type BenchRun, type RunRecord, renderHead } from './report.js';
 
@@ -12,7 +12,8 @@ import { type BenchRun, type RunRecord, renderHead } from './report.js';
  * Each benchmark writes its own section of the doc; this entry writes the head (machine, versions,
  * how to reproduce, the last run of each benchmark, and the goals of #3, #4 and #5 with their
  * measured values). A benchmark whose module is missing, or whose server cannot run here, is
- * skipped with a note; one that throws is reported as failed and the others still run.
+ * skipped with a note; one that throws is reported as failed and the others still run. A run that
+ * resolves QUICK_LOOK (e.g. `runtime --rounds 1`) wrote no section, so it is not recorded either.
  */
 
 interface Bench {
@@ -40,7 +41,11 @@ const modulePath = (name: string) => new URL(`./${name}.ts`, import.meta.url);
 /** Notes end up in an HTML comment in the doc, so they must never close it. */
 const note = (text: string) => text.replaceAll('-->', '->').split('\n')[0]!.slice(0, 300);
 
-async function runOne(name: string, args: readonly string[], bench?: Bench): Promise<BenchRun> {
+async function runOne(
+  name: string,
+  args: readonly string[],
+  bench?: Bench,
+): Promise<BenchRun | typeof QUICK_LOOK> {
   const at = new Date().toISOString();
   const loadAverage = loadavg()[0] ?? 0;
   const started = performance.now();
@@ -58,7 +63,10 @@ async function runOne(name: string, args: readonly string[], bench?: Bench): Pro
   try {
     const module = (await import(modulePath(name).href)) as { run?: (args: string[]) => Promise<unknown> };
     if (typeof module.run !== 'function') return done('failed', `bench/${name}.ts does not export run()`);
-    await module.run([...args]);
+    if ((await module.run([...args])) === QUICK_LOOK) {
+      process.stderr.write(`bench ${name}: a quick look, not recorded in docs/benchmarks.md\n`);
+      return QUICK_LOOK;
+    }
     return done('ran', '');
   } catch (error) {
     process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
@@ -95,7 +103,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const chosen = name === undefined ? CATALOG : [CATALOG.find((b) => b.name === name) ?? { name }];
   const results: RunRecord = {};
-  for (const bench of chosen) results[bench.name] = await runOne(bench.name, name ? args : [], bench);
+  for (const bench of chosen) {
+    const run = await runOne(bench.name, name ? args : [], bench);
+    if (run !== QUICK_LOOK) results[bench.name] = run;
+  }
+  if (Object.keys(results).length === 0) return 0;
   regenerate(results);
   process.stderr.write(`\ndocs/benchmarks.md regenerated; ${summary(results)}\n`);
   return Object.values(results).some((r) => r.status === 'failed') ? 1 : 0;

@@ -13,7 +13,7 @@ import {
 import { RuntimeProvider } from '../src/runtime/runtime-provider.js';
 import { loadFixtureObjects } from '../test/helpers/fixtures.js';
 import { makeSizedObject } from '../test/helpers/objects.js';
-import { writeSection } from './doc.js';
+import { QUICK_LOOK, writeSection } from './doc.js';
 import { median } from './median.js';
 import { drive, medianStats, type RunStats } from './runtime-driver.js';
 import { EchoWorker } from './runtime-floor.js';
@@ -152,7 +152,7 @@ async function partC(): Promise<{ rows: string[]; ratio: number; mib: number }> 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => n.toFixed(3);
 
-export async function run(args: string[] = []): Promise<void> {
+export async function run(args: string[] = []): Promise<typeof QUICK_LOOK | undefined> {
   // `--rounds N` for a quick look; the documented numbers use 3.
   const at = args.indexOf('--rounds');
   if (at !== -1) ROUNDS = Number(args[at + 1]);
@@ -217,7 +217,11 @@ export async function run(args: string[] = []): Promise<void> {
     '- (c) The direct path runs validation and canonical encoding of each CRD (up to ~0.5 MiB) on the',
     "  caller's thread; the runtime only structured-clones them, at most one batch per event-loop turn.",
   ].join('\n');
-  if (ROUNDS >= 3) writeSection('runtime', body);
-  else console.log(body);
   console.log(`(c) ratio ${c.ratio.toFixed(2)}`);
+  if (ROUNDS >= 3) {
+    writeSection('runtime', body);
+    return undefined;
+  }
+  console.log(body);
+  return QUICK_LOOK;
 }
