@@ -76,3 +76,22 @@ test('a batch carries at most one object to structured-clone, and such batches l
     [['p0', 'k1', 'k2'], ['p3'], ['p4', 'k5']],
   );
 });
+
+test('a batch is full at half the operations outstanding when a reply came, so two batches alternate', async () => {
+  const { batcher, sent, answers } = recording(64, 4);
+  const first = Array.from({ length: 8 }, (_, i) => batcher.push(get(i)));
+  await nextTurn();
+  assert.deepEqual(
+    sent.map((ops) => ops.length),
+    [8],
+    'at first only maxBatchOps (64) is full: 8 leave at the end of the turn',
+  );
+  answers[0]!();
+  await Promise.all(first);
+  // 8 were outstanding when the reply came, so 4 now make a full batch: two leave within this turn.
+  for (let i = 8; i < 16; i++) void batcher.push(get(i));
+  assert.deepEqual(
+    sent.map((ops) => ops.length),
+    [8, 4, 4],
+  );
+});
