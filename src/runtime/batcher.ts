@@ -21,12 +21,11 @@ export type SendBatch = (ops: OpRequest[]) => Promise<readonly OpReply[]>;
  * stay single at low load.
  *
  * A batch that is not full leaves at the end of the event-loop turn (setImmediate), so everything
- * that becomes ready in the turn joins it. A full batch (see adaptFullSize()) leaves at once, in
- * the middle of the turn:
- * when a reply resolves hundreds of callers, they resubmit in one long turn, and waiting for its end
- * left the worker idle through all of it. Timestamps at 256 in flight showed 1.7–2.2 ms between a
- * reply arriving and the next batch leaving; posting each full batch as it fills lets the worker
- * start on it while this thread prepares the next (docs/benchmarks.md, runtime section).
+ * that becomes ready in the turn joins it. A full batch (see adaptFullSize()) leaves at once, in the
+ * middle of the turn: when a reply resolves hundreds of callers, they resubmit in one long turn, and
+ * waiting for its end left the worker idle through all of it. Timestamps at 256 in flight showed
+ * 1.7–2.2 ms between a reply arriving and the next batch leaving; posting each full batch as it
+ * fills lets the worker start on it while this thread prepares the next (docs/architecture.md).
  */
 export class Batcher {
   private pending: Pending[] = [];

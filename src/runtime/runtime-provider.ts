@@ -28,9 +28,21 @@ import { Supervisor } from './supervisor.js';
 import { resolveWorkerEntry } from './worker-entry.js';
 
 /**
+ * Objects whose canonical JSON has at most this many characters are validated and encoded on the
+ * caller's thread and cross to the worker as bytes. For a 2 KiB ConfigMap that costs this thread
+ * about 3 µs and saves the worker its deserialization and encoding; with the worker's blocking
+ * log I/O and full batches leaving at once, it took file puts through the runtime at 256 in flight
+ * from about 47k to 71–76k/s (docs/architecture.md). Larger objects are encoded in the worker: a dense
+ * one (a CRD) costs about 5.5 µs per KiB to encode, which would stall the caller's event loop for
+ * milliseconds. Finding that an object is larger stops the walk just past the limit, which costs
+ * about 50 µs for a CRD. 84 of the 131 kube-prometheus fixture objects are under it.
+ */
+export const INLINE_ENCODE_MAX_CHARS = 8 * 1024;
+
+/**
  * The persistence contract served by supervised actors on worker threads (docs/architecture.md):
  *
- *   caller ─▶ RuntimeProvider: identify (cheap checks), order key ─▶ Mailbox (bounded p-queue)
+ *   caller ─▶ RuntimeProvider: encode (small) or identify (large), order key ─▶ Mailbox (p-queue)
  *          ─▶ Batcher (group commit per message) ─▶ WorkerSlot (1-thread piscina) ─▶ backend
  *   Supervisor: initialize/retry, probes, restarts, status table — all on the main thread.
  *
@@ -38,18 +50,6 @@ import { resolveWorkerEntry } from './worker-entry.js';
  * ones are validated and encoded in the worker (ObjectStore), so they cost the caller's event loop
  * only the structured clone. See INLINE_ENCODE_MAX_CHARS.
  */
-/**
- * Objects whose canonical JSON has at most this many characters are validated and encoded on the
- * caller's thread and cross to the worker as bytes. For a 2 KiB ConfigMap that costs this thread
- * about 3 µs and saves the worker its deserialization and encoding; with the worker's blocking
- * log I/O and full batches leaving at once, it took file puts through the runtime at 256 in flight
- * from about 47k to 71–76k/s (docs/benchmarks.md). Larger objects are encoded in the worker: a dense
- * one (a CRD) costs about 5.5 µs per KiB to encode, which would stall the caller's event loop for
- * milliseconds. Finding that an object is larger stops the walk just past the limit, which costs
- * about 50 µs for a CRD. 84 of the 131 kube-prometheus fixture objects are under it.
- */
-export const INLINE_ENCODE_MAX_CHARS = 8 * 1024;
-
 export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   private readonly options: ResolvedOptions;
   private readonly supervisor: Supervisor;

@@ -11,8 +11,8 @@ const SETTLE_CHUNK = 32;
  * How a batch reaches the disk. `thread-pool`: FileHandle.writev and datasync, which run on libuv's
  * thread pool while this thread goes on. `blocking`: writevSync and fdatasyncSync on this thread,
  * for a thread that does nothing but serve this log (an actor's worker). It saves the two hand-offs
- * to the pool and back per batch, and a third busy thread on a small machine; see
- * FileBackendOptions.blockingIo for what it measured.
+ * to the pool and back per batch, and a third busy thread on a small machine; docs/architecture.md
+ * ("Blocking log I/O in the worker") has what it measured.
  */
 export type LogIo = 'thread-pool' | 'blocking';
 
