@@ -18,17 +18,18 @@ export function encodeObject(object: unknown, maxObjectBytes = DEFAULT_MAX_OBJEC
 }
 
 /**
- * encodeObject() for objects whose canonical JSON has at most `maxLength` characters; undefined for
- * larger ones, which are left to be encoded elsewhere (their later fields are not yet validated).
+ * encodeObject() for objects whose canonical JSON has at most `maxLength` characters. A larger one
+ * gets only its identity checked (`bytes` undefined) and is left to be encoded elsewhere: its later
+ * fields are not yet validated.
  */
 export function encodeSmallObject(
   object: unknown,
   maxLength: number,
   maxObjectBytes: number,
-): EncodedObject | undefined {
+): ObjectIdentity & { readonly bytes: Buffer | undefined } {
   const identity = identify(object);
   const json = canonicalJsonUpTo(object, maxLength);
-  return json === undefined ? undefined : withBytes(identity, json, maxObjectBytes);
+  return json === undefined ? { ...identity, bytes: undefined } : withBytes(identity, json, maxObjectBytes);
 }
 
 function withBytes(identity: ObjectIdentity, json: string, maxObjectBytes: number): EncodedObject {

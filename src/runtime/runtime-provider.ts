@@ -18,7 +18,6 @@ import {
   UnknownInstanceError,
 } from '../errors/index.js';
 import { encodeSmallObject } from '../objects/codec.js';
-import { identify } from '../objects/identity.js';
 import type { RecordChannel } from '../secrets/record-channel.js';
 import { ActorRef } from './actor-ref.js';
 import type { RuntimeSnapshot } from './observer.js';
@@ -120,14 +119,16 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
     const started = performance.now();
     const actor = this.ready(instance);
-    const encoded = encodeSmallObject(object, INLINE_ENCODE_MAX_CHARS, this.options.maxObjectBytes);
-    if (encoded) {
-      const { gvk, key, bytes } = encoded;
-      await actor.call({ op: 'put-encoded', order: `${gvkString(gvk)} ${key}`, gvk, key, bytes }, started);
-      return key;
-    }
-    const { gvk, key } = identify(object);
-    await actor.call({ op: 'put', order: `${gvkString(gvk)} ${key}`, object }, started);
+    const { gvk, key, bytes } = encodeSmallObject(
+      object,
+      INLINE_ENCODE_MAX_CHARS,
+      this.options.maxObjectBytes,
+    );
+    const order = `${gvkString(gvk)} ${key}`;
+    await actor.call(
+      bytes ? { op: 'put-encoded', order, gvk, key, bytes } : { op: 'put', order, object },
+      started,
+    );
     return key;
   }
 
