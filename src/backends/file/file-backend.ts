@@ -85,7 +85,7 @@ export class FileBackend implements Backend {
       const writer = new LogWriter<FileWrite>(
         { handle, name, position },
         (batch) => this.apply(batch),
-        this.options.blockingIo ? 'blocking' : 'thread-pool',
+        this.options.io,
       );
       const compactor = new Compactor(
         this.dir,
@@ -219,7 +219,7 @@ export class FileBackend implements Backend {
       generation: compactor.activeGeneration,
       compactions: compactor.compactions,
       lastCompactionError: compactor.lastError?.message ?? null,
-      io: this.options.blockingIo ? 'blocking' : 'thread-pool',
+      io: this.options.io,
     };
   }
 

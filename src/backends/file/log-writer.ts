@@ -200,10 +200,7 @@ export class LogWriter<W extends PendingWrite> {
     const total = buffers[0].length + payload;
     const { handle, name, position } = this.target;
     try {
-      const bytesWritten = await this.append(handle, buffers, position);
-      if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
-      if (this.io === 'blocking') fdatasyncSync(handle.fd);
-      else await handle.datasync();
+      await this.writeAndSync(handle, buffers, position, total);
     } catch (cause) {
       const error = ioError('append', name, cause);
       await this.rollBack(error);
@@ -221,9 +218,19 @@ export class LogWriter<W extends PendingWrite> {
     this.drainSettled();
   }
 
-  private async append(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<number> {
-    if (this.io === 'blocking') return writevSync(handle.fd, buffers, position);
-    return (await handle.writev(buffers, position)).bytesWritten;
+  private async writeAndSync(
+    handle: FileHandle,
+    buffers: Uint8Array[],
+    position: number,
+    total: number,
+  ): Promise<void> {
+    if (this.io === 'blocking') {
+      checkWritten(writevSync(handle.fd, buffers, position), total);
+      fdatasyncSync(handle.fd);
+    } else {
+      checkWritten((await handle.writev(buffers, position)).bytesWritten, total);
+      await handle.datasync();
+    }
   }
 
   /**
@@ -272,4 +279,8 @@ export class LogWriter<W extends PendingWrite> {
       );
     }
   }
+}
+
+function checkWritten(bytesWritten: number, total: number): void {
+  if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
 }

@@ -1,4 +1,5 @@
 import { type OpenFile, openFile } from './layout.js';
+import type { LogIo } from './log-writer.js';
 
 export interface FileBackendOptions {
   /**
@@ -26,7 +27,7 @@ export interface ResolvedFileBackendOptions {
   readonly compactMinBytes: number;
   readonly compactGarbageRatio: number;
   readonly openFile: OpenFile;
-  readonly blockingIo: boolean;
+  readonly io: LogIo;
 }
 
 export const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
@@ -37,6 +38,6 @@ export function resolveOptions(options: FileBackendOptions): ResolvedFileBackend
     compactMinBytes: options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
     compactGarbageRatio: options.compactGarbageRatio ?? DEFAULT_COMPACT_GARBAGE_RATIO,
     openFile: options.openFile ?? openFile,
-    blockingIo: options.blockingIo ?? false,
+    io: options.blockingIo ? 'blocking' : 'thread-pool',
   };
 }
