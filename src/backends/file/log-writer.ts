@@ -2,7 +2,7 @@ import { fdatasyncSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FileIoError } from '../../errors/index.js';
 import { encodeBatchHeader } from './format.js';
-import { ioError } from './layout.js';
+import { checkWritten, ioError } from './layout.js';
 
 /** Writes settled per event-loop turn with thread-pool I/O; see LogWriter.settle(). */
 const SETTLE_CHUNK = 32;
@@ -279,8 +279,4 @@ export class LogWriter<W extends PendingWrite> {
       );
     }
   }
-}
-
-function checkWritten(bytesWritten: number, total: number): void {
-  if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
 }

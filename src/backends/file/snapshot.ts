@@ -1,6 +1,14 @@
 import { rename, unlink } from 'node:fs/promises';
 import { encodeBatchHeader, encodeHeader, encodeRecordHead, FileType, RecordOp } from './format.js';
-import { FILE_MODE, ioError, type OpenFile, pathIn, snapshotName, syncDirectory } from './layout.js';
+import {
+  checkWritten,
+  FILE_MODE,
+  ioError,
+  type OpenFile,
+  pathIn,
+  snapshotName,
+  syncDirectory,
+} from './layout.js';
 import type { IndexState } from './record-index.js';
 
 /** Snapshot batches stay near this size, so one batch never needs a huge buffer or iovec. */
@@ -29,8 +37,7 @@ export async function writeSnapshot(
       await handle.write(header, 0, header.length, 0);
       position = header.length;
       for (const batch of batches(state)) {
-        const { bytesWritten } = await handle.writev(batch.buffers, position);
-        if (bytesWritten !== batch.bytes) throw new Error(`short write: ${bytesWritten} of ${batch.bytes}`);
+        checkWritten((await handle.writev(batch.buffers, position)).bytesWritten, batch.bytes);
         position += batch.bytes;
       }
       await handle.sync();
