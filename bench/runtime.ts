@@ -14,7 +14,7 @@ import { RuntimeProvider } from '../src/runtime/runtime-provider.js';
 import { loadFixtureObjects } from '../test/helpers/fixtures.js';
 import { makeSizedObject } from '../test/helpers/objects.js';
 import { QUICK_LOOK, writeSection } from './doc.js';
-import { median } from './median.js';
+import { median, pairedRatios, withRuns } from './median.js';
 import { drive, medianStats, type RunStats } from './runtime-driver.js';
 import { EchoWorker } from './runtime-floor.js';
 
@@ -96,8 +96,12 @@ async function partB(): Promise<string[]> {
     }
     const d = medianStats(runs.direct);
     const r = medianStats(runs.runtime);
+    const rounds = pairedRatios(
+      runs.runtime.map((s) => s.opsPerSec),
+      runs.direct.map((s) => s.opsPerSec),
+    );
     rows.push(
-      `| ${inflight} | ${fmt(d.opsPerSec)} | ${ms(d.p50)} / ${ms(d.p99)} | ${fmt(r.opsPerSec)} | ${ms(r.p50)} / ${ms(r.p99)} | ${(r.opsPerSec / d.opsPerSec).toFixed(2)} |`,
+      `| ${inflight} | ${fmt(d.opsPerSec)} | ${ms(d.p50)} / ${ms(d.p99)} | ${fmt(r.opsPerSec)} | ${ms(r.p50)} / ${ms(r.p99)} | ${withRuns(r.opsPerSec / d.opsPerSec, rounds)} |`,
     );
     console.log(rows.at(-1));
   }
