@@ -2,45 +2,50 @@ import type { RuntimeObject } from '../contract/types.js';
 import { CorruptObjectError, ObjectTooLargeError } from '../errors/index.js';
 import { canonicalJson, canonicalJsonUpTo } from './canonical-json.js';
 import { identify, type ObjectIdentity } from './identity.js';
+import { utf8Owned } from './owned-bytes.js';
 
 /** etcd's request limit, the default object size limit. */
 export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
 export interface EncodedObject extends ObjectIdentity {
-  /** Canonical JSON, UTF-8. */
+  /** Canonical JSON, UTF-8, in a buffer of its own (owned-bytes.ts): stores keep it as it is. */
   readonly bytes: Buffer;
 }
 
 /** Validates an object completely and produces its canonical bytes. Nothing is stored on failure. */
 export function encodeObject(object: unknown, maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES): EncodedObject {
   const identity = identify(object);
-  return withBytes(identity, canonicalJson(object), maxObjectBytes);
+  const json = canonicalJson(object);
+  return { gvk: identity.gvk, key: identity.key, bytes: utf8Owned(json, checkedSize(json, maxObjectBytes)) };
 }
 
 /**
- * encodeObject() for objects whose canonical JSON has at most `maxLength` characters. A larger one
- * gets only its identity checked (`bytes` undefined) and is left to be encoded elsewhere: its later
- * fields are not yet validated.
+ * encodeObject() up to the canonical JSON, for objects whose JSON has at most `maxLength`
+ * characters: validated, size-checked and encoded, but left as a string for the thread that stores
+ * it to turn into bytes. A larger one gets only its identity checked (`json` undefined) and is left
+ * to be encoded elsewhere: its later fields are not yet validated.
  */
 export function encodeSmallObject(
   object: unknown,
   maxLength: number,
   maxObjectBytes: number,
-): ObjectIdentity & { readonly bytes: Buffer | undefined } {
+): ObjectIdentity & { readonly json: string | undefined } {
   const identity = identify(object);
   const json = canonicalJsonUpTo(object, maxLength);
-  return json === undefined ? { ...identity, bytes: undefined } : withBytes(identity, json, maxObjectBytes);
+  if (json !== undefined) checkedSize(json, maxObjectBytes);
+  return { gvk: identity.gvk, key: identity.key, json };
 }
 
-function withBytes(identity: ObjectIdentity, json: string, maxObjectBytes: number): EncodedObject {
-  const bytes = Buffer.from(json, 'utf8');
-  if (bytes.length > maxObjectBytes) {
+/** The UTF-8 size of `json`; throws ObjectTooLargeError past `maxObjectBytes`. */
+function checkedSize(json: string, maxObjectBytes: number): number {
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > maxObjectBytes) {
     throw new ObjectTooLargeError(
-      `object is ${bytes.length} bytes serialized, over the limit of ${maxObjectBytes} bytes`,
-      { field: '', bytes: bytes.length, limit: maxObjectBytes },
+      `object is ${bytes} bytes serialized, over the limit of ${maxObjectBytes} bytes`,
+      { field: '', bytes, limit: maxObjectBytes },
     );
   }
-  return { gvk: identity.gvk, key: identity.key, bytes };
+  return bytes;
 }
 
 /** `JSON.parse` of UTF-8 bytes, read in place rather than copied; throws what `JSON.parse` throws. */

@@ -39,7 +39,8 @@ export type OpRequest =
       readonly order: string;
       readonly gvk: GroupVersionKind;
       readonly key: ObjectKey;
-      readonly bytes: Uint8Array;
+      /** Canonical JSON: a string clones exactly, where pooled bytes would drag their 64 KiB pool chunk along. */
+      readonly json: string;
     }
   | { readonly op: 'get'; readonly order: string; readonly gvk: GroupVersionKind; readonly key: string }
   | { readonly op: 'delete'; readonly order: string; readonly gvk: GroupVersionKind; readonly key: string }

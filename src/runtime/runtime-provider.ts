@@ -119,14 +119,14 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
     const started = performance.now();
     const actor = this.ready(instance);
-    const { gvk, key, bytes } = encodeSmallObject(
+    const { gvk, key, json } = encodeSmallObject(
       object,
       INLINE_ENCODE_MAX_CHARS,
       this.options.maxObjectBytes,
     );
     const order = `${gvkString(gvk)} ${key}`;
     await actor.call(
-      bytes ? { op: 'put-encoded', order, gvk, key, bytes } : { op: 'put', order, object },
+      json === undefined ? { op: 'put', order, object } : { op: 'put-encoded', order, gvk, key, json },
       started,
     );
     return key;

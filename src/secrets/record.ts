@@ -1,6 +1,7 @@
 import { gvk } from '../contract/gvk.js';
 import { SecretCorruptError } from '../errors/index.js';
 import { parseJsonBytes } from '../objects/codec.js';
+import { utf8Owned } from '../objects/owned-bytes.js';
 import { NONCE_BYTES, type Sealed, TAG_BYTES, WRAPPED_KEY_BYTES } from './envelope.js';
 
 /** Where encrypted secrets are stored: a reserved GVK that public calls refuse (see gvk.ts). */
@@ -53,7 +54,8 @@ export function associatedData(identity: SecretIdentity, header: RecordHeader): 
  * are written in sorted order, so the output is canonical JSON without a canonicalizing pass.
  */
 export function encodeRecord(identity: SecretIdentity, header: RecordHeader, sealed: Sealed): Buffer {
-  return Buffer.from(
+  // Owned bytes: stores keep the record as it is, and a worker receives exactly its bytes.
+  return utf8Owned(
     JSON.stringify({
       algorithm: RECORD_ALGORITHM,
       apiVersion: `${SECRET_GVK.group}/${SECRET_GVK.version}`,
@@ -66,7 +68,6 @@ export function encodeRecord(identity: SecretIdentity, header: RecordHeader, sea
       updatedAt: header.updatedAt,
       wrappedKey: sealed.wrappedKey.toString('base64'),
     }),
-    'utf8',
   );
 }
 

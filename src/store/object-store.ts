@@ -15,6 +15,7 @@ import {
   type EncodedObject,
   encodeObject,
 } from '../objects/codec.js';
+import { utf8Owned } from '../objects/owned-bytes.js';
 
 export interface ObjectStoreOptions {
   /** Largest serialized object accepted, in bytes. @default 1.5 MiB (etcd's limit) */
@@ -43,19 +44,20 @@ export class ObjectStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.putEncoded(encoded);
+    return this.backend.put(encoded.gvk, encoded.key, encoded.bytes).then(() => encoded.key);
   }
 
   /**
-   * Stores an object another thread already validated and encoded with encodeObject() under this
-   * store's size limit (the runtime encodes small objects on the caller's thread).
+   * Stores an object another thread already validated, size-checked under this store's limit and
+   * encoded to canonical JSON with encodeSmallObject() (the runtime's caller thread); its UTF-8
+   * bytes are made here, off that thread.
    */
   putEncoded({
     gvk,
     key,
-    bytes,
-  }: Pick<EncodedObject, 'gvk' | 'key'> & { readonly bytes: Uint8Array }): Promise<ObjectKey> {
-    return this.backend.put(gvk, key, bytes).then(() => key);
+    json,
+  }: Pick<EncodedObject, 'gvk' | 'key'> & { readonly json: string }): Promise<ObjectKey> {
+    return this.backend.put(gvk, key, utf8Owned(json)).then(() => key);
   }
 
   async get(gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined> {

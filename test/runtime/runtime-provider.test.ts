@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   ClosedError,
@@ -10,7 +13,7 @@ import {
   UnknownInstanceError,
 } from '../../src/index.js';
 import { INLINE_ENCODE_MAX_CHARS, RuntimeProvider } from '../../src/runtime/runtime-provider.js';
-import { RecordingObserver } from '../faults/runtime-harness.js';
+import { fixtureModule, RecordingObserver } from '../faults/runtime-harness.js';
 import { makeObject } from '../helpers/objects.js';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
@@ -103,6 +106,40 @@ describe('runtime provider facade', () => {
       }
     } finally {
       await provider.close();
+    }
+  });
+
+  test("the worker's file index keeps each value in a buffer of its own, small or large", async () => {
+    // A value kept as a view would pin the whole buffer behind it: for a small put that was a copy
+    // of the caller's 64 KiB buffer-pool chunk, structured-cloned with it (src/objects/owned-bytes.ts).
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-owned-'));
+    const module = fixtureModule('buffer-report-backend');
+    const provider = new RuntimeProvider([{ kind: 'module', module, name: 'owned', options: { dir } }], {
+      allowModuleBackends: true,
+    });
+    try {
+      await provider.initialize(MachineId.generate());
+      const [instance] = provider.instances() as [string];
+      const sizes = [10, 300, INLINE_ENCODE_MAX_CHARS + 1];
+      // Concurrent puts share one batch message, as they would under load.
+      await Promise.all(
+        sizes.map((chars, i) =>
+          provider.putObject(
+            instance,
+            makeObject({ name: `o${i}`, namespace: 'x', data: { v: 'y'.repeat(chars) } }),
+          ),
+        ),
+      );
+      for (let i = 0; i < sizes.length; i++) {
+        const report = await provider.getObject(instance, CONFIG_MAP, `x/o${i}`);
+        assert.ok(report, `o${i} reads back`);
+        const { viewBytes, bufferBytes } = report.data as { viewBytes: string; bufferBytes: string };
+        assert.ok(Number(viewBytes) > sizes[i]!, `o${i}: ${viewBytes} bytes stored`);
+        assert.equal(bufferBytes, viewBytes, `o${i}: the stored view spans its buffer`);
+      }
+    } finally {
+      await provider.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,3 +1,4 @@
+import { ownedBytes } from '../../objects/owned-bytes.js';
 import { RECORD_HEADER_BYTES } from './format.js';
 
 /** GVK string → key → value bytes: the whole live state, as a snapshot needs it. */
@@ -30,8 +31,12 @@ export class RecordIndex {
     return this.kinds.get(gvk)?.has(key) ?? false;
   }
 
-  /** `value` must not change afterwards: the index keeps it, it does not copy it. */
-  put(gvk: string, key: string, value: Uint8Array): void {
+  /**
+   * `value` must not change afterwards: the index keeps it, copying it only when it is a view into a
+   * larger buffer (a file chunk, Node's buffer pool, a message's clone), which it would pin whole.
+   */
+  put(gvk: string, key: string, view: Uint8Array): void {
+    const value = ownedBytes(view);
     let records = this.kinds.get(gvk);
     if (!records) {
       records = new Map();

@@ -39,7 +39,8 @@ export interface RecoveredState {
 export async function recover(dir: string, index: RecordIndex, repair: boolean): Promise<RecoveredState> {
   const listing = classify(await readdir(dir));
   const sink: RecordSink = (op, gvk, key, value) => {
-    if (op === RecordOp.Put) index.put(gvk, key, copyOf(value));
+    // The index copies the value out of the file's buffer (RecordIndex.put), so that buffer can go.
+    if (op === RecordOp.Put) index.put(gvk, key, value);
     else index.delete(gvk, key);
   };
   const base = listing.snapshots.at(-1);
@@ -131,13 +132,6 @@ function checkGeneration(scan: ScanResult, name: string, generation: number): vo
       offset: 0,
     });
   }
-}
-
-/** Values are copied out so the file's buffer can be freed; views would pin all of it, garbage too. */
-function copyOf(value: Buffer): Buffer {
-  const copy = Buffer.allocUnsafe(value.length);
-  value.copy(copy);
-  return copy;
 }
 
 async function scanNamed(

@@ -1,6 +1,7 @@
 import { MachineId } from '../../contract/machine-id.js';
 import type { RuntimeObject } from '../../contract/types.js';
 import { ActorDiedError, toWireError, UnknownInstanceError } from '../../errors/index.js';
+import { ownedBytes } from '../../objects/owned-bytes.js';
 import { KeyOrder } from '../../store/key-order.js';
 import { ObjectStore } from '../../store/object-store.js';
 import type { HostReply, HostRequest, ListPage, OpReply, OpRequest } from '../protocol.js';
@@ -104,11 +105,16 @@ function perform(actor: Actor, op: OpRequest): Promise<unknown> {
     case 'put-record':
       return inOrder(actor, op.order, () => store.putRecord(op.gvk, op.key, op.bytes));
     case 'get-record':
-      return inOrder(actor, op.order, () => store.getRecord(op.gvk, op.key));
+      // Bytes cross back by structured clone, which copies the whole buffer behind a view.
+      return inOrder(actor, op.order, () =>
+        store.getRecord(op.gvk, op.key).then((bytes) => bytes && ownedBytes(bytes)),
+      );
     case 'delete-record':
       return inOrder(actor, op.order, () => store.deleteRecord(op.gvk, op.key));
     case 'list-records':
-      return store.listRecords(op.gvk);
+      return store
+        .listRecords(op.gvk)
+        .then((records) => records.map((record) => ({ ...record, bytes: ownedBytes(record.bytes) })));
     case 'list-kinds':
       return store.listKinds();
   }
