@@ -25,6 +25,7 @@ import { measureInit, prepareInit } from './file-init.js';
 import { closedLoop, percentile, rate, sizedObject } from './file-load.js';
 import { rawFilePerObject, rawLogAppend } from './file-raw.js';
 import { median, pairedRatios, withRuns } from './median.js';
+import { met } from './report.js';
 
 const RUNS = 3;
 const DURATION_MS = 1500;
@@ -134,20 +135,19 @@ function report(
   const x = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)}×`);
   const row = (label: string, key: string) =>
     `| ${label} | ${IN_FLIGHT.map((c) => n(med(`${key}@${c}`))).join(' | ')} |`;
-  const goal = (what: string, value: string, target: string, met: boolean | null) =>
-    `| ${what} | ${value} | ${target} | ${met === null ? 'n/a' : met ? 'yes' : 'no'} |`;
+  // The same verdict as the head of docs/benchmarks.md: every run counts (report.ts, met()).
+  const goal = (what: string, value: string, target: string) =>
+    `| ${what} | ${value} | ${target} | ${met(target, value)} |`;
   /** A throughput goal, met only when every run meets it: a median alone can hide a run that did not. */
+  /** A throughput goal: the median ratio, then each run's, since a median alone can hide a run that missed. */
   const atLeast = (what: string, key: string, baseline: string, target: number) => {
-    const ratios = pairedRatios(runs(key), runs(baseline));
     const value = med(key) / med(baseline);
-    if (Number.isNaN(value)) return goal(what, 'n/a', `≥ ${target}×`, null);
-    return goal(
-      what,
-      withRuns(value, ratios, '×'),
-      `≥ ${target}×`,
-      ratios.every((r) => r >= target),
-    );
+    const measured = Number.isNaN(value)
+      ? 'n/a'
+      : withRuns(value, pairedRatios(runs(key), runs(baseline)), '×');
+    return goal(what, measured, `≥ ${target}×`);
   };
+
   const p99 = med('p99@64');
   const directP99 = med('direct-p99@64');
   const ms = (v: number) => `${v.toFixed(2)} ms`;
@@ -189,10 +189,10 @@ function report(
     atLeast('FileBackend alone puts/s at 256 vs etcd', 'direct@256', 'etcd@256', 4),
     atLeast('provider + file puts/s at 256 vs raw group-commit limit (b)', 'file@256', 'log@256', 0.3),
     atLeast('FileBackend alone puts/s at 256 vs raw group-commit limit (b)', 'direct@256', 'log@256', 0.3),
-    goal('provider + file p99 put latency at 64 in flight', ms(p99), '≤ 10 ms', p99 <= 10),
-    goal('FileBackend alone p99 put latency at 64 in flight', ms(directP99), '≤ 10 ms', directP99 <= 10),
-    goal('cold initialize vs JSON.parse of the same bytes', x(initRatio), '≤ 2×', initRatio <= 2),
-    goal('resident memory vs data size, peak or steady', x(memoryRatio), '≤ 2×', memoryRatio <= 2),
+    goal('provider + file p99 put latency at 64 in flight', ms(p99), '≤ 10 ms'),
+    goal('FileBackend alone p99 put latency at 64 in flight', ms(directP99), '≤ 10 ms'),
+    goal('cold initialize vs JSON.parse of the same bytes', x(initRatio), '≤ 2×'),
+    goal('resident memory vs data size, peak or steady', x(memoryRatio), '≤ 2×'),
     '',
     'Reading the rows together: through LocalProvider every put is validated and canonically encoded',
     'on the same thread that drives the log. The log overlaps that CPU work with its own writes and',
@@ -201,8 +201,9 @@ function report(
     "memory row is that work's ceiling with no I/O at all. FileBackend.put alone shows the log itself. The raw",
     'log (b) writes the same two buffers over and over with no checksums or index, and on this disk it',
     'runs well above the ~100k records/s DESIGN.md measured, which raises the bar for the 0.3× goal.',
-    'It also moves the most between runs: 208k and 305k records/s in two runs of this code on',
-    '2026-11-29, giving 0.38× and 0.19× for provider + file, whose own rate moved less (78k, 59k).',
+    'It also moves the most between runs (208k to 420k records/s on 2026-11-29), so the goal rows',
+    "give each run's ratio beside the median. Every stored value owns its buffer (docs/architecture.md,",
+    '"Memory"), which costs the direct path and the open about 1 µs per value.',
     "p99 is bounded below by the disk's own fdatasync tail (the (b) p99 row) and by the machine's load.",
   ].join('\n');
 }
