@@ -20,6 +20,7 @@ import {
   type RuntimeObject,
 } from '../src/index.js';
 import { writeSection } from './doc.js';
+import { measureChurn } from './file-churn.js';
 import { etcdPuts, startEtcd } from './file-etcd.js';
 import { measureInit, prepareInit } from './file-init.js';
 import { closedLoop, percentile, rate, sizedObject } from './file-load.js';
@@ -31,6 +32,8 @@ const RUNS = 3;
 const DURATION_MS = 1500;
 const IN_FLIGHT = [1, 64, 256] as const;
 const INIT_OBJECTS = 100_000;
+/** Random overwrites after filling INIT_OBJECTS objects: two per object on average. */
+const CHURN_OVERWRITES = 200_000;
 const PAYLOAD = Buffer.alloc(2048, 'x');
 
 /** Each worker cycles through 16 objects of its own, so puts overwrite as updates would. */
@@ -118,6 +121,12 @@ export async function run(): Promise<void> {
     add('rss', sample.rssGained);
     add('rssPeak', sample.rssPeak);
   }
+  for (let r = 0; r < RUNS; r++) {
+    const sample = measureChurn(join(root, `churn${r}`), INIT_OBJECTS, CHURN_OVERWRITES);
+    add('churnRss', sample.rss);
+    add('churnArrayBuffers', sample.arrayBuffers);
+    add('churnValues', sample.valueBytes);
+  }
   await rm(root, { recursive: true, force: true });
 
   const markdown = report(med, (key) => samples.get(key) ?? [], dataBytes, etcd?.version ?? null);
@@ -154,6 +163,8 @@ function report(
   const initRatio = med('openMs') / med('parseMs');
   // The stricter of the two readings: at the open's peak, and once its garbage is collected.
   const memoryRatio = Math.max(med('rss'), med('rssPeak')) / dataBytes;
+  const churnRatio = med('churnRss') / med('churnValues');
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
   return [
     '## File backend: durable puts against one file per object, a raw log and etcd',
     '',
@@ -183,6 +194,10 @@ function report(
     `(${med('readParseMs').toFixed(0)} ms with readFile). Resident memory gained by the open: ${(med('rss') / 2 ** 20).toFixed(0)} MiB once its`,
     `garbage is collected, ${(med('rssPeak') / 2 ** 20).toFixed(0)} MiB at its peak (right after the open, the read chunk not yet collected).`,
     '',
+    `After ${CHURN_OVERWRITES.toLocaleString('en-US')} random overwrites of ${INIT_OBJECTS.toLocaleString('en-US')} objects through LocalProvider (fresh process, 64 in flight), with`,
+    `${mib(med('churnValues'))} of live values: resident memory gained ${mib(med('churnRss'))}, of which ArrayBuffers (the values)`,
+    `${mib(med('churnArrayBuffers'))}, once garbage is collected.`,
+    '',
     '| goal | measured | target | met |',
     '|---|---:|---:|---|',
     atLeast('provider + file puts/s at 256 vs etcd', 'file@256', 'etcd@256', 4),
@@ -193,6 +208,7 @@ function report(
     goal('FileBackend alone p99 put latency at 64 in flight', ms(directP99), '≤ 10 ms'),
     goal('cold initialize vs JSON.parse of the same bytes', x(initRatio), '≤ 2×'),
     goal('resident memory vs data size, peak or steady', x(memoryRatio), '≤ 2×'),
+    goal('resident memory vs data size after random overwrites', x(churnRatio), '≤ 2×'),
     '',
     'Reading the rows together: through LocalProvider every put is validated and canonically encoded',
     'on the same thread that drives the log. The log overlaps that CPU work with its own writes and',

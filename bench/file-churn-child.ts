@@ -1,0 +1,57 @@
+// Measures resident memory after random overwrites, in a fresh process with a collectable heap:
+//   node --expose-gc --import tsx bench/file-churn-child.ts <dir> <objects> <overwrites>
+// Fills a file instance through LocalProvider (the full direct path) with <objects> 2 KiB objects,
+// overwrites random ones <overwrites> times at 64 in flight, then prints one JSON line: bytes of
+// the live values (canonical JSON), and resident, ArrayBuffer and heap memory gained over the
+// start, after collection.
+import { FileBackend, instanceName, LocalProvider, MachineId } from '../src/index.js';
+import { sizedObject } from './file-load.js';
+
+const [dir, objectsArg, overwritesArg] = process.argv.slice(2) as [string, string, string];
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+const count = Number(objectsArg);
+const overwrites = Number(overwritesArg);
+
+const objects = Array.from({ length: count }, (_, i) => sizedObject(`churn-${i}`));
+// Encoding flattens each payload string; do it now, so the heap growth measured is stowage's. Key
+// order aside, JSON.stringify gives the canonical JSON's length.
+const valueBytes = objects.reduce((sum, object) => sum + Buffer.byteLength(JSON.stringify(object)), 0);
+
+/** Resident, ArrayBuffer and heap bytes once garbage is collected (large stores are freed lazily). */
+async function settled(): Promise<{ rss: number; arrayBuffers: number; heapUsed: number }> {
+  gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  gc?.();
+  const { rss, arrayBuffers, heapUsed } = process.memoryUsage();
+  return { rss, arrayBuffers, heapUsed };
+}
+
+const before = await settled();
+const name = instanceName('file', dir);
+const backend = new FileBackend(dir);
+const provider = new LocalProvider([{ name, backend }]);
+await provider.initialize(MachineId.generate());
+
+/** 64 callers put `pick(i)` for i = 0 … total − 1. */
+async function puts(total: number, pick: (i: number) => number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < total) await provider.putObject(name, objects[pick(next++)]!);
+    }),
+  );
+}
+
+await puts(count, (i) => i);
+await puts(overwrites, () => Math.floor(Math.random() * count));
+const after = await settled();
+await provider.close();
+process.stdout.write(
+  `${JSON.stringify({
+    valueBytes,
+    rss: after.rss - before.rss,
+    arrayBuffers: after.arrayBuffers - before.arrayBuffers,
+    heapUsed: after.heapUsed - before.heapUsed,
+  })}\n`,
+);
