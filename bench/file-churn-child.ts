@@ -1,13 +1,21 @@
 // Measures resident memory after random overwrites, in a fresh process with a collectable heap:
-//   node --expose-gc --import tsx bench/file-churn-child.ts <dir> <objects> <overwrites>
-// Fills a file instance through LocalProvider (the full direct path) with <objects> 2 KiB objects,
+//   node --expose-gc --import tsx bench/file-churn-child.ts <dir> <objects> <overwrites> <direct|runtime>
+// Fills a file instance through LocalProvider (the full direct path) or RuntimeProvider (the index
+// then lives in the actor's worker, in the same process) with <objects> 2 KiB objects,
 // overwrites random ones <overwrites> times at 64 in flight, then prints one JSON line: bytes of
 // the live values (canonical JSON), and resident, ArrayBuffer and heap memory gained over the
 // start, after collection.
-import { FileBackend, instanceName, LocalProvider, MachineId } from '../src/index.js';
+import {
+  FileBackend,
+  instanceName,
+  LocalProvider,
+  MachineId,
+  type PersistenceProvider,
+} from '../src/index.js';
+import { RuntimeProvider } from '../src/runtime/runtime-provider.js';
 import { sizedObject } from './file-load.js';
 
-const [dir, objectsArg, overwritesArg] = process.argv.slice(2) as [string, string, string];
+const [dir, objectsArg, overwritesArg, path] = process.argv.slice(2) as [string, string, string, string];
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 const count = Number(objectsArg);
@@ -28,10 +36,12 @@ async function settled(): Promise<{ rss: number; arrayBuffers: number; heapUsed:
 }
 
 const before = await settled();
-const name = instanceName('file', dir);
-const backend = new FileBackend(dir);
-const provider = new LocalProvider([{ name, backend }]);
+const provider: PersistenceProvider =
+  path === 'runtime'
+    ? new RuntimeProvider([{ kind: 'file', dir }])
+    : new LocalProvider([{ name: instanceName('file', dir), backend: new FileBackend(dir) }]);
 await provider.initialize(MachineId.generate());
+const [name] = provider.instances() as [string];
 
 /** 64 callers put `pick(i)` for i = 0 … total − 1. */
 async function puts(total: number, pick: (i: number) => number): Promise<void> {

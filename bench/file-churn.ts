@@ -13,14 +13,20 @@ export interface ChurnSample {
 
 /**
  * Resident memory of a file instance after `overwrites` random overwrites of `objects` 2 KiB objects,
- * in a fresh process (bench/file-churn-child.ts): the steady state a long-running control plane
- * reaches, where a value kept as a view into a shared buffer would pin the rest of it.
+ * in a fresh process (bench/file-churn-child.ts), through LocalProvider or the runtime: the steady
+ * state a long-running control plane reaches, where a value kept as a view into a shared buffer
+ * would pin the rest of it.
  */
-export function measureChurn(dir: string, objects: number, overwrites: number): ChurnSample {
+export function measureChurn(
+  dir: string,
+  objects: number,
+  overwrites: number,
+  path: 'direct' | 'runtime',
+): ChurnSample {
   return JSON.parse(
     execFileSync(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', CHILD, dir, String(objects), String(overwrites)],
+      ['--expose-gc', '--import', 'tsx', CHILD, dir, String(objects), String(overwrites), path],
       { encoding: 'utf8' },
     ),
   ) as ChurnSample;
