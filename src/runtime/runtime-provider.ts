@@ -18,6 +18,7 @@ import {
   UnknownInstanceError,
 } from '../errors/index.js';
 import { encodeSmallObject } from '../objects/codec.js';
+import { ownedBytes } from '../objects/owned-bytes.js';
 import type { RecordChannel } from '../secrets/record-channel.js';
 import { ActorRef } from './actor-ref.js';
 import type { RuntimeSnapshot } from './observer.js';
@@ -186,7 +187,9 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   async putRecord(instance: string, gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void> {
     const started = performance.now();
     const actor = this.ready(instance);
-    await actor.call({ op: 'put-record', order: recordOrder(gvk, key), gvk, key, bytes }, started);
+    // Structured clone copies the whole buffer behind a view: send a record that owns its bytes.
+    const record = ownedBytes(bytes);
+    await actor.call({ op: 'put-record', order: recordOrder(gvk, key), gvk, key, bytes: record }, started);
   }
 
   async getRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<Uint8Array | undefined> {
