@@ -30,7 +30,10 @@ export interface Backend {
   readonly keepsCallOrder?: boolean;
   /** Opens files or connections and loads state. Called once before any other call. */
   open(machineId: MachineId): Promise<void>;
-  /** Durably stores the record; resolves only once it would survive a crash. */
+  /**
+   * Durably stores the record; resolves only once it would survive a crash. `bytes` must not change
+   * after the call: a backend may keep them as they are (the file index and the memory map do).
+   */
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void>;
   get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined>;
   /** Durably removes the record; resolves whether it existed. */

@@ -1,5 +1,6 @@
 import { type GroupVersionKind, gvkString, parseGvkString } from '../contract/gvk.js';
 import type { ObjectKey } from '../contract/object-key.js';
+import { ownedBytes } from '../objects/owned-bytes.js';
 import type { Backend, BackendRecord } from './backend.js';
 
 /**
@@ -29,8 +30,9 @@ export class MemoryBackend implements Backend {
       records = new Map();
       this.volume.set(id, records);
     }
-    // Copy: the caller may reuse its buffer, and a stored record must never change under us.
-    records.set(key, Uint8Array.prototype.slice.call(bytes));
+    // Kept as given when it owns its buffer (Backend.put: callers never change it afterwards);
+    // a view is copied, or it would pin the larger buffer behind it.
+    records.set(key, ownedBytes(bytes));
   }
 
   async get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined> {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FileBackend, MachineId, type ObjectKey } from '../../src/index.js';
+import { FileBackend, MachineId, MemoryBackend, type ObjectKey } from '../../src/index.js';
 import { encodeObject } from '../../src/objects/codec.js';
 import { ownedBytes, utf8Owned } from '../../src/objects/owned-bytes.js';
 import { makeObject } from '../helpers/objects.js';
@@ -59,4 +59,17 @@ test('the file index keeps owned values: after a put of a pooled view, and after
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the memory backend keeps owned bytes as given and copies a view out of its buffer', async () => {
+  const backend = new MemoryBackend();
+  await backend.open();
+  const owned = utf8Owned('{"owned":true}');
+  await backend.put(CONFIG_MAP, 'x/a' as ObjectKey, owned);
+  assert.equal(await backend.get(CONFIG_MAP, 'x/a' as ObjectKey), owned);
+  const pooled = Buffer.from('{"pooled":true}');
+  await backend.put(CONFIG_MAP, 'x/b' as ObjectKey, pooled);
+  const stored = (await backend.get(CONFIG_MAP, 'x/b' as ObjectKey))!;
+  assert.ok(owns(stored));
+  assert.deepEqual(Buffer.from(stored), pooled);
 });
