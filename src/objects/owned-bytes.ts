@@ -4,7 +4,7 @@
  * Values that live long (an index, a memory volume) must be held this way. Node serves small
  * `Buffer.from` and `Buffer.allocUnsafe` calls from a shared 64 KiB pool, so a kept 2 KiB view
  * pins the whole pool chunk for as long as any neighbour in it lives: after random overwrites of
- * 100,000 objects of 2 KiB, resident memory was 3.38× the values with pooled ones and 1.24–1.34×
+ * 100,000 objects of 2 KiB, resident memory was 3.38× the values with pooled ones and 1.23–1.34×
  * with owned ones (docs/architecture.md, "Memory"). A view also crosses threads badly: structured
  * clone copies its whole ArrayBuffer, so a 300-byte pooled value arrived in a worker as a copy of
  * the 64 KiB pool chunk.
