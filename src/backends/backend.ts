@@ -17,7 +17,8 @@ export interface BackendRecord {
  * order itself, the caller waits for one to settle before it starts the next.
  *
  * `put` takes ownership of `bytes`: the caller must not change them afterwards, so a backend may
- * keep them (the file backend's index does) instead of copying.
+ * keep them instead of copying (the file index and the memory map do, copying only a view into a
+ * larger buffer, which they would otherwise pin whole).
  */
 export interface Backend {
   /** The generic part of the instance name: `memory`, `file`, `s3`. */
@@ -30,10 +31,7 @@ export interface Backend {
   readonly keepsCallOrder?: boolean;
   /** Opens files or connections and loads state. Called once before any other call. */
   open(machineId: MachineId): Promise<void>;
-  /**
-   * Durably stores the record; resolves only once it would survive a crash. `bytes` must not change
-   * after the call: a backend may keep them as they are (the file index and the memory map do).
-   */
+  /** Durably stores the record; resolves only once it would survive a crash. */
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void>;
   get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined>;
   /** Durably removes the record; resolves whether it existed. */

@@ -29,7 +29,7 @@ import { resolveWorkerEntry } from './worker-entry.js';
 
 /**
  * Objects whose canonical JSON has at most this many characters are validated and encoded on the
- * caller's thread and cross to the worker as bytes. For a 2 KiB ConfigMap that costs this thread
+ * caller's thread and cross to the worker as that JSON text. For a 2 KiB ConfigMap that costs this thread
  * about 3 µs and saves the worker its deserialization and encoding; with the worker's blocking
  * log I/O and full batches leaving at once, it took file puts through the runtime at 256 in flight
  * from about 47k to 71–76k/s (docs/architecture.md). Larger objects are encoded in the worker: a dense
@@ -46,7 +46,7 @@ export const INLINE_ENCODE_MAX_CHARS = 8 * 1024;
  *          ─▶ Batcher (group commit per message) ─▶ WorkerSlot (1-thread piscina) ─▶ backend
  *   Supervisor: initialize/retry, probes, restarts, status table — all on the main thread.
  *
- * Small objects are validated and encoded here, on the caller's thread, and cross as bytes; larger
+ * Small objects are validated and encoded here, on the caller's thread, and cross as JSON text; larger
  * ones are validated and encoded in the worker (ObjectStore), so they cost the caller's event loop
  * only the structured clone. See INLINE_ENCODE_MAX_CHARS.
  */
