@@ -1,5 +1,5 @@
 import type { Backend, BackendRecord } from '../backends/backend.js';
-import { checkGvk, checkReservedGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
+import { checkGvk, checkReservedGvk, type GroupVersionKind } from '../contract/gvk.js';
 import type { MachineId } from '../contract/machine-id.js';
 import type { ObjectKey } from '../contract/object-key.js';
 import {
@@ -17,7 +17,7 @@ import {
 import { identify } from '../objects/identity.js';
 import type { RecordChannel } from '../secrets/record-channel.js';
 import { MeanWindow } from '../stats/mean-window.js';
-import { KeyOrder } from '../store/key-order.js';
+import { KeyOrder, recordOrderKey } from '../store/key-order.js';
 import { ObjectStore, type ObjectStoreOptions } from '../store/object-store.js';
 
 export interface LocalInstance {
@@ -133,7 +133,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
     const slot = this.ready(instance);
     return persist(
       slot,
-      () => recordOrderKey(gvk, key),
+      () => reservedOrderKey(gvk, key),
       () => slot.store.putRecord(gvk, key, bytes),
     );
   }
@@ -142,7 +142,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
     const slot = this.ready(instance);
     return inOrder(
       slot,
-      () => recordOrderKey(gvk, key),
+      () => reservedOrderKey(gvk, key),
       () => slot.store.getRecord(gvk, key),
     );
   }
@@ -151,7 +151,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
     const slot = this.ready(instance);
     return persist(
       slot,
-      () => recordOrderKey(gvk, key),
+      () => reservedOrderKey(gvk, key),
       () => slot.store.deleteRecord(gvk, key),
     );
   }
@@ -179,17 +179,17 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
 
 /** The GVK is checked here so a malformed one is a typed error; the key is checked by the store. */
 function orderKey(gvk: GroupVersionKind, key: string): string {
-  return `${gvkString(checkGvk(gvk))} ${key}`;
+  return recordOrderKey(checkGvk(gvk), key);
 }
 
-function recordOrderKey(gvk: GroupVersionKind, key: string): string {
-  return `${gvkString(checkReservedGvk(gvk))} ${key}`;
+function reservedOrderKey(gvk: GroupVersionKind, key: string): string {
+  return recordOrderKey(checkReservedGvk(gvk), key);
 }
 
 /** identify() validates the GVK, so this skips orderKey()'s re-check. */
 function objectOrderKey(object: RuntimeObject): string {
   const { gvk, key } = identify(object);
-  return `${gvkString(gvk)} ${key}`;
+  return recordOrderKey(gvk, key);
 }
 
 /**

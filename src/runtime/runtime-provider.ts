@@ -1,7 +1,7 @@
 import type { BackendRecord } from '../backends/backend.js';
 import { backendInstanceName } from '../backends/factory.js';
 import { instanceName } from '../config/instance-name.js';
-import { checkGvk, checkReservedGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
+import { checkGvk, checkReservedGvk, type GroupVersionKind } from '../contract/gvk.js';
 import type { MachineId } from '../contract/machine-id.js';
 import { checkObjectKey, type ObjectKey } from '../contract/object-key.js';
 import {
@@ -20,6 +20,7 @@ import {
 import { encodeSmallObject } from '../objects/codec.js';
 import { ownedBytes } from '../objects/owned-bytes.js';
 import type { RecordChannel } from '../secrets/record-channel.js';
+import { recordOrderKey } from '../store/key-order.js';
 import { ActorRef } from './actor-ref.js';
 import type { RuntimeSnapshot } from './observer.js';
 import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './options.js';
@@ -125,7 +126,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
       INLINE_ENCODE_MAX_CHARS,
       this.options.maxObjectBytes,
     );
-    const order = `${gvkString(gvk)} ${key}`;
+    const order = recordOrderKey(gvk, key);
     await actor.call(
       json === undefined ? { op: 'put', order, object } : { op: 'put-encoded', order, gvk, key, json },
       started,
@@ -257,10 +258,10 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
 /** The checked GVK and order key of an object: a malformed GVK or key fails here, before queueing. */
 function objectAddress(gvk: GroupVersionKind, key: string): { gvk: GroupVersionKind; order: string } {
   const checked = checkGvk(gvk);
-  return { gvk: checked, order: `${gvkString(checked)} ${checkObjectKey(checked, key)}` };
+  return { gvk: checked, order: recordOrderKey(checked, checkObjectKey(checked, key)) };
 }
 
 function recordOrder(gvk: GroupVersionKind, key: string): string {
   const checked = checkReservedGvk(gvk);
-  return `${gvkString(checked)} ${checkObjectKey(checked, key)}`;
+  return recordOrderKey(checked, checkObjectKey(checked, key));
 }

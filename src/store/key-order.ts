@@ -1,3 +1,10 @@
+import { type GroupVersionKind, gvkString } from '../contract/gvk.js';
+
+/** The key KeyOrder serializes one record's calls on: its GVK and its key. */
+export function recordOrderKey(gvk: GroupVersionKind, key: string): string {
+  return `${gvkString(gvk)} ${key}`;
+}
+
 /**
  * Runs tasks so that those sharing a key complete in submission order, while tasks on different
  * keys run concurrently. Memory is proportional to the keys with work in flight: a key's chain is
