@@ -22,6 +22,9 @@ function recording(maxBatchOps: number, maxBatchesInFlight: number) {
   return { batcher, sent, answers };
 }
 
+/** How many operations each batch sent so far carried. */
+const sizes = (sent: OpRequest[][]) => sent.map((ops) => ops.length);
+
 const get = (i: number): OpRequest => ({
   op: 'get',
   order: `k${i}`,
@@ -33,34 +36,21 @@ const put = (i: number): OpRequest => ({ op: 'put', order: `p${i}`, object: make
 test('a full batch leaves at once; a partial one at the end of the turn', async () => {
   const { batcher, sent } = recording(4, 2);
   for (let i = 0; i < 6; i++) void batcher.push(get(i));
-  assert.deepEqual(
-    sent.map((ops) => ops.length),
-    [4],
-    'the first four left within the turn that submitted them',
-  );
+  assert.deepEqual(sizes(sent), [4], 'the first four left within the turn that submitted them');
   await nextTurn();
-  assert.deepEqual(
-    sent.map((ops) => ops.length),
-    [4, 2],
-  );
+  assert.deepEqual(sizes(sent), [4, 2]);
 });
 
 test('batches in flight are capped; what waits leaves together when one returns', async () => {
   const { batcher, sent, answers } = recording(4, 1);
   const replies = Array.from({ length: 7 }, (_, i) => batcher.push(get(i)));
   await nextTurn();
-  assert.deepEqual(
-    sent.map((ops) => ops.length),
-    [4],
-  );
+  assert.deepEqual(sizes(sent), [4]);
   answers[0]!();
   // The reply settles in a microtask, which schedules the next batch for the turn after.
   await nextTurn();
   await nextTurn();
-  assert.deepEqual(
-    sent.map((ops) => ops.length),
-    [4, 3],
-  );
+  assert.deepEqual(sizes(sent), [4, 3]);
   answers[1]!();
   assert.equal((await Promise.all(replies)).length, 7);
 });
@@ -82,7 +72,7 @@ test('a batch is full at half the operations outstanding when a reply came, so t
   const first = Array.from({ length: 8 }, (_, i) => batcher.push(get(i)));
   await nextTurn();
   assert.deepEqual(
-    sent.map((ops) => ops.length),
+    sizes(sent),
     [8],
     'at first only maxBatchOps (64) is full: 8 leave at the end of the turn',
   );
@@ -90,8 +80,5 @@ test('a batch is full at half the operations outstanding when a reply came, so t
   await Promise.all(first);
   // 8 were outstanding when the reply came, so 4 now make a full batch: two leave within this turn.
   for (let i = 8; i < 16; i++) void batcher.push(get(i));
-  assert.deepEqual(
-    sent.map((ops) => ops.length),
-    [8, 4, 4],
-  );
+  assert.deepEqual(sizes(sent), [8, 4, 4]);
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { OpenFile } from '../../src/backends/file/layout.js';
-import { FileBackend, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+import { FileBackend, type FileBackendOptions, gvk, MachineId, type ObjectKey } from '../../src/index.js';
 
 const KIND = gvk('', 'v1', 'ConfigMap');
 
@@ -110,43 +110,45 @@ test('writes that arrive while a batch syncs go out together as one writev and o
 });
 
 test('one batch of 3,000 puts, 6,001 buffers for one writev (past IOV_MAX, 1,024), is written whole and reads back after a reopen', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
-  const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
-  const dir = join(root, 'instance');
-  try {
-    const backend = new FileBackend(dir, { openFile: gatedOpen(log) });
-    await backend.open(MachineId.generate());
-    log.writes.length = 0;
-    await putThousandsInOneTurn(backend);
+  await thousandsInOneTurn({}, (log) => {
     assert.deepEqual(log.writes, [3000], 'one batch');
-    await backend.close();
-    await assertThousandsReadBack(dir);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('blocking I/O: 3,000 puts of one turn (past IOV_MAX) bypass the thread pool and read back after a reopen', async () => {
+  await thousandsInOneTurn({ blockingIo: true }, (log, backend, diskBytesBefore) => {
+    assert.deepEqual(log.writes, [], 'the FileHandle never wrote: the writes were blocking calls');
+    assert.equal(log.syncs, 0, 'nor synced');
+    assert.ok(backend.stats().diskBytes > diskBytesBefore + 3000 * 20);
+  });
+});
+
+/**
+ * 3,000 puts in one turn on a FileBackend with `options`, its files opened through gatedOpen();
+ * `check` sees what went through the FileHandle; then every value must read back after a reopen.
+ */
+async function thousandsInOneTurn(
+  options: FileBackendOptions,
+  check: (log: SyncLog, backend: FileBackend, diskBytesBefore: number) => void,
+): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
   const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
   const dir = join(root, 'instance');
   try {
-    const backend = new FileBackend(dir, { openFile: gatedOpen(log), blockingIo: true });
+    const backend = new FileBackend(dir, { ...options, openFile: gatedOpen(log) });
     await backend.open(MachineId.generate());
     // Creating the log wrote and synced its header through the handle.
     log.writes.length = 0;
     log.syncs = 0;
     const before = backend.stats().diskBytes;
     await putThousandsInOneTurn(backend);
-    assert.deepEqual(log.writes, [], 'the FileHandle never wrote: the writes were blocking calls');
-    assert.equal(log.syncs, 0, 'nor synced');
-    assert.ok(backend.stats().diskBytes > before + 3000 * 20);
+    check(log, backend, before);
     await backend.close();
     await assertThousandsReadBack(dir);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-});
+}
 
 const thousandsValue = (i: number) => Buffer.from(JSON.stringify({ i, pad: 'p'.repeat(i % 300) }));
 
