@@ -13,11 +13,11 @@ import {
   type PersistenceProvider,
 } from '../src/index.js';
 import { RuntimeProvider } from '../src/runtime/runtime-provider.js';
+import { collect, collectFully } from './collect.js';
 import { sizedObject } from './file-load.js';
 
 const [dir, objectsArg, overwritesArg, path] = process.argv.slice(2) as [string, string, string, string];
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
+collect();
 const count = Number(objectsArg);
 const overwrites = Number(overwritesArg);
 
@@ -26,11 +26,9 @@ const objects = Array.from({ length: count }, (_, i) => sizedObject(`churn-${i}`
 // order aside, JSON.stringify gives the canonical JSON's length.
 const valueBytes = objects.reduce((sum, object) => sum + Buffer.byteLength(JSON.stringify(object)), 0);
 
-/** Resident, ArrayBuffer and heap bytes once garbage is collected (large stores are freed lazily). */
+/** Resident, ArrayBuffer and heap bytes once garbage is collected. */
 async function settled(): Promise<{ rss: number; arrayBuffers: number; heapUsed: number }> {
-  gc?.();
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  gc?.();
+  await collectFully();
   const { rss, arrayBuffers, heapUsed } = process.memoryUsage();
   return { rss, arrayBuffers, heapUsed };
 }

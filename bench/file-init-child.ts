@@ -5,12 +5,10 @@
 // once garbage is collected (steady), in bytes.
 import { readFile } from 'node:fs/promises';
 import { FileBackend, MachineId } from '../src/index.js';
+import { collect, collectFully } from './collect.js';
 
 const [mode, path] = process.argv.slice(2) as [string, string];
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
-
-gc();
+collect();
 const rssBefore = process.memoryUsage.rss();
 if (mode === 'file') {
   const backend = new FileBackend(path);
@@ -19,9 +17,7 @@ if (mode === 'file') {
   const openMs = performance.now() - t0;
   const rssPeak = process.memoryUsage.rss() - rssBefore;
   // The read chunks are garbage now, but V8 frees large backing stores lazily: let it.
-  gc();
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  gc();
+  await collectFully();
   const rssGained = process.memoryUsage.rss() - rssBefore;
   const { records, liveBytes } = backend.stats();
   await backend.close();
