@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { BackendConfig } from '../backends/factory.js';
 import type { InstanceSettings, StowageConfig } from '../config/schema.js';
+import { workerResourceLimits } from '../config/worker-limits.js';
 import { MachineId } from '../contract/machine-id.js';
 import { StowageMetrics } from '../metrics/stowage-metrics.js';
 import { RuntimeProvider } from '../runtime/runtime-provider.js';
@@ -43,10 +44,7 @@ export async function openStowage(
     maxBatchOps: config.pool.maxBatchOps,
     maxBatchesInFlight: config.pool.maxBatchesInFlight,
     listPageSize: config.pool.listPageSize,
-    resourceLimits:
-      config.pool.workerHeapMb === undefined
-        ? undefined
-        : { maxOldGenerationSizeMb: config.pool.workerHeapMb },
+    resourceLimits: workerResourceLimits(config.pool),
     observer: metrics?.observer,
   });
   metrics?.watch(provider);

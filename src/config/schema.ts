@@ -47,6 +47,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Heap of each worker; exceeding it kills the worker, which the supervisor restarts (reason `oom`). */
       workerHeapMb: positiveInt.optional(),
+      /** Young generation of each worker: smaller holds less garbage between collections, at some CPU. */
+      workerYoungGenerationMb: positiveInt.optional(),
       maxBatchOps: positiveInt.optional(),
       maxBatchesInFlight: positiveInt.optional(),
       listPageSize: positiveInt.optional(),
