@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { canonicalJson, InvalidObjectError } from '../../src/index.js';
 import { canonicalJsonUpTo } from '../../src/objects/canonical-json.js';
+import { loadFixtureObjects } from '../helpers/fixtures.js';
 
 test('canonical JSON sorts keys at every level and has no whitespace', () => {
   assert.equal(
@@ -76,4 +78,54 @@ test('with a budget, what is unrepresentable before it still throws; what lies p
     (error: unknown) => error instanceof InvalidObjectError && error.details.field === 'a',
   );
   assert.equal(canonicalJsonUpTo({ a: 'x'.repeat(100), b: () => 1 }, 10), undefined);
+});
+
+/** The definition, written the plain way: sorted keys, JSON.stringify for every key and leaf. */
+function reference(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${reference((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(Object.is(value, -0) ? 0 : value);
+}
+
+test('the output equals the plain definition for any JSON value, any UTF-16 text, any key order', () => {
+  // Every code unit, lone surrogates included, weighted toward the ones JSON escapes; lengths
+  // reach past the 64 characters up to which strings are checked by hand.
+  const unit = fc.oneof(
+    fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
+    fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\ud800', '\udfff', 'é', 'a', '0'),
+  );
+  const text = fc.string({ unit, maxLength: 90 });
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      text,
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('node'), { maxLength: 5 }),
+      fc.dictionary(fc.oneof(text, fc.constantFrom('10', '9', 'apiVersion', 'kind')), tie('node'), {
+        maxKeys: 6,
+      }),
+    ),
+  })).node;
+  fc.assert(
+    fc.property(value, (v) => {
+      const expected = reference(v);
+      assert.equal(canonicalJson(v), expected);
+      // Again, now that its keys are cached.
+      assert.equal(canonicalJson(v), expected);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the kube-prometheus fixtures encode to the plain definition', () => {
+  const objects = loadFixtureObjects();
+  assert.ok(objects.length > 100);
+  for (const object of objects) assert.equal(canonicalJson(object), reference(object));
 });
