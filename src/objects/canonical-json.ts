@@ -1,4 +1,5 @@
 import { InvalidObjectError } from '../errors/index.js';
+import { quotedKey, quoteString } from './json-quote.js';
 
 /** Deeper nesting than this is refused rather than risking a stack overflow in a reader. */
 export const MAX_DEPTH = 200;
@@ -32,27 +33,6 @@ export function canonicalJsonUpTo(value: unknown, maxLength: number): string | u
     throw error;
   }
 }
-
-/*
- * Quoting is most of the cost of encoding a real object: its keys and most of its strings are short,
- * and a JSON.stringify call per key and per string cost more than the characters themselves. The
- * key cache, the hand check of short strings and the sort check in writeObject together took this
- * writer from 8.0–8.8 to 4.5 ns per output character over the kube-prometheus fixtures' small
- * objects, from 7.3–7.9 to 5.0 over their large ones, and from 2.15 to 1.74 over the benchmarks'
- * 2 KiB ConfigMap (a microbenchmark against the previous commit, 2026-11-29).
- */
-
-/**
- * Object keys are few and recur in every object (apiVersion, metadata, name, labels, …), so each
- * one's quoted form is kept once instead of quoting it again per field. The first
- * QUOTED_KEY_LIMIT distinct keys of up to SHORT_STRING_LENGTH characters are kept, then no more,
- * so keys drawn from data (label values, ConfigMap entries) cannot grow it without bound.
- */
-const QUOTED_KEY_LIMIT = 4096;
-const quotedKeys = new Map<string, string>();
-
-/** Strings up to this length are checked by hand; longer ones go to JSON.stringify. */
-const SHORT_STRING_LENGTH = 64;
 
 /**
  * One serialization. This runs for every put, so it is built for the hot path: methods on one
@@ -155,30 +135,6 @@ class CanonicalWriter {
     const field = formatPath(this.path.slice(0, depth));
     throw new InvalidObjectError(`${field || 'object'}: ${why}`, { field });
   }
-}
-
-/** `JSON.stringify(key)` followed by a colon. */
-function quotedKey(key: string): string {
-  let quoted = quotedKeys.get(key);
-  if (quoted === undefined) {
-    quoted = `${JSON.stringify(key)}:`;
-    if (key.length <= SHORT_STRING_LENGTH && quotedKeys.size < QUOTED_KEY_LIMIT) quotedKeys.set(key, quoted);
-  }
-  return quoted;
-}
-
-/**
- * `JSON.stringify(value)`, exactly. A short string with no character JSON escapes (a control
- * character, `"`, `\`) and none at or above U+D800 (which covers lone surrogates, the only other
- * escapes) is the string between quotes; anything else is left to JSON.stringify.
- */
-function quoteString(value: string): string {
-  if (value.length > SHORT_STRING_LENGTH) return JSON.stringify(value);
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x22 || code === 0x5c || code >= 0xd800) return JSON.stringify(value);
-  }
-  return `"${value}"`;
 }
 
 function formatPath(path: readonly (string | number)[]): string {

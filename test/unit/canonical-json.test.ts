@@ -124,6 +124,45 @@ test('the output equals the plain definition for any JSON value, any UTF-16 text
   );
 });
 
+test('long strings equal JSON.stringify whatever they hold and wherever it sits', () => {
+  // From 500 to 3,000 characters: below and above the long-string check's threshold and its
+  // 1,024-character chunks, plain ASCII or with one unit JSON escapes or ASCII cannot hold. The
+  // lone surrogates U+D841 and U+DC41 end in the byte of 'A', so only the ASCII check refuses them.
+  const special = fc.constantFrom(
+    '"',
+    '\\',
+    '\n',
+    '\u0000',
+    '\u001f',
+    '\u007f',
+    '\u0080',
+    'é',
+    'Ł',
+    '\ud800',
+    '\ud841',
+    '\udc41',
+    '\u2028',
+  );
+  const long = fc
+    .tuple(
+      fc.integer({ min: 500, max: 3000 }),
+      fc.constantFrom('x', 'A', '~', ' ', '0'),
+      fc.option(fc.tuple(special, fc.nat())),
+    )
+    .map(([length, fill, inserted]) => {
+      const plain = fill.repeat(length);
+      if (!inserted) return plain;
+      const at = inserted[1] % length;
+      return plain.slice(0, at) + inserted[0] + plain.slice(at + 1);
+    });
+  fc.assert(
+    fc.property(long, (text) => {
+      assert.equal(canonicalJson({ data: text }), `{"data":${JSON.stringify(text)}}`);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test('the kube-prometheus fixtures encode to the plain definition', () => {
   const objects = loadFixtureObjects();
   assert.ok(objects.length > 100);
