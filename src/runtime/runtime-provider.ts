@@ -34,7 +34,7 @@ import { resolveWorkerEntry } from './worker-entry.js';
  * about 3 µs and saves the worker its deserialization and encoding; with the worker's blocking
  * log I/O and full batches leaving at once, it took file puts through the runtime at 256 in flight
  * from about 47k to 71–76k/s (docs/architecture.md). Larger objects are encoded in the worker: a dense
- * one (a CRD) costs about 6.4 µs per KiB to encode, which would stall the caller's event loop for
+ * one (a CRD) costs about 4.7 µs per KiB to encode, which would stall the caller's event loop for
  * milliseconds. Finding that an object is larger stops the walk just past the limit, which costs
  * about 50 µs for a CRD. 84 of the 131 kube-prometheus fixture objects are under it.
  */
