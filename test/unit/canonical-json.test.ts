@@ -126,7 +126,7 @@ test('the output equals the plain definition for any JSON value, any UTF-16 text
 
 test('long strings equal JSON.stringify whatever they hold and wherever it sits', () => {
   // From 500 to 3,000 characters: below and above the long-string check's threshold and its
-  // 1,024-character chunks, plain ASCII or with one unit JSON escapes or ASCII cannot hold. The
+  // 1,024-character chunks. Plain ASCII, or with one unit that JSON escapes or that is not ASCII. The
   // lone surrogates U+D841 and U+DC41 end in the byte of 'A', so only the ASCII check refuses them.
   const special = fc.constantFrom(
     '"',
@@ -164,7 +164,7 @@ test('long strings equal JSON.stringify whatever they hold and wherever it sits'
 });
 
 test('the kube-prometheus fixtures encode to the plain definition', () => {
-  const objects = loadFixtureObjects();
-  assert.ok(objects.length > 100);
-  for (const object of objects) assert.equal(canonicalJson(object), reference(object));
+  const fixtures = loadFixtureObjects();
+  assert.ok(fixtures.length > 100);
+  for (const { file, object } of fixtures) assert.equal(canonicalJson(object), reference(object), file);
 });
