@@ -222,7 +222,7 @@ function report(
     'runs well above the ~100k records/s DESIGN.md measured, which raises the bar for the 0.3× goal.',
     'It also moves the most between runs (208k to 420k records/s on 2026-11-29), so the goal rows',
     "give each run's ratio beside the median. At 413–420k (the run of 13:54 UTC) 0.3× means about",
-    "125k puts/s, near the provider layer's ceiling with no I/O at all (143k in that run): validation",
+    "125k puts/s, 80% of the provider layer's ceiling with no I/O at all (155k in that run): validation",
     'and canonical encoding alone then leave too little of the one thread for the log. Every stored',
     'value owns its buffer (docs/architecture.md, "Memory"), which costs the direct path and the open',
     'about 1 µs per value.',

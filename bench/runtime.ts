@@ -250,8 +250,8 @@ export async function run(args: string[] = []): Promise<typeof QUICK_LOOK | unde
     '  on 2026-11-29, 21 of the 27 event-loop gaps over 3.5 ms used less than half their length in',
     '  main-thread CPU (process.threadCpuUsage()), so the thread was waiting for a core, not working.',
     '  Faster encoding moved the ratio up, from 0.08–0.10 to 0.15–0.20: the direct path now encodes',
-    '  a CRD in about 70% of the time, and the runtime, whose worker encodes faster too, takes 20%',
-    "  more CRDs per second through the caller's thread.",
+    '  a CRD in about 70% of the time, and the runtime, whose worker encodes faster too, takes about',
+    "  15% more CRDs per second through the caller's thread.",
   ].join('\n');
   console.log(`(c) ratio ${c.ratio.toFixed(2)}`);
   if (ROUNDS >= 3) {
