@@ -12,11 +12,29 @@ import {
   ObjectTooLargeError,
   UnknownInstanceError,
 } from '../../src/index.js';
+import type { RuntimeOptions } from '../../src/runtime/options.js';
+import type { InstanceConfig } from '../../src/runtime/protocol.js';
 import { INLINE_ENCODE_MAX_CHARS, RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { fixtureModule, RecordingObserver } from '../faults/runtime-harness.js';
 import { makeObject } from '../helpers/objects.js';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
+
+/** Runs `body` on a fresh provider over one instance, initialized, and closes the provider after. */
+async function withProvider(
+  config: InstanceConfig,
+  options: RuntimeOptions,
+  body: (provider: RuntimeProvider, instance: string) => Promise<void>,
+): Promise<void> {
+  const provider = new RuntimeProvider([config], options);
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    await body(provider, instance);
+  } finally {
+    await provider.close();
+  }
+}
 
 describe('runtime provider facade', () => {
   test('configuration errors are typed and name the field', () => {
@@ -56,10 +74,7 @@ describe('runtime provider facade', () => {
   });
 
   test('an object that cannot be stored fails alone with InvalidObjectError, small or large; its batch-mates succeed', async () => {
-    const provider = new RuntimeProvider([{ kind: 'memory', name: 'clone' }]);
-    try {
-      await provider.initialize(MachineId.generate());
-      const [instance] = provider.instances() as [string];
+    await withProvider({ kind: 'memory', name: 'clone' }, {}, async (provider, instance) => {
       // Small: encoded on the caller's thread, which refuses the function before anything is queued.
       const small = makeObject({ name: 'small', namespace: 'x', data: { fn: () => 1 } });
       // Large: past INLINE_ENCODE_MAX_CHARS before the function ("a" sorts first), so it travels as
@@ -87,16 +102,11 @@ describe('runtime provider facade', () => {
         assert.equal(error.details.field, 'data.fn');
         assert.equal(await provider.getObject(instance, CONFIG_MAP, `x/${name}`), undefined);
       }
-    } finally {
-      await provider.close();
-    }
+    });
   });
 
   test('objects on both sides of INLINE_ENCODE_MAX_CHARS are stored whole', async () => {
-    const provider = new RuntimeProvider([{ kind: 'memory', name: 'sizes' }]);
-    try {
-      await provider.initialize(MachineId.generate());
-      const [instance] = provider.instances() as [string];
+    await withProvider({ kind: 'memory', name: 'sizes' }, {}, async (provider, instance) => {
       const objects = [100, INLINE_ENCODE_MAX_CHARS - 300, INLINE_ENCODE_MAX_CHARS + 1, 100_000].map(
         (chars, i) => makeObject({ name: `o${i}`, namespace: 'x', data: { v: 'é'.repeat(chars) } }),
       );
@@ -104,9 +114,7 @@ describe('runtime provider facade', () => {
       for (const object of objects) {
         assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, `x/${object.metadata.name}`), object);
       }
-    } finally {
-      await provider.close();
-    }
+    });
   });
 
   test("the worker's file index keeps each value in a buffer of its own, small or large", async () => {
@@ -114,51 +122,47 @@ describe('runtime provider facade', () => {
     // of the caller's 64 KiB buffer-pool chunk, structured-cloned with it (src/objects/owned-bytes.ts).
     const dir = await mkdtemp(join(tmpdir(), 'stowage-owned-'));
     const module = fixtureModule('buffer-report-backend');
-    const provider = new RuntimeProvider([{ kind: 'module', module, name: 'owned', options: { dir } }], {
-      allowModuleBackends: true,
-    });
+    const config: InstanceConfig = { kind: 'module', module, name: 'owned', options: { dir } };
     try {
-      await provider.initialize(MachineId.generate());
-      const [instance] = provider.instances() as [string];
-      const sizes = [10, 300, INLINE_ENCODE_MAX_CHARS + 1];
-      // Concurrent puts share one batch message, as they would under load.
-      await Promise.all(
-        sizes.map((chars, i) =>
-          provider.putObject(
-            instance,
-            makeObject({ name: `o${i}`, namespace: 'x', data: { v: 'y'.repeat(chars) } }),
+      await withProvider(config, { allowModuleBackends: true }, async (provider, instance) => {
+        const sizes = [10, 300, INLINE_ENCODE_MAX_CHARS + 1];
+        // Concurrent puts share one batch message, as they would under load.
+        await Promise.all(
+          sizes.map((chars, i) =>
+            provider.putObject(
+              instance,
+              makeObject({ name: `o${i}`, namespace: 'x', data: { v: 'y'.repeat(chars) } }),
+            ),
           ),
-        ),
-      );
-      for (let i = 0; i < sizes.length; i++) {
-        const report = await provider.getObject(instance, CONFIG_MAP, `x/o${i}`);
-        assert.ok(report, `o${i} reads back`);
-        const { viewBytes, bufferBytes } = report.data as { viewBytes: string; bufferBytes: string };
-        assert.ok(Number(viewBytes) > sizes[i]!, `o${i}: ${viewBytes} bytes stored`);
-        assert.equal(bufferBytes, viewBytes, `o${i}: the stored view spans its buffer`);
-      }
+        );
+        for (let i = 0; i < sizes.length; i++) {
+          const report = await provider.getObject(instance, CONFIG_MAP, `x/o${i}`);
+          assert.ok(report, `o${i} reads back`);
+          const { viewBytes, bufferBytes } = report.data as { viewBytes: string; bufferBytes: string };
+          assert.ok(Number(viewBytes) > sizes[i]!, `o${i}: ${viewBytes} bytes stored`);
+          assert.equal(bufferBytes, viewBytes, `o${i}: the stored view spans its buffer`);
+        }
+      });
     } finally {
-      await provider.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   test('maxObjectBytes holds on both sides of INLINE_ENCODE_MAX_CHARS; the stored version stays', async () => {
-    const provider = new RuntimeProvider([{ kind: 'memory', name: 'limits' }], { maxObjectBytes: 4096 });
-    try {
-      await provider.initialize(MachineId.generate());
-      const [instance] = provider.instances() as [string];
-      const stored = makeObject({ name: 'o', namespace: 'x', data: { v: 'small' } });
-      await provider.putObject(instance, stored);
-      // 3,000 characters, 6,000 bytes: refused on the caller's thread. 20,000: refused in the worker.
-      for (const chars of [3000, 20_000]) {
-        const tooLarge = makeObject({ name: 'o', namespace: 'x', data: { v: 'é'.repeat(chars) } });
-        await assert.rejects(provider.putObject(instance, tooLarge), ObjectTooLargeError, `${chars}`);
-      }
-      assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, 'x/o'), stored);
-    } finally {
-      await provider.close();
-    }
+    await withProvider(
+      { kind: 'memory', name: 'limits' },
+      { maxObjectBytes: 4096 },
+      async (provider, instance) => {
+        const stored = makeObject({ name: 'o', namespace: 'x', data: { v: 'small' } });
+        await provider.putObject(instance, stored);
+        // 3,000 characters, 6,000 bytes: refused on the caller's thread. 20,000: refused in the worker.
+        for (const chars of [3000, 20_000]) {
+          const tooLarge = makeObject({ name: 'o', namespace: 'x', data: { v: 'é'.repeat(chars) } });
+          await assert.rejects(provider.putObject(instance, tooLarge), ObjectTooLargeError, `${chars}`);
+        }
+        assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, 'x/o'), stored);
+      },
+    );
   });
 
   test('the observer gets worker-measured timings, queue waits and the snapshot reflects the actors', async () => {
