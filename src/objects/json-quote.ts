@@ -61,7 +61,8 @@ function isPlainShort(value: string): boolean {
 
 /** Long strings are checked a chunk at a time, so one that fails early costs one chunk's copy. */
 const CHUNK_CHARS = 1024;
-const scratch = Buffer.allocUnsafeSlow(CHUNK_CHARS + 4);
+/** Room for a chunk's UTF-8 (3 bytes per UTF-16 unit at most) and the padding to a whole word. */
+const scratch = Buffer.allocUnsafeSlow(3 * CHUNK_CHARS + 4);
 const scratchWords = new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length >>> 2);
 
 /**
@@ -71,10 +72,10 @@ const scratchWords = new Uint32Array(scratch.buffer, scratch.byteOffset, scratch
 function isPlainAscii(value: string): boolean {
   for (let start = 0; start < value.length; start += CHUNK_CHARS) {
     const part = value.slice(start, start + CHUNK_CHARS);
-    // UTF-8 spends one byte on a character only when it is ASCII; the latin1 copy below keeps just
-    // the low byte of anything wider.
-    if (Buffer.byteLength(part, 'utf8') !== part.length) return false;
-    const length = scratch.write(part, 0, 'latin1');
+    // UTF-8 spends one byte on a character only when it is ASCII, so one copy both tests that and
+    // leaves the bytes to test for the rest.
+    const length = scratch.write(part, 0, 'utf8');
+    if (length !== part.length) return false;
     const padded = (length + 3) & ~3;
     // Padding with 'A', which passes every test.
     scratch.fill(0x41, length, padded);
