@@ -8,7 +8,8 @@ import { ChunkReader } from '../../src/backends/file/chunk-reader.js';
 import { CorruptLogError, FileBackend, gvk, MachineId, type ObjectKey } from '../../src/index.js';
 
 // Open reads files in 8 MiB chunks: these logs are larger than a chunk, with batches that straddle
-// chunk boundaries and one batch that is larger than a chunk by itself.
+// chunk boundaries and, last, one batch that is larger than a chunk by itself: a batch carries at
+// most 8 MiB of records (MAX_BATCH_BYTES), so only a record that large makes one.
 
 const KIND = gvk('', 'v1', 'ConfigMap');
 const LOG = 'log-0000000000.stow';
@@ -17,6 +18,8 @@ const LARGE = 300;
 
 const small = (i: number) => Buffer.from(JSON.stringify({ i, pad: 's'.repeat(2000 + (i % 97)) }));
 const large = (i: number) => Buffer.from(JSON.stringify({ i, pad: 'L'.repeat(40_000 + i) }));
+const huge = () => Buffer.from(JSON.stringify({ pad: 'H'.repeat(9 * 1024 * 1024) }));
+const HUGE_KEY = 'h/k' as ObjectKey;
 
 let root: string;
 let dir: string;
@@ -37,10 +40,11 @@ before(async () => {
     for (let i = start; i < start + 100; i++) puts.push(backend.put(KIND, `s/k${i}` as ObjectKey, small(i)));
     await Promise.all(puts);
   }
-  // Submitted in one turn, these form one group-commit batch of about 12 MiB.
+  // Submitted in one turn: about 12 MiB, which leaves as two batches under the 8 MiB cap.
   await Promise.all(
     Array.from({ length: LARGE }, (_, i) => backend.put(KIND, `l/k${i}` as ObjectKey, large(i))),
   );
+  await backend.put(KIND, HUGE_KEY, huge());
   await backend.close();
 });
 
@@ -49,11 +53,12 @@ after(async () => {
 });
 
 describe('opening a log larger than the read chunk', () => {
-  test('every record of a log over 20 MiB, with a batch larger than a chunk, is read back exactly', async () => {
-    assert.ok((await stat(join(dir, LOG))).size > 20 * 1024 * 1024, 'the log spans several chunks');
+  test('every record of a log over 30 MiB, with a batch larger than a chunk, is read back exactly', async () => {
+    assert.ok((await stat(join(dir, LOG))).size > 30 * 1024 * 1024, 'the log spans several chunks');
     const backend = await openBackend(dir);
     try {
-      assert.equal(backend.stats().records, SMALL + LARGE);
+      assert.equal(backend.stats().records, SMALL + LARGE + 1);
+      assert.deepEqual(await backend.get(KIND, HUGE_KEY), huge());
       assert.equal(backend.recovery().droppedBytes, 0);
       for (let i = 0; i < SMALL; i++) {
         assert.deepEqual(await backend.get(KIND, `s/k${i}` as ObjectKey), small(i), `small ${i}`);
@@ -73,10 +78,10 @@ describe('opening a log larger than the read chunk', () => {
     await truncate(join(copy, LOG), size - 1000);
     const backend = await openBackend(copy);
     try {
-      assert.equal(backend.stats().records, SMALL, 'the torn batch held exactly the large puts');
+      assert.equal(backend.stats().records, SMALL + LARGE, 'the torn batch held exactly the huge put');
       assert.ok(backend.recovery().droppedBytes > 8 * 1024 * 1024, 'the whole torn batch was dropped');
-      assert.deepEqual(await backend.get(KIND, `s/k${SMALL - 1}` as ObjectKey), small(SMALL - 1));
-      assert.equal(await backend.get(KIND, 'l/k0' as ObjectKey), undefined);
+      assert.deepEqual(await backend.get(KIND, `l/k${LARGE - 1}` as ObjectKey), large(LARGE - 1));
+      assert.equal(await backend.get(KIND, HUGE_KEY), undefined);
     } finally {
       await backend.close();
     }

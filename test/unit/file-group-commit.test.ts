@@ -3,8 +3,17 @@ import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { MAX_VALUE_BYTES } from '../../src/backends/file/format.js';
 import type { OpenFile } from '../../src/backends/file/layout.js';
-import { FileBackend, type FileBackendOptions, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+import { MAX_BATCH_BYTES } from '../../src/backends/file/log-writer.js';
+import {
+  FileBackend,
+  type FileBackendOptions,
+  gvk,
+  MachineId,
+  type ObjectKey,
+  ObjectTooLargeError,
+} from '../../src/index.js';
 
 const KIND = gvk('', 'v1', 'ConfigMap');
 
@@ -173,3 +182,69 @@ async function assertThousandsReadBack(dir: string): Promise<void> {
     await reopened.close();
   }
 }
+
+test('writes waiting past MAX_BATCH_BYTES go out in several batches, a larger record alone, and all read back after a reopen', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
+  const dir = join(root, 'instance');
+  const mib = 1024 * 1024;
+  // 20 values of 1 MiB, one of 9 MiB (over the cap by itself), 3 small ones.
+  const sizes = [...Array.from({ length: 20 }, () => mib), 9 * mib, 10, 10, 10];
+  const value = (i: number) => Buffer.alloc(sizes[i]!, 0x61 + (i % 26));
+  try {
+    const backend = new FileBackend(dir, { openFile: gatedOpen(log) });
+    await backend.open(MachineId.generate());
+    log.writes.length = 0;
+    log.gate = deferred();
+    log.entered = deferred();
+    const first = backend.put(KIND, 'default/first' as ObjectKey, Buffer.from('"first"'));
+    await log.entered.promise;
+    const rest = sizes.map((_, i) => backend.put(KIND, `default/k${i}` as ObjectKey, value(i)));
+    const gate = log.gate;
+    log.gate = null;
+    gate.resolve();
+    await Promise.all([first, ...rest]);
+    // 7 records of 1 MiB and their heads fit in 8 MiB, 8 do not.
+    assert.deepEqual(log.writes, [1, 7, 7, 6, 1, 3]);
+    assert.equal(MAX_BATCH_BYTES, 8 * mib);
+    await backend.close();
+    const reopened = new FileBackend(dir);
+    await reopened.open(MachineId.generate());
+    try {
+      assert.equal(reopened.recovery().droppedBytes, 0);
+      for (let i = 0; i < sizes.length; i++) {
+        assert.ok(
+          Buffer.from((await reopened.get(KIND, `default/k${i}` as ObjectKey))!).equals(value(i)),
+          `k${i}`,
+        );
+      }
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test("a value over the file format's 32-bit lengths is refused with a typed error, and nothing is written", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const backend = new FileBackend(join(root, 'instance'));
+  try {
+    await backend.open(MachineId.generate());
+    await backend.put(KIND, 'default/a' as ObjectKey, Buffer.from('"kept"'));
+    const diskBytes = backend.stats().diskBytes;
+    // A real buffer this large would take 4 GiB; only its length is read before the refusal.
+    const huge = new Uint8Array(1);
+    Object.defineProperty(huge, 'byteLength', { value: MAX_VALUE_BYTES + 1 });
+    await assert.rejects(backend.put(KIND, 'default/a' as ObjectKey, huge), (error: unknown) => {
+      assert.ok(error instanceof ObjectTooLargeError);
+      assert.equal(error.details.limit, MAX_VALUE_BYTES);
+      return true;
+    });
+    assert.equal(backend.stats().diskBytes, diskBytes);
+    assert.equal(Buffer.from((await backend.get(KIND, 'default/a' as ObjectKey))!).toString(), '"kept"');
+  } finally {
+    await backend.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -3,10 +3,16 @@ import { resolve } from 'node:path';
 import { type GroupVersionKind, gvkString, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
-import { ClosedError, FileIoError, NotInitializedError, StowageError } from '../../errors/index.js';
+import {
+  ClosedError,
+  FileIoError,
+  NotInitializedError,
+  ObjectTooLargeError,
+  StowageError,
+} from '../../errors/index.js';
 import type { Backend, BackendRecord } from '../backend.js';
 import { Compactor, createLog } from './compactor.js';
-import { encodeRecordHead, HEADER_BYTES, RecordOp } from './format.js';
+import { encodeRecordHead, HEADER_BYTES, MAX_VALUE_BYTES, RecordOp } from './format.js';
 import { DIR_MODE, FILE_MODE, ioError, logName, PROBE_FILE, pathIn } from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
 import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
@@ -106,6 +112,14 @@ export class FileBackend implements Backend {
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
     const { writer } = this.opened();
     const id = gvkString(gvk);
+    if (bytes.byteLength > MAX_VALUE_BYTES) {
+      return Promise.reject(
+        new ObjectTooLargeError(
+          `a value of ${bytes.byteLength} bytes is over the file format's limit of ${MAX_VALUE_BYTES} bytes`,
+          { field: '', bytes: bytes.byteLength, limit: MAX_VALUE_BYTES },
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       writer.submit({
         op: RecordOp.Put,

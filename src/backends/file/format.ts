@@ -15,6 +15,11 @@ export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 24;
 export const BATCH_HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 9;
+/**
+ * The largest value a record holds: record and batch lengths are 32-bit, and a record's head (9
+ * bytes, a GVK and a key of at most 64 KiB each) and a batch header must fit beside it.
+ */
+export const MAX_VALUE_BYTES = 2 ** 32 - 2 ** 18;
 
 const FILE_MAGIC = Buffer.from('STOW', 'latin1');
 /** 0xFF and 0x01 never occur in canonical JSON, so only a binary value could hold a marker. */
