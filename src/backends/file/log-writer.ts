@@ -9,8 +9,9 @@ const SETTLE_CHUNK = 32;
 
 /**
  * A batch takes pending writes up to this many bytes of records (a larger record goes alone), so
- * one batch never outgrows the format's 32-bit payload length however much waits, and a fsync,
- * a writev and a recovery read stay bounded. At 256 puts of 2 KiB in flight a batch is about 0.5 MiB.
+ * one batch never outgrows the format's 32-bit payload length however much waits, and one writev,
+ * one fdatasync and one read at recovery stay bounded. At 256 puts of 2 KiB in flight a batch is
+ * about 0.5 MiB.
  */
 export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
