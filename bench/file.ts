@@ -149,8 +149,10 @@ function report(
   // The same verdict as the head of docs/benchmarks.md: every run counts (report.ts, met()).
   const goal = (what: string, value: string, target: string) =>
     `| ${what} | ${value} | ${target} | ${met(target, value)} |`;
-  /** A throughput goal, met only when every run meets it: a median alone can hide a run that did not. */
-  /** A throughput goal: the median ratio, then each run's, since a median alone can hide a run that missed. */
+  /**
+   * A throughput goal: the median ratio, then each run's, since a median alone can hide a run that
+   * missed; met() gives `yes` only when every one meets it.
+   */
   const atLeast = (what: string, key: string, baseline: string, target: number) => {
     const value = med(key) / med(baseline);
     const measured = Number.isNaN(value)

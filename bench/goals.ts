@@ -77,7 +77,6 @@ export const GOALS: readonly Goal[] = [
     goal: '≤ 2×',
     measure: fileGoal(/^resident memory vs data size after random overwrites/),
   },
-
   {
     issue: 4,
     bench: 'runtime',
