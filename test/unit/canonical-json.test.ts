@@ -127,7 +127,8 @@ test('the output equals the plain definition for any JSON value, any UTF-16 text
 test('long strings equal JSON.stringify whatever they hold and wherever it sits', () => {
   // From 500 to 3,000 characters: below and above the long-string check's threshold and its
   // 1,024-character chunks. Plain ASCII, or with one unit that JSON escapes or that is not ASCII. The
-  // lone surrogates U+D841 and U+DC41 end in the byte of 'A', so only the ASCII check refuses them.
+  // lone surrogates U+D841 and U+DC41 end in the byte of 'A', and their UTF-8 replacement bytes pass
+  // the word tests, so only the ASCII check (UTF-8 bytes against characters) refuses them.
   const special = fc.constantFrom(
     '"',
     '\\',
