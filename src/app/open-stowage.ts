@@ -43,6 +43,7 @@ export async function openStowage(
     closeDeadlineMs: config.shutdown.drainDeadlineMs,
     maxBatchOps: config.pool.maxBatchOps,
     maxBatchesInFlight: config.pool.maxBatchesInFlight,
+    idleSpinMicros: config.pool.idleSpinMicros,
     listPageSize: config.pool.listPageSize,
     resourceLimits: workerResourceLimits(config.pool),
     observer: metrics?.observer,

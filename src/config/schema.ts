@@ -51,6 +51,7 @@ export const configSchema = z.strictObject({
       workerYoungGenerationMb: positiveInt.optional(),
       maxBatchOps: positiveInt.optional(),
       maxBatchesInFlight: positiveInt.optional(),
+      idleSpinMicros: nonNegativeInt.optional(),
       listPageSize: positiveInt.optional(),
     })
     .prefault({}),

@@ -3,7 +3,7 @@ import { ActorDiedError, fromWireError, InvalidObjectError, type StowageError } 
 import { encodeObject } from '../objects/codec.js';
 import { MeanWindow } from '../stats/mean-window.js';
 import { Batcher, type BatcherConfig } from './batcher.js';
-import { batchingFor } from './batching.js';
+import { batchingFor, idleSpinFor } from './batching.js';
 import { Mailbox } from './mailbox.js';
 import type { Operation } from './observer.js';
 import type { ResolvedOptions } from './options.js';
@@ -80,6 +80,7 @@ export class ActorRef {
         entry: this.entry,
         resourceLimits: this.options.resourceLimits,
         concurrentTasks: this.batching.maxBatchesInFlight + 2,
+        idleSpinMicros: idleSpinFor(this.config.kind, this.options.idleSpinMicros),
       },
       (reason, cause) => this.workerDied(slot, reason, cause),
     );

@@ -115,3 +115,11 @@ export type OpReply =
 export type HostReply =
   | { readonly ok: true; readonly results?: readonly OpReply[]; readonly seconds: number }
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };
+
+/** What each actor worker is started with (piscina hands it over as the thread's `workerData`). */
+export interface ActorWorkerData {
+  /** Element 0 counts the requests the main thread has posted to this worker (host/idle-spin.ts). */
+  readonly posted: Int32Array;
+  /** How long the idle worker polls `posted`; 0 turns the spin off. */
+  readonly idleSpinMicros: number;
+}

@@ -1,7 +1,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ActorDiedError, ClosedError } from '../errors/index.js';
-import type { HostReply, HostRequest } from './protocol.js';
+import type { ActorWorkerData, HostReply, HostRequest } from './protocol.js';
 import type { WorkerEntry } from './worker-entry.js';
 
 /** Why a worker stopped: restart reasons as the observer reports them. */
@@ -12,6 +12,8 @@ export interface WorkerSlotConfig {
   readonly resourceLimits: ResourceLimits | undefined;
   /** Tasks the worker runs at once; the batcher keeps the real number at or below it. */
   readonly concurrentTasks: number;
+  /** How long the idle worker polls for its next request (host/idle-spin.ts); 0: not at all. */
+  readonly idleSpinMicros: number;
 }
 
 /**
@@ -26,6 +28,8 @@ export class WorkerSlot {
   private closing = false;
   /** Start times of tasks in flight, oldest first (a Set keeps insertion order). */
   private readonly running = new Set<{ readonly started: number }>();
+  /** Requests posted to the worker, which its idle spin watches. */
+  private readonly posted = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
   constructor(
     config: WorkerSlotConfig,
@@ -41,6 +45,7 @@ export class WorkerSlot {
       atomics: 'async',
       concurrentTasksPerWorker: config.concurrentTasks,
       resourceLimits: config.resourceLimits,
+      workerData: { posted: this.posted, idleSpinMicros: config.idleSpinMicros } satisfies ActorWorkerData,
     });
     // Without an 'error' listener piscina's error event would crash the process.
     this.pool.on('error', (error: Error) => this.died(classify(error), error.message));
@@ -70,10 +75,15 @@ export class WorkerSlot {
     const task = { started: performance.now() };
     this.running.add(task);
     try {
-      return await this.pool.run(request);
+      const reply = this.pool.run(request);
+      Atomics.add(this.posted, 0, 1);
+      return await reply;
     } catch (error) {
       // A message that cannot be cloned never reached the worker; the caller handles it.
-      if (error instanceof Error && error.name === 'DataCloneError') throw error;
+      if (error instanceof Error && error.name === 'DataCloneError') {
+        Atomics.sub(this.posted, 0, 1);
+        throw error;
+      }
       if (this.closing && this.death === undefined) {
         throw new ClosedError('the worker was terminated by close() before the operation finished');
       }

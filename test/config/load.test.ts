@@ -82,3 +82,10 @@ test('environment variables override the file, and a bad one is named', () => {
 test('a non-loopback host without a token is a valid config; the server refuses it at start', () => {
   assert.equal(loadConfig({ env: { STOWAGE__server__host: '0.0.0.0' } }).server.host, '0.0.0.0');
 });
+
+test('pool.idleSpinMicros accepts 0, which turns the spin off, and refuses a negative number', () => {
+  assert.equal(loadConfig({ env: { STOWAGE__pool__idleSpinMicros: '0' } }).pool.idleSpinMicros, 0);
+  assert.equal(loadConfig({ env: {} }).pool.idleSpinMicros, undefined, 'unset: the backend kind decides');
+  const error = failure({ env: { STOWAGE__pool__idleSpinMicros: '-5' } });
+  assert.equal(error.details.field, 'pool.idleSpinMicros');
+});

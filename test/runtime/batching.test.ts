@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchingFor } from '../../src/runtime/batching.js';
+import { batchingFor, idleSpinFor } from '../../src/runtime/batching.js';
 
 const none = { maxBatchOps: undefined, maxBatchesInFlight: undefined };
 
@@ -20,4 +20,12 @@ test('explicit options override the defaults for every kind, one field at a time
     maxBatchOps: 64,
     maxBatchesInFlight: 8,
   });
+});
+
+test('idle workers of local backends spin for 200 µs; s3 workers do not; the option overrides both', () => {
+  assert.equal(idleSpinFor('file', undefined), 200);
+  assert.equal(idleSpinFor('memory', undefined), 200);
+  assert.equal(idleSpinFor('s3', undefined), 0);
+  assert.equal(idleSpinFor('file', 0), 0);
+  assert.equal(idleSpinFor('s3', 50), 50);
 });

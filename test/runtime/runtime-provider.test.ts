@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ClosedError,
   InvalidObjectError,
@@ -52,6 +53,14 @@ describe('runtime provider facade', () => {
       (error: unknown) =>
         error instanceof InvalidRuntimeConfigError && error.details.field === 'mailbox.capacity',
     );
+    for (const idleSpinMicros of [-1, 1.5]) {
+      assert.throws(
+        () => new RuntimeProvider([], { idleSpinMicros }),
+        (error: unknown) =>
+          error instanceof InvalidRuntimeConfigError && error.details.field === 'idleSpinMicros',
+      );
+    }
+    assert.doesNotThrow(() => new RuntimeProvider([], { idleSpinMicros: 0 }));
     const memory = { kind: 'memory', name: 'same' } as const;
     assert.throws(() => new RuntimeProvider([memory, memory]), InvalidRuntimeConfigError);
   });
@@ -115,6 +124,29 @@ describe('runtime provider facade', () => {
         assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, `x/${object.metadata.name}`), object);
       }
     });
+  });
+
+  test('an idle worker spins out its window, and the next posted request ends the spin at once', async () => {
+    // A 1 s window, so that spinning and not spinning differ far beyond a loaded machine's noise.
+    await withProvider(
+      { kind: 'memory', name: 'spin' },
+      { idleSpinMicros: 1_000_000 },
+      async (provider, instance) => {
+        // 20 puts in a row: a worker that missed the posted-request counter would wait out the
+        // window before each one, 20 s in all.
+        const started = performance.now();
+        for (let i = 0; i < 20; i++) await provider.putObject(instance, makeObject({ name: `s${i}` }));
+        const elapsed = performance.now() - started;
+        assert.ok(elapsed < 5_000, `20 puts took ${Math.round(elapsed)} ms`);
+        // Then idle: the worker polls on its own core for the window (process CPU counts every thread).
+        const cpuBefore = process.cpuUsage();
+        await sleep(1_200);
+        const cpu = process.cpuUsage(cpuBefore);
+        const cpuMs = (cpu.user + cpu.system) / 1000;
+        assert.ok(cpuMs > 300, `the idle second used ${Math.round(cpuMs)} ms of CPU`);
+        assert.equal((await provider.getAllObjects(instance, CONFIG_MAP)).length, 20);
+      },
+    );
   });
 
   test("the worker's file index keeps each value in a buffer of its own, small or large", async () => {

@@ -1,10 +1,12 @@
+import { workerData } from 'node:worker_threads';
 import { MachineId } from '../../contract/machine-id.js';
 import type { RuntimeObject } from '../../contract/types.js';
 import { ActorDiedError, toWireError, UnknownInstanceError } from '../../errors/index.js';
 import { ownedBytes } from '../../objects/owned-bytes.js';
 import { KeyOrder } from '../../store/key-order.js';
 import { ObjectStore } from '../../store/object-store.js';
-import type { HostReply, HostRequest, ListPage, OpReply, OpRequest } from '../protocol.js';
+import type { ActorWorkerData, HostReply, HostRequest, ListPage, OpReply, OpRequest } from '../protocol.js';
+import { IdleSpin } from './idle-spin.js';
 import { loadBackend } from './load-backend.js';
 
 /**
@@ -24,8 +26,20 @@ interface Actor {
 }
 
 const actors = new Map<string, Actor>();
+/** Null only when this module is loaded outside an actor worker. */
+const startedWith = workerData as ActorWorkerData | null;
+const idleSpin = new IdleSpin(startedWith?.posted, (startedWith?.idleSpinMicros ?? 0) / 1000);
 
 export async function handleRequest(request: HostRequest): Promise<HostReply> {
+  idleSpin.started();
+  try {
+    return await handle(request);
+  } finally {
+    idleSpin.finished();
+  }
+}
+
+async function handle(request: HostRequest): Promise<HostReply> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
