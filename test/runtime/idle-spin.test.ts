@@ -13,10 +13,14 @@ function counter(): Int32Array {
 }
 
 /** Runs one request through `spin` and returns how long the event loop stayed blocked after it. */
-async function blockedAfterRequest(spin: IdleSpin, posted: Int32Array | undefined): Promise<number> {
+async function blockedAfterRequest(
+  spin: IdleSpin,
+  posted: Int32Array | undefined,
+  operations = 1,
+): Promise<number> {
   if (posted) Atomics.add(posted, 0, 1);
   const started = performance.now();
-  spin.started();
+  spin.started(operations);
   spin.finished();
   await new Promise((resolve) => setImmediate(resolve));
   return performance.now() - started;
@@ -68,10 +72,20 @@ test('no spin while another request is still running in the worker', async () =>
   const spin = new IdleSpin(posted, WINDOW_MS);
   Atomics.add(posted, 0, 2);
   const started = performance.now();
-  spin.started();
-  spin.started();
+  spin.started(1);
+  spin.started(1);
   spin.finished();
   await new Promise((resolve) => setImmediate(resolve));
   assert.ok(performance.now() - started < WINDOW_MS / 2);
+  // A request already posted, so the last finish leaves no spin behind to block the next test.
+  Atomics.add(posted, 0, 1);
   spin.finished();
+});
+
+test('no spin after a request of more than 4 operations: full messages keep the worker busy anyway', async () => {
+  const posted = counter();
+  const spin = new IdleSpin(posted, WINDOW_MS);
+  assert.ok((await blockedAfterRequest(spin, posted, 4)) >= WINDOW_MS, '4 operations: spins');
+  assert.ok((await blockedAfterRequest(spin, posted, 5)) < WINDOW_MS / 2, '5 operations');
+  assert.ok((await blockedAfterRequest(spin, posted, 1)) >= WINDOW_MS, 'small again: spins again');
 });

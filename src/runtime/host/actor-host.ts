@@ -31,7 +31,7 @@ const startedWith = workerData as ActorWorkerData | null;
 const idleSpin = new IdleSpin(startedWith?.posted, (startedWith?.idleSpinMicros ?? 0) / 1000);
 
 export async function handleRequest(request: HostRequest): Promise<HostReply> {
-  idleSpin.started();
+  idleSpin.started(request.type === 'batch' ? request.ops.length : 1);
   try {
     return await handle(request);
   } finally {
