@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { IdleSpin } from '../../src/runtime/host/idle-spin.js';
+import { IdleSpin, nextRequestCount } from '../../src/runtime/host/idle-spin.js';
 
 // Windows are long (100 ms) so that spinning and not spinning differ by far more than a loaded
 // machine's scheduling noise; the production window is 200 µs.
@@ -88,4 +88,13 @@ test('no spin after a request of more than 4 operations: full messages keep the 
   assert.ok((await blockedAfterRequest(spin, posted, 4)) >= WINDOW_MS, '4 operations: spins');
   assert.ok((await blockedAfterRequest(spin, posted, 5)) < WINDOW_MS / 2, '5 operations');
   assert.ok((await blockedAfterRequest(spin, posted, 1)) >= WINDOW_MS, 'small again: spins again');
+});
+
+test("the worker's request count wraps where the main thread's Int32Array counter does", () => {
+  const posted = counter();
+  for (const start of [0, 41, 0x7ffffffe, 0x7fffffff, -1]) {
+    Atomics.store(posted, 0, start);
+    Atomics.add(posted, 0, 1);
+    assert.equal(nextRequestCount(start), Atomics.load(posted, 0), `after ${start}`);
+  }
 });

@@ -19,6 +19,14 @@
  */
 const MAX_SPIN_OPERATIONS = 4;
 
+/**
+ * The request count after `count`, wrapped as the main thread's Int32Array counter wraps: a worker
+ * that goes past 2^31 requests (eight days of 3,000 a second) must still match its counter.
+ */
+export function nextRequestCount(count: number): number {
+  return (count + 1) | 0;
+}
+
 export class IdleSpin {
   private taken = 0;
   private busy = 0;
@@ -35,9 +43,9 @@ export class IdleSpin {
 
   /** A request carrying `operations` operations reached the worker. */
   started(operations: number): void {
-    if (this.busy === 0 && this.taken > 0) this.lastGapMs = performance.now() - this.idleSince;
+    if (this.busy === 0 && this.idleSince > 0) this.lastGapMs = performance.now() - this.idleSince;
     this.largestRequest = Math.max(this.largestRequest, operations);
-    this.taken++;
+    this.taken = nextRequestCount(this.taken);
     this.busy++;
   }
 
@@ -52,7 +60,7 @@ export class IdleSpin {
   }
 
   private spin(): void {
-    // A request that started since the reply has been posted, so the loop ends at once.
+    // A request that started after the reply was posted first, so the loop ends at once.
     const posted = this.posted as Int32Array;
     const deadline = performance.now() + this.windowMs;
     while (Atomics.load(posted, 0) === this.taken && performance.now() < deadline) {
