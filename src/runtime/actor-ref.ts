@@ -3,7 +3,7 @@ import { ActorDiedError, fromWireError, InvalidObjectError, type StowageError } 
 import { encodeObject } from '../objects/codec.js';
 import { MeanWindow } from '../stats/mean-window.js';
 import { Batcher, type BatcherConfig } from './batcher.js';
-import { batchingFor, idleSpinFor } from './batching.js';
+import { batchingFor } from './batching.js';
 import { Mailbox } from './mailbox.js';
 import type { Operation } from './observer.js';
 import type { ResolvedOptions } from './options.js';
@@ -43,6 +43,8 @@ export class ActorRef {
     readonly config: InstanceConfig,
     private readonly options: ResolvedOptions,
     private readonly entry: WorkerEntry,
+    /** How long its idle worker polls for the next request (batching.ts, idleSpinFor). */
+    private readonly idleSpinMicros: number,
     /** Called once per worker death, after everything pending on it was rejected. */
     private readonly onDeath: (reason: DeathReason, cause: string) => void,
   ) {
@@ -80,7 +82,7 @@ export class ActorRef {
         entry: this.entry,
         resourceLimits: this.options.resourceLimits,
         concurrentTasks: this.batching.maxBatchesInFlight + 2,
-        idleSpinMicros: idleSpinFor(this.config.kind, this.options.idleSpinMicros),
+        idleSpinMicros: this.idleSpinMicros,
       },
       (reason, cause) => this.workerDied(slot, reason, cause),
     );

@@ -51,7 +51,7 @@ export interface RuntimeOptions {
    * Microseconds an idle worker polls for its next message before it sleeps, when messages have
    * been arriving back to back; 0 turns it off. Saves the worker's wake-up (35–55 µs measured) at
    * the price of that much CPU at most per idle spell (docs/architecture.md, "Idle spin").
-   * @default 200 for memory and file, 0 for s3 (see batching.ts)
+   * @default 200 for memory and file while the machine has a core for each such instance plus one, else 0; 0 for s3 (see batching.ts)
    */
   readonly idleSpinMicros?: number;
   /** Objects per page when streaming a listing across threads. @default 256 */

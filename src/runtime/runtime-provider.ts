@@ -22,6 +22,7 @@ import { ownedBytes } from '../objects/owned-bytes.js';
 import type { RecordChannel } from '../secrets/record-channel.js';
 import { recordOrderKey } from '../store/key-order.js';
 import { ActorRef } from './actor-ref.js';
+import { idleSpinFor, isRemote } from './batching.js';
 import type { RuntimeSnapshot } from './observer.js';
 import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './options.js';
 import type { InstanceConfig, ListPage } from './protocol.js';
@@ -60,12 +61,14 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     this.options = resolveOptions(options);
     this.supervisor = new Supervisor(this.options);
     const entry = resolveWorkerEntry();
+    const localWorkers = configs.filter((config) => !isRemote(config.kind)).length;
     for (const config of configs) {
       const name = this.nameOf(config);
       if (this.supervisor.get(name)) {
         throw new InvalidRuntimeConfigError(`instance ${name} is configured twice`, { field: 'instances' });
       }
-      const actor = new ActorRef(name, config, this.options, entry, (reason, cause) =>
+      const idleSpinMicros = idleSpinFor(config.kind, this.options.idleSpinMicros, localWorkers);
+      const actor = new ActorRef(name, config, this.options, entry, idleSpinMicros, (reason, cause) =>
         this.supervisor.actorDied(name, reason, cause),
       );
       this.supervisor.add(actor);

@@ -22,10 +22,15 @@ test('explicit options override the defaults for every kind, one field at a time
   });
 });
 
-test('idle workers of local backends spin for 200 µs; s3 workers do not; the option overrides both', () => {
-  assert.equal(idleSpinFor('file', undefined), 200);
-  assert.equal(idleSpinFor('memory', undefined), 200);
-  assert.equal(idleSpinFor('s3', undefined), 0);
-  assert.equal(idleSpinFor('file', 0), 0);
-  assert.equal(idleSpinFor('s3', 50), 50);
+test('idle workers of local backends spin for 200 µs while each has a core; s3 workers never; the option overrides', () => {
+  // One core for the caller's thread and one for each local worker.
+  assert.equal(idleSpinFor('file', undefined, 1, 2), 200);
+  assert.equal(idleSpinFor('memory', undefined, 1, 2), 200);
+  assert.equal(idleSpinFor('file', undefined, 2, 2), 0, 'two local workers on 2 cores');
+  assert.equal(idleSpinFor('file', undefined, 3, 4), 200);
+  assert.equal(idleSpinFor('file', undefined, 4, 4), 0);
+  assert.equal(idleSpinFor('s3', undefined, 0, 64), 0);
+  assert.equal(idleSpinFor('file', 0, 1, 2), 0);
+  assert.equal(idleSpinFor('file', 150, 8, 2), 150, 'an explicit window holds on any machine');
+  assert.equal(idleSpinFor('s3', 50, 0, 2), 50);
 });
