@@ -15,7 +15,8 @@
  *   long, and the next idle spell sleeps at once.
  *
  * The spin runs from setImmediate, after piscina has posted the reply, and blocks the worker's
- * event loop for at most `windowMs`. Termination interrupts it like any other JavaScript.
+ * event loop for at most `windowMs`. Termination interrupts it like any other JavaScript. Whether a
+ * worker may spin at all (a window above 0) is decided on the main thread (batching.ts).
  */
 const MAX_SPIN_OPERATIONS = 4;
 
