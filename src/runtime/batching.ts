@@ -18,7 +18,7 @@ import type { BatcherConfig } from './batcher.js';
  * The idle spin (host/idle-spin.ts) saves a local backend's worker its wake-up, 35–55 µs here,
  * against operations of 0.1–0.3 ms. A spinning worker needs a core of its own, so local workers
  * spin only when the machine has a core for each of them and one for the caller's thread: with two
- * file instances on 2 cores, one put in flight on each, spinning cost 7–14% of the throughput. An
+ * file instances on 2 cores, one put in flight on each, spinning cost 9–25% of the throughput. An
  * S3 operation takes tens of milliseconds, and its worker's event loop carries the sockets, so S3
  * workers do not spin.
  */
