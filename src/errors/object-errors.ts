@@ -8,6 +8,15 @@ export class InvalidObjectError extends StowageError {
 /** The serialized object exceeds the configured size limit. */
 export class ObjectTooLargeError extends StowageError {
   static override readonly code = 'STOWAGE_OBJECT_TOO_LARGE';
+
+  /** What every size check reports: `subject` measured `bytes`, over `limit` (named `limitName`). */
+  static over(subject: string, bytes: number, limit: number, limitName = 'the limit'): ObjectTooLargeError {
+    return new ObjectTooLargeError(`${subject} is ${bytes} bytes, over ${limitName} of ${limit} bytes`, {
+      field: '',
+      bytes,
+      limit,
+    });
+  }
 }
 
 /** An ObjectKey is malformed: not `namespace/name` or `name`, or a part is invalid. */

@@ -40,10 +40,7 @@ export function encodeSmallObject(
 function checkedSize(json: string, maxObjectBytes: number): number {
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > maxObjectBytes) {
-    throw new ObjectTooLargeError(
-      `object is ${bytes} bytes serialized, over the limit of ${maxObjectBytes} bytes`,
-      { field: '', bytes, limit: maxObjectBytes },
-    );
+    throw ObjectTooLargeError.over('the serialized object', bytes, maxObjectBytes);
   }
   return bytes;
 }

@@ -99,10 +99,7 @@ export class ObjectStore {
     const checkedGvk = checkReservedGvk(gvk);
     const checkedKey = checkObjectKey(checkedGvk, key);
     if (bytes.byteLength > this.maxObjectBytes) {
-      throw new ObjectTooLargeError(
-        `record is ${bytes.byteLength} bytes, over the limit of ${this.maxObjectBytes} bytes`,
-        { field: '', bytes: bytes.byteLength, limit: this.maxObjectBytes },
-      );
+      throw ObjectTooLargeError.over('the record', bytes.byteLength, this.maxObjectBytes);
     }
     await this.backend.put(checkedGvk, checkedKey, bytes);
   }

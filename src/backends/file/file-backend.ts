@@ -114,10 +114,7 @@ export class FileBackend implements Backend {
     const id = gvkString(gvk);
     if (bytes.byteLength > MAX_VALUE_BYTES) {
       return Promise.reject(
-        new ObjectTooLargeError(
-          `a value of ${bytes.byteLength} bytes is over the file format's limit of ${MAX_VALUE_BYTES} bytes`,
-          { field: '', bytes: bytes.byteLength, limit: MAX_VALUE_BYTES },
-        ),
+        ObjectTooLargeError.over('the value', bytes.byteLength, MAX_VALUE_BYTES, "the file format's limit"),
       );
     }
     return new Promise((resolve, reject) => {
