@@ -3,13 +3,14 @@ import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MAX_VALUE_BYTES } from '../../src/backends/file/format.js';
+import { MAX_NAME_BYTES, MAX_VALUE_BYTES } from '../../src/backends/file/format.js';
 import type { OpenFile } from '../../src/backends/file/layout.js';
 import { MAX_BATCH_BYTES } from '../../src/backends/file/log-writer.js';
 import {
   FileBackend,
   type FileBackendOptions,
   gvk,
+  InvalidKeyError,
   MachineId,
   type ObjectKey,
   ObjectTooLargeError,
@@ -242,6 +243,33 @@ test("a value over the file format's 32-bit lengths is refused with a typed erro
       return true;
     });
     assert.equal(backend.stats().diskBytes, diskBytes);
+    assert.equal(Buffer.from((await backend.get(KIND, 'default/a' as ObjectKey))!).toString(), '"kept"');
+  } finally {
+    await backend.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test("a key over the file format's 16-bit name length is refused with a typed error, and nothing is written", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const backend = new FileBackend(join(root, 'instance'));
+  try {
+    await backend.open(MachineId.generate());
+    await backend.put(KIND, 'default/a' as ObjectKey, Buffer.from('"kept"'));
+    const diskBytes = backend.stats().diskBytes;
+    // 30,000 characters of 3 UTF-8 bytes each: short in UTF-16, over the limit in bytes.
+    const long = `default/${'€'.repeat(30_000)}` as ObjectKey;
+    await assert.rejects(backend.put(KIND, long, Buffer.from('"x"')), (error: unknown) => {
+      assert.ok(error instanceof InvalidKeyError);
+      assert.ok((error.details.bytes as number) > MAX_NAME_BYTES);
+      return true;
+    });
+    assert.equal(await backend.delete(KIND, long), false, 'never stored, so nothing to delete');
+    // The longest key that fits is stored and reads back.
+    const longest = `d/${'k'.repeat(MAX_NAME_BYTES - 2)}` as ObjectKey;
+    await backend.put(KIND, longest, Buffer.from('"fits"'));
+    assert.equal(Buffer.from((await backend.get(KIND, longest))!).toString(), '"fits"');
+    assert.ok(backend.stats().diskBytes > diskBytes + MAX_NAME_BYTES);
     assert.equal(Buffer.from((await backend.get(KIND, 'default/a' as ObjectKey))!).toString(), '"kept"');
   } finally {
     await backend.close();

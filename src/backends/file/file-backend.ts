@@ -12,7 +12,7 @@ import {
 } from '../../errors/index.js';
 import type { Backend, BackendRecord } from '../backend.js';
 import { Compactor, createLog } from './compactor.js';
-import { encodeRecordHead, HEADER_BYTES, MAX_VALUE_BYTES, RecordOp } from './format.js';
+import { checkRecordNames, HEADER_BYTES, MAX_VALUE_BYTES, RecordOp } from './format.js';
 import { DIR_MODE, FILE_MODE, ioError, logName, PROBE_FILE, pathIn } from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
 import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
@@ -112,22 +112,21 @@ export class FileBackend implements Backend {
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
     const { writer } = this.opened();
     const id = gvkString(gvk);
-    if (bytes.byteLength > MAX_VALUE_BYTES) {
-      return Promise.reject(
-        ObjectTooLargeError.over('the value', bytes.byteLength, MAX_VALUE_BYTES, "the file format's limit"),
-      );
+    try {
+      checkRecordNames(id, key);
+      if (bytes.byteLength > MAX_VALUE_BYTES) {
+        throw ObjectTooLargeError.over(
+          'the value',
+          bytes.byteLength,
+          MAX_VALUE_BYTES,
+          "the file format's limit",
+        );
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      writer.submit({
-        op: RecordOp.Put,
-        gvk: id,
-        key,
-        head: encodeRecordHead(RecordOp.Put, id, key, bytes.byteLength),
-        value: bytes,
-        existed: false,
-        resolve,
-        reject,
-      });
+      writer.submit({ op: RecordOp.Put, gvk: id, key, value: bytes, existed: false, resolve, reject });
     });
   }
 
@@ -150,7 +149,8 @@ export class FileBackend implements Backend {
   delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean> {
     const { writer } = this.opened();
     const id = gvkString(gvk);
-    // Deleting what is absent, with no write to it pending, writes nothing.
+    // Deleting what is absent, with no write to it pending, writes nothing. That includes a key too
+    // long for the format (checkRecordNames), which no put can have stored.
     if (!this.index.has(id, key) && !writer.hasPending((w) => w.key === key && w.gvk === id)) {
       return Promise.resolve(false);
     }
@@ -159,7 +159,6 @@ export class FileBackend implements Backend {
         op: RecordOp.Delete,
         gvk: id,
         key,
-        head: encodeRecordHead(RecordOp.Delete, id, key),
         value: undefined,
         existed: false,
         resolve: () => resolve(write.existed),

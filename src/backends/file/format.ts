@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { InvalidGvkError, InvalidKeyError } from '../../errors/index.js';
 
 /**
  * The on-disk format, version 1 (docs/file-format.md is the reference). Every file starts with a
@@ -9,7 +10,7 @@ import { crc32 } from 'node:zlib';
  *   record: u8 op | u16 gvk length | u16 key length | u32 value length | gvk | key | value
  *
  * All integers are little-endian; checksums are CRC-32 (zlib). A batch is one group commit, so a
- * crash can tear at most the last batch of the active log.
+ * crash can tear at most the last batch of the active log. batch-encoder.ts writes batches.
  */
 export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 24;
@@ -73,36 +74,27 @@ export function decodeHeader(bytes: Buffer): HeaderCheck {
   };
 }
 
+/** GVKs and keys longer than this in UTF-8 do not fit a record head's 16-bit lengths. */
+export const MAX_NAME_BYTES = 0xffff;
+
 /**
- * A record's header, GVK and key. A put's value follows it as a separate buffer in the same
- * writev, so a value is never copied on its way to disk and the index can keep the caller's bytes.
+ * Refuses a GVK or key too long for a record head. Validated names are far shorter (a key's
+ * namespace is at most 63 characters, its name 253), so the bytes are counted only for strings that could be too long.
  */
-export function encodeRecordHead(op: RecordOp, gvk: string, key: string, valueBytes = 0): Buffer {
-  const gvkBytes = Buffer.byteLength(gvk);
-  const head = Buffer.allocUnsafe(RECORD_HEADER_BYTES + gvkBytes + Buffer.byteLength(key));
-  head.writeUInt8(op, 0);
-  head.writeUInt16LE(gvkBytes, 1);
-  head.writeUInt16LE(head.length - RECORD_HEADER_BYTES - gvkBytes, 3);
-  head.writeUInt32LE(valueBytes, 5);
-  head.write(gvk, RECORD_HEADER_BYTES, 'utf8');
-  head.write(key, RECORD_HEADER_BYTES + gvkBytes, 'utf8');
-  return head;
+export function checkRecordNames(gvk: string, key: string): void {
+  const gvkBytes = bytesIfPossiblyOver(gvk, MAX_NAME_BYTES);
+  if (gvkBytes > MAX_NAME_BYTES) throw new InvalidGvkError(nameTooLong('GVK', gvkBytes), { bytes: gvkBytes });
+  const keyBytes = bytesIfPossiblyOver(key, MAX_NAME_BYTES);
+  if (keyBytes > MAX_NAME_BYTES) throw new InvalidKeyError(nameTooLong('key', keyBytes), { bytes: keyBytes });
 }
 
-/** The batch header for `parts`, which together form the payload; the CRC covers length, count and payload. */
-export function encodeBatchHeader(
-  parts: readonly Uint8Array[],
-  payloadBytes: number,
-  records: number,
-): Buffer {
-  const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
-  BATCH_MARKER.copy(header, 0);
-  header.writeUInt32LE(payloadBytes, 8);
-  header.writeUInt32LE(records, 12);
-  let crc = crc32(header.subarray(8, BATCH_HEADER_BYTES));
-  for (const part of parts) crc = crc32(part, crc);
-  header.writeUInt32LE(crc, 4);
-  return header;
+/** The UTF-8 size of `text` when it could exceed `limit`, else 0 without counting. */
+function bytesIfPossiblyOver(text: string, limit: number): number {
+  return text.length > limit / 3 ? Buffer.byteLength(text, 'utf8') : 0;
+}
+
+function nameTooLong(what: string, bytes: number): string {
+  return `a ${what} of ${bytes} UTF-8 bytes is over the file format's limit of ${MAX_NAME_BYTES}`;
 }
 
 /** The end offset of a valid batch starting at `offset`, or -1 when there is none there. */

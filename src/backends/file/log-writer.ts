@@ -1,7 +1,7 @@
 import { fdatasyncSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FileIoError } from '../../errors/index.js';
-import { encodeBatchHeader } from './format.js';
+import { BatchEncoder, type BatchRecord, recordHeadBytesAtMost } from './batch-encoder.js';
 import { checkWritten, ioError } from './layout.js';
 
 /** Writes settled per event-loop turn with thread-pool I/O; see LogWriter.settle(). */
@@ -24,10 +24,8 @@ export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  */
 export type LogIo = 'thread-pool' | 'blocking';
 
-/** One record waiting for its batch to become durable: its head, then (for a put) its value. */
-export interface PendingWrite {
-  readonly head: Buffer;
-  readonly value: Uint8Array | undefined;
+/** One record waiting for its batch to become durable. */
+export interface PendingWrite extends BatchRecord {
   resolve(): void;
   reject(error: Error): void;
   /** Run right after this write is settled, with whether it became durable; see LogWriter.settled(). */
@@ -67,6 +65,7 @@ export class LogWriter<W extends PendingWrite> {
   private unsettled: { readonly write: W; readonly error: Error | undefined }[] = [];
   private settling = false;
   private readonly settleChunkSize: number;
+  private readonly encoder = new BatchEncoder();
 
   constructor(
     private target: LogTarget,
@@ -184,8 +183,8 @@ export class LogWriter<W extends PendingWrite> {
   private takeBatch(): W[] {
     let bytes = 0;
     let count = 0;
-    for (const { head, value } of this.pending) {
-      const size = head.length + (value?.byteLength ?? 0);
+    for (const write of this.pending) {
+      const size = recordHeadBytesAtMost(write) + (write.value?.byteLength ?? 0);
       if (count > 0 && bytes + size > MAX_BATCH_BYTES) break;
       bytes += size;
       count++;
@@ -211,19 +210,8 @@ export class LogWriter<W extends PendingWrite> {
       this.drainSettled();
       return;
     }
-    // Slot 0 is the batch header, filled in once the payload is known.
-    const buffers: Uint8Array[] = [Buffer.alloc(0)];
-    let payload = 0;
-    for (const { head, value } of batch) {
-      buffers.push(head);
-      payload += head.length;
-      if (value) {
-        buffers.push(value);
-        payload += value.byteLength;
-      }
-    }
-    buffers[0] = encodeBatchHeader(buffers.slice(1), payload, batch.length);
-    const total = buffers[0].length + payload;
+    // The encoder's buffer is reused by the next batch, which is encoded only after this one's I/O.
+    const { buffers, bytes: total } = this.encoder.encode(batch);
     const { handle, name, position } = this.target;
     try {
       await this.writeAndSync(handle, buffers, position, total);

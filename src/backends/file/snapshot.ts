@@ -1,5 +1,6 @@
 import { rename, unlink } from 'node:fs/promises';
-import { encodeBatchHeader, encodeHeader, encodeRecordHead, FileType, RecordOp } from './format.js';
+import { BatchEncoder, type BatchRecord, type EncodedBatch, recordHeadBytesAtMost } from './batch-encoder.js';
+import { encodeHeader, FileType, RecordOp } from './format.js';
 import {
   checkWritten,
   FILE_MODE,
@@ -53,27 +54,25 @@ export async function writeSnapshot(
   return position;
 }
 
-/** Groups the state into checksummed batches; values are written from the index, not copied. */
-function* batches(state: IndexState): Generator<{ buffers: Uint8Array[]; bytes: number }> {
-  let parts: Uint8Array[] = [];
-  let payload = 0;
-  let records = 0;
-  const flush = () => {
-    const header = encodeBatchHeader(parts, payload, records);
-    const batch = { buffers: [header, ...parts], bytes: header.length + payload };
-    parts = [];
-    payload = 0;
-    records = 0;
-    return batch;
-  };
+/**
+ * Groups the state into checksummed batches of about BATCH_TARGET_BYTES. Each batch is encoded into
+ * the same buffer, so the caller writes one before taking the next.
+ */
+function* batches(state: IndexState): Generator<EncodedBatch> {
+  const encoder = new BatchEncoder();
+  let records: BatchRecord[] = [];
+  let bytes = 0;
   for (const [gvk, entries] of state) {
     for (const [key, value] of entries) {
-      const head = encodeRecordHead(RecordOp.Put, gvk, key, value.byteLength);
-      parts.push(head, value);
-      payload += head.length + value.byteLength;
-      records++;
-      if (payload >= BATCH_TARGET_BYTES || parts.length >= 1000) yield flush();
+      const record = { op: RecordOp.Put, gvk, key, value };
+      records.push(record);
+      bytes += recordHeadBytesAtMost(record) + value.byteLength;
+      if (bytes >= BATCH_TARGET_BYTES) {
+        yield encoder.encode(records);
+        records = [];
+        bytes = 0;
+      }
     }
   }
-  if (records > 0) yield flush();
+  if (records.length > 0) yield encoder.encode(records);
 }
