@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openFile } from '../../src/backends/file/layout.js';
+import { HEADER_BYTES, validBatchEnd } from '../../src/backends/file/format.js';
+import { openFile, snapshotName } from '../../src/backends/file/layout.js';
+import type { IndexState } from '../../src/backends/file/record-index.js';
+import { writeSnapshot } from '../../src/backends/file/snapshot.js';
 import { FileBackend, type FileBackendOptions, gvk, MachineId, type ObjectKey } from '../../src/index.js';
 
 const KIND = gvk('apps', 'v1', 'Deployment');
@@ -140,4 +143,32 @@ test('a new log whose creation a crash cut short is removed on open, and the pre
   const again = await opened(dir);
   assert.equal(Object.keys(await contents(again)).length, 11);
   await again.close();
+});
+
+test('a snapshot starts a new batch before a record that would take one past 1 MiB, so a large value goes alone', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  await mkdir(dir, { recursive: true });
+  const state: IndexState = new Map([
+    [
+      'apps/v1/Deployment',
+      new Map<string, Uint8Array>([
+        ['default/a', Buffer.alloc(1024 * 1024 - 200, 'a')],
+        ['default/b', Buffer.alloc(2 * 1024 * 1024, 'b')],
+        ['default/c', Buffer.alloc(100, 'c')],
+      ]),
+    ],
+  ]);
+  const size = await writeSnapshot(dir, 7, state, openFile);
+  const bytes = await readFile(join(dir, snapshotName(7)));
+  assert.equal(bytes.length, size);
+  const recordsPerBatch: number[] = [];
+  for (let offset = HEADER_BYTES; offset < bytes.length; ) {
+    const end = validBatchEnd(bytes, offset);
+    assert.ok(end > offset, `a valid batch at ${offset}`);
+    recordsPerBatch.push(bytes.readUInt32LE(offset + 12));
+    offset = end;
+  }
+  // Before the rule, the first two shared a batch: a value of up to MAX_VALUE_BYTES behind 1 MiB
+  // of records would have overflowed its 32-bit payload length.
+  assert.deepEqual(recordsPerBatch, [1, 1, 1]);
 });

@@ -10,6 +10,7 @@ import {
   FileBackend,
   type FileBackendOptions,
   gvk,
+  InternalError,
   InvalidKeyError,
   MachineId,
   type ObjectKey,
@@ -48,7 +49,7 @@ function gatedOpen(log: SyncLog): OpenFile {
       get(target, property) {
         if (property === 'writev') {
           return (buffers: Buffer[], position: number) => {
-            // The batch header's record count: a put is two buffers (head, value), a delete one.
+            // The batch header's record count; the first buffer starts with the header.
             log.writes.push((buffers[0] as Buffer).readUInt32LE(12));
             return target.writev(buffers, position);
           };
@@ -119,13 +120,13 @@ test('writes that arrive while a batch syncs go out together as one writev and o
   }
 });
 
-test('one batch of 3,000 puts, 6,001 buffers for one writev (past IOV_MAX, 1,024), is written whole and reads back after a reopen', async () => {
+test('3,000 puts of one turn go out as one batch, one writev, and read back after a reopen', async () => {
   await thousandsInOneTurn({}, (log) => {
     assert.deepEqual(log.writes, [3000], 'one batch');
   });
 });
 
-test('blocking I/O: 3,000 puts of one turn (past IOV_MAX) bypass the thread pool and read back after a reopen', async () => {
+test('blocking I/O: 3,000 puts of one turn bypass the thread pool and read back after a reopen', async () => {
   await thousandsInOneTurn({ blockingIo: true }, (log, backend, diskBytesBefore) => {
     assert.deepEqual(log.writes, [], 'the FileHandle never wrote: the writes were blocking calls');
     assert.equal(log.syncs, 0, 'nor synced');
@@ -278,3 +279,49 @@ test("a key over the file format's 16-bit name length is refused with a typed er
     assert.equal(Buffer.from((await backend.get(KIND, longest))!).toString(), '"fits"');
   });
 });
+
+test('a key holding a lone surrogate is refused with a typed error, since UTF-8 could not store it exactly', async () => {
+  await withKeptValue(async (backend, diskBytes) => {
+    for (const key of ['default/a\uD800', 'default/a\uDBFF', 'default/\uDC00b']) {
+      await assert.rejects(backend.put(KIND, key as ObjectKey, Buffer.from('"x"')), InvalidKeyError);
+    }
+    assert.equal(backend.stats().diskBytes, diskBytes);
+    // A well-formed pair is fine.
+    await backend.put(KIND, 'default/\uD83D\uDE00' as ObjectKey, Buffer.from('"pair"'));
+  });
+});
+
+for (const blockingIo of [false, true]) {
+  test(`${blockingIo ? 'blocking' : 'thread-pool'} I/O: a value detached before its batch is written fails its batch with a typed error, and the writer goes on`, async () => {
+    const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+    const dir = join(root, 'instance');
+    try {
+      const backend = new FileBackend(dir, { blockingIo });
+      await backend.open(MachineId.generate());
+      const value = new Uint8Array(new ArrayBuffer(16)).fill(0x41);
+      const doomed = backend.put(KIND, 'default/doomed' as ObjectKey, value);
+      // Against put()'s contract: the caller gives its buffer away before the batch is encoded.
+      structuredClone(value.buffer, { transfer: [value.buffer] });
+      await assert.rejects(doomed, (error: unknown) => {
+        assert.ok(error instanceof InternalError);
+        assert.equal(error.code, 'STOWAGE_INTERNAL');
+        return true;
+      });
+      await backend.put(KIND, 'default/next' as ObjectKey, Buffer.from('"next"'));
+      await backend.close();
+      const reopened = new FileBackend(dir);
+      await reopened.open(MachineId.generate());
+      try {
+        assert.equal(await reopened.get(KIND, 'default/doomed' as ObjectKey), undefined);
+        assert.equal(
+          Buffer.from((await reopened.get(KIND, 'default/next' as ObjectKey))!).toString(),
+          '"next"',
+        );
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+}

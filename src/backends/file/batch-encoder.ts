@@ -34,8 +34,9 @@ export function recordHeadBytesAtMost(record: BatchRecord): number {
  * 0.72 (scratch microbenchmark, 256-record batches, 2026-11-29), most of it the CRC itself.
  *
  * The buffers returned stay valid only until the next encode(): the caller writes a batch before
- * encoding the next one. The kept buffer grows to the largest batch's copied bytes; LogWriter caps
- * a batch at MAX_BATCH_BYTES, so that is at most about 8 MiB per writer.
+ * encoding the next one. The kept buffer grows to the largest batch's heads and copied values, in
+ * 64 KiB units, and never shrinks; LogWriter caps a batch at MAX_BATCH_BYTES, so that is at most
+ * about 8 MiB per writer.
  */
 export class BatchEncoder {
   private scratch: Buffer = Buffer.alloc(0);
@@ -86,7 +87,7 @@ export class BatchEncoder {
       const valueBytes = record.value?.byteLength ?? 0;
       if (valueBytes < COPY_LIMIT_BYTES) need += valueBytes;
     }
-    if (need > this.scratch.length)
-      this.scratch = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.scratch.length));
+    // Whole 64 KiB units, so that batches growing a little at a time do not reallocate each time.
+    if (need > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(Math.ceil(need / 65_536) * 65_536);
   }
 }

@@ -78,23 +78,33 @@ export function decodeHeader(bytes: Buffer): HeaderCheck {
 export const MAX_NAME_BYTES = 0xffff;
 
 /**
- * Refuses a GVK or key too long for a record head. Validated names are far shorter (a key's
- * namespace is at most 63 characters, its name 253), so the bytes are counted only for strings that could be too long.
+ * Refuses a GVK or key that a record head cannot hold exactly: over MAX_NAME_BYTES, or holding a
+ * lone surrogate, which UTF-8 would store as U+FFFD, so that the name read back at the next open
+ * would differ (and two names could become one). Validated names are far shorter (a key's
+ * namespace is at most 63 characters, its name 253) and plain, so the bytes are counted only for
+ * strings that could be too long.
  */
 export function checkRecordNames(gvk: string, key: string): void {
-  const gvkBytes = bytesIfPossiblyOver(gvk, MAX_NAME_BYTES);
-  if (gvkBytes > MAX_NAME_BYTES) throw new InvalidGvkError(nameTooLong('GVK', gvkBytes), { bytes: gvkBytes });
-  const keyBytes = bytesIfPossiblyOver(key, MAX_NAME_BYTES);
-  if (keyBytes > MAX_NAME_BYTES) throw new InvalidKeyError(nameTooLong('key', keyBytes), { bytes: keyBytes });
+  const gvkProblem = nameProblem(gvk);
+  if (gvkProblem) throw new InvalidGvkError(`a GVK ${gvkProblem.why}`, gvkProblem.details);
+  const keyProblem = nameProblem(key);
+  if (keyProblem) throw new InvalidKeyError(`a key ${keyProblem.why}`, keyProblem.details);
 }
 
-/** The UTF-8 size of `text` when it could exceed `limit`, else 0 without counting. */
-function bytesIfPossiblyOver(text: string, limit: number): number {
-  return text.length > limit / 3 ? Buffer.byteLength(text, 'utf8') : 0;
-}
-
-function nameTooLong(what: string, bytes: number): string {
-  return `a ${what} of ${bytes} UTF-8 bytes is over the file format's limit of ${MAX_NAME_BYTES}`;
+function nameProblem(name: string): { why: string; details: Record<string, number> } | undefined {
+  if (!name.isWellFormed()) {
+    return {
+      why: 'holding a lone UTF-16 surrogate cannot be stored exactly in the file format',
+      details: {},
+    };
+  }
+  if (name.length <= MAX_NAME_BYTES / 3) return undefined;
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes <= MAX_NAME_BYTES) return undefined;
+  return {
+    why: `of ${bytes} UTF-8 bytes is over the file format's limit of ${MAX_NAME_BYTES}`,
+    details: { bytes, limit: MAX_NAME_BYTES },
+  };
 }
 
 /** The end offset of a valid batch starting at `offset`, or -1 when there is none there. */

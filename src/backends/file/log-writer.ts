@@ -1,7 +1,7 @@
 import { fdatasyncSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { FileIoError } from '../../errors/index.js';
-import { BatchEncoder, type BatchRecord, recordHeadBytesAtMost } from './batch-encoder.js';
+import { FileIoError, InternalError } from '../../errors/index.js';
+import { BatchEncoder, type BatchRecord, type EncodedBatch, recordHeadBytesAtMost } from './batch-encoder.js';
 import { checkWritten, ioError } from './layout.js';
 
 /** Writes settled per event-loop turn with thread-pool I/O; see LogWriter.settle(). */
@@ -24,7 +24,10 @@ export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  */
 export type LogIo = 'thread-pool' | 'blocking';
 
-/** One record waiting for its batch to become durable. */
+/**
+ * One record waiting for its batch to become durable. Its value is read when the batch is written,
+ * so its buffer must not change after submit(); the index keeps it afterwards too.
+ */
 export interface PendingWrite extends BatchRecord {
   resolve(): void;
   reject(error: Error): void;
@@ -205,30 +208,44 @@ export class LogWriter<W extends PendingWrite> {
 
   private async write(batch: W[]): Promise<void> {
     if (this.brokenBy) {
-      this.queueSettle(batch, this.brokenBy);
-      this.finished();
-      this.drainSettled();
+      this.fail(batch, this.brokenBy);
       return;
     }
-    // The encoder's buffer is reused by the next batch, which is encoded only after this one's I/O.
-    const { buffers, bytes: total } = this.encoder.encode(batch);
+    let encoded: EncodedBatch;
+    try {
+      // The encoder's buffer is reused by the next batch, which is encoded only after this one's I/O.
+      encoded = this.encoder.encode(batch);
+    } catch (cause) {
+      // Nothing reached the file. Only a value whose buffer changed after its write was submitted
+      // (detached or shrunk, against PendingWrite's contract) or a failed allocation gets here.
+      const error = new InternalError(
+        `encoding a batch of ${batch.length} writes for ${this.target.name} failed, so none of them was made: ${(cause as Error).message}`,
+      );
+      this.fail(batch, error);
+      return;
+    }
     const { handle, name, position } = this.target;
     try {
-      await this.writeAndSync(handle, buffers, position, total);
+      await this.writeAndSync(handle, encoded.buffers, position, encoded.bytes);
     } catch (cause) {
       const error = ioError('append', name, cause);
       await this.rollBack(error);
-      this.queueSettle(batch, this.brokenBy ?? error);
-      this.finished();
-      this.drainSettled();
+      this.fail(batch, this.brokenBy ?? error);
       return;
     }
-    this.target = { handle, name, position: position + total };
+    this.target = { handle, name, position: position + encoded.bytes };
     // Queued before finished(), so that idle() cannot report idle before these writes settle.
     this.queueSettle(batch, undefined);
     // The next batch's I/O starts before this batch's callers run, so the two overlap.
     this.finished();
-    this.onDurable(batch, total);
+    this.onDurable(batch, encoded.bytes);
+    this.drainSettled();
+  }
+
+  /** Rejects every write of `batch` with `error`, then goes on to the next batch. */
+  private fail(batch: readonly W[], error: Error): void {
+    this.queueSettle(batch, error);
+    this.finished();
     this.drainSettled();
   }
 

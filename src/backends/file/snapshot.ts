@@ -65,13 +65,16 @@ function* batches(state: IndexState): Generator<EncodedBatch> {
   for (const [gvk, entries] of state) {
     for (const [key, value] of entries) {
       const record = { op: RecordOp.Put, gvk, key, value };
-      records.push(record);
-      bytes += recordHeadBytesAtMost(record) + value.byteLength;
-      if (bytes >= BATCH_TARGET_BYTES) {
+      const size = recordHeadBytesAtMost(record) + value.byteLength;
+      // A record that would take the batch past its target starts the next one, so a value too
+      // large for any batch to share (up to MAX_VALUE_BYTES) goes alone and its length fits 32 bits.
+      if (records.length > 0 && bytes + size > BATCH_TARGET_BYTES) {
         yield encoder.encode(records);
         records = [];
         bytes = 0;
       }
+      records.push(record);
+      bytes += size;
     }
   }
   if (records.length > 0) yield encoder.encode(records);
