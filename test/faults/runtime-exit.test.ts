@@ -32,3 +32,17 @@ test('a worker that exits while idle is noticed without any task failing, and re
     await h.dispose();
   }
 });
+
+for (const fault of ['exit', 'hang'] as const) {
+  test(`a real file instance whose worker ${fault === 'exit' ? 'exits' : 'hangs and is terminated'} is restarted: the replacement takes over the lock the dead thread left, and acknowledged writes survive`, {
+    timeout: 60_000,
+  }, async () => {
+    const h = await faultHarness('file-fault-backend', { supervisor: { hangTimeoutMs: 300 } }, { fault });
+    try {
+      await h.provider.initialize(MachineId.generate());
+      await crashScenario(h, fault);
+    } finally {
+      await h.dispose();
+    }
+  });
+}

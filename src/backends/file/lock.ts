@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MachineId } from '../../contract/machine-id.js';
@@ -12,6 +12,12 @@ export interface LockOwner {
   readonly pid: number;
   /** The kernel's start time of `pid`, so a reused pid is not mistaken for the owner. */
   readonly startTime: string | null;
+  /**
+   * The thread that holds the lock (Linux: its task id and start time), or null where that cannot
+   * be known. An actor's backend lives on a worker thread, and a worker that dies leaves its process
+   * alive: its lock is stale once the thread is gone. Absent in locks written before it existed.
+   */
+  readonly thread?: { readonly tid: number; readonly startTime: string | null } | null;
   readonly hostname: string;
   /** Unique per acquisition: release and takeover check it, so they never touch another's lock. */
   readonly token: string;
@@ -25,7 +31,8 @@ const ATTEMPTS = 5;
  * content is written and synced to a private temporary file, then hard-linked to `LOCK`, which
  * fails if `LOCK` exists (atomic on local filesystems and NFS alike).
  *
- * A lock whose owner is a dead process on this host is stale. Taking it over renames it aside
+ * A lock whose owner is a dead process on this host, or a thread of a live one that has exited (an
+ * actor's worker that crashed or was terminated), is stale. Taking it over renames it aside
  * (only one contender's rename can succeed) and checks that what was moved is the stale lock
  * that was judged, then competes for `LOCK` again with the same atomic link.
  */
@@ -42,6 +49,7 @@ export class DirectoryLock {
       machineId: machineId.toString(),
       pid: process.pid,
       startTime: processStartTime(process.pid),
+      thread: currentThread(),
       hostname: hostname(),
       token: randomBytes(12).toString('hex'),
       acquiredAt: new Date().toISOString(),
@@ -141,15 +149,50 @@ function isStale(owner: LockOwner): boolean {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
   const startTime = processStartTime(owner.pid);
-  return owner.startTime !== null && startTime !== null && startTime !== owner.startTime;
+  if (owner.startTime !== null && startTime !== null && startTime !== owner.startTime) return true;
+  return owner.thread ? threadGone(owner.pid, owner.thread.tid, owner.thread.startTime) : false;
+}
+
+/**
+ * The calling thread's Linux task id and start time, or null off Linux. A worker's JavaScript runs
+ * on its own OS thread, which /proc/thread-self names.
+ */
+function currentThread(): { tid: number; startTime: string | null } | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return null;
+    return { tid, startTime: statStartTime(`/proc/${process.pid}/task/${tid}/stat`) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the thread has exited: its task is gone, or its id now names a newer thread. An actor's
+ * worker writes its log with blocking calls on that thread (docs/file-format.md, "The lock"), so
+ * none of its log writes can follow.
+ */
+function threadGone(pid: number, tid: number, startTime: string | null): boolean {
+  try {
+    const current = statStartTime(`/proc/${pid}/task/${tid}/stat`, true);
+    return startTime !== null && current !== null && current !== startTime;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /** Field 22 of /proc/<pid>/stat, the start time in clock ticks since boot; null off Linux. */
 function processStartTime(pid: number): string | null {
+  return statStartTime(`/proc/${pid}/stat`);
+}
+
+/** Field 22 of a /proc stat file; null when it cannot be read, unless `rethrow` asks for the error. */
+function statStartTime(path: string, rethrow = false): string | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
+  } catch (error) {
+    if (rethrow) throw error;
     return null;
   }
 }
