@@ -1,5 +1,5 @@
 import type { MachineId } from '../contract/machine-id.js';
-import { ActorDiedError, fromWireError, InvalidObjectError, type StowageError } from '../errors/index.js';
+import { ActorDiedError, fromWireError, InvalidObjectError, StowageError } from '../errors/index.js';
 import { encodeObject } from '../objects/codec.js';
 import { MeanWindow } from '../stats/mean-window.js';
 import { Batcher, type BatcherConfig } from './batcher.js';
@@ -232,13 +232,16 @@ export class ActorRef {
   }
 }
 
-/** The typed error for an object structured clone refused (a function, a symbol, …). */
+/**
+ * The typed error for an object structured clone refused (a function, a symbol, a getter that
+ * throws): the encoder's, which names the field, when it refuses the object too.
+ */
 function uncloneableError(op: OpRequest, error: Error): Error {
   if (op.op === 'put') {
     try {
       encodeObject(op.object);
     } catch (typed) {
-      return typed as Error;
+      if (typed instanceof StowageError) return typed;
     }
   }
   return new InvalidObjectError(`the object cannot be sent to the worker: ${error.message}`, { field: '' });

@@ -1,4 +1,5 @@
 import type { OpReply, OpRequest } from './protocol.js';
+import { RequestNotSentError } from './worker-slot.js';
 
 interface Pending {
   readonly op: OpRequest;
@@ -34,6 +35,12 @@ export class Batcher {
   private scheduled = false;
   /** The size at which a batch counts as full and leaves at once; see adaptFullSize(). */
   private fullSize: number;
+  /**
+   * Set while a batch carrying a whole object is out: no other batch leaves until it returns. Such
+   * an object may turn out not to clone, and its batch's other operations are then sent again; had
+   * a later batch left meanwhile, an earlier put of a key could land after a later one.
+   */
+  private holdForObject = false;
 
   constructor(
     private readonly config: BatcherConfig,
@@ -69,8 +76,11 @@ export class Batcher {
   }
 
   private flush(): void {
-    if (this.inFlight >= this.config.maxBatchesInFlight || this.pending.length === 0) return;
+    if (this.holdForObject || this.inFlight >= this.config.maxBatchesInFlight || this.pending.length === 0)
+      return;
     const batch = this.pending.splice(0, this.batchLength());
+    const carriesObject = batch.some((entry) => entry.op.op === 'put');
+    this.holdForObject = carriesObject;
     this.inFlight++;
     this.opsInFlight += batch.length;
     this.send(batch.map((entry) => entry.op)).then(
@@ -80,13 +90,13 @@ export class Batcher {
         batch.forEach((entry, i) => {
           entry.resolve(replies[i] as OpReply);
         });
-        this.settled();
+        this.settled(carriesObject);
       },
       (error: unknown) => {
         this.opsInFlight -= batch.length;
-        if (error instanceof Error && error.name === 'DataCloneError') this.splitUncloneable(batch);
+        if (error instanceof RequestNotSentError) this.splitUncloneable(batch, error);
         else for (const entry of batch) entry.reject(error);
-        this.settled();
+        this.settled(carriesObject);
       },
     );
     this.schedule();
@@ -117,9 +127,10 @@ export class Batcher {
   /**
    * Up to maxBatchOps operations, but at most one put that carries an object to structured-clone:
    * those are the objects too large to encode on the caller's thread (INLINE_ENCODE_MAX_CHARS),
-   * and cloning a 472 KiB CRD costs this thread about 1.5 ms. Batches that are not full leave one
-   * per turn, so each turn clones about one such object. Several per batch more than doubled the
-   * event-loop delay p99 of benchmark (c): 7–9 ms instead of about 3.
+   * and cloning a 472 KiB CRD costs this thread about 1.5 ms. Such a batch also holds the next
+   * one back until it returns (holdForObject), so this thread clones one such object at a time.
+   * Several per batch more than doubled the event-loop delay p99 of benchmark (c): 7–9 ms instead
+   * of about 3.
    */
   private batchLength(): number {
     const limit = Math.min(this.pending.length, this.config.maxBatchOps);
@@ -130,21 +141,34 @@ export class Batcher {
     return limit;
   }
 
-  private settled(): void {
+  private settled(carriedObject: boolean): void {
     this.inFlight--;
+    if (carriedObject) this.holdForObject = false;
     this.schedule();
   }
 
-  /** One operation could not be cloned; fail it alone and send the rest again, ahead of newer work. */
-  private splitUncloneable(batch: Pending[]): void {
+  /**
+   * The batch never reached the worker. Fails the operations that cannot be cloned, alone, and sends
+   * the rest again ahead of newer work: no batch left after this one (holdForObject), so they keep
+   * their place. When every operation clones alone (a getter that threw only the first time), the
+   * whole object is taken to be the cause, since nothing else a batch carries can fail to clone.
+   */
+  private splitUncloneable(batch: Pending[], error: RequestNotSentError): void {
     const retry: Pending[] = [];
+    const refuse = (entry: Pending, cause: unknown) =>
+      entry.reject(this.uncloneable(entry.op, cause instanceof Error ? cause : new Error(String(cause))));
     for (const entry of batch) {
       try {
         structuredClone(entry.op);
         retry.push(entry);
-      } catch (error) {
-        entry.reject(this.uncloneable(entry.op, error as Error));
+      } catch (cloneError) {
+        refuse(entry, cloneError);
       }
+    }
+    if (retry.length === batch.length) {
+      for (const entry of batch) if (entry.op.op === 'put') refuse(entry, error.cause);
+      this.pending.unshift(...batch.filter((entry) => entry.op.op !== 'put'));
+      return;
     }
     this.pending.unshift(...retry);
   }

@@ -77,13 +77,20 @@ export class WorkerSlot {
     try {
       const reply = this.pool.run(request);
       Atomics.add(this.posted, 0, 1);
+      try {
+        // Piscina posts at once to a ready worker with room, and a postMessage that throws (a value
+        // structured clone refuses, a getter that throws while it is cloned) rejects the task before
+        // run() returns. Racing that rejection against a promise already resolved tells the two
+        // apart: only a task rejected during run() wins. A healthy worker must not be killed, and
+        // its other operations failed as "may have been applied", for a message it never received.
+        await Promise.race([reply, ALREADY_RESOLVED]);
+      } catch (error) {
+        Atomics.sub(this.posted, 0, 1);
+        throw new RequestNotSentError(error);
+      }
       return await reply;
     } catch (error) {
-      // A message that cannot be cloned never reached the worker; the caller handles it.
-      if (error instanceof Error && error.name === 'DataCloneError') {
-        Atomics.sub(this.posted, 0, 1);
-        throw error;
-      }
+      if (error instanceof RequestNotSentError) throw error;
       if (this.closing && this.death === undefined) {
         throw new ClosedError('the worker was terminated by close() before the operation finished');
       }
@@ -112,6 +119,22 @@ export class WorkerSlot {
     this.onDeath(reason, cause);
     // Terminates a busy-looping thread too; tasks still in flight reject and map to ActorDiedError.
     void this.pool.destroy().catch(() => undefined);
+  }
+}
+
+const ALREADY_RESOLVED = Promise.resolve();
+
+/**
+ * A request that never reached the worker: structured clone refused it, so nothing in it was
+ * applied and the worker is unaffected. `cause` is what postMessage threw.
+ */
+export class RequestNotSentError extends Error {
+  override readonly name = 'RequestNotSentError';
+
+  constructor(override readonly cause: unknown) {
+    super(
+      `the request could not be sent to the worker: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
   }
 }
 

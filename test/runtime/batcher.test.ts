@@ -55,16 +55,21 @@ test('batches in flight are capped; what waits leaves together when one returns'
   assert.equal((await Promise.all(replies)).length, 7);
 });
 
-test('a batch carries at most one object to structured-clone, and such batches leave one per turn', async () => {
-  const { batcher, sent } = recording(64, 8);
+test('a batch carries at most one object to structured-clone, and no other batch leaves while it is out', async () => {
+  const { batcher, sent, answers } = recording(64, 8);
   const ops = [put(0), get(1), get(2), put(3), put(4), get(5)];
-  for (const op of ops) void batcher.push(op);
+  const replies = ops.map((op) => batcher.push(op));
   assert.equal(sent.length, 0, 'no batch was full');
+  const orders = () => sent.map((batch) => batch.map((op) => ('order' in op ? op.order : op.op)));
   for (let turn = 0; turn < 4; turn++) await nextTurn();
-  assert.deepEqual(
-    sent.map((batch) => batch.map((op) => ('order' in op ? op.order : op.op))),
-    [['p0', 'k1', 'k2'], ['p3'], ['p4', 'k5']],
-  );
+  assert.deepEqual(orders(), [['p0', 'k1', 'k2']], 'the rest waits, though 8 batches may be out');
+  for (let reply = 0; reply < 2; reply++) {
+    answers[reply]!();
+    for (let turn = 0; turn < 3; turn++) await nextTurn();
+  }
+  assert.deepEqual(orders(), [['p0', 'k1', 'k2'], ['p3'], ['p4', 'k5']]);
+  answers[2]!();
+  assert.equal((await Promise.all(replies)).length, 6);
 });
 
 test('a batch is full at half the operations outstanding when a reply came, so two batches alternate', async () => {

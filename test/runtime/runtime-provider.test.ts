@@ -114,6 +114,55 @@ describe('runtime provider facade', () => {
     });
   });
 
+  test('when a large object cannot be cloned, its batch-mates are sent again without overtaking later puts of the same key', async () => {
+    // Two operations per batch: [v1, bad] is refused whole by structured clone, after which v1 is
+    // sent again. Had [v2, m] left meanwhile, v1 would have landed last.
+    await withProvider({ kind: 'memory', name: 'order' }, { maxBatchOps: 2 }, async (provider, instance) => {
+      const version = (v: string) => makeObject({ name: 'k', namespace: 'x', data: { v } });
+      const bad = makeObject({
+        name: 'bad',
+        namespace: 'x',
+        data: { a: 'x'.repeat(INLINE_ENCODE_MAX_CHARS), fn: () => 1 },
+      });
+      const results = await Promise.allSettled([
+        provider.putObject(instance, version('v1')),
+        provider.putObject(instance, bad),
+        provider.putObject(instance, version('v2')),
+        provider.putObject(instance, makeObject({ name: 'm', namespace: 'x' })),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+      );
+      assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, 'x/k'), version('v2'));
+    });
+  });
+
+  test('a large object whose getter throws while it is cloned fails alone with InvalidObjectError; the worker is not restarted', async () => {
+    const observer = new RecordingObserver();
+    await withProvider({ kind: 'memory', name: 'getter' }, { observer }, async (provider, instance) => {
+      const data: Record<string, unknown> = { a: 'x'.repeat(INLINE_ENCODE_MAX_CHARS) };
+      Object.defineProperty(data, 'z', {
+        enumerable: true,
+        get() {
+          throw new TypeError('getter refuses');
+        },
+      });
+      const results = await Promise.allSettled([
+        provider.putObject(instance, makeObject({ name: 'innocent', namespace: 'x' })),
+        provider.putObject(instance, makeObject({ name: 'bad', namespace: 'x', data })),
+      ]);
+      assert.deepEqual(results[0], { status: 'fulfilled', value: 'x/innocent' });
+      assert.equal(results[1].status, 'rejected');
+      const error = (results[1] as PromiseRejectedResult).reason;
+      assert.ok(error instanceof InvalidObjectError, String(error));
+      assert.match(error.message, /getter refuses/);
+      await sleep(100);
+      assert.deepEqual(observer.restarts, [], 'a message that never left does not kill the worker');
+      assert.equal(provider.instanceStatus(instance).status, true);
+    });
+  });
+
   test('objects on both sides of INLINE_ENCODE_MAX_CHARS are stored whole', async () => {
     await withProvider({ kind: 'memory', name: 'sizes' }, {}, async (provider, instance) => {
       const objects = [100, INLINE_ENCODE_MAX_CHARS - 300, INLINE_ENCODE_MAX_CHARS + 1, 100_000].map(

@@ -12,7 +12,8 @@ import { loadBackend } from './load-backend.js';
 /**
  * The worker side of an actor: it owns the instance's backend (open files, clients, indexes) and
  * answers HostRequests. It never throws; every failure becomes an `{ok:false, error}` reply, so a
- * rejected piscina task always means the worker itself died.
+ * rejected piscina task means the worker itself died, unless the request never reached it
+ * (WorkerSlot's RequestNotSentError).
  */
 interface Actor {
   readonly store: ObjectStore;
