@@ -72,6 +72,7 @@ export const configSchema = z.strictObject({
       probeTimeoutMs: positiveInt.optional(),
       probeFailureThreshold: positiveInt.optional(),
       hangTimeoutMs: positiveInt.optional(),
+      openTimeoutMs: positiveInt.optional(),
       maxRestarts: nonNegativeInt.optional(),
       withinMs: positiveInt.optional(),
     })

@@ -1,5 +1,11 @@
 import type { MachineId } from '../contract/machine-id.js';
-import { ActorDiedError, fromWireError, InvalidObjectError, StowageError } from '../errors/index.js';
+import {
+  ActorDiedError,
+  fromWireError,
+  InitializeFailedError,
+  InvalidObjectError,
+  StowageError,
+} from '../errors/index.js';
 import { encodeObject } from '../objects/codec.js';
 import { MeanWindow } from '../stats/mean-window.js';
 import { Batcher, type BatcherConfig } from './batcher.js';
@@ -7,7 +13,7 @@ import { batchingFor } from './batching.js';
 import { Mailbox } from './mailbox.js';
 import type { Operation } from './observer.js';
 import type { ResolvedOptions } from './options.js';
-import type { InstanceConfig, OpReply, OpRequest, OpValues } from './protocol.js';
+import type { HostReply, InstanceConfig, OpReply, OpRequest, OpValues } from './protocol.js';
 import type { WorkerEntry } from './worker-entry.js';
 import { type DeathReason, WorkerSlot } from './worker-slot.js';
 
@@ -87,13 +93,32 @@ export class ActorRef {
       (reason, cause) => this.workerDied(slot, reason, cause),
     );
     this.slot = slot;
-    const reply = await slot.run({
-      type: 'open',
-      instance: this.name,
-      config: this.config,
-      machineId: machineId.toString(),
-      maxObjectBytes: this.options.maxObjectBytes,
-    });
+    const { openTimeoutMs } = this.options.supervisor;
+    let timedOut = false;
+    // An open that never finishes would leave initialize() waiting for ever: past the deadline the
+    // worker is terminated, which rejects the open, and the supervisor retries with backoff.
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      slot.kill('hang', `opening the backend took longer than ${openTimeoutMs} ms`);
+    }, openTimeoutMs);
+    let reply: HostReply;
+    try {
+      reply = await slot.run({
+        type: 'open',
+        instance: this.name,
+        config: this.config,
+        machineId: machineId.toString(),
+        maxObjectBytes: this.options.maxObjectBytes,
+      });
+    } catch (error) {
+      if (!timedOut) throw error;
+      throw new InitializeFailedError(
+        `opening ${this.name} took longer than supervisor.openTimeoutMs (${openTimeoutMs} ms); its worker was terminated`,
+        { instances: this.name },
+      );
+    } finally {
+      clearTimeout(deadline);
+    }
     if (!reply.ok) {
       this.stopWorker();
       throw fromWireError(reply.error);

@@ -29,6 +29,12 @@ export interface SupervisorOptions {
   readonly probeFailureThreshold?: number;
   /** An operation in flight longer than this means the worker is hung; it is terminated. @default 10000 */
   readonly hangTimeoutMs?: number;
+  /**
+   * Starting an actor's worker and opening its backend (a file instance reads its whole log) longer
+   * than this is a failed start: the worker is terminated and the start retried with backoff.
+   * @default 120000
+   */
+  readonly openTimeoutMs?: number;
   /** Restart intensity: more than `maxRestarts` within `withinMs` leaves the instance down. @default 5 */
   readonly maxRestarts?: number;
   /** @default 60000 */
@@ -110,6 +116,7 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
       probeTimeoutMs: count('supervisor.probeTimeoutMs', s.probeTimeoutMs, 1000),
       probeFailureThreshold: count('supervisor.probeFailureThreshold', s.probeFailureThreshold, 3),
       hangTimeoutMs: count('supervisor.hangTimeoutMs', s.hangTimeoutMs, 10_000),
+      openTimeoutMs: count('supervisor.openTimeoutMs', s.openTimeoutMs, 120_000),
       maxRestarts: count('supervisor.maxRestarts', s.maxRestarts, 5, 0),
       withinMs: count('supervisor.withinMs', s.withinMs, 60_000),
     },

@@ -22,6 +22,8 @@ export interface Supervised {
   timer: NodeJS.Timeout | undefined;
   /** The last death or failed start, for diagnostics. */
   lastFailure: string | undefined;
+  /** The start under way (with its retries), which every other caller joins rather than racing it. */
+  starting: Promise<string | undefined> | undefined;
 }
 
 /**
@@ -49,6 +51,7 @@ export class Supervisor {
       probing: false,
       timer: undefined,
       lastFailure: undefined,
+      starting: undefined,
     });
   }
 
@@ -68,11 +71,11 @@ export class Supervisor {
     const reasons: string[] = [];
     await Promise.all(
       this.all()
-        .filter((e) => e.phase !== 'up' && e.phase !== 'starting')
+        .filter((e) => e.phase !== 'up')
         .map(async (e) => {
           this.cancelTimer(e);
           e.intensity.reset();
-          const error = await this.attemptStart(e, this.options.supervisor.initializeAttempts, 'initialize');
+          const error = await this.start(e, this.options.supervisor.initializeAttempts);
           if (error === undefined) return;
           failed.push(e.actor.name);
           reasons.push(`${e.actor.name}: ${error}`);
@@ -92,10 +95,10 @@ export class Supervisor {
     const e = this.entries.get(instance);
     if (this.closed) throw new ClosedError('provider is closed');
     if (!this.machineId) throw new NotInitializedError('initialize() has not been called', { instance });
-    if (!e || e.phase === 'up' || e.phase === 'starting') return;
+    if (!e || e.phase === 'up') return;
     this.cancelTimer(e);
     e.intensity.reset();
-    const error = await this.attemptStart(e, this.options.supervisor.initializeAttempts, 'initialize');
+    const error = await this.start(e, this.options.supervisor.initializeAttempts);
     if (error !== undefined) {
       this.scheduleRetry(e, this.options.supervisor.backoffMaxMs);
       throw new InitializeFailedError(`restart of ${instance} failed: ${error}`, { instances: instance });
@@ -129,13 +132,24 @@ export class Supervisor {
     this.changed(e, 'closed', false, 'closed');
   }
 
+  /**
+   * Starts `e` unless a start of it is already under way, in which case the caller joins that one:
+   * two loops would each stop the other's worker (ActorRef.start), one of them while it served.
+   */
+  private start(e: Supervised, attempts: number): Promise<string | undefined> {
+    e.starting ??= this.attemptStart(e, attempts).finally(() => {
+      e.starting = undefined;
+    });
+    return e.starting;
+  }
+
   /** Tries to start `e` up to `attempts` times with backoff; returns the last error message, or undefined when up. */
-  private async attemptStart(e: Supervised, attempts: number, reason: string): Promise<string | undefined> {
+  private async attemptStart(e: Supervised, attempts: number): Promise<string | undefined> {
     const { backoffBaseMs, backoffMaxMs } = this.options.supervisor;
     let lastError = 'closed';
     for (let attempt = 0; attempt < attempts && !this.closed; attempt++) {
       if (attempt > 0) {
-        this.options.observer?.actorRestarted(e.actor.name, e.actor.backendKind, reason);
+        this.options.observer?.actorRestarted(e.actor.name, e.actor.backendKind, 'initialize');
         await this.sleep(backoffMs(attempt - 1, backoffBaseMs, backoffMaxMs));
         if (this.closed) break;
       }
@@ -152,7 +166,7 @@ export class Supervisor {
         return undefined;
       } catch (error) {
         lastError = (error as Error).message;
-        e.lastFailure = `${reason}: ${lastError}`;
+        e.lastFailure = `initialize: ${lastError}`;
         e.phase = 'backoff';
       }
     }
@@ -164,7 +178,7 @@ export class Supervisor {
     this.cancelTimer(e);
     e.timer = setTimeout(async () => {
       e.timer = undefined;
-      const error = await this.attemptStart(e, 1, 'initialize');
+      const error = await this.start(e, 1);
       if (error === undefined || this.closed) return;
       if (e.everUp && !e.intensity.record(Date.now())) {
         this.changed(e, 'stopped', false, 'intensity');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors/config-errors.js';
+import { resolveOptions } from '../../src/runtime/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stowage-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,4 +89,17 @@ test('pool.idleSpinMicros accepts 0, which turns the spin off, and refuses a neg
   assert.equal(loadConfig({ env: {} }).pool.idleSpinMicros, undefined, 'unset: the backend kind decides');
   const error = failure({ env: { STOWAGE__pool__idleSpinMicros: '-5' } });
   assert.equal(error.details.field, 'pool.idleSpinMicros');
+});
+
+test('supervisor.openTimeoutMs is read as a positive number of milliseconds and reaches the runtime options', () => {
+  assert.equal(
+    loadConfig({ env: { STOWAGE__supervisor__openTimeoutMs: '5000' } }).supervisor.openTimeoutMs,
+    5000,
+  );
+  assert.equal(
+    failure({ env: { STOWAGE__supervisor__openTimeoutMs: '0' } }).details.field,
+    'supervisor.openTimeoutMs',
+  );
+  assert.equal(resolveOptions({ supervisor: { openTimeoutMs: 5000 } }).supervisor.openTimeoutMs, 5000);
+  assert.equal(resolveOptions({}).supervisor.openTimeoutMs, 120_000);
 });

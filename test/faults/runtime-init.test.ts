@@ -73,3 +73,68 @@ test('initialize names the instance that failed; the others serve, and the super
     await h.dispose();
   }
 });
+
+test('an open that never finishes is cut off after supervisor.openTimeoutMs, its worker terminated, and the start retried', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness(
+    'open-hang-backend',
+    // Long enough for a fresh worker to load the fixture under tsx (about 0.3 s), which it includes.
+    { supervisor: { initializeAttempts: 1, openTimeoutMs: 2000 } },
+    { hangs: 1 },
+  );
+  try {
+    // One attempt, and it hangs: initialize reports it instead of waiting for ever.
+    await assert.rejects(h.provider.initialize(MachineId.generate()), (error: unknown) => {
+      assert.ok(error instanceof InitializeFailedError);
+      assert.match(error.message, /openTimeoutMs \(2000 ms\)/);
+      return true;
+    });
+    assert.equal(h.provider.instanceStatus(h.faulty).status, false);
+    // The background retry's open works.
+    await h.observer.until(() => h.provider.instanceStatus(h.faulty).status);
+    assert.equal(await readFile(join(h.dir, 'open-attempts'), 'utf8'), '2');
+    const object = makeObject({ name: 'a', namespace: 'init' });
+    await h.provider.putObject(h.faulty, object);
+    assert.deepEqual(await h.provider.getObject(h.faulty, CONFIG_MAP, 'init/a'), object);
+  } finally {
+    await h.dispose();
+  }
+});
+
+test('restartInstance during initialize joins the start under way instead of racing it, so the worker that comes up keeps serving', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness(
+    'flaky-init-backend',
+    { supervisor: { initializeAttempts: 3, backoffBaseMs: 300 } },
+    { failures: 1 },
+  );
+  try {
+    const initialized = h.provider.initialize(MachineId.generate());
+    // The first open has failed: initialize is sleeping before its second attempt.
+    await h.observer.until(() => h.observer.restarts.length === 1);
+    await h.provider.restartInstance(h.faulty);
+    assert.equal(h.provider.instanceStatus(h.faulty).status, true);
+    await initialized;
+    // Before, initialize's own loop woke after its sleep and replaced the worker restartInstance had
+    // started, failing the puts in flight on it with ClosedError.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    for (let round = 0; round < 5; round++) {
+      const keys = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          h.provider.putObject(h.faulty, makeObject({ name: `o${i}`, namespace: 'init' })),
+        ),
+      );
+      assert.equal(keys.length, 8);
+    }
+    assert.equal(
+      await readFile(join(h.dir, 'open-attempts'), 'utf8'),
+      '2',
+      'one failed open, one that worked',
+    );
+    assert.deepEqual(h.observer.statesOf(h.faulty), ['up:up']);
+  } finally {
+    await h.dispose();
+  }
+});
