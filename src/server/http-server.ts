@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { PersistenceProvider, SecretPersistenceProvider } from '../contract/types.js';
+import { UnknownInstanceError } from '../errors/index.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { authorized, checkBind } from './auth.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
@@ -26,14 +27,43 @@ export interface StowageServerOptions {
 
 export interface StowageServer {
   readonly url: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and waits for the requests in progress, then, past `deadlineMs`,
+   * closes the connections that remain (a client that stopped reading a listing, a body that
+   * stalled) so that shutdown cannot be held for ever.
+   */
+  close(deadlineMs?: number): Promise<void>;
 }
+
+/** How long close() waits for requests in progress by default. */
+const CLOSE_DEADLINE_MS = 5_000;
+/** A request's headers and body must arrive within these; a stalled upload is cut off. */
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+/** A connection idle this long (a client that stopped reading a response) is closed. */
+const IDLE_SOCKET_TIMEOUT_MS = 120_000;
 
 /**
  * The HTTP face of a running stowage: /metrics, /healthz, /readyz and a small JSON API over the
  * provider (see docs/operations.md for every route). The instance name `default` means the first
  * configured instance, so a walkthrough needs no hash.
  */
+/**
+ * The decoded segments of a path. An empty segment is refused rather than dropped: with it dropped,
+ * `…/ConfigMap/prod/` (a name left empty) would address the cluster-scoped object `prod`.
+ */
+function pathSegments(path: string): string[] {
+  const raw = path.split('/').slice(1);
+  if (raw.some((segment) => segment === '')) {
+    throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}: it has an empty segment`);
+  }
+  try {
+    return raw.map(decodeURIComponent);
+  } catch {
+    throw new HttpError(400, 'STOWAGE_BAD_PATH', `${path} holds a malformed percent-encoding`);
+  }
+}
+
 export async function startServer(options: StowageServerOptions): Promise<StowageServer> {
   const host = options.host ?? '127.0.0.1';
   checkBind(host, options.token);
@@ -52,14 +82,18 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       const report = readiness(provider);
       return sendJson(res, report.ready ? 200 : 503, report);
     }
-    const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = pathSegments(path);
     if (segments[0] !== 'api' || segments[1] !== 'v1' || segments[2] !== 'instances') {
       throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
     }
     if (segments.length === 3) return sendJson(res, 200, readiness(provider).instances);
     const instance =
       segments[3] === 'default' ? (provider.instances()[0] as string) : (segments[3] as string);
-    if (segments.length === 4) return sendJson(res, 200, provider.instanceStatus(instance));
+    if (segments.length === 4) {
+      const status = provider.instanceStatus(instance);
+      if (!status.exists) throw new UnknownInstanceError(`no instance named ${instance}`, { instance });
+      return sendJson(res, 200, status);
+    }
     if (segments[4] === 'objects') {
       return handleObjects(provider, instance, segments.slice(5), req, res, maxBodyBytes);
     }
@@ -71,9 +105,13 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
   };
 
-  const server: Server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => sendError(res, error));
-  });
+  const server: Server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    (req, res) => {
+      route(req, res).catch((error: unknown) => sendError(res, error));
+    },
+  );
+  server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 9464, host, () => {
@@ -85,9 +123,13 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}`,
-    close: () =>
+    close: (deadlineMs = CLOSE_DEADLINE_MS) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const force = setTimeout(() => server.closeAllConnections(), deadlineMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -68,16 +68,41 @@ async function streamList(
 ): Promise<void> {
   const ndjson = format === 'ndjson';
   const iterator = provider.streamAllObjects(instance, gvk)[Symbol.asyncIterator]();
-  let next = await iterator.next();
-  res.writeHead(200, { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json; charset=utf-8' });
-  if (!ndjson) res.write('[');
-  let first = true;
-  while (!next.done) {
-    const text = JSON.stringify(next.value);
-    const ok = res.write(ndjson ? `${text}\n` : first ? text : `,${text}`);
-    first = false;
-    if (!ok) await new Promise((resolve) => res.once('drain', resolve));
-    next = await iterator.next();
+  try {
+    let next = await iterator.next();
+    res.writeHead(200, {
+      'content-type': ndjson ? 'application/x-ndjson' : 'application/json; charset=utf-8',
+    });
+    if (!ndjson) res.write('[');
+    let first = true;
+    while (!next.done) {
+      const text = JSON.stringify(next.value);
+      const ok = res.write(ndjson ? `${text}\n` : first ? text : `,${text}`);
+      first = false;
+      // A client that went away never drains: stop instead of waiting for ever.
+      if (!ok && !(await drainedOrClosed(res))) return;
+      next = await iterator.next();
+    }
+    res.end(ndjson ? '' : ']\n');
+  } finally {
+    // Ends the listing early too, so the instance's worker drops its cursor.
+    await iterator.return?.();
   }
-  res.end(ndjson ? '' : ']\n');
+}
+
+/** Resolves true once `res` can take more, false if its connection closed first. */
+function drainedOrClosed(res: ServerResponse): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const drained = () => {
+      res.off('close', closed);
+      resolve(true);
+    };
+    const closed = () => {
+      res.off('drain', drained);
+      resolve(false);
+    };
+    res.once('drain', drained);
+    res.once('close', closed);
+  });
 }

@@ -5,6 +5,16 @@ import { startServer } from '../../server/http-server.js';
 import { readiness } from '../../server/readiness.js';
 
 const STATUS_LINE_MS = 5000;
+/** The server's default body limit; a larger `limits.maxObjectBytes` raises it. */
+const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Room for the largest object the limits allow, sent as JSON that need not be canonical (indented,
+ * escaped): twice its canonical size, and never below the default.
+ */
+export function maxBodyBytesFor(maxObjectBytes: number | undefined): number {
+  return Math.max(DEFAULT_MAX_BODY_BYTES, 2 * (maxObjectBytes ?? 0));
+}
 
 /**
  * `stowage serve`: the runtime plus its HTTP endpoints, until SIGTERM or SIGINT, which drain the
@@ -22,6 +32,7 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
       host: config.server.host,
       port: config.server.port,
       token: config.server.token,
+      maxBodyBytes: maxBodyBytesFor(config.limits.maxObjectBytes),
     });
   } catch (error) {
     await stowage.close();
@@ -59,7 +70,8 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
   process.once('SIGINT', forceExit);
   if (ticker) clearInterval(ticker);
   out.write(`${out.isTTY ? '\n' : ''}${signal}: draining and closing\n`);
-  await server.close();
+  // The HTTP side gets the same deadline as the mailboxes; connections still open past it are cut.
+  await server.close(config.shutdown.drainDeadlineMs);
   await stowage.close();
   out.write('stowage stopped\n');
   return 0;

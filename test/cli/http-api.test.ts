@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { test } from 'node:test';
+import { maxBodyBytesFor } from '../../src/cli/commands/serve.js';
+import { LocalProvider, MachineId, MemoryBackend } from '../../src/index.js';
+import { startServer } from '../../src/server/http-server.js';
+
+/** A server over one memory instance; `body` gets its URL and the instance's objects route. */
+async function withServer(body: (url: string, objects: string) => Promise<void>): Promise<void> {
+  const provider = new LocalProvider([{ name: 'memory-test', backend: new MemoryBackend() }]);
+  await provider.initialize(MachineId.generate());
+  const server = await startServer({ provider, port: 0 });
+  try {
+    await body(server.url, `${server.url}/api/v1/instances/default/objects`);
+  } finally {
+    await server.close();
+    await provider.close();
+  }
+}
+
+const errorCode = async (response: Response) =>
+  ((await response.json()) as { error: { code: string } }).error.code;
+
+test('a path with an empty segment is no route: a DELETE whose name was left empty cannot reach the cluster-scoped object of that namespace', async () => {
+  await withServer(async (_url, objects) => {
+    const put = await fetch(objects, {
+      method: 'PUT',
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'prod' } }),
+    });
+    assert.equal(put.status, 201);
+    const deleted = await fetch(`${objects}/core/v1/ConfigMap/prod/`, { method: 'DELETE' });
+    assert.equal(deleted.status, 404);
+    assert.equal(await errorCode(deleted), 'STOWAGE_NO_ROUTE');
+    assert.equal((await fetch(`${objects}/core/v1/ConfigMap//prod`)).status, 404);
+    assert.equal((await fetch(`${objects}/core/v1/ConfigMap/prod`)).status, 200, 'still there');
+  });
+});
+
+test('a malformed percent-encoding is a 400 STOWAGE_BAD_PATH, an unknown instance a 404', async () => {
+  await withServer(async (url, objects) => {
+    const bad = await fetch(`${objects}/core/v1/ConfigMap/default/%E0%A4%A`);
+    assert.equal(bad.status, 400);
+    assert.equal(await errorCode(bad), 'STOWAGE_BAD_PATH');
+    const unknown = await fetch(`${url}/api/v1/instances/nope`);
+    assert.equal(unknown.status, 404);
+    assert.equal(await errorCode(unknown), 'STOWAGE_UNKNOWN_INSTANCE');
+    assert.equal((await fetch(`${url}/api/v1/instances/default`)).status, 200);
+  });
+});
+
+test('close() is not held by a client that stopped reading a listing: past its deadline the connection is cut', {
+  timeout: 30_000,
+}, async () => {
+  const provider = new LocalProvider([{ name: 'memory-test', backend: new MemoryBackend() }]);
+  await provider.initialize(MachineId.generate());
+  const server = await startServer({ provider, port: 0 });
+  try {
+    const data = { v: 'x'.repeat(8000) };
+    for (let i = 0; i < 3000; i += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) =>
+          provider.putObject('memory-test', {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: `o${i + j}`, namespace: 'd' },
+            data,
+          }),
+        ),
+      );
+    }
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Asks for 24 MB and never reads it: the server's writes back up.
+    socket.pause();
+    socket.write('GET /api/v1/instances/default/objects/core/v1/ConfigMap HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = performance.now();
+    await server.close(500);
+    const took = performance.now() - started;
+    assert.ok(took < 5000, `close took ${Math.round(took)} ms`);
+    socket.destroy();
+  } finally {
+    await provider.close();
+  }
+});
+
+test('the body limit makes room for limits.maxObjectBytes sent as JSON, and never falls below 8 MiB', () => {
+  assert.equal(maxBodyBytesFor(undefined), 8 * 1024 * 1024);
+  assert.equal(maxBodyBytesFor(1024 * 1024), 8 * 1024 * 1024);
+  assert.equal(maxBodyBytesFor(32 * 1024 * 1024), 64 * 1024 * 1024);
+});
