@@ -40,10 +40,10 @@ const VERBS: Readonly<Record<string, Verb>> = {
   secret: secretCommand,
 };
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -113,6 +113,17 @@ describe('CLI verbs against a configuration', () => {
     assert.match((await cli('secret', 'delete', 'default', 'kube-system', 'token')).stdout, /deleted/);
     assert.equal((await cli('secret', 'get', 'default', 'kube-system', 'token')).code, 1);
   });
+
+  test('secret put from stdin keeps bytes that are not UTF-8', async () => {
+    const value = Buffer.from([0xff, 0x00, 0x80, 0xc3, 0x28, 0xa0]);
+    const put = await runCli(['secret', 'put', 'default', 'kube-system', 'binary', '--config', config], {
+      cwd: workdir,
+      input: value,
+    });
+    assert.equal(put.code, 0, put.stderr);
+    const got = await cli('secret', 'get', 'default', 'kube-system', 'binary');
+    assert.deepEqual(got.stdoutBytes, value);
+  });
 });
 
 describe('CLI verbs against a running server', () => {

@@ -8,6 +8,8 @@ const TSX = import.meta.resolve('tsx');
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
+  /** stdout as it came, for output that is not UTF-8 (a secret's value). */
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
 }
 
@@ -26,17 +28,20 @@ export function runCli(
 }
 
 export function collect(child: ChildProcess): Promise<CliResult> {
-  let stdout = '';
+  const stdout: Buffer[] = [];
   let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout.push(chunk);
   });
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const bytes = Buffer.concat(stdout);
+      resolve({ code, stdout: bytes.toString('utf8'), stdoutBytes: bytes, stderr });
+    });
   });
 }
 

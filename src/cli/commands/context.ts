@@ -18,5 +18,6 @@ export interface CommandContext {
   readonly positionals: readonly string[];
   readonly flags: CommandFlags;
   readonly out: CommandOutput;
-  readStdin(): Promise<string>;
+  /** Standard input as bytes: a secret's value need not be UTF-8. */
+  readStdin(): Promise<Buffer>;
 }

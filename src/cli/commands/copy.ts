@@ -16,21 +16,32 @@ export async function copyCommand({ target, flags, out }: CommandContext): Promi
   const to = requireArg(flags.to, '--to <instance>');
   const progress = new Progress(`copy ${from} → ${to}`, out.stderr);
   let copied = 0;
-  const inFlight = new Set<Promise<unknown>>();
+  const failures: string[] = [];
+  const inFlight = new Set<Promise<void>>();
   for (const gvk of await target.kinds(from)) {
     for await (const object of target.list(from, gvk)) {
-      const put = target.put(to, object).then(() => {
-        copied++;
-        progress.tick();
-      });
+      // Each put settles its own outcome, so no failure can slip between the awaits below.
+      const put: Promise<void> = target.put(to, object).then(
+        () => {
+          copied++;
+          progress.tick();
+        },
+        (error: unknown) => {
+          failures.push(`${gvkString(gvk)} ${identify(object).key}: ${(error as Error).message}`);
+        },
+      );
       inFlight.add(put);
-      void put.finally(() => inFlight.delete(put)).catch(() => {});
+      void put.finally(() => inFlight.delete(put));
       if (inFlight.size >= COPY_CONCURRENCY) await Promise.race(inFlight);
     }
   }
   await Promise.all(inFlight);
   progress.done(`${copied} objects copied`);
-  return 0;
+  if (failures.length === 0) return 0;
+  for (const failure of failures.slice(0, 20)) out.stderr.write(`stowage: not copied: ${failure}\n`);
+  if (failures.length > 20) out.stderr.write(`stowage: … and ${failures.length - 20} more\n`);
+  out.stderr.write(`stowage: ${failures.length} objects could not be copied\n`);
+  return 1;
 }
 
 interface Difference {

@@ -54,7 +54,7 @@ export async function putCommand({
   const instance = requireArg(positionals[0], '<instance>');
   const file = flags.file;
   if (file === undefined) throw new UsageError('put needs -f <file> (or -f - for stdin)');
-  const text = file === '-' ? await readStdin() : readFileSync(file, 'utf8');
+  const text = file === '-' ? (await readStdin()).toString('utf8') : readFileSync(file, 'utf8');
   const objects = parseManifests(text, file === '-' ? 'stdin' : file);
   for (const object of objects) {
     const key = await target.put(instance, object);

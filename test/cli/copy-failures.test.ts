@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { copyCommand } from '../../src/cli/commands/copy.js';
+import { localTarget } from '../../src/cli/target.js';
+import {
+  type GroupVersionKind,
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  type ObjectKey,
+  StowageError,
+} from '../../src/index.js';
+
+/** A memory backend that refuses every put but those whose key ends in 0, as a full disk would. */
+class MostlyFullBackend extends MemoryBackend {
+  override async put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
+    if (!key.endsWith('0')) throw new StowageError(`no space left for ${key}`);
+    return super.put(gvk, key, bytes);
+  }
+}
+
+test('copy exits 1 and names what it could not copy when puts to the target fail', async () => {
+  const provider = new LocalProvider([
+    { name: 'from', backend: new MemoryBackend() },
+    { name: 'to', backend: new MostlyFullBackend() },
+  ]);
+  await provider.initialize(MachineId.generate());
+  try {
+    for (let i = 0; i < 40; i++) {
+      await provider.putObject('from', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `o${i}`, namespace: 'd' },
+      });
+    }
+    const stderr = new PassThrough();
+    let errors = '';
+    stderr.on('data', (chunk) => {
+      errors += chunk;
+    });
+    const code = await copyCommand({
+      target: localTarget(provider, undefined, async () => undefined),
+      positionals: [],
+      flags: { from: 'from', to: 'to' },
+      out: { stdout: new PassThrough(), stderr: stderr as unknown as NodeJS.WriteStream },
+      readStdin: async () => Buffer.alloc(0),
+    });
+    assert.equal(code, 1);
+    assert.match(errors, /4 objects copied/);
+    assert.match(errors, /36 objects could not be copied/);
+    assert.match(errors, /not copied: core\/v1\/ConfigMap d\/o1: no space left for d\/o1\n/);
+  } finally {
+    await provider.close();
+  }
+});
