@@ -6,6 +6,7 @@ import {
   makeObjectKey,
   S3Backend,
   type S3BackendConfig,
+  S3RequestError,
   S3ServerError,
   S3TimeoutError,
 } from '../../src/index.js';
@@ -39,6 +40,53 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
   after(async () => {
     await proxy?.close();
     await radosgw?.release();
+  });
+
+  test('a listing the server paginates wrongly is refused, never cut short or followed for ever', async () => {
+    const backend = await openThroughProxy({});
+    try {
+      await backend.put(CONFIG_MAP, KEY, BYTES);
+      const list = async () => {
+        for await (const _ of backend.list(CONFIG_MAP)) {
+          // drain
+        }
+      };
+      const truncated = (xml: string) =>
+        xml.replace(/<IsTruncated>false<\/IsTruncated>/, '<IsTruncated>true</IsTruncated>');
+      const refused = (why: RegExp) => (error: unknown) => {
+        assert.ok(error instanceof S3RequestError, String(error));
+        assert.equal(error.details.awsCode, 'BadPagination');
+        assert.match(error.message, why);
+        return true;
+      };
+      // Truncated, but no token to continue from: the rest of the listing would be lost silently.
+      proxy.setMode({
+        kind: 'rewriteList',
+        rewrite: (xml) => truncated(xml).replace(/<NextContinuationToken>[^<]*<\/NextContinuationToken>/, ''),
+      });
+      await assert.rejects(list(), refused(/no continuation token/));
+      // The same token every time: the listing would never end.
+      proxy.setMode({
+        kind: 'rewriteList',
+        rewrite: (xml) =>
+          truncated(xml)
+            .replace(/<NextContinuationToken>[^<]*<\/NextContinuationToken>/, '')
+            .replace(
+              '</ListBucketResult>',
+              '<NextContinuationToken>again</NextContinuationToken></ListBucketResult>',
+            ),
+      });
+      proxy.resetCount();
+      await assert.rejects(list(), refused(/same continuation token/));
+      assert.ok(proxy.requests <= 4, `refused at the first repeat, not followed: ${proxy.requests} requests`);
+      proxy.setMode({ kind: 'pass' });
+      let listed = 0;
+      for await (const _ of backend.list(CONFIG_MAP)) listed++;
+      assert.equal(listed, 1);
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await backend.close();
+    }
   });
 
   test('a server that never answers trips the request timeout on every attempt, then STOWAGE_S3_TIMEOUT', async () => {

@@ -8,14 +8,17 @@ import type { AddressInfo } from 'node:net';
  * - `hang`: never answered, until the proxy closes (trips request timeouts);
  * - `delay`: forwarded after `ms` milliseconds (a slow server);
  * - `status`: answered at once with that HTTP status and an S3 error body, never forwarded;
- * - `failFirst`: the next `count` requests get `status`, later ones pass.
+ * - `failFirst`: the next `count` requests get `status`, later ones pass;
+ * - `rewriteList`: forwarded, and the body of a ListObjectsV2 answer rewritten by `rewrite` (a
+ *   server that paginates wrongly).
  */
 export type ProxyMode =
   | { readonly kind: 'pass' }
   | { readonly kind: 'hang' }
   | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'status'; readonly status: number }
-  | { readonly kind: 'failFirst'; readonly count: number; readonly status: number };
+  | { readonly kind: 'failFirst'; readonly count: number; readonly status: number }
+  | { readonly kind: 'rewriteList'; readonly rewrite: (xml: string) => string };
 
 export interface FaultProxy {
   readonly endpoint: string;
@@ -32,12 +35,23 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
   let failed = 0;
   const hanging = new Set<ServerResponse>();
 
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, rewrite?: (xml: string) => string) => {
     const upstream = request(
       { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        if (!rewrite) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const body = Buffer.from(rewrite(Buffer.concat(chunks).toString('utf8')));
+          const { 'transfer-encoding': _chunked, ...headers } = answer.headers;
+          res.writeHead(answer.statusCode ?? 502, { ...headers, 'content-length': body.length });
+          res.end(body);
+        });
       },
     );
     upstream.on('error', () => res.destroy());
@@ -53,7 +67,7 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
   const server: Server = createServer((req, res) => {
     requests++;
     // The body is read (and dropped) in every mode, so the client is never stuck writing it.
-    const forwarding = mode.kind === 'pass' || mode.kind === 'delay';
+    const forwarding = mode.kind === 'pass' || mode.kind === 'delay' || mode.kind === 'rewriteList';
     if (!forwarding && !(mode.kind === 'failFirst' && failed >= mode.count)) req.resume();
     switch (mode.kind) {
       case 'pass':
@@ -69,6 +83,8 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       }
       case 'status':
         return fail(res, mode.status);
+      case 'rewriteList':
+        return forward(req, res, req.url?.includes('list-type=2') ? mode.rewrite : undefined);
       case 'failFirst':
         if (failed < mode.count) {
           failed++;

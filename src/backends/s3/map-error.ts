@@ -62,12 +62,16 @@ export function toS3Error(error: unknown, context: S3ErrorContext): StowageError
   };
   const where = `s3 ${context.operation} on bucket ${context.bucket}${context.key ? ` key ${context.key}` : ''}`;
 
-  if (failure.name === 'AbortError' || failure.name === 'TimeoutError' || failure.code === 'ETIMEDOUT') {
-    return new S3TimeoutError(`${where} timed out after ${details.attempts} attempt(s)`, details);
-  }
+  const timedOut = () =>
+    new S3TimeoutError(`${where} timed out after ${details.attempts} attempt(s)`, details);
+  // The operation's own deadline aborted it.
+  if (failure.name === 'AbortError') return timedOut();
+  // Before the SDK's timeout name: its HTTP handler renames a reset connection (ECONNRESET, EPIPE)
+  // to a TimeoutError, but the code still says what happened.
   if (failure.code !== undefined && UNREACHABLE.has(failure.code)) {
     return new S3UnreachableError(`${where}: endpoint unreachable (${failure.code})`, details);
   }
+  if (failure.name === 'TimeoutError' || failure.code === 'ETIMEDOUT') return timedOut();
   if (BAD_CREDENTIALS.has(awsCode)) {
     return new S3BadCredentialsError(`${where}: credentials rejected (${awsCode})`, details);
   }

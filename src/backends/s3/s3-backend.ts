@@ -11,7 +11,7 @@ import {
 import { type GroupVersionKind, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
-import { S3AccessDeniedError, S3NoSuchBucketError } from '../../errors/s3-errors.js';
+import { S3AccessDeniedError, S3NoSuchBucketError, S3RequestError } from '../../errors/s3-errors.js';
 import type { Backend, BackendRecord } from '../backend.js';
 import { connectS3, type S3Connection } from './client.js';
 import { type ResolvedS3Config, resolveS3Config, type S3BackendConfig } from './config.js';
@@ -179,7 +179,16 @@ export class S3Backend implements Backend {
         ),
       );
       yield page;
+      const previous = token;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      // A truncated page with no token would end the listing short without a word (some gateways
+      // have sent one), and a token that repeats would list for ever: both are refused.
+      if (page.IsTruncated && (!token || token === previous)) {
+        throw new S3RequestError(
+          `s3 list on bucket ${this.config.bucket} key ${prefix}: the server sent a truncated page with ${token ? 'the same continuation token again' : 'no continuation token'}, so the listing cannot be completed`,
+          { operation: 'list', bucket: this.config.bucket, key: prefix, awsCode: 'BadPagination' },
+        );
+      }
     } while (token !== undefined);
   }
 
