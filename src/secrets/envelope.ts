@@ -68,13 +68,20 @@ function decrypt(key: KeyObject | Buffer, box: Buffer, aad: Buffer): Buffer {
   const decipher = createDecipheriv(CIPHER, key, nonce, { authTagLength: TAG_BYTES });
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
+  const body = decipher.update(box.subarray(NONCE_BYTES, box.byteLength - TAG_BYTES));
   try {
-    return Buffer.concat([
-      decipher.update(box.subarray(NONCE_BYTES, box.byteLength - TAG_BYTES)),
-      decipher.final(),
-    ]);
+    const last = decipher.final();
+    // A buffer of its own: Buffer.concat would hand out a view into Node's shared pool, whose other
+    // slices (other secrets, data keys) anyone holding the value could read through `.buffer`.
+    const plaintext = Buffer.allocUnsafeSlow(body.byteLength + last.byteLength);
+    plaintext.set(body, 0);
+    plaintext.set(last, body.byteLength);
+    last.fill(0);
+    return plaintext;
   } catch {
     // Node's message ("unable to authenticate data") says nothing more; never pass partial output on.
     throw new AuthenticationFailed('authentication failed');
+  } finally {
+    body.fill(0);
   }
 }

@@ -19,7 +19,9 @@ export async function loadKeyringFile(path: string): Promise<Keyring> {
   try {
     // Symlinks are followed (Kubernetes mounts secrets through them); the checks below apply to
     // the file the descriptor actually refers to.
-    handle = await open(path, constants.O_RDONLY);
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer for ever; the file
+    // type is checked right after, and a regular file reads the same either way.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
     throw new KeyringInvalidError(`keyring file ${path} cannot be opened (${code})`, {

@@ -91,7 +91,10 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
    * when the secret itself is read (getSecret, rotate).
    */
   async listSecrets(instance: string, namespace?: string): Promise<SecretInfo[]> {
-    if (namespace !== undefined) checkNamespace(namespace, invalidSecret);
+    if (namespace !== undefined && checkNamespace(namespace, invalidSecret) === undefined) {
+      // An empty namespace would match nothing and look like an empty listing.
+      throw new InvalidSecretError('secret namespace, when given, must not be empty', { field: 'namespace' });
+    }
     const records = await this.channel.listRecords(instance, SECRET_GVK);
     const infos: SecretInfo[] = [];
     for (const record of records) {
@@ -208,6 +211,12 @@ function checkIdentity(instance: string, namespace: string, name: string): Secre
 }
 
 function toBytes(value: Uint8Array | string): Uint8Array {
+  if (typeof value === 'string' && !value.isWellFormed()) {
+    // UTF-8 would store a lone surrogate as U+FFFD: the value read back would differ.
+    throw new InvalidSecretError('secret value holds a lone UTF-16 surrogate; pass bytes instead', {
+      field: 'value',
+    });
+  }
   const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
   if (!(bytes instanceof Uint8Array)) {
     throw new InvalidSecretError('secret value must be a string or a Uint8Array', { field: 'value' });

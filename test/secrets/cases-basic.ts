@@ -10,6 +10,37 @@ const keyring = keyringOf(testKey('key1'));
 
 export const basicCases: readonly SecretCase[] = [
   {
+    name: 'a value read back owns its memory: no view into a buffer shared with other secrets',
+    run: (target) =>
+      withSecrets(target, async ({ secrets, instance }) => {
+        const provider = secrets(keyring);
+        await provider.putSecret(instance, 'prod', 'a', 'first-secret-value');
+        await provider.putSecret(instance, 'prod', 'b', 'second-secret-value');
+        const a = (await provider.getSecret(instance, 'prod', 'a'))!;
+        const b = (await provider.getSecret(instance, 'prod', 'b'))!;
+        for (const value of [a, b]) {
+          assert.equal(value.byteOffset, 0);
+          assert.equal(value.buffer.byteLength, value.byteLength);
+        }
+        assert.ok(!Buffer.from(a.buffer).includes('second-secret-value'));
+      }),
+  },
+  {
+    name: 'an empty namespace filter and a string with a lone surrogate are refused, not read as nothing or stored altered',
+    run: (target) =>
+      withSecrets(target, async ({ secrets, instance }) => {
+        const provider = secrets(keyring);
+        await provider.putSecret(instance, 'prod', 'x', 'v');
+        await assert.rejects(provider.listSecrets(instance, ''), InvalidSecretError);
+        await assert.rejects(
+          provider.putSecret(instance, 'prod', 'y', 'bad \uD800 value'),
+          InvalidSecretError,
+        );
+        assert.equal(await provider.getSecret(instance, 'prod', 'y'), undefined);
+        assert.equal((await provider.listSecrets(instance, 'prod')).length, 1);
+      }),
+  },
+  {
     name: 'string and byte values round-trip, including every byte value and hostile Unicode',
     run: (target) =>
       withSecrets(target, async ({ secrets, instance }) => {

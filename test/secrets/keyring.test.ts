@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,12 @@ describe('keyring file permissions', () => {
 
   test('a directory is refused', async () => {
     await assert.rejects(loadKeyringFile(dir), KeyringInvalidError);
+  });
+
+  test('a FIFO is refused at once instead of waiting for a writer', { timeout: 10_000 }, async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    await assert.rejects(loadKeyringFile(fifo), /not a regular file/);
   });
 });
 
