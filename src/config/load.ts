@@ -3,7 +3,7 @@ import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/config-errors.js';
 import { applyOverrides, envOverrides } from './env-overrides.js';
-import { configSchema, type StowageConfig } from './schema.js';
+import { configSchema, DEFAULT_INSTANCES, type StowageConfig } from './schema.js';
 
 export interface LoadConfigOptions {
   /** A YAML or JSON file; when absent, only defaults and the environment apply. */
@@ -63,6 +63,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function loadConfig(options: LoadConfigOptions = {}): StowageConfig {
   const source = readSource(options.path);
   const overrides = envOverrides(options.env ?? process.env);
+  // Overrides of `instances.N.…` with no instances configured apply to the embedded default, as
+  // STOWAGE__instances__0__dir=/var/lib/stowage means; without it they would build an instance
+  // from nothing.
+  if (source.tree.instances === undefined && overrides.some((o) => o.path[0] === 'instances')) {
+    source.tree.instances = DEFAULT_INSTANCES.map((instance) => ({ ...instance }));
+  }
   try {
     applyOverrides(source.tree, overrides);
   } catch (error) {

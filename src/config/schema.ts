@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MachineId } from '../contract/machine-id.js';
 
 /**
  * The configuration file's schema (YAML or JSON). Every field has a default, so an empty file —
@@ -31,15 +32,30 @@ const s3Instance = z
   // The S3 backend validates its own fields (endpoint, region, prefix, timeouts, …) with its schema.
   .passthrough();
 
+function isMachineId(text: string): boolean {
+  try {
+    MachineId.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const instanceSchema = z.discriminatedUnion('kind', [memoryInstance, fileInstance, s3Instance]);
+
+/** The embedded default: one file instance under ./data. */
+export const DEFAULT_INSTANCES = [{ kind: 'file', dir: './data' }] as const;
 
 export const configSchema = z.strictObject({
   /** Owner id recorded in instance locks (a UUID). Generated per process when absent. */
-  machineId: z.string().optional(),
+  machineId: z
+    .string()
+    .refine(isMachineId, 'must be a UUID such as 0b7e0a52-3f0c-4c6e-9d8a-2f6c1b9e4a10')
+    .optional(),
   instances: z
     .array(instanceSchema)
     .min(1)
-    .default([{ kind: 'file', dir: './data' }]),
+    .default(DEFAULT_INSTANCES.map((instance) => ({ ...instance }))),
   limits: z.strictObject({ maxObjectBytes: positiveInt.optional() }).prefault({}),
   // Runtime fields mirror RuntimeOptions (src/runtime/options.ts), which owns their defaults.
   /** The worker threads: one per instance (docs/architecture.md), each with these limits. */
@@ -94,6 +110,11 @@ export const configSchema = z.strictObject({
       keyringFile: z.string().optional(),
       /** Name of an environment variable holding the keyring. */
       keyringEnv: z.string().optional(),
+    })
+    // Either source, not both: one of them would be ignored without a word.
+    .refine((secrets) => secrets.keyringFile === undefined || secrets.keyringEnv === undefined, {
+      message: 'set keyringFile or keyringEnv, not both',
+      path: ['keyringEnv'],
     })
     .prefault({}),
 });

@@ -103,3 +103,27 @@ test('supervisor.openTimeoutMs is read as a positive number of milliseconds and 
   assert.equal(resolveOptions({ supervisor: { openTimeoutMs: 5000 } }).supervisor.openTimeoutMs, 5000);
   assert.equal(resolveOptions({}).supervisor.openTimeoutMs, 120_000);
 });
+
+test('STOWAGE__instances__0__dir alone overrides the embedded default instance, as docs/configuration.md shows', () => {
+  const config = loadConfig({ env: { STOWAGE__instances__0__dir: '/var/lib/stowage' } });
+  assert.deepEqual(config.instances, [{ kind: 'file', dir: '/var/lib/stowage' }]);
+});
+
+test('machineId must be a UUID, refused at load (exit 2) naming the field', () => {
+  const error = failure({ env: { STOWAGE__machineId: 'nope' } });
+  assert.equal(error.details.field, 'machineId');
+  assert.match(error.message, /STOWAGE__machineId/);
+  const id = '0b7e0a52-3f0c-4c6e-9d8a-2f6c1b9e4a10';
+  assert.equal(loadConfig({ env: { STOWAGE__machineId: id } }).machineId, id);
+});
+
+test('secrets.keyringFile and secrets.keyringEnv together are refused: one would be ignored', () => {
+  const error = failure({
+    env: {
+      STOWAGE__secrets__keyringFile: '/etc/stowage/keyring.yaml',
+      STOWAGE__secrets__keyringEnv: 'KEYRING',
+    },
+  });
+  assert.equal(error.details.field, 'secrets.keyringEnv');
+  assert.match(error.message, /not both/);
+});
