@@ -89,6 +89,27 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
     }
   });
 
+  test('operationMs bounds a whole delete, both its requests, not each request alone', async () => {
+    const backend = await openThroughProxy({
+      maxAttempts: 1,
+      timeouts: { connectMs: 1000, requestMs: 5000, operationMs: 450 },
+    });
+    try {
+      await backend.put(CONFIG_MAP, KEY, BYTES);
+      // Each request alone takes 300 ms, within 450; the HEAD and the DELETE together do not.
+      proxy.setMode({ kind: 'delay', ms: 300 });
+      proxy.resetCount();
+      const started = performance.now();
+      await assert.rejects(backend.delete(CONFIG_MAP, KEY), S3TimeoutError);
+      const took = performance.now() - started;
+      assert.ok(took < 1000, `gave up after ${Math.round(took)} ms, not after each request's own 450`);
+      assert.equal(proxy.requests, 2, 'HEAD, then the DELETE the deadline cut short');
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await backend.close();
+    }
+  });
+
   test('a server that never answers trips the request timeout on every attempt, then STOWAGE_S3_TIMEOUT', async () => {
     const backend = await openThroughProxy({
       maxAttempts: 2,

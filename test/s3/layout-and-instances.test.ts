@@ -5,6 +5,7 @@ import {
   gvk,
   LocalProvider,
   MachineId,
+  type ObjectKey,
   S3AccessDeniedError,
   S3Backend,
   s3InstanceName,
@@ -108,6 +109,25 @@ describe('s3 key layout, open() writability check, and two instances in one prov
       assert.equal(provider.instanceStatus(b).status, true);
     } finally {
       await provider.close();
+    }
+  });
+
+  test('kinds() skips names that are no GVK (here an instance nested under its prefix) instead of failing', async () => {
+    const bucket = await radosgw.createBucket();
+    const root = new S3Backend(radosgw.config(bucket));
+    const nested = new S3Backend(radosgw.config(bucket, { prefix: 'prod' }));
+    try {
+      await root.open(MachineId.generate());
+      await nested.open(MachineId.generate());
+      const bytes = Buffer.from('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}');
+      await root.put(CONFIG_MAP, 'a' as ObjectKey, bytes);
+      // Stored as prod/example.com/v1/Thing/…: to the root instance "group prod, version
+      // example.com", which is no version at all. Before, that made every kinds() call fail.
+      await nested.put(gvk('example.com', 'v1', 'Thing'), 'a' as ObjectKey, bytes);
+      assert.deepEqual(await root.kinds(), [CONFIG_MAP]);
+    } finally {
+      await root.close();
+      await nested.close();
     }
   });
 });

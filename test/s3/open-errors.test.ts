@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../scripts/radosgw/cluster.js';
 import {
   MachineId,
+  type ObjectKey,
   S3AccessDeniedError,
   S3Backend,
   type S3BackendConfig,
@@ -69,6 +70,18 @@ describe('s3 open(): a clear typed error for each way the bucket is unusable', {
     const backend = new S3Backend(radosgw.config('no-such-bucket-here'));
     await assert.rejects(backend.probe(), S3NoSuchBucketError);
     await backend.close();
+  });
+
+  test('a delete against a missing bucket is STOWAGE_S3_NO_SUCH_BUCKET, not "there was nothing to delete"', async () => {
+    const backend = new S3Backend(radosgw.config('no-such-bucket-here'));
+    try {
+      await assert.rejects(
+        backend.delete({ group: '', version: 'v1', kind: 'ConfigMap' }, 'default/x' as ObjectKey),
+        S3NoSuchBucketError,
+      );
+    } finally {
+      await backend.close();
+    }
   });
 
   test('another user without rights to the bucket is STOWAGE_S3_ACCESS_DENIED', async () => {

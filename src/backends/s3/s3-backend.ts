@@ -11,6 +11,7 @@ import {
 import { type GroupVersionKind, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
+import { InvalidGvkError } from '../../errors/object-errors.js';
 import { S3AccessDeniedError, S3NoSuchBucketError, S3RequestError } from '../../errors/s3-errors.js';
 import type { Backend, BackendRecord } from '../backend.js';
 import { connectS3, type S3Connection } from './client.js';
@@ -49,22 +50,29 @@ export class S3Backend implements Backend {
 
   /** Checks the bucket exists and is writable: HeadBucket, then a marker object written and removed. */
   async open(machineId: MachineId): Promise<void> {
-    await this.headBucket('open');
+    const deadline = this.deadline();
+    await this.headBucket('open', deadline);
     const marker = markerPath(this.config.prefix, String(machineId));
-    await this.send({ operation: 'open', key: marker }, (signal) =>
-      this.#client.send(
-        new PutObjectCommand({
-          Bucket: this.config.bucket,
-          Key: marker,
-          Body: Buffer.from(String(machineId)),
-        }),
-        { abortSignal: signal },
-      ),
+    await this.send(
+      { operation: 'open', key: marker },
+      (signal) =>
+        this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.config.bucket,
+            Key: marker,
+            Body: Buffer.from(String(machineId)),
+          }),
+          { abortSignal: signal },
+        ),
+      deadline,
     );
-    await this.send({ operation: 'open', key: marker }, (signal) =>
-      this.#client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: marker }), {
-        abortSignal: signal,
-      }),
+    await this.send(
+      { operation: 'open', key: marker },
+      (signal) =>
+        this.#client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: marker }), {
+          abortSignal: signal,
+        }),
+      deadline,
     );
   }
 
@@ -97,18 +105,27 @@ export class S3Backend implements Backend {
   async delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean> {
     const path = objectPath(this.config.prefix, gvk, key);
     const context = { operation: 'delete', key: path };
-    const head = await this.sendOrMissing(context, (signal) =>
-      this.#client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: path }), {
-        abortSignal: signal,
-      }),
+    // One deadline for both requests: operationMs bounds the whole delete.
+    const deadline = this.deadline();
+    const head = await this.sendOrMissing(
+      context,
+      (signal) =>
+        this.#client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: path }), {
+          abortSignal: signal,
+        }),
+      deadline,
     );
-    if (head === undefined) return false;
-    await this.send(context, (signal) =>
-      this.#client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: path }), {
-        abortSignal: signal,
-      }),
+    // The DeleteObject goes out even when HEAD found nothing: HEAD's bodiless 404 cannot tell a
+    // missing key from a missing bucket, and DeleteObject answers NoSuchBucket for the latter.
+    await this.send(
+      context,
+      (signal) =>
+        this.#client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: path }), {
+          abortSignal: signal,
+        }),
+      deadline,
     );
-    return true;
+    return head !== undefined;
   }
 
   /** Pages through ListObjectsV2 and fetches bodies `listConcurrency` at a time, in key order. */
@@ -130,7 +147,10 @@ export class S3Backend implements Backend {
       if (group.name === STOWAGE_DIR) continue;
       for await (const version of this.childPrefixes(group.path)) {
         for await (const kind of this.childPrefixes(version.path)) {
-          found.push(parseGvkString(`${group.name}/${version.name}/${kind.name}`));
+          // Anything else in the bucket under this prefix (another instance's prefix nested in
+          // this one, foreign data) is not a kind of this instance: skipped, not a failure.
+          const gvk = layoutGvk(`${group.name}/${version.name}/${kind.name}`);
+          if (gvk) found.push(gvk);
         }
       }
     }
@@ -206,18 +226,24 @@ export class S3Backend implements Backend {
    * HeadBucket has no response body, so a 404 is reported as NoSuchBucket here, and a 403 is
    * explained by a GET that does carry an error code: bad credentials versus access denied.
    */
-  private async headBucket(operation: string): Promise<void> {
+  private async headBucket(operation: string, deadline = this.deadline()): Promise<void> {
     let head: unknown;
     try {
-      head = await this.sendOrMissing({ operation }, (signal) =>
-        this.#client.send(new HeadBucketCommand({ Bucket: this.config.bucket }), { abortSignal: signal }),
+      head = await this.sendOrMissing(
+        { operation },
+        (signal) =>
+          this.#client.send(new HeadBucketCommand({ Bucket: this.config.bucket }), { abortSignal: signal }),
+        deadline,
       );
     } catch (error) {
       if (error instanceof S3AccessDeniedError) {
-        await this.send({ operation }, (signal) =>
-          this.#client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, MaxKeys: 1 }), {
-            abortSignal: signal,
-          }),
+        await this.send(
+          { operation },
+          (signal) =>
+            this.#client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, MaxKeys: 1 }), {
+              abortSignal: signal,
+            }),
+          deadline,
         );
       }
       throw error;
@@ -235,9 +261,17 @@ export class S3Backend implements Backend {
     }
   }
 
-  /** Runs one SDK call under the operation deadline; every failure leaves as a typed error. */
-  private async send<T>(context: Context, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const signal = AbortSignal.timeout(this.config.timeouts.operationMs);
+  /** The deadline of one operation, shared by every request it makes (timeouts.operationMs). */
+  private deadline(): AbortSignal {
+    return AbortSignal.timeout(this.config.timeouts.operationMs);
+  }
+
+  /** Runs one SDK call under the operation's deadline; every failure leaves as a typed error. */
+  private async send<T>(
+    context: Context,
+    call: (signal: AbortSignal) => Promise<T>,
+    signal = this.deadline(),
+  ): Promise<T> {
     try {
       return await call(signal);
     } catch (error) {
@@ -249,13 +283,23 @@ export class S3Backend implements Backend {
   private async sendOrMissing<T>(
     context: Context,
     call: (signal: AbortSignal) => Promise<T>,
+    signal = this.deadline(),
   ): Promise<T | undefined> {
-    const signal = AbortSignal.timeout(this.config.timeouts.operationMs);
     try {
       return await call(signal);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw toS3Error(error, { ...context, bucket: this.config.bucket });
     }
+  }
+}
+
+/** The GVK a layout path names, or undefined when it is no valid GVK. */
+function layoutGvk(text: string): GroupVersionKind | undefined {
+  try {
+    return parseGvkString(text);
+  } catch (error) {
+    if (error instanceof InvalidGvkError) return undefined;
+    throw error;
   }
 }
