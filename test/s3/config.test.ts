@@ -29,6 +29,7 @@ test('invalid fields are named in the error, and their values are never echoed',
   const cases: [object, string][] = [
     [{ bucket: 'B' }, 'bucket'],
     [{ bucket: 'b-1', endpoint: SECRET }, 'endpoint'],
+    [{ bucket: 'b-1', endpoint: `http://admin:${SECRET}@127.0.0.1:7480` }, 'endpoint'],
     [{ bucket: 'b-1', maxAttempts: 0 }, 'maxAttempts'],
     [{ bucket: 'b-1', timeouts: { requestMs: -1 } }, 'timeouts.requestMs'],
     [{ bucket: 'b-1', checksumMode: 'crc32' }, 'checksumMode'],

@@ -71,7 +71,17 @@ const positiveInt = z.number().int().positive();
 const PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
 const schema = z.strictObject({
-  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  endpoint: z
+    .url({ protocol: /^https?$/ })
+    // Credentials belong in `credentials`: in the URL they would show in config.endpoint and in
+    // every error that names the endpoint.
+    .refine((url) => {
+      // zod runs this even after the URL check failed, which has reported that already.
+      if (!URL.canParse(url)) return true;
+      const parsed = new URL(url);
+      return parsed.username === '' && parsed.password === '';
+    }, 'must not carry credentials (user:password@); use credentials')
+    .optional(),
   region: z.string().min(1).default('us-east-1'),
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid bucket name'),
   // 256 keeps the longest possible key (253-character group and name) under S3's 1,024 bytes.
