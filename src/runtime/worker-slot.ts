@@ -85,6 +85,8 @@ export class WorkerSlot {
         // its other operations failed as "may have been applied", for a message it never received.
         await Promise.race([reply, ALREADY_RESOLVED]);
       } catch (error) {
+        // A pool that is closing or dead refuses tasks at once too; the outer catch names that.
+        if (this.closing || this.death !== undefined) throw error;
         Atomics.sub(this.posted, 0, 1);
         throw new RequestNotSentError(error);
       }
