@@ -13,8 +13,11 @@ export function pairedRatios(numerators: readonly number[], denominators: readon
   return numerators.slice(0, denominators.length).map((n, i) => n / denominators[i]!);
 }
 
-/** A median ratio followed by each run's, e.g. `0.36 (runs 0.31 / 0.36 / 0.40)`. */
-export function withRuns(median: number, ratios: readonly number[], suffix = ''): string {
+/**
+ * The median of the runs' ratios followed by each run's, e.g. `0.36 (runs 0.31 / 0.36 / 0.40)`.
+ * A ratio of the two medians could pair numbers from different runs.
+ */
+export function withRuns(ratios: readonly number[], suffix = ''): string {
   const each = ratios.map((r) => `${r.toFixed(2)}${suffix}`).join(' / ');
-  return `${median.toFixed(2)}${suffix} (runs ${each})`;
+  return `${median(ratios).toFixed(2)}${suffix} (runs ${each})`;
 }

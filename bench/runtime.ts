@@ -117,7 +117,7 @@ async function partB(): Promise<string[]> {
       runs.direct.map((s) => s.opsPerSec),
     );
     rows.push(
-      `| ${inflight} | ${fmt(d.opsPerSec)} | ${ms(d.p50)} / ${ms(d.p99)} | ${fmt(r.opsPerSec)} | ${ms(r.p50)} / ${ms(r.p99)} | ${withRuns(r.opsPerSec / d.opsPerSec, rounds)} |`,
+      `| ${inflight} | ${fmt(d.opsPerSec)} | ${ms(d.p50)} / ${ms(d.p99)} | ${fmt(r.opsPerSec)} | ${ms(r.p50)} / ${ms(r.p99)} | ${withRuns(rounds)} |`,
     );
     console.log(rows.at(-1));
   }
@@ -175,7 +175,11 @@ const ms = (n: number) => n.toFixed(3);
 export async function run(args: string[] = []): Promise<typeof QUICK_LOOK | undefined> {
   // `--rounds N` for a quick look; the documented numbers use 3.
   const at = args.indexOf('--rounds');
-  if (at !== -1) ROUNDS = Number(args[at + 1]);
+  if (at !== -1) {
+    ROUNDS = Number(args[at + 1]);
+    if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+      throw new Error('--rounds takes a whole number of 1 or more');
+  }
   console.log('(a) memory through the runtime vs raw worker_threads echo');
   const a = await partA();
   console.log('(b) file through the runtime vs LocalProvider on the main thread');
@@ -185,7 +189,7 @@ export async function run(args: string[] = []): Promise<typeof QUICK_LOOK | unde
   const body = [
     '## Actor runtime',
     '',
-    '`npx tsx bench/main.ts runtime` (also `npm run bench -- runtime`). Medians of 3 rounds; contenders',
+    `\`npx tsx bench/main.ts runtime\` (also \`npm run bench -- runtime\`). Medians of ${ROUNDS} rounds; contenders`,
     'alternate within each round. 2 KiB ConfigMaps over 1,000 keys unless noted. Measured on the',
     'shared 2-core machine while other engineers were running tests and benchmarks, so absolute',
     'numbers are noisy: read the ratios. Latencies are per operation, in milliseconds, p50 / p99.',

@@ -79,7 +79,7 @@ export class Supervisor {
           if (error === undefined) return;
           failed.push(e.actor.name);
           reasons.push(`${e.actor.name}: ${error}`);
-          this.scheduleRetry(e, this.options.supervisor.backoffMaxMs);
+          this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
         }),
     );
     this.startProbing();
@@ -100,7 +100,7 @@ export class Supervisor {
     e.intensity.reset();
     const error = await this.start(e, this.options.supervisor.initializeAttempts);
     if (error !== undefined) {
-      this.scheduleRetry(e, this.options.supervisor.backoffMaxMs);
+      this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
       throw new InitializeFailedError(`restart of ${instance} failed: ${error}`, { instances: instance });
     }
   }
@@ -184,10 +184,16 @@ export class Supervisor {
         this.changed(e, 'stopped', false, 'intensity');
         return;
       }
-      this.options.observer?.actorRestarted(e.actor.name, e.actor.backendKind, 'initialize');
-      this.scheduleRetry(e, e.everUp ? this.nextBackoff(e) : this.options.supervisor.backoffMaxMs);
+      this.retryAfterFailedStart(e, e.everUp ? this.nextBackoff(e) : this.options.supervisor.backoffMaxMs);
     }, delayMs);
     e.timer.unref();
+  }
+
+  /** Schedules the next start after a failed one, counting it as a restart (reason `initialize`). */
+  private retryAfterFailedStart(e: Supervised, delayMs: number): void {
+    if (this.closed) return;
+    this.options.observer?.actorRestarted(e.actor.name, e.actor.backendKind, 'initialize');
+    this.scheduleRetry(e, delayMs);
   }
 
   private nextBackoff(e: Supervised): number {

@@ -1,6 +1,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ActorDiedError, ClosedError } from '../errors/index.js';
+import { BusyMeter } from './busy-meter.js';
 import type { ActorWorkerData, HostReply, HostRequest } from './protocol.js';
 import type { WorkerEntry } from './worker-entry.js';
 
@@ -28,6 +29,7 @@ export class WorkerSlot {
   private closing = false;
   /** Start times of tasks in flight, oldest first (a Set keeps insertion order). */
   private readonly running = new Set<{ readonly started: number }>();
+  private readonly busy = new BusyMeter();
   /** Requests posted to the worker, which its idle spin watches. */
   private readonly posted = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
@@ -60,8 +62,9 @@ export class WorkerSlot {
     return this.death === undefined && !this.closing;
   }
 
+  /** The fraction of the time since the previous read that a request was outstanding (BusyMeter). */
   get utilization(): number {
-    return this.death === undefined ? this.pool.utilization : 0;
+    return this.death === undefined ? this.busy.ratio() : 0;
   }
 
   /** Milliseconds the oldest task in flight has been running; 0 when idle. */
@@ -74,6 +77,7 @@ export class WorkerSlot {
     if (this.death !== undefined) throw diedError(this.death);
     const task = { started: performance.now() };
     this.running.add(task);
+    this.busy.started(task.started);
     try {
       const reply = this.pool.run(request);
       Atomics.add(this.posted, 0, 1);
@@ -100,6 +104,7 @@ export class WorkerSlot {
       throw diedError(this.death ?? 'error');
     } finally {
       this.running.delete(task);
+      this.busy.finished();
     }
   }
 

@@ -163,6 +163,25 @@ describe('runtime provider facade', () => {
     });
   });
 
+  test('pool utilization reads high while the worker is kept busy and near 0 once it idles', async () => {
+    await withProvider({ kind: 'memory', name: 'busy' }, {}, async (provider, instance) => {
+      provider.snapshot(); // starts the first window now
+      const until = performance.now() + 1200;
+      await Promise.all(
+        Array.from({ length: 64 }, async (_, w) => {
+          for (let i = 0; performance.now() < until; i++) {
+            await provider.putObject(instance, makeObject({ name: `o${w}-${i % 8}`, namespace: 'x' }));
+          }
+        }),
+      );
+      const busy = provider.snapshot().poolUtilization;
+      assert.ok(busy > 0.5 && busy <= 1, `${busy} while 64 callers kept it busy`);
+      await sleep(1100);
+      const idle = provider.snapshot().poolUtilization;
+      assert.ok(idle < 0.05, `${idle}: idle but for the liveness probe`);
+    });
+  });
+
   test('objects on both sides of INLINE_ENCODE_MAX_CHARS are stored whole', async () => {
     await withProvider({ kind: 'memory', name: 'sizes' }, {}, async (provider, instance) => {
       const objects = [100, INLINE_ENCODE_MAX_CHARS - 300, INLINE_ENCODE_MAX_CHARS + 1, 100_000].map(
