@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -169,6 +169,31 @@ test('when the log cannot even be cut back, the backend refuses every later writ
   await assert.rejects(backend.probe(), FileIoError);
   assert.equal(text(await backend.get(KIND, KEY)), '"v1"', 'reads still serve the last durable version');
   await backend.close();
+});
+
+test('a broken writer starts no compaction, whose newer log would make its uncut tail corruption at the next open', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const faults: Faults = {};
+  const backend = await opened(dir, { openFile: faultyOpen(faults), compactMinBytes: 1e12 });
+  await backend.put(KIND, KEY, Buffer.from('"v1"'));
+  // The batch's bytes land, its fdatasync fails, and so does cutting them off again.
+  faults.datasync = 1;
+  faults.truncate = 1;
+  await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v2"')), FileIoError);
+  await backend.compact();
+  assert.equal(backend.stats().compactions, 0);
+  assert.match(backend.stats().lastCompactionError ?? '', /rollback|truncat/);
+  assert.deepEqual(
+    (await readdir(dir)).filter((name) => name.startsWith('log-')),
+    ['log-0000000000.stow'],
+    'no newer log was started',
+  );
+  await backend.close();
+  // The failed batch is still the newest log's tail, where open can judge it. Here its bytes landed
+  // whole, so it reads back: a write that failed with details.op "rollback" may have been applied.
+  const reopened = await opened(dir);
+  assert.ok(['"v1"', '"v2"'].includes(text(await reopened.get(KIND, KEY)) ?? ''));
+  await reopened.close();
 });
 
 test('the probe reports a directory that cannot sync', async () => {

@@ -176,6 +176,21 @@ describe('file backend corruption detection', () => {
     });
   });
 
+  test('a blank header on a log that holds batches is corruption, and the log is kept, not removed as unborn', async () => {
+    const dir = await copyWith(async (log) => {
+      const bytes = await readFile(log);
+      bytes.fill(0, 0, 24);
+      await writeFile(log, bytes);
+    });
+    await assert.rejects(openBackend(dir), (error: unknown) => {
+      assert.ok(error instanceof CorruptLogError);
+      assert.deepEqual(error.details, { file: LOG, offset: 0 });
+      assert.match(error.message, /blank header but holds \d+ bytes/);
+      return true;
+    });
+    assert.ok((await stat(join(dir, LOG))).size > 24, 'the acknowledged batches are still there to recover');
+  });
+
   test('a flipped bit in a snapshot is corruption naming the snapshot', async () => {
     const dir = await copyWith(async () => {});
     const backend = await openBackend(dir);

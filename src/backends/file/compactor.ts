@@ -97,6 +97,10 @@ export class Compactor<W extends PendingWrite> {
     const generation = this.generation + 1;
     try {
       const state = await this.writer.runExclusive(async () => {
+        // A broken writer's log may hold a failed batch past its last durable one. Only the newest
+        // log's tail is cut at open, so starting a newer log would turn that tail into corruption.
+        const broken = this.writer.broken;
+        if (broken) throw broken;
         const handle = await createLog(this.dir, generation, this.openFile);
         const sealed = this.writer.log;
         this.writer.retarget({ handle, name: logName(generation), position: HEADER_BYTES });

@@ -2,7 +2,7 @@ import { type FileHandle, open, readdir, unlink } from 'node:fs/promises';
 import { CorruptLogError, StowageError } from '../../errors/index.js';
 import { ChunkReader } from './chunk-reader.js';
 import { type ScanResult, scanFile } from './file-scan.js';
-import { FileType, RecordOp, type RecordSink } from './format.js';
+import { FileType, HEADER_BYTES, RecordOp, type RecordSink } from './format.js';
 import { classify, ioError, logName, pathIn, snapshotName, syncDirectory } from './layout.js';
 import type { RecordIndex } from './record-index.js';
 
@@ -76,6 +76,16 @@ export async function recover(dir: string, index: RecordIndex, repair: boolean):
     if (scan.kind === 'read') checkGeneration(scan, name, generation);
     scans.push({ generation, name, scan });
   }
+  // A log whose creation a crash cut short holds at most its header, and only the newest can be
+  // one: createLog syncs the header before any batch and before a newer log exists. A blank header
+  // anywhere else hides acknowledged batches behind it, so it is corruption, never removed.
+  scans.forEach(({ name, scan }, i) => {
+    if (scan.kind !== 'unborn') return;
+    if (i < scans.length - 1 || scan.bytes > HEADER_BYTES) {
+      const why = i < scans.length - 1 ? 'and a newer log follows it' : `but holds ${scan.bytes} bytes`;
+      throw new CorruptLogError(`${name} has a blank header ${why}`, { file: name, offset: 0 });
+    }
+  });
   const born = scans.filter((s) => s.scan.kind === 'read');
   const last = born.at(-1);
   let droppedBytes = 0;
