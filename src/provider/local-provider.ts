@@ -44,6 +44,7 @@ interface Slot {
 export class LocalProvider implements PersistenceProvider, RecordChannel {
   private readonly slots = new Map<string, Slot>();
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(instances: readonly LocalInstance[], options: ObjectStoreOptions = {}) {
     for (const { name, backend } of instances) {
@@ -59,6 +60,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
 
   /** Opens every instance; those that open stay usable even when others fail. */
   async initialize(machineId: MachineId): Promise<void> {
+    if (this.closed) throw new ClosedError('provider is closed');
     const failed: string[] = [];
     const reasons: string[] = [];
     await Promise.all(
@@ -160,12 +162,16 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
     return this.ready(instance).store.listRecords(gvk);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Closes every backend, those still opening included (their open then releases what it took);
+   * every call returns the same close.
+   */
+  close(): Promise<void> {
     this.closed = true;
-    await Promise.all(
-      [...this.slots.values()].filter((slot) => slot.up).map((slot) => slot.store.backend.close()),
+    this.closing ??= Promise.all([...this.slots.values()].map((slot) => slot.store.backend.close())).then(
+      () => undefined,
     );
+    return this.closing;
   }
 
   private ready(instance: string): Slot {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,11 +7,13 @@ import { MAX_NAME_BYTES, MAX_VALUE_BYTES } from '../../src/backends/file/format.
 import type { OpenFile } from '../../src/backends/file/layout.js';
 import { MAX_BATCH_BYTES } from '../../src/backends/file/log-writer.js';
 import {
+  ClosedError,
   FileBackend,
   type FileBackendOptions,
   gvk,
   InternalError,
   InvalidKeyError,
+  LocalProvider,
   MachineId,
   type ObjectKey,
   ObjectTooLargeError,
@@ -325,3 +327,93 @@ for (const blockingIo of [false, true]) {
     }
   });
 }
+
+test('a delete issued while an earlier delete of the key is durable but not yet settled completes after it', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const backend = new FileBackend(join(root, 'instance'));
+  try {
+    await backend.open(MachineId.generate());
+    await backend.put(KIND, 'default/target' as ObjectKey, Buffer.from('"t"'));
+    const order: string[] = [];
+    // 40 puts ahead of the delete in one batch: settling goes 32 per turn, so the delete is durable
+    // and applied to the index a turn before it resolves.
+    const puts = Array.from({ length: 40 }, (_, i) =>
+      backend.put(KIND, `default/k${i}` as ObjectKey, Buffer.from('"x"')),
+    );
+    const first = backend.delete(KIND, 'default/target' as ObjectKey).then((existed) => {
+      order.push(`first ${existed}`);
+    });
+    let second: Promise<void> | undefined;
+    void puts[0]!.then(() => {
+      second = backend.delete(KIND, 'default/target' as ObjectKey).then((existed) => {
+        order.push(`second ${existed}`);
+      });
+    });
+    await Promise.all([...puts, first]);
+    await second;
+    assert.deepEqual(order, ['first true', 'second false']);
+  } finally {
+    await backend.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('close() during open() leaves no lock behind, and every close() call waits for the whole close', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const dir = join(root, 'instance');
+  try {
+    const racing = new FileBackend(dir);
+    const opening = racing.open(MachineId.generate());
+    await racing.close();
+    await assert.rejects(opening, ClosedError);
+    await assert.rejects(stat(join(dir, 'LOCK')), { code: 'ENOENT' }, 'the lock the open took is released');
+
+    const backend = new FileBackend(dir);
+    await backend.open(MachineId.generate());
+    const put = backend.put(KIND, 'default/a' as ObjectKey, Buffer.from('"a"'));
+    const firstClose = backend.close();
+    await backend.close();
+    await assert.rejects(
+      stat(join(dir, 'LOCK')),
+      { code: 'ENOENT' },
+      'the second close resolved only after the lock was gone',
+    );
+    await put;
+    await firstClose;
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('LocalProvider: close() during initialize() releases the lock the open took; initialize() after close() is ClosedError', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const dir = join(root, 'instance');
+  try {
+    const provider = new LocalProvider([{ name: 'file-test', backend: new FileBackend(dir) }]);
+    const initializing = provider.initialize(MachineId.generate());
+    await provider.close();
+    await assert.rejects(initializing);
+    await assert.rejects(stat(join(dir, 'LOCK')), { code: 'ENOENT' });
+    await assert.rejects(provider.initialize(MachineId.generate()), ClosedError);
+    await assert.rejects(stat(join(dir, 'LOCK')), { code: 'ENOENT' }, 'nothing was opened after close');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('an instance directory several levels deep is created, opened, and holds its writes across a reopen', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const dir = join(root, 'a', 'b', 'instance');
+  try {
+    const backend = new FileBackend(dir);
+    await backend.open(MachineId.generate());
+    await backend.put(KIND, 'default/a' as ObjectKey, Buffer.from('"a"'));
+    await backend.close();
+    const reopened = new FileBackend(dir);
+    await reopened.open(MachineId.generate());
+    assert.equal(Buffer.from((await reopened.get(KIND, 'default/a' as ObjectKey))!).toString(), '"a"');
+    await reopened.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

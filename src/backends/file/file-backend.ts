@@ -1,5 +1,5 @@
 import { chmod, mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type GroupVersionKind, gvkString, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
@@ -13,7 +13,7 @@ import {
 import type { Backend, BackendRecord } from '../backend.js';
 import { Compactor, createLog } from './compactor.js';
 import { checkRecordNames, HEADER_BYTES, MAX_VALUE_BYTES, RecordOp } from './format.js';
-import { DIR_MODE, FILE_MODE, ioError, logName, PROBE_FILE, pathIn } from './layout.js';
+import { DIR_MODE, FILE_MODE, ioError, logName, PROBE_FILE, pathIn, syncDirectory } from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
 import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
 import { type FileBackendOptions, type ResolvedFileBackendOptions, resolveOptions } from './options.js';
@@ -62,6 +62,7 @@ export class FileBackend implements Backend {
   private index = new RecordIndex();
   private state: OpenState | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(dir: string, options: FileBackendOptions = {}) {
     this.dir = resolve(dir);
@@ -73,7 +74,8 @@ export class FileBackend implements Backend {
     if (this.state) throw new StowageError(`file backend ${this.dir} is already open`);
     let lock: DirectoryLock;
     try {
-      await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
+      const created = await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
+      if (created !== undefined) await syncNewDirectories(created, this.dir);
       await chmod(this.dir, DIR_MODE);
       lock = await DirectoryLock.acquire(this.dir, machineId);
     } catch (error) {
@@ -102,6 +104,12 @@ export class FileBackend implements Backend {
         generation,
         recovered.diskBytes - (recovered.active?.size ?? 0),
       );
+      if (this.closed) {
+        // close() ran while this open was under way and found nothing to close: this open must
+        // not leave its handle and its lock behind.
+        await handle.close().catch(() => undefined);
+        throw new ClosedError(`file backend ${this.dir} was closed while it opened`);
+      }
       this.state = { lock, writer, compactor, report: recovered.report };
     } catch (error) {
       await lock.release().catch(() => undefined);
@@ -149,9 +157,11 @@ export class FileBackend implements Backend {
   delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean> {
     const { writer } = this.opened();
     const id = gvkString(gvk);
-    // Deleting what is absent, with no write to it pending, writes nothing. That includes a key too
-    // long for the format (checkRecordNames), which no put can have stored.
-    if (!this.index.has(id, key) && !writer.hasPending((w) => w.key === key && w.gvk === id)) {
+    // Deleting what is absent, with no write to it outstanding, writes nothing. That includes a key
+    // too long for the format (checkRecordNames), which no put can have stored. Outstanding, not
+    // just pending: a write already durable but not yet settled (settling goes a chunk per turn)
+    // must complete before this delete does.
+    if (!this.index.has(id, key) && !writer.newestOutstanding((w) => w.key === key && w.gvk === id)) {
       return Promise.resolve(false);
     }
     return new Promise((resolve, reject) => {
@@ -196,17 +206,25 @@ export class FileBackend implements Backend {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Every call returns the same close, so none resolves before the writes and the lock are done. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
     const state = this.state;
     if (!state) return;
-    // Stop compaction first: one started by the last batches would still be writing its
-    // snapshot and deleting files after the lock is released.
-    await state.compactor.stop();
-    await state.writer.idle();
-    await state.writer.log.handle.close();
-    await state.lock.release();
+    try {
+      // Stop compaction first: one started by the last batches would still be writing its
+      // snapshot and deleting files after the lock is released.
+      await state.compactor.stop();
+      await state.writer.idle();
+      await state.writer.log.handle.close();
+    } finally {
+      await state.lock.release();
+    }
   }
 
   /** What open found: the files read, and the bytes of a torn tail it truncated. */
@@ -253,5 +271,17 @@ export class FileBackend implements Backend {
     if (this.closed) throw new ClosedError(`file backend ${this.dir} is closed`);
     if (!this.state) throw new NotInitializedError(`file backend ${this.dir} is not open`);
     return this.state;
+  }
+}
+
+/**
+ * Makes directories mkdir just created durable: each one's entry lives in its parent, which is
+ * synced. The instance directory's own entries (the lock, the logs) are synced as they are made.
+ * Without this a power cut could take the new directory, and every write acknowledged in it, away.
+ */
+async function syncNewDirectories(firstCreated: string, dir: string): Promise<void> {
+  const stop = dirname(firstCreated);
+  for (let created = dir; created !== stop && created !== dirname(created); created = dirname(created)) {
+    await syncDirectory(dirname(created));
   }
 }

@@ -89,11 +89,6 @@ export class LogWriter<W extends PendingWrite> {
     return this.target;
   }
 
-  /** Whether a submitted write that has not yet become durable matches. */
-  hasPending(match: (write: W) => boolean): boolean {
-    return this.inflight.some(match) || this.pending.some(match);
-  }
-
   /**
    * The newest submitted write that matches and has not been settled yet (its caller not yet
    * resolved or rejected). Linear in the writes outstanding; only reads that overlap writes pay it.
