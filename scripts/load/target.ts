@@ -71,8 +71,11 @@ async function s3Target(s3: S3Target): Promise<Target> {
     if (!LOOPBACK.has(host) && !s3.allowRemote) {
       throw new UsageError(`--endpoint ${host} is not loopback; pass --allow-remote to load a remote store`);
     }
-    // Unset: the SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile, …).
+    // Unset: the SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profile, …). Without
+    // --allow-remote that chain must not reach past loopback either: its last link asks the EC2
+    // metadata address, 169.254.169.254.
     credentials = undefined;
+    if (!s3.allowRemote) process.env.AWS_EC2_METADATA_DISABLED = 'true';
   }
   const base: S3BackendConfig = {
     endpoint,
