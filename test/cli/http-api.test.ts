@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { maxBodyBytesFor } from '../../src/cli/commands/serve.js';
-import { LocalProvider, MachineId, MemoryBackend } from '../../src/index.js';
+import {
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  S3AccessDeniedError,
+  S3BadCredentialsError,
+  S3NoSuchBucketError,
+  S3RequestError,
+  S3TimeoutError,
+} from '../../src/index.js';
 import { startServer } from '../../src/server/http-server.js';
 
 /** A server over one memory instance; `body` gets its URL and the instance's objects route. */
@@ -89,4 +98,33 @@ test('the body limit makes room for limits.maxObjectBytes sent as JSON, and neve
   assert.equal(maxBodyBytesFor(undefined), 8 * 1024 * 1024);
   assert.equal(maxBodyBytesFor(1024 * 1024), 8 * 1024 * 1024);
   assert.equal(maxBodyBytesFor(32 * 1024 * 1024), 64 * 1024 * 1024);
+});
+
+test('S3 failures answer 502, or 504 for a timeout, never 500', async () => {
+  const failures = [
+    [new S3NoSuchBucketError('x'), 502],
+    [new S3AccessDeniedError('x'), 502],
+    [new S3BadCredentialsError('x'), 502],
+    [new S3RequestError('x'), 502],
+    [new S3TimeoutError('x'), 504],
+  ] as const;
+  for (const [error, status] of failures) {
+    /** A memory backend whose get fails as the S3 backend would. */
+    class Failing extends MemoryBackend {
+      override async get(): Promise<Uint8Array | undefined> {
+        throw error;
+      }
+    }
+    const provider = new LocalProvider([{ name: 'memory-test', backend: new Failing() }]);
+    await provider.initialize(MachineId.generate());
+    const server = await startServer({ provider, port: 0 });
+    try {
+      const response = await fetch(`${server.url}/api/v1/instances/default/objects/core/v1/ConfigMap/d/a`);
+      assert.equal(response.status, status, error.code);
+      assert.equal(await errorCode(response), error.code);
+    } finally {
+      await server.close();
+      await provider.close();
+    }
+  }
 });
