@@ -23,8 +23,13 @@ export interface EncodedBatch {
 export const COPY_LIMIT_BYTES = 64 * 1024;
 
 /** The most bytes a record's head can take: UTF-8 spends at most 3 bytes per UTF-16 unit. */
-export function recordHeadBytesAtMost(record: BatchRecord): number {
+function recordHeadBytesAtMost(record: BatchRecord): number {
   return RECORD_HEADER_BYTES + 3 * (record.gvk.length + record.key.length);
+}
+
+/** The most bytes a record takes in a batch, head and value: what batch size caps count. */
+export function recordBytesAtMost(record: BatchRecord): number {
+  return recordHeadBytesAtMost(record) + (record.value?.byteLength ?? 0);
 }
 
 /**

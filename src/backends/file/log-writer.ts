@@ -1,7 +1,7 @@
 import { fdatasyncSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FileIoError, InternalError } from '../../errors/index.js';
-import { BatchEncoder, type BatchRecord, type EncodedBatch, recordHeadBytesAtMost } from './batch-encoder.js';
+import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
 import { checkWritten, ioError } from './layout.js';
 
 /** Writes settled per event-loop turn with thread-pool I/O; see LogWriter.settle(). */
@@ -182,7 +182,7 @@ export class LogWriter<W extends PendingWrite> {
     let bytes = 0;
     let count = 0;
     for (const write of this.pending) {
-      const size = recordHeadBytesAtMost(write) + (write.value?.byteLength ?? 0);
+      const size = recordBytesAtMost(write);
       if (count > 0 && bytes + size > MAX_BATCH_BYTES) break;
       bytes += size;
       count++;

@@ -1,5 +1,5 @@
 import { rename, unlink } from 'node:fs/promises';
-import { BatchEncoder, type BatchRecord, type EncodedBatch, recordHeadBytesAtMost } from './batch-encoder.js';
+import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
 import { encodeHeader, FileType, RecordOp } from './format.js';
 import {
   checkWritten,
@@ -65,7 +65,7 @@ function* batches(state: IndexState): Generator<EncodedBatch> {
   for (const [gvk, entries] of state) {
     for (const [key, value] of entries) {
       const record = { op: RecordOp.Put, gvk, key, value };
-      const size = recordHeadBytesAtMost(record) + value.byteLength;
+      const size = recordBytesAtMost(record);
       // A record that would take the batch past its target starts the next one, so a value too
       // large for any batch to share (up to MAX_VALUE_BYTES) goes alone and its length fits 32 bits.
       if (records.length > 0 && bytes + size > BATCH_TARGET_BYTES) {
