@@ -9,9 +9,9 @@ import {
 } from '../contract/types.js';
 import {
   ClosedError,
+  ConfigError,
   InitializeFailedError,
   NotInitializedError,
-  StowageError,
   UnknownInstanceError,
 } from '../errors/index.js';
 import { identify } from '../objects/identity.js';
@@ -35,6 +35,8 @@ interface Slot {
    */
   readonly order: KeyOrder | undefined;
   up: boolean;
+  /** The open under way, which a concurrent initialize() joins rather than opening twice. */
+  opening: Promise<void> | undefined;
 }
 
 /**
@@ -48,12 +50,14 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
 
   constructor(instances: readonly LocalInstance[], options: ObjectStoreOptions = {}) {
     for (const { name, backend } of instances) {
-      if (this.slots.has(name)) throw new StowageError(`instance ${name} is configured twice`);
+      if (this.slots.has(name))
+        throw new ConfigError(`instance ${name} is configured twice`, { field: 'instances' });
       this.slots.set(name, {
         store: new ObjectStore(backend, options),
         latency: new MeanWindow(),
         order: backend.keepsCallOrder ? undefined : new KeyOrder(),
         up: false,
+        opening: undefined,
       });
     }
   }
@@ -67,8 +71,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
       [...this.slots].map(async ([name, slot]) => {
         if (slot.up) return;
         try {
-          await slot.store.backend.open(machineId);
-          slot.up = true;
+          await openSlot(slot, machineId);
         } catch (error) {
           failed.push(name);
           reasons.push(`${name}: ${(error as Error).message}`);
@@ -181,6 +184,20 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
     if (!slot.up) throw new NotInitializedError(`instance ${instance} is not initialized`, { instance });
     return slot;
   }
+}
+
+function openSlot(slot: Slot, machineId: MachineId): Promise<void> {
+  slot.opening ??= slot.store.backend.open(machineId).then(
+    () => {
+      slot.up = true;
+      slot.opening = undefined;
+    },
+    (error: unknown) => {
+      slot.opening = undefined;
+      throw error;
+    },
+  );
+  return slot.opening;
 }
 
 /** The GVK is checked here so a malformed one is a typed error; the key is checked by the store. */

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { machine, versions } from '../../bench/machine.js';
 import { parseLoadArgs, parseMix, parseObjects, UsageError } from '../../scripts/load/args.js';
 import { openLoop } from '../../scripts/load/drivers.js';
-import { Recorder, timed } from '../../scripts/load/recorder.js';
+import { newHistogram, percentilesMs, Recorder, timed } from '../../scripts/load/recorder.js';
 import { lineChart } from '../../scripts/load/report/chart.js';
+import { buildReport } from '../../scripts/load/report/model.js';
 import { Keyspace, OperationPicker } from '../../scripts/load/workload.js';
 import { QueueFullError } from '../../src/errors/index.js';
 import { identify } from '../../src/objects/identity.js';
@@ -128,4 +130,62 @@ test('the chart scales to its data and fetches nothing', () => {
   const svg = lineChart('Latency', 'ms', [1, 2, 3], [{ label: 'p99', color: '#d62728', values: [1, 7, 3] }]);
   assert.match(svg, />10<\/text>/, 'the axis tops out at a round 10');
   assert.doesNotMatch(svg, /\b(src|href)\s*=|url\(/);
+});
+
+describe('report checks', () => {
+  const environment = { machine: machine(), versions: versions() };
+  const window = {
+    seconds: 1,
+    ok: 10,
+    errors: 0,
+    rejections: 0,
+    opsPerSecond: 10,
+    latencyMs: percentilesMs(newHistogram()),
+  };
+
+  test('a failed cold start fails the startup check with its cause instead of ending the run', () => {
+    const { scenario } = parseLoadArgs(['--scenario', 'startup', '--count', '10']);
+    const recorder = new Recorder();
+    recorder.record('put', 0, 100, 101, 'ok');
+    const report = buildReport({
+      scenario,
+      target: 'file',
+      instance: 'file-x',
+      startedAt: new Date(),
+      loadSeconds: 1,
+      preloaded: 0,
+      recorder,
+      environment,
+      metricsUrl: 'http://127.0.0.1:1/metrics',
+      startup: {
+        objects: 10,
+        write: window,
+        initializeSeconds: [0.1],
+        medianInitializeSeconds: 0.1,
+        firstListSeconds: [0.01],
+        rssGrowthMiB: [1],
+        failures: ['cold start 2: boom'],
+      },
+    });
+    const check = report.checks.find((c) => c.name === 'every cold start loaded every object');
+    assert.equal(check?.ok, false);
+    assert.match(check?.detail ?? '', /boom/);
+  });
+
+  test('a burst is timed from its start, and the report says so', () => {
+    const { scenario } = parseLoadArgs(['--scenario', 'burst']);
+    const report = buildReport({
+      scenario,
+      target: 'memory',
+      instance: 'memory-x',
+      startedAt: new Date(),
+      loadSeconds: 1,
+      preloaded: 0,
+      recorder: new Recorder(),
+      environment,
+      metricsUrl: 'http://127.0.0.1:1/metrics',
+      bursts: [],
+    });
+    assert.equal(report.latencyBasis, 'intended-start');
+  });
 });

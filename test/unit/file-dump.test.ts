@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import {
   dumpJsonLines,
   FileBackend,
+  FileIoError,
   gvk,
   LocalProvider,
   MachineId,
@@ -52,4 +53,14 @@ test('an instance dumps as sorted JSON lines, while it is open, without changing
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('dumping a directory that does not exist is a typed FileIoError naming it', async () => {
+  const missing = join(tmpdir(), `stowage-dump-missing-${process.pid}-${Date.now()}`);
+  await assert.rejects(dumpJsonLines(missing, new PassThrough()), (error: unknown) => {
+    assert.ok(error instanceof FileIoError);
+    assert.equal(error.details.errno, 'ENOENT');
+    assert.equal(error.details.file, missing);
+    return true;
+  });
 });

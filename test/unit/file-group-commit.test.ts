@@ -8,6 +8,7 @@ import type { OpenFile } from '../../src/backends/file/layout.js';
 import { MAX_BATCH_BYTES } from '../../src/backends/file/log-writer.js';
 import {
   ClosedError,
+  ConfigError,
   FileBackend,
   type FileBackendOptions,
   gvk,
@@ -396,6 +397,35 @@ test('LocalProvider: close() during initialize() releases the lock the open took
     await assert.rejects(stat(join(dir, 'LOCK')), { code: 'ENOENT' });
     await assert.rejects(provider.initialize(MachineId.generate()), ClosedError);
     await assert.rejects(stat(join(dir, 'LOCK')), { code: 'ENOENT' }, 'nothing was opened after close');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('LocalProvider: concurrent initialize() calls share one open; an instance named twice is a config error', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  try {
+    const backend = new FileBackend(join(root, 'instance'));
+    let opens = 0;
+    const realOpen = backend.open.bind(backend);
+    backend.open = (machineId) => {
+      opens++;
+      return realOpen(machineId);
+    };
+    const provider = new LocalProvider([{ name: 'file-test', backend }]);
+    const machineId = MachineId.generate();
+    await Promise.all([provider.initialize(machineId), provider.initialize(machineId)]);
+    assert.equal(opens, 1);
+    assert.equal(provider.instanceStatus('file-test').status, true);
+    await provider.close();
+    assert.throws(
+      () =>
+        new LocalProvider([
+          { name: 'file-x', backend: new FileBackend(join(root, 'x')) },
+          { name: 'file-x', backend: new FileBackend(join(root, 'y')) },
+        ]),
+      (error: unknown) => error instanceof ConfigError && error.details.field === 'instances',
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { FileBackend, LockedError, MachineId } from '../../src/index.js';
+import { FileBackend, LockedError, MachineId, type ObjectKey } from '../../src/index.js';
 
 let root: string;
 let dirs = 0;
@@ -118,4 +118,32 @@ test('the probe fails once the lock file is no longer this writer’s', async ()
   await rm(join(dir, 'LOCK'));
   await assert.rejects(backend.probe(), LockedError);
   await backend.close();
+});
+
+test('opens of one backend for the same machine join; another machine is refused; a failed open can be retried', async () => {
+  const dir = freshDir();
+  const owner = MachineId.generate();
+  const backend = new FileBackend(dir);
+  // Both start before either has taken the lock: without the join the second met this process's
+  // own lock and failed with STOWAGE_LOCKED.
+  await Promise.all([backend.open(owner), backend.open(owner)]);
+  await backend.open(owner);
+  await assert.rejects(backend.open(MachineId.generate()), (error: unknown) => {
+    assert.ok(error instanceof LockedError);
+    assert.equal(error.details.machineId, owner.toString());
+    return true;
+  });
+  await backend.put(
+    { group: '', version: 'v1', kind: 'ConfigMap' },
+    'default/a' as ObjectKey,
+    new TextEncoder().encode('{}'),
+  );
+  await backend.close();
+
+  const blocker = await opened(freshDir());
+  const retried = new FileBackend(blocker.dir);
+  await assert.rejects(retried.open(owner), LockedError);
+  await blocker.close();
+  await retried.open(owner);
+  await retried.close();
 });

@@ -36,8 +36,9 @@ export interface LoadReport {
   readonly environment: { readonly machine: Machine; readonly versions: Versions };
   readonly metricsUrl: string;
   /**
-   * `intended-start` in fixed-rate runs: latency counts from each operation's due time, corrected
-   * for coordinated omission. `call-start` otherwise: the time from the call to its completion.
+   * `intended-start` in fixed-rate runs and bursts: latency counts from each operation's due time,
+   * corrected for coordinated omission (in a burst every operation is due at the burst's start).
+   * `call-start` otherwise: the time from the call to its completion.
    */
   readonly latencyBasis: 'intended-start' | 'call-start';
   readonly totals: {
@@ -86,6 +87,9 @@ export interface ReportInput {
   readonly startup?: StartupResult;
 }
 
+/** Shapes whose drivers time each operation from its due time (drivers.ts: openLoop, burst). */
+const INTENDED_START_SHAPES: ReadonlySet<string> = new Set(['open', 'burst']);
+
 const OP_ORDER: readonly OpKind[] = ['put', 'get', 'list', 'delete'];
 
 function byOperation(map: Recorder['latency']): Partial<Record<OpKind, Percentiles>> {
@@ -115,7 +119,7 @@ export function buildReport(input: ReportInput): LoadReport {
     },
     environment: input.environment,
     metricsUrl: input.metricsUrl,
-    latencyBasis: scenario.load.shape === 'open' ? 'intended-start' : 'call-start',
+    latencyBasis: INTENDED_START_SHAPES.has(scenario.load.shape) ? 'intended-start' : 'call-start',
     totals: {
       attempted,
       ok: r.ok,
@@ -158,8 +162,12 @@ function checks(report: Omit<LoadReport, 'checks'>): Check[] {
     });
   }
   if (report.startup) {
-    const runs = report.startup.initializeSeconds.length;
-    list.push({ name: 'every cold start loaded every object', ok: runs > 0, detail: `${runs} cold starts` });
+    const { initializeSeconds, failures } = report.startup;
+    list.push({
+      name: 'every cold start loaded every object',
+      ok: initializeSeconds.length > 0 && failures.length === 0,
+      detail: [`${initializeSeconds.length} cold starts`, ...failures].join('; '),
+    });
   }
   return list;
 }

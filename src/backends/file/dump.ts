@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { StowageError } from '../../errors/index.js';
 import { parseJsonBytes } from '../../objects/codec.js';
+import { ioError } from './layout.js';
 import { RecordIndex } from './record-index.js';
 import { type RecoveryReport, recover } from './recovery.js';
 
@@ -15,7 +17,14 @@ import { type RecoveryReport, recover } from './recovery.js';
  */
 export async function dumpJsonLines(dir: string, out: Writable): Promise<RecoveryReport> {
   const index = new RecordIndex();
-  const { report } = await recover(resolve(dir), index, false);
+  const path = resolve(dir);
+  let report: RecoveryReport;
+  try {
+    ({ report } = await recover(path, index, false));
+  } catch (error) {
+    // A missing or unreadable directory is a typed error like the backend's own open would give.
+    throw error instanceof StowageError ? error : ioError('dump', path, error);
+  }
   for (const gvk of index.gvks().sort()) {
     const records = index.list(gvk).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [key, bytes] of records) {

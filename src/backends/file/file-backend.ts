@@ -1,4 +1,5 @@
 import { chmod, mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { type GroupVersionKind, gvkString, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
@@ -6,6 +7,7 @@ import type { ObjectKey } from '../../contract/object-key.js';
 import {
   ClosedError,
   FileIoError,
+  LockedError,
   NotInitializedError,
   ObjectTooLargeError,
   StowageError,
@@ -13,7 +15,16 @@ import {
 import type { Backend, BackendRecord } from '../backend.js';
 import { Compactor, createLog } from './compactor.js';
 import { checkRecordNames, HEADER_BYTES, MAX_VALUE_BYTES, RecordOp } from './format.js';
-import { DIR_MODE, FILE_MODE, ioError, logName, PROBE_FILE, pathIn, syncDirectory } from './layout.js';
+import {
+  DIR_MODE,
+  FILE_MODE,
+  ioError,
+  LOCK_FILE,
+  logName,
+  PROBE_FILE,
+  pathIn,
+  syncDirectory,
+} from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
 import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
 import { type FileBackendOptions, type ResolvedFileBackendOptions, resolveOptions } from './options.js';
@@ -61,6 +72,8 @@ export class FileBackend implements Backend {
   private readonly options: ResolvedFileBackendOptions;
   private index = new RecordIndex();
   private state: OpenState | undefined;
+  /** The open under way or done, and the machine it is for (see open()). */
+  private opening: { readonly machineId: MachineId; readonly done: Promise<void> } | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -69,9 +82,38 @@ export class FileBackend implements Backend {
     this.options = resolveOptions(options);
   }
 
-  async open(machineId: MachineId): Promise<void> {
-    if (this.closed) throw new ClosedError(`file backend ${this.dir} is closed`);
-    if (this.state) throw new StowageError(`file backend ${this.dir} is already open`);
+  /**
+   * Opens the directory for `machineId`. A second call for the same machine joins the open under
+   * way or done (two callers initializing at once must not fence each other off with this process's
+   * own lock); a call for another machine is refused like any other writer. A failed open can be
+   * retried.
+   */
+  open(machineId: MachineId): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(`file backend ${this.dir} is closed`));
+    const current = this.opening;
+    if (current) {
+      if (current.machineId.equals(machineId)) return current.done;
+      return Promise.reject(
+        new LockedError(
+          `file backend ${this.dir} is already open in this process for machine ${current.machineId}`,
+          {
+            lockFile: pathIn(this.dir, LOCK_FILE),
+            machineId: current.machineId.toString(),
+            pid: process.pid,
+            hostname: hostname(),
+          },
+        ),
+      );
+    }
+    const done = this.openOnce(machineId);
+    this.opening = { machineId, done };
+    done.catch(() => {
+      if (this.opening?.done === done) this.opening = undefined;
+    });
+    return done;
+  }
+
+  private async openOnce(machineId: MachineId): Promise<void> {
     let lock: DirectoryLock;
     try {
       const created = await mkdir(this.dir, { recursive: true, mode: DIR_MODE });

@@ -285,12 +285,15 @@ export class S3Backend implements Backend {
     call: (signal: AbortSignal) => Promise<T>,
     signal = this.deadline(),
   ): Promise<T | undefined> {
-    try {
-      return await call(signal);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw toS3Error(error, { ...context, bucket: this.config.bucket });
-    }
+    return this.send(
+      context,
+      (abort) =>
+        call(abort).catch((error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }),
+      signal,
+    );
   }
 }
 
