@@ -71,11 +71,21 @@ export type OpRequest =
       readonly gvk: GroupVersionKind;
       readonly key: string;
     }
-  | { readonly op: 'list-records'; readonly gvk: GroupVersionKind }
+  /** One page of a listing of records under the reserved group; `cursor` null starts one. */
+  | {
+      readonly op: 'list-records';
+      readonly gvk: GroupVersionKind;
+      readonly cursor: number | null;
+      readonly pageSize: number;
+    }
   | { readonly op: 'list-kinds' };
 
-export interface ListPage {
-  readonly objects: RuntimeObject[];
+/**
+ * One page of a listing. A listing crosses in pages, each its own task, so that no single task
+ * outlasts the supervisor's hang timeout however large the listing is.
+ */
+export interface Page<T> {
+  readonly items: T[];
   /** Where the next page continues; null when the listing is complete. */
   readonly cursor: number | null;
 }
@@ -86,12 +96,12 @@ export interface OpValues {
   'put-encoded': string;
   get: RuntimeObject | undefined;
   delete: boolean;
-  list: ListPage;
+  list: Page<RuntimeObject>;
   'list-cancel': undefined;
   'put-record': undefined;
   'get-record': Uint8Array | undefined;
   'delete-record': boolean;
-  'list-records': BackendRecord[];
+  'list-records': Page<BackendRecord>;
   'list-kinds': GroupVersionKind[];
 }
 

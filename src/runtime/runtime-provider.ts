@@ -25,7 +25,7 @@ import { ActorRef } from './actor-ref.js';
 import { idleSpinFor, isRemote } from './batching.js';
 import type { RuntimeSnapshot } from './observer.js';
 import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './options.js';
-import type { InstanceConfig, ListPage } from './protocol.js';
+import type { InstanceConfig, Page } from './protocol.js';
 import { Supervisor } from './supervisor.js';
 import { resolveWorkerEntry } from './worker-entry.js';
 
@@ -160,25 +160,18 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     const started = performance.now();
     const actor = this.ready(instance);
     const checked = checkGvk(gvk);
-    let cursor: number | null = null;
     let errorCode: string | undefined;
     try {
-      do {
-        const page: ListPage = await actor.call(
+      yield* this.pages(actor, (cursor) =>
+        actor.call(
           { op: 'list', gvk: checked, cursor, pageSize: this.options.listPageSize },
           performance.now(),
-        );
-        cursor = page.cursor;
-        yield* page.objects;
-      } while (cursor !== null);
+        ),
+      );
     } catch (error) {
       errorCode = (error as StowageError).code ?? 'STOWAGE_INTERNAL';
       throw error;
     } finally {
-      // Abandoned early: release the worker-side iterator.
-      if (cursor !== null) {
-        actor.call({ op: 'list-cancel', cursor }, performance.now()).catch(() => undefined);
-      }
       actor.observe('get_all', started, undefined, errorCode);
     }
   }
@@ -208,10 +201,40 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     return actor.call({ op: 'delete-record', order: recordOrder(gvk, key), gvk, key }, started);
   }
 
+  /** In pages, as streamAllObjects: one task for every record could outlast the hang timeout. */
   async listRecords(instance: string, gvk: GroupVersionKind): Promise<BackendRecord[]> {
-    const started = performance.now();
     const actor = this.ready(instance);
-    return actor.call({ op: 'list-records', gvk: checkReservedGvk(gvk) }, started);
+    const checked = checkReservedGvk(gvk);
+    const records: BackendRecord[] = [];
+    const pages = this.pages(actor, (cursor) =>
+      actor.call(
+        { op: 'list-records', gvk: checked, cursor, pageSize: this.options.listPageSize },
+        performance.now(),
+      ),
+    );
+    for await (const record of pages) records.push(record);
+    return records;
+  }
+
+  /**
+   * Runs a paged listing: each page is a task of its own, and the listing's iterator stays in the
+   * worker under the cursor each page returns. One abandoned early releases that iterator.
+   */
+  private async *pages<T>(
+    actor: ActorRef,
+    fetch: (cursor: number | null) => Promise<Page<T>>,
+  ): AsyncIterable<T> {
+    let cursor: number | null = null;
+    try {
+      do {
+        const page: Page<T> = await fetch(cursor);
+        cursor = page.cursor;
+        yield* page.items;
+      } while (cursor !== null);
+    } finally {
+      if (cursor !== null)
+        actor.call({ op: 'list-cancel', cursor }, performance.now()).catch(() => undefined);
+    }
   }
 
   /** Stops accepting work, drains mailboxes up to `closeDeadlineMs`, closes backends, ends workers. */

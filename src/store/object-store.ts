@@ -116,7 +116,11 @@ export class ObjectStore {
 
   async listRecords(gvk: GroupVersionKind): Promise<BackendRecord[]> {
     const records: BackendRecord[] = [];
-    for await (const record of this.backend.list(checkReservedGvk(gvk))) records.push(record);
+    for await (const record of this.streamRecords(gvk)) records.push(record);
     return records;
+  }
+
+  streamRecords(gvk: GroupVersionKind): AsyncIterable<BackendRecord> {
+    return this.backend.list(checkReservedGvk(gvk));
   }
 }

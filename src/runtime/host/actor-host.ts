@@ -1,11 +1,11 @@
 import { workerData } from 'node:worker_threads';
+import type { BackendRecord } from '../../backends/backend.js';
 import { MachineId } from '../../contract/machine-id.js';
-import type { RuntimeObject } from '../../contract/types.js';
 import { ActorDiedError, toWireError, UnknownInstanceError } from '../../errors/index.js';
 import { ownedBytes } from '../../objects/owned-bytes.js';
 import { KeyOrder } from '../../store/key-order.js';
 import { ObjectStore } from '../../store/object-store.js';
-import type { ActorWorkerData, HostReply, HostRequest, ListPage, OpReply, OpRequest } from '../protocol.js';
+import type { ActorWorkerData, HostReply, HostRequest, OpReply, OpRequest, Page } from '../protocol.js';
 import { IdleSpin } from './idle-spin.js';
 import { loadBackend } from './load-backend.js';
 
@@ -22,7 +22,7 @@ interface Actor {
    * Absent when the backend keeps call order itself (operations reach it in arrival order).
    */
   readonly order: KeyOrder | undefined;
-  readonly cursors: Map<number, AsyncIterator<RuntimeObject>>;
+  readonly cursors: Map<number, AsyncIterator<unknown>>;
   nextCursor: number;
 }
 
@@ -114,7 +114,7 @@ function perform(actor: Actor, op: OpRequest): Promise<unknown> {
     case 'delete':
       return inOrder(actor, op.order, () => store.delete(op.gvk, op.key));
     case 'list':
-      return listPage(actor, op);
+      return listPage(actor, op, () => actor.store.stream(op.gvk));
     case 'list-cancel':
       return cancelList(actor, op.cursor);
     case 'put-record':
@@ -127,9 +127,7 @@ function perform(actor: Actor, op: OpRequest): Promise<unknown> {
     case 'delete-record':
       return inOrder(actor, op.order, () => store.deleteRecord(op.gvk, op.key));
     case 'list-records':
-      return store
-        .listRecords(op.gvk)
-        .then((records) => records.map((record) => ({ ...record, bytes: ownedBytes(record.bytes) })));
+      return listPage(actor, op, () => ownedRecords(store.streamRecords(op.gvk)));
     case 'list-kinds':
       return store.listKinds();
   }
@@ -139,33 +137,47 @@ function inOrder<T>(actor: Actor, key: string, task: () => Promise<T>): Promise<
   return actor.order ? actor.order.run(key, task) : task();
 }
 
-async function listPage(actor: Actor, op: Extract<OpRequest, { op: 'list' }>): Promise<ListPage> {
+/**
+ * Serves one page of a listing that `start` begins. The iterator stays here between pages, under a
+ * cursor the main thread hands back for the next page (it pairs each cursor with its own kind of
+ * listing).
+ */
+async function listPage<T>(
+  actor: Actor,
+  op: { readonly cursor: number | null; readonly pageSize: number },
+  start: () => AsyncIterable<T>,
+): Promise<Page<T>> {
   let cursor = op.cursor;
-  let iterator = cursor === null ? undefined : actor.cursors.get(cursor);
+  let iterator = cursor === null ? undefined : (actor.cursors.get(cursor) as AsyncIterator<T> | undefined);
   if (cursor !== null && !iterator) {
     // Cursors live in the worker; after a restart the listing cannot continue where it was.
     throw new ActorDiedError(`listing cursor ${cursor} is gone: the actor restarted`, { reason: 'restart' });
   }
   if (!iterator) {
-    iterator = actor.store.stream(op.gvk)[Symbol.asyncIterator]();
+    iterator = start()[Symbol.asyncIterator]();
     cursor = actor.nextCursor++;
   }
-  const objects: RuntimeObject[] = [];
+  const items: T[] = [];
   try {
-    while (objects.length < op.pageSize) {
+    while (items.length < op.pageSize) {
       const next = await iterator.next();
       if (next.done) {
         actor.cursors.delete(cursor as number);
-        return { objects, cursor: null };
+        return { items, cursor: null };
       }
-      objects.push(next.value);
+      items.push(next.value);
     }
   } catch (error) {
     actor.cursors.delete(cursor as number);
     throw error;
   }
   actor.cursors.set(cursor as number, iterator);
-  return { objects, cursor };
+  return { items, cursor };
+}
+
+/** Bytes cross back by structured clone, which copies the whole buffer behind a view. */
+async function* ownedRecords(records: AsyncIterable<BackendRecord>): AsyncIterable<BackendRecord> {
+  for await (const record of records) yield { key: record.key, bytes: ownedBytes(record.bytes) };
 }
 
 async function cancelList(actor: Actor, cursor: number): Promise<undefined> {
