@@ -21,6 +21,7 @@ import {
   ActorDiedError,
   InstanceDownError,
   InvalidRuntimeConfigError,
+  ListingExpiredError,
   QueueFullError,
   QueueTimeoutError,
 } from './runtime-errors.js';
@@ -71,6 +72,7 @@ registerErrorClasses(
   ActorDiedError,
   InstanceDownError,
   InvalidRuntimeConfigError,
+  ListingExpiredError,
   LockedError,
   CorruptLogError,
   UnsupportedFormatError,

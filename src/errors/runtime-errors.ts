@@ -23,6 +23,15 @@ export class InstanceDownError extends StowageError {
   static override readonly code = 'STOWAGE_INSTANCE_DOWN';
 }
 
+/**
+ * A listing through the runtime was closed before it finished: more listings were open on the
+ * instance than its worker keeps (`details.limit`), and this one had gone longest without a page
+ * read. Nothing was changed; start the listing again.
+ */
+export class ListingExpiredError extends StowageError {
+  static override readonly code = 'STOWAGE_LISTING_EXPIRED';
+}
+
 /** The runtime's configuration is invalid; `details.field` names the option. */
 export class InvalidRuntimeConfigError extends StowageError {
   static override readonly code = 'STOWAGE_INVALID_RUNTIME_CONFIG';

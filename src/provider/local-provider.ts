@@ -35,8 +35,8 @@ interface Slot {
    */
   readonly order: KeyOrder | undefined;
   up: boolean;
-  /** The open under way, which a concurrent initialize() joins rather than opening twice. */
-  opening: Promise<void> | undefined;
+  /** The open under way and its machine: a concurrent initialize() for it joins rather than opening twice. */
+  opening: { readonly machineId: MachineId; readonly done: Promise<void> } | undefined;
 }
 
 /**
@@ -187,17 +187,18 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
 }
 
 function openSlot(slot: Slot, machineId: MachineId): Promise<void> {
-  slot.opening ??= slot.store.backend.open(machineId).then(
-    () => {
-      slot.up = true;
-      slot.opening = undefined;
-    },
-    (error: unknown) => {
-      slot.opening = undefined;
-      throw error;
-    },
-  );
-  return slot.opening;
+  // Another machine's open goes to the backend, which refuses it while the first holds the store.
+  if (slot.opening?.machineId.equals(machineId)) return slot.opening.done;
+  const done = slot.store.backend.open(machineId).then(() => {
+    slot.up = true;
+  });
+  const opening = { machineId, done };
+  slot.opening = opening;
+  const settled = () => {
+    if (slot.opening === opening) slot.opening = undefined;
+  };
+  done.then(settled, settled);
+  return done;
 }
 
 /** The GVK is checked here so a malformed one is a typed error; the key is checked by the store. */

@@ -28,7 +28,6 @@ const OBSERVED: Partial<Record<OpRequest['op'], Operation>> = {
   'put-record': 'put',
   'get-record': 'get',
   'delete-record': 'delete',
-  'list-records': 'get_all',
 };
 
 /**
@@ -197,6 +196,15 @@ export class ActorRef {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Closes a listing abandoned before its end. It goes to the worker beside the mailbox: a cancel
+   * refused by a full mailbox would leave the listing open in the worker. Never rejects; a cursor
+   * from an earlier worker is simply unknown to the current one.
+   */
+  cancelListing(cursor: string): void {
+    this.slot?.run({ type: 'cancel-listing', instance: this.name, cursor }).catch(() => undefined);
   }
 
   /** Terminates the worker; its death is reported like any other. */

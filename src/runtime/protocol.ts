@@ -48,10 +48,9 @@ export type OpRequest =
   | {
       readonly op: 'list';
       readonly gvk: GroupVersionKind;
-      readonly cursor: number | null;
+      readonly cursor: string | null;
       readonly pageSize: number;
     }
-  | { readonly op: 'list-cancel'; readonly cursor: number }
   | {
       readonly op: 'put-record';
       readonly order: string;
@@ -75,7 +74,7 @@ export type OpRequest =
   | {
       readonly op: 'list-records';
       readonly gvk: GroupVersionKind;
-      readonly cursor: number | null;
+      readonly cursor: string | null;
       readonly pageSize: number;
     }
   | { readonly op: 'list-kinds' };
@@ -86,8 +85,11 @@ export type OpRequest =
  */
 export interface Page<T> {
   readonly items: T[];
-  /** Where the next page continues; null when the listing is complete. */
-  readonly cursor: number | null;
+  /**
+   * Where the next page continues; null when the listing is complete. Unique to the worker that
+   * issued it, so a cursor from before a restart is never taken for a newer listing's.
+   */
+  readonly cursor: string | null;
 }
 
 /** What each operation resolves with, by kind. */
@@ -97,7 +99,6 @@ export interface OpValues {
   get: RuntimeObject | undefined;
   delete: boolean;
   list: Page<RuntimeObject>;
-  'list-cancel': undefined;
   'put-record': undefined;
   'get-record': Uint8Array | undefined;
   'delete-record': boolean;
@@ -115,6 +116,8 @@ export type HostRequest =
     }
   | { readonly type: 'batch'; readonly instance: string; readonly ops: readonly OpRequest[] }
   | { readonly type: 'probe'; readonly instance: string }
+  /** Closes a listing abandoned before its end. Sent beside the mailbox, so a full one cannot drop it. */
+  | { readonly type: 'cancel-listing'; readonly instance: string; readonly cursor: string }
   | { readonly type: 'close'; readonly instance: string };
 
 /** `seconds` is the time the worker spent on the operation, measured in the worker. */

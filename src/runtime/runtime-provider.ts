@@ -157,23 +157,14 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
 
   /** Pages of `listPageSize` objects cross from the worker; the listing's iterator stays there. */
   async *streamAllObjects(instance: string, gvk: GroupVersionKind): AsyncIterable<RuntimeObject> {
-    const started = performance.now();
     const actor = this.ready(instance);
     const checked = checkGvk(gvk);
-    let errorCode: string | undefined;
-    try {
-      yield* this.pages(actor, (cursor) =>
-        actor.call(
-          { op: 'list', gvk: checked, cursor, pageSize: this.options.listPageSize },
-          performance.now(),
-        ),
-      );
-    } catch (error) {
-      errorCode = (error as StowageError).code ?? 'STOWAGE_INTERNAL';
-      throw error;
-    } finally {
-      actor.observe('get_all', started, undefined, errorCode);
-    }
+    yield* this.pages(actor, (cursor) =>
+      actor.call(
+        { op: 'list', gvk: checked, cursor, pageSize: this.options.listPageSize },
+        performance.now(),
+      ),
+    );
   }
 
   /** Every GVK the instance holds objects of, sorted (stowage's reserved records excluded). */
@@ -217,23 +208,29 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   }
 
   /**
-   * Runs a paged listing: each page is a task of its own, and the listing's iterator stays in the
-   * worker under the cursor each page returns. One abandoned early releases that iterator.
+   * Runs a paged listing, observed once as a `get_all`: each page is a task of its own, and the
+   * listing's iterator stays in the worker under the cursor each page returns. One abandoned early
+   * releases that iterator.
    */
   private async *pages<T>(
     actor: ActorRef,
-    fetch: (cursor: number | null) => Promise<Page<T>>,
+    fetch: (cursor: string | null) => Promise<Page<T>>,
   ): AsyncIterable<T> {
-    let cursor: number | null = null;
+    const started = performance.now();
+    let cursor: string | null = null;
+    let errorCode: string | undefined;
     try {
       do {
         const page: Page<T> = await fetch(cursor);
         cursor = page.cursor;
         yield* page.items;
       } while (cursor !== null);
+    } catch (error) {
+      errorCode = (error as StowageError).code ?? 'STOWAGE_INTERNAL';
+      throw error;
     } finally {
-      if (cursor !== null)
-        actor.call({ op: 'list-cancel', cursor }, performance.now()).catch(() => undefined);
+      if (cursor !== null) actor.cancelListing(cursor);
+      actor.observe('get_all', started, undefined, errorCode);
     }
   }
 

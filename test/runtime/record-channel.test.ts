@@ -3,9 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MachineId, RESERVED_GROUP, ReservedGroupError } from '../../src/index.js';
+import {
+  ActorDiedError,
+  ListingExpiredError,
+  MachineId,
+  RESERVED_GROUP,
+  ReservedGroupError,
+} from '../../src/index.js';
+import { MAX_OPEN_LISTINGS } from '../../src/runtime/host/actor-host.js';
+import type { RuntimeOptions } from '../../src/runtime/options.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { fixtureModule, RecordingObserver } from '../faults/runtime-harness.js';
+import { makeObject } from '../helpers/objects.js';
 
 const SECRET = { group: RESERVED_GROUP, version: 'v1', kind: 'Secret' };
 
@@ -65,3 +74,113 @@ test('a record listing longer than the hang timeout crosses in pages and kills n
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+async function slowListProvider(options: Record<string, unknown>, runtime: RuntimeOptions = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-listings-'));
+  const provider = new RuntimeProvider(
+    [
+      {
+        kind: 'module',
+        module: fixtureModule('slow-list-backend'),
+        name: 'listings',
+        options: { dir, ...options },
+      },
+    ],
+    { allowModuleBackends: true, listPageSize: 1, ...runtime },
+  );
+  await provider.initialize(MachineId.generate());
+  const [instance] = provider.instances() as [string];
+  const cleanup = async () => {
+    await provider.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { provider, instance, cleanup };
+}
+
+const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
+
+test('a listing begun before a restart fails with ActorDiedError, and never continues a newer listing', async () => {
+  const { provider, instance, cleanup } = await slowListProvider({ delayMs: 0 });
+  try {
+    for (const name of ['a', 'b', 'c'])
+      await provider.putObject(instance, makeObject({ name, namespace: 'ns' }));
+    for (const key of ['ns/s1', 'ns/s2', 'ns/s3'])
+      await provider.putRecord(instance, SECRET, key, new Uint8Array([7]));
+    const objects = provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator]();
+    assert.equal(((await objects.next()).value as { metadata: { name: string } }).metadata.name, 'a');
+    await assert.rejects(
+      provider.putObject(instance, makeObject({ name: 'boom', namespace: 'ns' })),
+      ActorDiedError,
+    );
+    await waitFor(() => provider.instanceStatus(instance).status, 'the supervisor restarted the worker');
+    // The new worker's first listing: with cursors numbered from 1 in every worker, the stale
+    // object listing above used to read this one's records.
+    const records = provider.listRecords(instance, SECRET);
+    await assert.rejects(objects.next(), ActorDiedError);
+    assert.deepEqual(
+      (await records).map((r) => r.key),
+      ['ns/s1', 'ns/s2', 'ns/s3'],
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+test(`past ${MAX_OPEN_LISTINGS} open listings the least recently read is closed, typed`, async () => {
+  const openListings = new SharedArrayBuffer(4);
+  const open = new Int32Array(openListings);
+  const { provider, instance, cleanup } = await slowListProvider({ delayMs: 0, openListings });
+  try {
+    for (const name of ['a', 'b']) await provider.putObject(instance, makeObject({ name, namespace: 'ns' }));
+    const listings = Array.from({ length: MAX_OPEN_LISTINGS + 1 }, () =>
+      provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator](),
+    );
+    for (const listing of listings) assert.equal((await listing.next()).done, false);
+    await waitFor(
+      () => Atomics.load(open, 0) === MAX_OPEN_LISTINGS,
+      'the oldest listing was closed in the worker',
+    );
+    await assert.rejects(listings[0]!.next(), ListingExpiredError);
+    assert.equal((await listings[1]!.next()).done, false, 'the others go on');
+  } finally {
+    await cleanup();
+  }
+});
+
+test('an abandoned listing is closed in the worker even while the mailbox is full', async () => {
+  const openListings = new SharedArrayBuffer(4);
+  const open = new Int32Array(openListings);
+  const { provider, instance, cleanup } = await slowListProvider(
+    { delayMs: 0, putDelayMs: 300, openListings },
+    { mailbox: { capacity: 1, concurrency: 1, policy: 'reject' } },
+  );
+  try {
+    for (const key of ['ns/s1', 'ns/s2'])
+      await provider.putRecord(instance, SECRET, key, new Uint8Array([7]));
+    const objects = provider.streamAllObjects(instance, SECRET);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of objects) break;
+      })(),
+      ReservedGroupError,
+    );
+    for (const name of ['a', 'b']) await provider.putObject(instance, makeObject({ name, namespace: 'ns' }));
+    const listing = provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator]();
+    await listing.next();
+    assert.equal(Atomics.load(open, 0), 1);
+    const slowPut = provider.putObject(instance, makeObject({ name: 'slow', namespace: 'ns' }));
+    await listing.return?.();
+    await waitFor(() => Atomics.load(open, 0) === 0, 'the abandoned listing was closed in the worker');
+    await slowPut;
+  } finally {
+    await cleanup();
+  }
+});
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -6,7 +6,14 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { FileBackend, LockedError, MachineId, type ObjectKey } from '../../src/index.js';
+import {
+  FileBackend,
+  InitializeFailedError,
+  LocalProvider,
+  LockedError,
+  MachineId,
+  type ObjectKey,
+} from '../../src/index.js';
 
 let root: string;
 let dirs = 0;
@@ -146,4 +153,47 @@ test('opens of one backend for the same machine join; another machine is refused
   await blocker.close();
   await retried.open(owner);
   await retried.close();
+});
+
+test('close() during open() resolves only once the open has let the lock go, so the next writer gets it', async () => {
+  const dir = freshDir();
+  // A log long enough that the open is still reading it when close() is called.
+  const writer = await opened(dir);
+  const kind = { group: '', version: 'v1', kind: 'ConfigMap' };
+  const value = new TextEncoder().encode(JSON.stringify({ data: 'x'.repeat(200) }));
+  await Promise.all(
+    Array.from({ length: 20_000 }, (_, i) => writer.put(kind, `ns/k${i}` as ObjectKey, value)),
+  );
+  await writer.close();
+  for (let round = 0; round < 5; round++) {
+    const backend = new FileBackend(dir);
+    const opening = backend.open(MachineId.generate());
+    while (!(await exists(join(dir, 'LOCK')))) await new Promise((resolve) => setImmediate(resolve));
+    await backend.close();
+    assert.equal(await exists(join(dir, 'LOCK')), false, 'close() resolved with the lock still held');
+    await assert.rejects(opening);
+    const next = await opened(dir);
+    await next.close();
+  }
+});
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+test('LocalProvider: a concurrent initialize() for another machine is refused by the file instance', async () => {
+  const provider = new LocalProvider([{ name: 'file-a', backend: new FileBackend(freshDir()) }]);
+  const results = await Promise.allSettled([
+    provider.initialize(MachineId.generate()),
+    provider.initialize(MachineId.generate()),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected'],
+  );
+  assert.ok(results[1]?.status === 'rejected' && results[1].reason instanceof InitializeFailedError);
+  assert.match(String((results[1] as PromiseRejectedResult).reason.message), /already open in this process/);
+  await provider.close();
 });

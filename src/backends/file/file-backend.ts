@@ -256,6 +256,9 @@ export class FileBackend implements Backend {
 
   private async closeOnce(): Promise<void> {
     this.closed = true;
+    // An open under way sees `closed` before it keeps what it took and releases its lock itself;
+    // close() must not resolve before that, or the next writer finds the lock still held.
+    await this.opening?.done.catch(() => undefined);
     const state = this.state;
     if (!state) return;
     try {

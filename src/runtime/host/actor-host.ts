@@ -1,7 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { workerData } from 'node:worker_threads';
 import type { BackendRecord } from '../../backends/backend.js';
+import { gvkString } from '../../contract/gvk.js';
 import { MachineId } from '../../contract/machine-id.js';
-import { ActorDiedError, toWireError, UnknownInstanceError } from '../../errors/index.js';
+import {
+  ActorDiedError,
+  InternalError,
+  ListingExpiredError,
+  toWireError,
+  UnknownInstanceError,
+} from '../../errors/index.js';
 import { ownedBytes } from '../../objects/owned-bytes.js';
 import { KeyOrder } from '../../store/key-order.js';
 import { ObjectStore } from '../../store/object-store.js';
@@ -22,9 +30,26 @@ interface Actor {
    * Absent when the backend keeps call order itself (operations reach it in arrival order).
    */
   readonly order: KeyOrder | undefined;
-  readonly cursors: Map<number, AsyncIterator<unknown>>;
+  /** Open listings by cursor, least recently read first (listPage). */
+  readonly cursors: Map<string, Listing>;
   nextCursor: number;
 }
+
+/** A listing between pages: its iterator, and what it lists, which a cursor must match. */
+interface Listing {
+  readonly op: 'list' | 'list-records';
+  readonly gvk: string;
+  readonly iterator: AsyncIterator<unknown>;
+}
+
+/**
+ * Listings a worker keeps open between pages. Each holds what its backend's iterator holds (a file
+ * instance's listing keeps its own copy of the GVK's keys), and one a caller abandons without
+ * finishing or returning its iterator would otherwise stay until the worker ends.
+ */
+export const MAX_OPEN_LISTINGS = 64;
+/** This worker's part of every cursor it issues (see listPage). */
+const CURSOR_EPOCH = randomUUID();
 
 const actors = new Map<string, Actor>();
 /** Null only when this module is loaded outside an actor worker. */
@@ -53,6 +78,9 @@ async function handle(request: HostRequest): Promise<HostReply> {
         const results = await Promise.all(request.ops.map((op) => runOp(actor, op)));
         return { ok: true, results, seconds: seconds() };
       }
+      case 'cancel-listing':
+        await cancelListing(actorFor(request.instance), request.cursor);
+        return { ok: true, seconds: seconds() };
       case 'probe':
         await actorFor(request.instance).store.backend.probe();
         return { ok: true, seconds: seconds() };
@@ -115,8 +143,6 @@ function perform(actor: Actor, op: OpRequest): Promise<unknown> {
       return inOrder(actor, op.order, () => store.delete(op.gvk, op.key));
     case 'list':
       return listPage(actor, op, () => actor.store.stream(op.gvk));
-    case 'list-cancel':
-      return cancelList(actor, op.cursor);
     case 'put-record':
       return inOrder(actor, op.order, () => store.putRecord(op.gvk, op.key, op.bytes));
     case 'get-record':
@@ -139,40 +165,68 @@ function inOrder<T>(actor: Actor, key: string, task: () => Promise<T>): Promise<
 
 /**
  * Serves one page of a listing that `start` begins. The iterator stays here between pages, under a
- * cursor the main thread hands back for the next page (it pairs each cursor with its own kind of
- * listing).
+ * cursor the main thread hands back for the next page. Cursors carry this worker's epoch, so one
+ * issued by the worker this one replaced is recognised as such, and each remembers the listing it
+ * belongs to.
  */
 async function listPage<T>(
   actor: Actor,
-  op: { readonly cursor: number | null; readonly pageSize: number },
+  op: Extract<OpRequest, { op: 'list' | 'list-records' }>,
   start: () => AsyncIterable<T>,
 ): Promise<Page<T>> {
+  const gvk = gvkString(op.gvk);
   let cursor = op.cursor;
-  let iterator = cursor === null ? undefined : (actor.cursors.get(cursor) as AsyncIterator<T> | undefined);
-  if (cursor !== null && !iterator) {
+  let listing: Listing | undefined;
+  if (cursor === null) {
+    cursor = `${CURSOR_EPOCH}:${actor.nextCursor++}`;
+    listing = { op: op.op, gvk, iterator: start()[Symbol.asyncIterator]() };
+    evictBeyondLimit(actor);
+  } else {
+    listing = continued(actor, cursor, op.op, gvk);
+    // Re-inserted at the end: the map's order is then least recently read first (evictBeyondLimit).
+    actor.cursors.delete(cursor);
+  }
+  const iterator = listing.iterator as AsyncIterator<T>;
+  const items: T[] = [];
+  while (items.length < op.pageSize) {
+    // A listing that failed is over: its cursor is not kept.
+    const next = await iterator.next();
+    if (next.done) return { items, cursor: null };
+    items.push(next.value);
+  }
+  actor.cursors.set(cursor, listing);
+  return { items, cursor };
+}
+
+function continued(actor: Actor, cursor: string, op: Listing['op'], gvk: string): Listing {
+  const listing = actor.cursors.get(cursor);
+  if (!cursor.startsWith(`${CURSOR_EPOCH}:`)) {
     // Cursors live in the worker; after a restart the listing cannot continue where it was.
     throw new ActorDiedError(`listing cursor ${cursor} is gone: the actor restarted`, { reason: 'restart' });
   }
-  if (!iterator) {
-    iterator = start()[Symbol.asyncIterator]();
-    cursor = actor.nextCursor++;
+  if (!listing) {
+    throw new ListingExpiredError(
+      `listing cursor ${cursor} was closed: more than ${MAX_OPEN_LISTINGS} listings were open on this instance and it was the least recently read`,
+      { limit: MAX_OPEN_LISTINGS },
+    );
   }
-  const items: T[] = [];
-  try {
-    while (items.length < op.pageSize) {
-      const next = await iterator.next();
-      if (next.done) {
-        actor.cursors.delete(cursor as number);
-        return { items, cursor: null };
-      }
-      items.push(next.value);
-    }
-  } catch (error) {
-    actor.cursors.delete(cursor as number);
-    throw error;
+  if (listing.op !== op || listing.gvk !== gvk) {
+    throw new InternalError(
+      `listing cursor ${cursor} belongs to a ${listing.op} of ${listing.gvk}, not a ${op} of ${gvk}`,
+    );
   }
-  actor.cursors.set(cursor as number, iterator);
-  return { items, cursor };
+  return listing;
+}
+
+/** Makes room for one more listing by closing the least recently read past the limit. */
+function evictBeyondLimit(actor: Actor): void {
+  for (const [cursor, listing] of actor.cursors) {
+    if (actor.cursors.size < MAX_OPEN_LISTINGS) return;
+    actor.cursors.delete(cursor);
+    void Promise.resolve()
+      .then(() => listing.iterator.return?.())
+      .catch(() => undefined);
+  }
 }
 
 /** Bytes cross back by structured clone, which copies the whole buffer behind a view. */
@@ -180,9 +234,8 @@ async function* ownedRecords(records: AsyncIterable<BackendRecord>): AsyncIterab
   for await (const record of records) yield { key: record.key, bytes: ownedBytes(record.bytes) };
 }
 
-async function cancelList(actor: Actor, cursor: number): Promise<undefined> {
-  const iterator = actor.cursors.get(cursor);
+async function cancelListing(actor: Actor, cursor: string): Promise<void> {
+  const listing = actor.cursors.get(cursor);
   actor.cursors.delete(cursor);
-  await iterator?.return?.();
-  return undefined;
+  await listing?.iterator.return?.();
 }
