@@ -2,7 +2,7 @@
  * Environment variables override the configuration file. `STOWAGE__server__port=9465` sets
  * `server.port`; path segments are separated by a double underscore and array items are numbered
  * (`STOWAGE__instances__0__dir`). Values are parsed as JSON when they parse (numbers, booleans,
- * objects), and taken as strings otherwise.
+ * objects), and taken as strings otherwise, or where the field is a string (see loadConfig).
  */
 export const ENV_PREFIX = 'STOWAGE__';
 
@@ -10,6 +10,8 @@ export interface EnvOverride {
   readonly variable: string;
   readonly path: readonly string[];
   readonly value: unknown;
+  /** The variable's text, which loadConfig keeps where the field wants a string. */
+  readonly raw: string;
 }
 
 export function envOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
@@ -20,6 +22,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
       variable,
       path: variable.slice(ENV_PREFIX.length).split('__'),
       value: parseValue(raw as string),
+      raw: raw as string,
     }));
 }
 

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { type BackendConfig, backendInstanceName } from '../backends/factory.js';
 import { ConfigError } from '../errors/config-errors.js';
-import { applyOverrides, envOverrides } from './env-overrides.js';
+import { S3ConfigError } from '../errors/s3-errors.js';
+import { applyOverrides, type EnvOverride, envOverrides } from './env-overrides.js';
 import { configSchema, DEFAULT_INSTANCES, type StowageConfig } from './schema.js';
 
 export interface LoadConfigOptions {
@@ -57,39 +59,114 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /**
- * Reads, overrides from the environment, and validates the configuration. The first problem found
- * becomes one ConfigError naming the field and, for a file, its line.
+ * Reads, overrides from the environment, and validates the configuration: the schema, each S3
+ * instance's own fields, and that no two instances are one. The first problem found becomes one
+ * ConfigError naming the field and its source: the environment variable that set it, or the file
+ * and its line.
  */
 export function loadConfig(options: LoadConfigOptions = {}): StowageConfig {
   const source = readSource(options.path);
   const overrides = envOverrides(options.env ?? process.env);
   // Overrides of `instances.N.…` with no instances configured apply to the embedded default, as
   // STOWAGE__instances__0__dir=/var/lib/stowage means; without it they would build an instance
-  // from nothing.
+  // from nothing. One that sets the first instance's kind describes an instance of its own.
   if (source.tree.instances === undefined && overrides.some((o) => o.path[0] === 'instances')) {
-    source.tree.instances = DEFAULT_INSTANCES.map((instance) => ({ ...instance }));
+    const ownKind = overrides.some((o) => o.path.join('.') === 'instances.0.kind');
+    source.tree.instances = ownKind ? [] : DEFAULT_INSTANCES.map((instance) => ({ ...instance }));
   }
   try {
     applyOverrides(source.tree, overrides);
   } catch (error) {
     throw new ConfigError((error as Error).message, { field: '' });
   }
-  const parsed = configSchema.safeParse(source.tree);
+  const fail = (fieldPath: readonly PropertyKey[], problem: string): never => {
+    throw problemAt(fieldPath, problem, source, overrides, options.path);
+  };
+  const config = validate(source.tree, overrides, fail);
+  checkInstances(config, fail);
+  return config;
+}
+
+function validate(
+  tree: Record<string, unknown>,
+  overrides: readonly EnvOverride[],
+  fail: (fieldPath: readonly PropertyKey[], problem: string) => never,
+): StowageConfig {
+  let parsed = configSchema.safeParse(tree);
+  // A variable whose text parses as JSON (a token of digits, a name such as `true`) is taken as
+  // written where the field wants a string.
+  for (let retried = 0; !parsed.success && retried < overrides.length; retried++) {
+    const wantsText = parsed.error.issues.find(
+      (i) => i.code === 'invalid_type' && i.expected === 'string' && overrideAt(overrides, i.path, true),
+    );
+    if (!wantsText) break;
+    const override = overrideAt(overrides, wantsText.path, true) as EnvOverride;
+    applyOverrides(tree, [{ ...override, value: override.raw }]);
+    parsed = configSchema.safeParse(tree);
+  }
   if (parsed.success) return parsed.data;
   // A misspelled field also makes the real one "missing": report the unknown field, which explains both.
   const issues = parsed.error.issues;
   const issue = (issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]) as z.core.$ZodIssue;
   const fieldPath =
     issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] as string] : issue.path;
+  return fail(fieldPath, describeIssue(issue));
+}
+
+/** The override that set exactly `path`, one whose value was parsed from JSON if `parsedOnly`. */
+function overrideAt(
+  overrides: readonly EnvOverride[],
+  path: readonly PropertyKey[],
+  parsedOnly: boolean,
+): EnvOverride | undefined {
+  const field = path.map(String).join('.');
+  return overrides.find((o) => o.path.join('.') === field && (!parsedOnly || typeof o.value !== 'string'));
+}
+
+/** What the schema cannot see: each S3 instance's own fields, and two entries that are one instance. */
+function checkInstances(
+  config: StowageConfig,
+  fail: (fieldPath: readonly PropertyKey[], problem: string) => never,
+) {
+  const seen = new Map<string, number>();
+  for (const [index, instance] of config.instances.entries()) {
+    let name: string;
+    try {
+      name = backendInstanceName(instance as BackendConfig);
+    } catch (error) {
+      if (!(error instanceof S3ConfigError)) throw error;
+      const field = String(error.details.field ?? '');
+      fail(['instances', index, ...(field ? field.split('.') : [])], s3Problem(error));
+    }
+    const first = seen.get(name);
+    if (first !== undefined) fail(['instances', index], `the same instance as instances.${first} (${name})`);
+    seen.set(name, index);
+  }
+}
+
+/** The S3 backend's message without its own prefix and field, which problemAt() gives. */
+function s3Problem(error: S3ConfigError): string {
+  return error.message.replace(/^invalid s3 configuration: [^:]*: /, '');
+}
+
+function problemAt(
+  fieldPath: readonly PropertyKey[],
+  problem: string,
+  source: Source,
+  overrides: readonly EnvOverride[],
+  file: string | undefined,
+): ConfigError {
   const field = fieldPath.map(String).join('.');
-  const fromEnv = overrides.find(
-    (o) => o.path.join('.') === field || field.startsWith(`${o.path.join('.')}.`),
-  );
+  // The variable that set this field, or one that created it (a misspelled path creates a field).
+  const fromEnv = overrides.find((o) => {
+    const set = o.path.join('.');
+    return set === field || field.startsWith(`${set}.`) || (field !== '' && set.startsWith(`${field}.`));
+  });
   const line = fromEnv ? undefined : source.lineOf(fieldPath);
   const where = fromEnv
     ? `environment variable ${fromEnv.variable}`
-    : `${options.path ?? 'configuration'}${line === undefined ? '' : `:${line}`}`;
-  throw new ConfigError(`${where}: ${field || '(root)'}: ${describeIssue(issue)}`, {
+    : `${file ?? 'configuration'}${line === undefined ? '' : `:${line}`}`;
+  return new ConfigError(`${where}: ${field || '(root)'}: ${problem}`, {
     field,
     ...(line === undefined ? {} : { line }),
   });

@@ -25,7 +25,9 @@ export async function handleObjects(
     sendJson(res, 201, { key });
     return;
   }
-  if (version === undefined || kind === undefined || keyParts.length > 2) {
+  // A key of more segments than namespace/name is the provider's to refuse: an invalid key is a
+  // 400 STOWAGE_INVALID_KEY, as it is everywhere else, never a route that does not exist.
+  if (version === undefined || kind === undefined) {
     throw new HttpError(
       404,
       'STOWAGE_NO_ROUTE',

@@ -6,6 +6,7 @@ import {
   LocalProvider,
   MachineId,
   MemoryBackend,
+  QueueTimeoutError,
   S3AccessDeniedError,
   S3BadCredentialsError,
   S3NoSuchBucketError,
@@ -45,11 +46,16 @@ test('a path with an empty segment is no route: a DELETE whose name was left emp
   });
 });
 
-test('a malformed percent-encoding is a 400 STOWAGE_BAD_PATH, an unknown instance a 404', async () => {
+test('a malformed percent-encoding is a 400 STOWAGE_BAD_PATH, a key of three segments a 400 STOWAGE_INVALID_KEY, an unknown instance a 404', async () => {
   await withServer(async (url, objects) => {
     const bad = await fetch(`${objects}/core/v1/ConfigMap/default/%E0%A4%A`);
     assert.equal(bad.status, 400);
     assert.equal(await errorCode(bad), 'STOWAGE_BAD_PATH');
+    for (const method of ['GET', 'DELETE']) {
+      const deep = await fetch(`${objects}/core/v1/ConfigMap/a/b/c`, { method });
+      assert.equal(deep.status, 400, method);
+      assert.equal(await errorCode(deep), 'STOWAGE_INVALID_KEY');
+    }
     const unknown = await fetch(`${url}/api/v1/instances/nope`);
     assert.equal(unknown.status, 404);
     assert.equal(await errorCode(unknown), 'STOWAGE_UNKNOWN_INSTANCE');
@@ -100,8 +106,9 @@ test('the body limit makes room for limits.maxObjectBytes sent as JSON, and neve
   assert.equal(maxBodyBytesFor(32 * 1024 * 1024), 64 * 1024 * 1024);
 });
 
-test('S3 failures answer 502, or 504 for a timeout, never 500', async () => {
+test('S3 failures answer 502, or 504 for a timeout, never 500; a mailbox wait that timed out is 429', async () => {
   const failures = [
+    [new QueueTimeoutError('x'), 429],
     [new S3NoSuchBucketError('x'), 502],
     [new S3AccessDeniedError('x'), 502],
     [new S3BadCredentialsError('x'), 502],
@@ -121,6 +128,7 @@ test('S3 failures answer 502, or 504 for a timeout, never 500', async () => {
     try {
       const response = await fetch(`${server.url}/api/v1/instances/default/objects/core/v1/ConfigMap/d/a`);
       assert.equal(response.status, status, error.code);
+      assert.equal(response.headers.get('retry-after'), status === 429 ? '1' : null);
       assert.equal(await errorCode(response), error.code);
     } finally {
       await server.close();

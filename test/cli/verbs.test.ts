@@ -114,6 +114,44 @@ describe('CLI verbs against a configuration', () => {
     assert.equal((await cli('secret', 'get', 'default', 'kube-system', 'token')).code, 1);
   });
 
+  test('secret put with an argument missing says so at once, without waiting for stdin', async () => {
+    const started = performance.now();
+    const put = await runCli(['secret', 'put', 'default', 'kube-system', '--config', config], {
+      cwd: workdir,
+      input: null,
+      openStdinMs: 20_000,
+    });
+    assert.equal(put.code, 2, put.stderr);
+    assert.match(put.stderr, /<name>/);
+    assert.ok(performance.now() - started < 15_000, 'it did not wait for stdin to end');
+  });
+
+  test('put -f takes a JSON array of objects, as jq makes of a dump', async () => {
+    const objects = ['x', 'y'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input: JSON.stringify(objects),
+    });
+    assert.equal(put.code, 0, put.stderr);
+    assert.deepEqual(put.stdout.trim().split('\n'), ['v1 Namespace x', 'v1 Namespace y']);
+    assert.equal(put.stderr, '');
+  });
+
+  test('put -f warns that a v1 Secret is stored as an object, unencrypted', async () => {
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'ns' },
+      data: { a: 'Yg==' },
+    };
+    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input: JSON.stringify(secret),
+    });
+    assert.equal(put.code, 0, put.stderr);
+    assert.match(put.stderr, /warning: v1 Secret ns\/s was stored as an object, unencrypted/);
+  });
+
   test('secret put from stdin keeps bytes that are not UTF-8', async () => {
     const value = Buffer.from([0xff, 0x00, 0x80, 0xc3, 0x28, 0xa0]);
     const put = await runCli(['secret', 'put', 'default', 'kube-system', 'binary', '--config', config], {

@@ -127,3 +127,56 @@ test('secrets.keyringFile and secrets.keyringEnv together are refused: one would
   assert.equal(error.details.field, 'secrets.keyringEnv');
   assert.match(error.message, /not both/);
 });
+
+test("an S3 instance's own fields are checked at load, with their line; two entries that are one instance are refused", () => {
+  const s3 = failure({
+    path: file(
+      's3.yaml',
+      'instances:\n  - kind: s3\n    bucket: control-plane\n    checksumMode: sometimes\n',
+    ),
+    env: {},
+  });
+  assert.equal(s3.details.field, 'instances.0.checksumMode');
+  assert.equal(s3.details.line, 4);
+  assert.match(s3.message, /s3\.yaml:4: instances\.0\.checksumMode: /);
+  const twice = failure({
+    path: file('twice.yaml', 'instances:\n  - kind: file\n    dir: ./d3\n  - kind: file\n    dir: d3\n'),
+    env: {},
+  });
+  assert.equal(twice.details.field, 'instances.1');
+  assert.match(
+    twice.message,
+    /twice\.yaml:4: instances\.1: the same instance as instances\.0 \(file-[0-9a-f]{12}\)/,
+  );
+});
+
+test('a misspelled variable is blamed on itself, not on the file', () => {
+  const error = failure({
+    path: file('plain.yaml', 'mailbox:\n  capacity: 10\n'),
+    env: { STOWAGE__limit__maxObjectBytes: '100' },
+  });
+  assert.match(
+    error.message,
+    /^environment variable STOWAGE__limit__maxObjectBytes: limit: unknown field limit/,
+  );
+});
+
+test('variables that set the first instance kind describe an instance of their own', () => {
+  const config = loadConfig({
+    env: { STOWAGE__instances__0__kind: 'memory', STOWAGE__instances__0__name: 'a' },
+  });
+  assert.deepEqual(config.instances, [{ kind: 'memory', name: 'a' }]);
+});
+
+test('a variable whose text parses as JSON is kept as written where the field is a string', () => {
+  const config = loadConfig({
+    env: { STOWAGE__server__token: '1234567890123456789', STOWAGE__instances__0__dir: '2024' },
+  });
+  assert.equal(config.server.token, '1234567890123456789');
+  assert.deepEqual(config.instances, [{ kind: 'file', dir: '2024' }]);
+  assert.equal(
+    loadConfig({ env: { STOWAGE__server__port: '9465' } }).server.port,
+    9465,
+    'numbers stay numbers',
+  );
+});

@@ -16,15 +16,23 @@ export interface CliResult {
 /** Runs the CLI as a user would (a separate process, TypeScript through tsx). */
 export function runCli(
   args: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string | Buffer } = { cwd: REPO },
+  /** `input` null leaves stdin open, as a terminal's is, for at most `openStdinMs`. */
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string | Buffer | null; openStdinMs?: number } = {
+    cwd: REPO,
+  },
 ): Promise<CliResult> {
   const child = spawn(process.execPath, ['--import', TSX, BIN, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  child.stdin.end(options.input ?? '');
-  return collect(child);
+  if (options.input !== null) {
+    child.stdin.end(options.input ?? '');
+    return collect(child);
+  }
+  // Ended after a while all the same, so a command that does wait on stdin fails its test, not the run.
+  const timer = setTimeout(() => child.stdin.end(), options.openStdinMs ?? 10_000);
+  return collect(child).finally(() => clearTimeout(timer));
 }
 
 export function collect(child: ChildProcess): Promise<CliResult> {

@@ -59,6 +59,11 @@ export async function putCommand({
   for (const object of objects) {
     const key = await target.put(instance, object);
     out.stdout.write(`${object.apiVersion} ${object.kind} ${key}\n`);
+    if (object.apiVersion === 'v1' && object.kind === 'Secret') {
+      out.stderr.write(
+        `warning: v1 Secret ${key} was stored as an object, unencrypted; use \`stowage secret put\` for values that must be encrypted\n`,
+      );
+    }
   }
   return 0;
 }

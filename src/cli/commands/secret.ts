@@ -16,14 +16,12 @@ export async function secretCommand(context: CommandContext): Promise<number> {
   const secrets = target.secrets;
   switch (action) {
     case 'put': {
+      // Checked before the value is read: a missing argument must not wait on a terminal's stdin.
+      const secretNamespace = requireArg(namespace, '<namespace>');
+      const secretName = requireArg(name, '<name>');
       const value =
         flags.file === undefined || flags.file === '-' ? await context.readStdin() : readFileSync(flags.file);
-      const info = await secrets.putSecret(
-        instance,
-        requireArg(namespace, '<namespace>'),
-        requireArg(name, '<name>'),
-        value,
-      );
+      const info = await secrets.putSecret(instance, secretNamespace, secretName, value);
       out.stdout.write(`stored secret ${info.namespace}/${info.name} under key ${info.keyId}\n`);
       return 0;
     }
