@@ -3,7 +3,6 @@ import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type BackendConfig, backendInstanceName } from '../backends/factory.js';
 import { ConfigError } from '../errors/config-errors.js';
-import { S3ConfigError } from '../errors/s3-errors.js';
 import { applyOverrides, type EnvOverride, envOverrides } from './env-overrides.js';
 import { configSchema, DEFAULT_INSTANCES, type StowageConfig } from './schema.js';
 
@@ -16,10 +15,18 @@ export interface LoadConfigOptions {
 interface Source {
   readonly tree: Record<string, unknown>;
   lineOf(path: readonly PropertyKey[]): number | undefined;
+  /** The shortest part of `path` the file does not have, dotted; undefined if it has all of it. */
+  missingFrom(path: readonly PropertyKey[]): string | undefined;
 }
 
 function readSource(path: string | undefined): Source {
-  if (path === undefined) return { tree: {}, lineOf: () => undefined };
+  if (path === undefined) {
+    return {
+      tree: {},
+      lineOf: () => undefined,
+      missingFrom: (field) => (field.length > 0 ? String(field[0]) : undefined),
+    };
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -41,6 +48,13 @@ function readSource(path: string | undefined): Source {
   }
   return {
     tree: value,
+    missingFrom(fieldPath) {
+      for (let depth = 1; depth <= fieldPath.length; depth++) {
+        if (!doc.hasIn(fieldPath.slice(0, depth) as unknown[]))
+          return fieldPath.slice(0, depth).map(String).join('.');
+      }
+      return undefined;
+    },
     lineOf(fieldPath) {
       // The deepest node that exists: a missing field points at its parent mapping.
       for (let depth = fieldPath.length; depth >= 0; depth--) {
@@ -59,8 +73,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /**
- * Reads, overrides from the environment, and validates the configuration: the schema, each S3
- * instance's own fields, and that no two instances are one. The first problem found becomes one
+ * Reads, overrides from the environment, and validates the configuration: the schema (S3
+ * instances' own fields included) and that no two instances are one. The first problem found becomes one
  * ConfigError naming the field and its source: the environment variable that set it, or the file
  * and its line.
  */
@@ -69,9 +83,11 @@ export function loadConfig(options: LoadConfigOptions = {}): StowageConfig {
   const overrides = envOverrides(options.env ?? process.env);
   // Overrides of `instances.N.…` with no instances configured apply to the embedded default, as
   // STOWAGE__instances__0__dir=/var/lib/stowage means; without it they would build an instance
-  // from nothing. One that sets the first instance's kind describes an instance of its own.
+  // from nothing. One that sets the first instance's kind to another describes an instance of its own.
   if (source.tree.instances === undefined && overrides.some((o) => o.path[0] === 'instances')) {
-    const ownKind = overrides.some((o) => o.path.join('.') === 'instances.0.kind');
+    const ownKind = overrides.some(
+      (o) => o.path.join('.') === 'instances.0.kind' && o.value !== DEFAULT_INSTANCES[0].kind,
+    );
     source.tree.instances = ownKind ? [] : DEFAULT_INSTANCES.map((instance) => ({ ...instance }));
   }
   try {
@@ -123,31 +139,30 @@ function overrideAt(
   return overrides.find((o) => o.path.join('.') === field && (!parsedOnly || typeof o.value !== 'string'));
 }
 
-/** What the schema cannot see: each S3 instance's own fields, and two entries that are one instance. */
+/**
+ * What the schema cannot see: two entries that are one instance. The second is reported at the
+ * field that names it, so a variable that set some other field of it is not blamed.
+ */
 function checkInstances(
   config: StowageConfig,
   fail: (fieldPath: readonly PropertyKey[], problem: string) => never,
-) {
+): void {
   const seen = new Map<string, number>();
   for (const [index, instance] of config.instances.entries()) {
-    let name: string;
-    try {
-      name = backendInstanceName(instance as BackendConfig);
-    } catch (error) {
-      if (!(error instanceof S3ConfigError)) throw error;
-      const field = String(error.details.field ?? '');
-      fail(['instances', index, ...(field ? field.split('.') : [])], s3Problem(error));
-    }
+    const name = backendInstanceName(instance as BackendConfig);
     const first = seen.get(name);
-    if (first !== undefined) fail(['instances', index], `the same instance as instances.${first} (${name})`);
+    if (first !== undefined) {
+      fail(
+        ['instances', index, NAMING_FIELD[instance.kind]],
+        `the same instance as instances.${first} (${name})`,
+      );
+    }
     seen.set(name, index);
   }
 }
 
-/** The S3 backend's message without its own prefix and field, which problemAt() gives. */
-function s3Problem(error: S3ConfigError): string {
-  return error.message.replace(/^invalid s3 configuration: [^:]*: /, '');
-}
+/** The field that most names an instance of each kind (an S3 instance's bucket, with its prefix). */
+const NAMING_FIELD = { file: 'dir', memory: 'name', s3: 'bucket' } as const;
 
 function problemAt(
   fieldPath: readonly PropertyKey[],
@@ -157,10 +172,18 @@ function problemAt(
   file: string | undefined,
 ): ConfigError {
   const field = fieldPath.map(String).join('.');
-  // The variable that set this field, or one that created it (a misspelled path creates a field).
+  // The variable that set this field, or one that created it (a misspelled path creates a field),
+  // or one under the nearest part of the path the file does not have (an instance that only
+  // variables describe).
+  const missing = source.missingFrom(fieldPath);
   const fromEnv = overrides.find((o) => {
     const set = o.path.join('.');
-    return set === field || field.startsWith(`${set}.`) || (field !== '' && set.startsWith(`${field}.`));
+    return (
+      set === field ||
+      field.startsWith(`${set}.`) ||
+      (field !== '' && set.startsWith(`${field}.`)) ||
+      (missing !== undefined && set.startsWith(`${missing}.`))
+    );
   });
   const line = fromEnv ? undefined : source.lineOf(fieldPath);
   const where = fromEnv

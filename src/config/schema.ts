@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { s3ConfigSchema } from '../backends/s3/config.js';
 import { MachineId } from '../contract/machine-id.js';
 
 /**
@@ -24,13 +25,8 @@ const fileInstance = z.strictObject({
   compactGarbageRatio: z.number().gt(0).lt(1).optional(),
 });
 
-const s3Instance = z
-  .object({
-    kind: z.literal('s3'),
-    bucket: z.string().min(1),
-  })
-  // The S3 backend validates its own fields (endpoint, region, prefix, timeouts, …) with its schema.
-  .passthrough();
+/** The S3 backend's own fields (docs/s3.md), checked here so a bad one is reported with its line. */
+const s3Instance = s3ConfigSchema.extend({ kind: z.literal('s3') });
 
 function isMachineId(text: string): boolean {
   try {

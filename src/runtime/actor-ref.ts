@@ -42,6 +42,9 @@ export class ActorRef {
   private readonly batcher: Batcher;
   private slot: WorkerSlot | undefined;
   private readonly batching: BatcherConfig;
+  /** Cursors of abandoned listings waiting for the cancel task (cancelListing). */
+  private readonly abandonedCursors: string[] = [];
+  private cancelling = false;
 
   constructor(
     readonly name: string,
@@ -86,7 +89,8 @@ export class ActorRef {
       {
         entry: this.entry,
         resourceLimits: this.options.resourceLimits,
-        concurrentTasks: this.batching.maxBatchesInFlight + 2,
+        // Beside the batches: a probe, a close, and one cancel of abandoned listings.
+        concurrentTasks: this.batching.maxBatchesInFlight + 3,
         idleSpinMicros: this.idleSpinMicros,
       },
       (reason, cause) => this.workerDied(slot, reason, cause),
@@ -200,11 +204,25 @@ export class ActorRef {
 
   /**
    * Closes a listing abandoned before its end. It goes to the worker beside the mailbox: a cancel
-   * refused by a full mailbox would leave the listing open in the worker. Never rejects; a cursor
-   * from an earlier worker is simply unknown to the current one.
+   * refused by a full mailbox would leave the listing open in the worker. At most one cancel task
+   * is out at a time, carrying every cursor abandoned meanwhile, in the task slot reserved for it:
+   * a cancel per listing could fill the worker's slots, and piscina would then hold back the next
+   * batch. Never rejects; a cursor from an earlier worker is simply unknown to the current one.
    */
   cancelListing(cursor: string): void {
-    this.slot?.run({ type: 'cancel-listing', instance: this.name, cursor }).catch(() => undefined);
+    this.abandonedCursors.push(cursor);
+    if (!this.cancelling) this.sendCancels();
+  }
+
+  private sendCancels(): void {
+    const slot = this.slot;
+    const cursors = this.abandonedCursors.splice(0);
+    this.cancelling = slot !== undefined && cursors.length > 0;
+    if (!this.cancelling) return;
+    (slot as WorkerSlot)
+      .run({ type: 'cancel-listings', instance: this.name, cursors })
+      .catch(() => undefined)
+      .finally(() => this.sendCancels());
   }
 
   /** Terminates the worker; its death is reported like any other. */

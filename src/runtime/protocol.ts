@@ -116,8 +116,12 @@ export type HostRequest =
     }
   | { readonly type: 'batch'; readonly instance: string; readonly ops: readonly OpRequest[] }
   | { readonly type: 'probe'; readonly instance: string }
-  /** Closes a listing abandoned before its end. Sent beside the mailbox, so a full one cannot drop it. */
-  | { readonly type: 'cancel-listing'; readonly instance: string; readonly cursor: string }
+  /**
+   * Closes listings abandoned before their end. Sent beside the mailbox, so a full one cannot drop
+   * them, and one at a time per worker (ActorRef.cancelListing), so they never take the task slots
+   * that batches and probes need.
+   */
+  | { readonly type: 'cancel-listings'; readonly instance: string; readonly cursors: readonly string[] }
   | { readonly type: 'close'; readonly instance: string };
 
 /** `seconds` is the time the worker spent on the operation, measured in the worker. */

@@ -143,11 +143,16 @@ test("an S3 instance's own fields are checked at load, with their line; two entr
     path: file('twice.yaml', 'instances:\n  - kind: file\n    dir: ./d3\n  - kind: file\n    dir: d3\n'),
     env: {},
   });
-  assert.equal(twice.details.field, 'instances.1');
+  assert.equal(twice.details.field, 'instances.1.dir');
   assert.match(
     twice.message,
-    /twice\.yaml:4: instances\.1: the same instance as instances\.0 \(file-[0-9a-f]{12}\)/,
+    /twice\.yaml:5: instances\.1\.dir: the same instance as instances\.0 \(file-[0-9a-f]{12}\)/,
   );
+  const unrelated = failure({
+    path: join(dir, 'twice.yaml'),
+    env: { STOWAGE__instances__1__compactMinBytes: '100' },
+  });
+  assert.match(unrelated.message, /twice\.yaml:5: /, 'a variable that set another field of it is not blamed');
 });
 
 test('a misspelled variable is blamed on itself, not on the file', () => {
@@ -168,6 +173,17 @@ test('variables that set the first instance kind describe an instance of their o
   assert.deepEqual(config.instances, [{ kind: 'memory', name: 'a' }]);
 });
 
+test('an instance that only variables describe is blamed on them; one that sets the default kind keeps the default', () => {
+  const error = failure({
+    path: file('empty.yaml', 'mailbox:\n  capacity: 10\n'),
+    env: { STOWAGE__instances__0__kind: 's3' },
+  });
+  assert.match(error.message, /^environment variable STOWAGE__instances__0__kind: instances\.0\.bucket: /);
+  assert.deepEqual(loadConfig({ env: { STOWAGE__instances__0__kind: 'file' } }).instances, [
+    { kind: 'file', dir: './data' },
+  ]);
+});
+
 test('a variable whose text parses as JSON is kept as written where the field is a string', () => {
   const config = loadConfig({
     env: { STOWAGE__server__token: '1234567890123456789', STOWAGE__instances__0__dir: '2024' },
@@ -179,4 +195,15 @@ test('a variable whose text parses as JSON is kept as written where the field is
     9465,
     'numbers stay numbers',
   );
+  const s3 = loadConfig({
+    env: {
+      STOWAGE__instances__0__kind: 's3',
+      STOWAGE__instances__0__bucket: 'control-plane',
+      STOWAGE__instances__0__prefix: '2024',
+      STOWAGE__instances__0__credentials__accessKeyId: '12345678',
+      STOWAGE__instances__0__credentials__secretAccessKey: '87654321',
+    },
+  }).instances[0] as { prefix: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  assert.equal(s3.prefix, '2024');
+  assert.deepEqual(s3.credentials, { accessKeyId: '12345678', secretAccessKey: '87654321' });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   ActorDiedError,
+  InvalidObjectError,
   ListingExpiredError,
   MachineId,
   RESERVED_GROUP,
@@ -131,19 +132,55 @@ test(`past ${MAX_OPEN_LISTINGS} open listings the least recently read is closed,
   const open = new Int32Array(openListings);
   const { provider, instance, cleanup } = await slowListProvider({ delayMs: 0, openListings });
   try {
-    for (const name of ['a', 'b']) await provider.putObject(instance, makeObject({ name, namespace: 'ns' }));
+    for (const name of ['a', 'b', 'c'])
+      await provider.putObject(instance, makeObject({ name, namespace: 'ns' }));
     const listings = Array.from({ length: MAX_OPEN_LISTINGS + 1 }, () =>
       provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator](),
     );
-    for (const listing of listings) assert.equal((await listing.next()).done, false);
+    for (const listing of listings.slice(0, MAX_OPEN_LISTINGS))
+      assert.equal((await listing.next()).done, false);
+    // Listings done in one page are never counted, so they close none of the others.
+    const empty = { group: 'example.com', version: 'v1', kind: 'Empty' };
+    for (let i = 0; i < 3; i++) assert.deepEqual(await provider.getAllObjects(instance, empty), []);
+    assert.equal(Atomics.load(open, 0), MAX_OPEN_LISTINGS);
+    assert.equal(
+      (await listings[0]!.next()).done,
+      false,
+      'the oldest is still open, and now the most recently read',
+    );
+    assert.equal((await listings.at(-1)!.next()).done, false);
     await waitFor(
       () => Atomics.load(open, 0) === MAX_OPEN_LISTINGS,
-      'the oldest listing was closed in the worker',
+      'the least recently read listing was closed',
     );
-    await assert.rejects(listings[0]!.next(), ListingExpiredError);
-    assert.equal((await listings[1]!.next()).done, false, 'the others go on');
+    await assert.rejects(listings[1]!.next(), ListingExpiredError);
+    assert.equal((await listings[2]!.next()).done, false, 'the others go on');
   } finally {
     await cleanup();
+  }
+});
+
+test('abandoned listings never take the task slots a batch needs: a bad put after many is refused typed, the worker lives', async () => {
+  const provider = new RuntimeProvider([{ kind: 'memory', name: 'abandoned' }], { listPageSize: 1 });
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    for (const name of ['a', 'b']) await provider.putObject(instance, makeObject({ name, namespace: 'ns' }));
+    const listings = Array.from({ length: 40 }, () =>
+      provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator](),
+    );
+    for (const listing of listings) await listing.next();
+    // Abandoned together: a cancel task each would take every task slot the worker has.
+    await Promise.all(listings.map((listing) => listing.return?.()));
+    // Larger than the objects encoded on the caller's thread, so it is structured-cloned, and a
+    // function fails that clone: a request the worker never received.
+    const bad = makeObject({ name: 'bad', namespace: 'ns', data: { big: 'x'.repeat(10_000) } });
+    (bad as unknown as { data: Record<string, unknown> }).data.fn = () => undefined;
+    await assert.rejects(provider.putObject(instance, bad), InvalidObjectError);
+    assert.equal(provider.instanceStatus(instance).status, true);
+    assert.equal((await provider.getAllObjects(instance, CONFIG_MAP)).length, 2);
+  } finally {
+    await provider.close();
   }
 });
 

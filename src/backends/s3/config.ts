@@ -70,7 +70,8 @@ const positiveInt = z.number().int().positive();
 /** A prefix segment may not be empty, `.` or `..`, so a key can never climb out of its prefix. */
 const PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
-const schema = z.strictObject({
+/** The fields of an S3 instance; the configuration file's schema checks them too (config/schema.ts). */
+export const s3ConfigSchema = z.strictObject({
   endpoint: z
     .url({ protocol: /^https?$/ })
     // Credentials belong in `credentials`: in the URL they would show in config.endpoint and in
@@ -119,7 +120,7 @@ const schema = z.strictObject({
 export function resolveS3Config(config: S3BackendConfig): ResolvedS3Config {
   // `kind` arrives with the factory's BackendConfig; every other unknown field is a typo to report.
   const { kind: _kind, ...fields } = config as S3BackendConfig & { kind?: unknown };
-  const parsed = schema.safeParse(fields);
+  const parsed = s3ConfigSchema.safeParse(fields);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;

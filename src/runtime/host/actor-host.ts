@@ -78,8 +78,8 @@ async function handle(request: HostRequest): Promise<HostReply> {
         const results = await Promise.all(request.ops.map((op) => runOp(actor, op)));
         return { ok: true, results, seconds: seconds() };
       }
-      case 'cancel-listing':
-        await cancelListing(actorFor(request.instance), request.cursor);
+      case 'cancel-listings':
+        await cancelListings(actorFor(request.instance), request.cursors);
         return { ok: true, seconds: seconds() };
       case 'probe':
         await actorFor(request.instance).store.backend.probe();
@@ -180,7 +180,6 @@ async function listPage<T>(
   if (cursor === null) {
     cursor = `${CURSOR_EPOCH}:${actor.nextCursor++}`;
     listing = { op: op.op, gvk, iterator: start()[Symbol.asyncIterator]() };
-    evictBeyondLimit(actor);
   } else {
     listing = continued(actor, cursor, op.op, gvk);
     // Re-inserted at the end: the map's order is then least recently read first (evictBeyondLimit).
@@ -194,6 +193,8 @@ async function listPage<T>(
     if (next.done) return { items, cursor: null };
     items.push(next.value);
   }
+  // Counted only once it stays open: a listing done in one page never evicts another.
+  evictBeyondLimit(actor);
   actor.cursors.set(cursor, listing);
   return { items, cursor };
 }
@@ -234,8 +235,13 @@ async function* ownedRecords(records: AsyncIterable<BackendRecord>): AsyncIterab
   for await (const record of records) yield { key: record.key, bytes: ownedBytes(record.bytes) };
 }
 
-async function cancelListing(actor: Actor, cursor: string): Promise<void> {
-  const listing = actor.cursors.get(cursor);
-  actor.cursors.delete(cursor);
-  await listing?.iterator.return?.();
+/** A cursor this worker does not hold (finished, evicted, or an earlier worker's) is ignored. */
+async function cancelListings(actor: Actor, cursors: readonly string[]): Promise<void> {
+  const listings = cursors.flatMap((cursor) => {
+    const listing = actor.cursors.get(cursor);
+    actor.cursors.delete(cursor);
+    return listing ? [listing] : [];
+  });
+  // One listing whose backend fails to close it must not keep the others open.
+  await Promise.allSettled(listings.map((listing) => listing.iterator.return?.()));
 }
