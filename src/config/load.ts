@@ -15,18 +15,10 @@ export interface LoadConfigOptions {
 interface Source {
   readonly tree: Record<string, unknown>;
   lineOf(path: readonly PropertyKey[]): number | undefined;
-  /** The shortest part of `path` the file does not have, dotted; undefined if it has all of it. */
-  missingFrom(path: readonly PropertyKey[]): string | undefined;
 }
 
 function readSource(path: string | undefined): Source {
-  if (path === undefined) {
-    return {
-      tree: {},
-      lineOf: () => undefined,
-      missingFrom: (field) => (field.length > 0 ? String(field[0]) : undefined),
-    };
-  }
+  if (path === undefined) return { tree: {}, lineOf: () => undefined };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -48,13 +40,6 @@ function readSource(path: string | undefined): Source {
   }
   return {
     tree: value,
-    missingFrom(fieldPath) {
-      for (let depth = 1; depth <= fieldPath.length; depth++) {
-        if (!doc.hasIn(fieldPath.slice(0, depth) as unknown[]))
-          return fieldPath.slice(0, depth).map(String).join('.');
-      }
-      return undefined;
-    },
     lineOf(fieldPath) {
       // The deepest node that exists: a missing field points at its parent mapping.
       for (let depth = fieldPath.length; depth >= 0; depth--) {
@@ -90,16 +75,19 @@ export function loadConfig(options: LoadConfigOptions = {}): StowageConfig {
     );
     source.tree.instances = ownKind ? [] : DEFAULT_INSTANCES.map((instance) => ({ ...instance }));
   }
+  // What the file and the embedded default give, before any variable: a field missing from it
+  // was made by a variable (problemAt).
+  const base = structuredClone(source.tree);
   try {
     applyOverrides(source.tree, overrides);
   } catch (error) {
     throw new ConfigError((error as Error).message, { field: '' });
   }
   const fail = (fieldPath: readonly PropertyKey[], problem: string): never => {
-    throw problemAt(fieldPath, problem, source, overrides, options.path);
+    throw problemAt(fieldPath, problem, { source, base, overrides, file: options.path });
   };
   const config = validate(source.tree, overrides, fail);
-  checkInstances(config, fail);
+  checkInstances(config, overrides, fail);
   return config;
 }
 
@@ -140,11 +128,13 @@ function overrideAt(
 }
 
 /**
- * What the schema cannot see: two entries that are one instance. The second is reported at the
- * field that names it, so a variable that set some other field of it is not blamed.
+ * What the schema cannot see: two entries that are one instance. The second is reported at a
+ * field of its name that a variable set, else at the field that most names it, so a variable that
+ * set some other field of it is not blamed.
  */
 function checkInstances(
   config: StowageConfig,
+  overrides: readonly EnvOverride[],
   fail: (fieldPath: readonly PropertyKey[], problem: string) => never,
 ): void {
   const seen = new Map<string, number>();
@@ -152,8 +142,10 @@ function checkInstances(
     const name = backendInstanceName(instance as BackendConfig);
     const first = seen.get(name);
     if (first !== undefined) {
+      const fields: readonly string[] = NAME_FIELDS[instance.kind];
+      const set = fields.find((field) => overrideAt(overrides, ['instances', index, field], false));
       fail(
-        ['instances', index, NAMING_FIELD[instance.kind]],
+        ['instances', index, set ?? (fields[0] as string)],
         `the same instance as instances.${first} (${name})`,
       );
     }
@@ -161,22 +153,46 @@ function checkInstances(
   }
 }
 
-/** The field that most names an instance of each kind (an S3 instance's bucket, with its prefix). */
-const NAMING_FIELD = { file: 'dir', memory: 'name', s3: 'bucket' } as const;
+/** The fields an instance's name is made of, the one that most names it first (backendInstanceName). */
+const NAME_FIELDS = {
+  file: ['dir'],
+  memory: ['name'],
+  s3: ['bucket', 'prefix', 'endpoint', 'region'],
+} as const;
+
+/** The shortest part of `path` that `tree` does not have, dotted; undefined if it has all of it. */
+function missingIn(tree: unknown, path: readonly PropertyKey[]): string | undefined {
+  let node = tree;
+  for (let depth = 0; depth < path.length; depth++) {
+    const segment = String(path[depth]);
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) {
+      return path
+        .slice(0, depth + 1)
+        .map(String)
+        .join('.');
+    }
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return undefined;
+}
 
 function problemAt(
   fieldPath: readonly PropertyKey[],
   problem: string,
-  source: Source,
-  overrides: readonly EnvOverride[],
-  file: string | undefined,
+  context: {
+    readonly source: Source;
+    readonly base: unknown;
+    readonly overrides: readonly EnvOverride[];
+    readonly file: string | undefined;
+  },
 ): ConfigError {
+  const { source, base, overrides, file } = context;
   const field = fieldPath.map(String).join('.');
-  // The variable that set this field, or one that created it (a misspelled path creates a field),
-  // or one under the nearest part of the path the file does not have (an instance that only
-  // variables describe).
-  const missing = source.missingFrom(fieldPath);
-  const fromEnv = overrides.find((o) => {
+  // The variable that set this field, or one that made it (a misspelled path makes a field), or
+  // one under the part of the path only variables made (an instance they describe); of those, the
+  // one whose path shares the most with the field.
+  const missing = missingIn(base, fieldPath);
+  const blamed = overrides.filter((o) => {
     const set = o.path.join('.');
     return (
       set === field ||
@@ -185,6 +201,14 @@ function problemAt(
       (missing !== undefined && set.startsWith(`${missing}.`))
     );
   });
+  const shared = (o: EnvOverride) => {
+    const differs = o.path.findIndex((segment, i) => segment !== String(fieldPath[i]));
+    return differs === -1 ? o.path.length : differs;
+  };
+  const fromEnv = blamed.reduce<EnvOverride | undefined>(
+    (best, o) => (best === undefined || shared(o) > shared(best) ? o : best),
+    undefined,
+  );
   const line = fromEnv ? undefined : source.lineOf(fieldPath);
   const where = fromEnv
     ? `environment variable ${fromEnv.variable}`

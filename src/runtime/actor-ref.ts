@@ -45,6 +45,8 @@ export class ActorRef {
   /** Cursors of abandoned listings waiting for the cancel task (cancelListing). */
   private readonly abandonedCursors: string[] = [];
   private cancelling = false;
+  /** The probe task still running, if any (probeTask). */
+  private probing: { readonly slot: WorkerSlot; readonly task: Promise<HostReply> } | undefined;
 
   constructor(
     readonly name: string,
@@ -190,7 +192,7 @@ export class ActorRef {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
     try {
-      const reply = await Promise.race([slot.run({ type: 'probe', instance: this.name }), timeout]);
+      const reply = await Promise.race([this.probeTask(slot), timeout]);
       if (reply === 'timeout')
         return { ok: false, timedOut: true, seconds: elapsed(), cause: 'probe timed out' };
       if (!reply.ok) return { ok: false, timedOut: false, seconds: elapsed(), cause: reply.error.message };
@@ -200,6 +202,23 @@ export class ActorRef {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The probe task on `slot`: the one still running if an earlier probe timed out waiting for it,
+   * else a new one. A probe per round would each take a task slot while the worker is stuck, and
+   * the slots are budgeted for one.
+   */
+  private probeTask(slot: WorkerSlot): Promise<HostReply> {
+    if (this.probing?.slot === slot) return this.probing.task;
+    const task = slot.run({ type: 'probe', instance: this.name });
+    const probing = { slot, task };
+    this.probing = probing;
+    const done = () => {
+      if (this.probing === probing) this.probing = undefined;
+    };
+    task.then(done, done);
+    return task;
   }
 
   /**

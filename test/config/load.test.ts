@@ -207,3 +207,19 @@ test('a variable whose text parses as JSON is kept as written where the field is
   assert.equal(s3.prefix, '2024');
   assert.deepEqual(s3.credentials, { accessKeyId: '12345678', secretAccessKey: '87654321' });
 });
+
+test('of several variables, the one nearest the bad field is blamed; a duplicate a variable made is blamed on it', () => {
+  const nofile = failure({
+    env: { STOWAGE__instances__0__dir: '/tmp/x', STOWAGE__instances__1__kind: 'memory' },
+  });
+  assert.match(nofile.message, /^environment variable STOWAGE__instances__1__kind: instances\.1\.name: /);
+  const twoBuckets = file(
+    'two-buckets.yaml',
+    'instances:\n  - kind: s3\n    bucket: control-plane\n    prefix: p\n  - kind: s3\n    bucket: control-plane\n    prefix: q\n',
+  );
+  const made = failure({ path: twoBuckets, env: { STOWAGE__instances__1__prefix: 'p' } });
+  assert.match(
+    made.message,
+    /^environment variable STOWAGE__instances__1__prefix: instances\.1\.prefix: the same instance as instances\.0/,
+  );
+});

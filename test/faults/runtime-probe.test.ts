@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MachineId } from '../../src/index.js';
+import { InvalidObjectError, MachineId } from '../../src/index.js';
 import { makeObject } from '../helpers/objects.js';
 import { CONFIG_MAP, faultHarness } from './runtime-harness.js';
 
@@ -32,3 +32,35 @@ for (const [mode, reason] of [
     }
   });
 }
+
+test('probes that stall take one task slot between them, so a batch is never held back behind them', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness(
+    'probe-backend',
+    {
+      maxBatchesInFlight: 2,
+      supervisor: {
+        probeIntervalMs: 50,
+        probeTimeoutMs: 50,
+        probeFailureThreshold: 40,
+        hangTimeoutMs: 60_000,
+      },
+    },
+    { mode: 'stall', badProbes: 1000 },
+  );
+  try {
+    await h.provider.initialize(MachineId.generate());
+    await h.provider.putObject(h.faulty, makeObject({ name: 'boom', namespace: 'probe' }));
+    // Several rounds of probes time out meanwhile; each used to leave one more task in the worker.
+    await h.observer.until(() => h.observer.probes.filter((p) => p.store === h.faulty && !p.ok).length >= 6);
+    // Structured clone refuses this one: told apart from a dead worker only if it was posted at once.
+    const bad = makeObject({ name: 'bad', namespace: 'probe', data: { big: 'x'.repeat(10_000) } });
+    (bad as unknown as { data: Record<string, unknown> }).data.fn = () => undefined;
+    await assert.rejects(h.provider.putObject(h.faulty, bad), InvalidObjectError);
+    assert.deepEqual(h.observer.restarts, []);
+    assert.equal(h.provider.instanceStatus(h.faulty).status, true);
+  } finally {
+    await h.dispose();
+  }
+});
