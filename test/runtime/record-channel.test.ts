@@ -105,8 +105,9 @@ test('a listing begun before a restart fails with ActorDiedError, and never cont
   try {
     for (const name of ['a', 'b', 'c'])
       await provider.putObject(instance, makeObject({ name, namespace: 'ns' }));
-    for (const key of ['ns/s1', 'ns/s2', 'ns/s3'])
-      await provider.putRecord(instance, SECRET, key, new Uint8Array([7]));
+    for (const name of ['x', 'y']) {
+      await provider.putObject(instance, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    }
     const objects = provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator]();
     assert.equal(((await objects.next()).value as { metadata: { name: string } }).metadata.name, 'a');
     await assert.rejects(
@@ -114,14 +115,13 @@ test('a listing begun before a restart fails with ActorDiedError, and never cont
       ActorDiedError,
     );
     await waitFor(() => provider.instanceStatus(instance).status, 'the supervisor restarted the worker');
-    // The new worker's first listing: with cursors numbered from 1 in every worker, the stale
-    // object listing above used to read this one's records.
-    const records = provider.listRecords(instance, SECRET);
+    // The new worker's first listing, held open under its first cursor: with cursors numbered from
+    // 1 in every worker, the stale ConfigMap listing above went on with this one's Namespaces.
+    const newer = provider.streamAllObjects(instance, { group: '', version: 'v1', kind: 'Namespace' });
+    const namespaces = newer[Symbol.asyncIterator]();
+    assert.equal(((await namespaces.next()).value as { metadata: { name: string } }).metadata.name, 'x');
     await assert.rejects(objects.next(), ActorDiedError);
-    assert.deepEqual(
-      (await records).map((r) => r.key),
-      ['ns/s1', 'ns/s2', 'ns/s3'],
-    );
+    assert.equal(((await namespaces.next()).value as { metadata: { name: string } }).metadata.name, 'y');
   } finally {
     await cleanup();
   }
@@ -221,3 +221,18 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Pr
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+test('a record listing of many pages is observed as one get_all', async () => {
+  const observer = new RecordingObserver();
+  const provider = new RuntimeProvider([{ kind: 'memory', name: 'observed' }], { listPageSize: 2, observer });
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    for (let i = 0; i < 10; i++) await provider.putRecord(instance, SECRET, `ns/s${i}`, new Uint8Array([i]));
+    const before = observer.completed;
+    assert.equal((await provider.listRecords(instance, SECRET)).length, 10);
+    assert.equal(observer.completed - before, 1);
+  } finally {
+    await provider.close();
+  }
+});
