@@ -17,7 +17,7 @@ export interface EnvOverride {
 export function envOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
   return Object.entries(env)
     .filter(([name, value]) => name.startsWith(ENV_PREFIX) && value !== undefined)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
     .map(([variable, raw]) => ({
       variable,
       path: variable.slice(ENV_PREFIX.length).split('__'),
@@ -45,12 +45,23 @@ export function applyOverrides(tree: Record<string, unknown>, overrides: readonl
     let node: Record<string, unknown> = tree;
     for (let i = 0; i < path.length - 1; i++) {
       const segment = path[i] as string;
+      checkIndex(node, segment, variable);
       const next = node[segment];
       if (next === null || typeof next !== 'object') {
         node[segment] = /^\d+$/.test(path[i + 1] as string) ? [] : {};
       }
       node = node[segment] as Record<string, unknown>;
     }
+    checkIndex(node, path[path.length - 1] as string, variable);
     node[path[path.length - 1] as string] = value;
+  }
+}
+
+/** An item past the end of a list would leave a hole in it that no variable or line explains. */
+function checkIndex(node: Record<string, unknown>, segment: string, variable: string): void {
+  if (Array.isArray(node) && /^\d+$/.test(segment) && Number(segment) > node.length) {
+    throw new Error(
+      `environment variable ${variable} sets item ${segment} of a list of ${node.length}: number the items from ${node.length}`,
+    );
   }
 }

@@ -87,7 +87,7 @@ export function loadConfig(options: LoadConfigOptions = {}): StowageConfig {
     throw problemAt(fieldPath, problem, { source, base, overrides, file: options.path });
   };
   const config = validate(source.tree, overrides, fail);
-  checkInstances(config, overrides, fail);
+  checkInstances(config, base, overrides, fail);
   return config;
 }
 
@@ -128,12 +128,13 @@ function overrideAt(
 }
 
 /**
- * What the schema cannot see: two entries that are one instance. The second is reported at a
- * field of its name that a variable set, else at the field that most names it, so a variable that
- * set some other field of it is not blamed.
+ * What the schema cannot see: two entries that are one instance. The one whose name variables
+ * changed is reported (else the second), at a field of its name a variable set, else at the field
+ * that most names it: a variable that set some other field of it is not blamed.
  */
 function checkInstances(
   config: StowageConfig,
+  base: Record<string, unknown>,
   overrides: readonly EnvOverride[],
   fail: (fieldPath: readonly PropertyKey[], problem: string) => never,
 ): void {
@@ -142,14 +143,30 @@ function checkInstances(
     const name = backendInstanceName(instance as BackendConfig);
     const first = seen.get(name);
     if (first !== undefined) {
-      const fields: readonly string[] = NAME_FIELDS[instance.kind];
-      const set = fields.find((field) => overrideAt(overrides, ['instances', index, field], false));
+      const changed = (at: number) => nameBefore(base, at) !== name;
+      const at = changed(first) && !changed(index) ? first : index;
+      const fields: readonly string[] = NAME_FIELDS[(config.instances[at] as BackendConfig).kind];
+      // A name field a variable set is to blame only if variables changed this instance's name.
+      const set = changed(at)
+        ? fields.find((field) => overrideAt(overrides, ['instances', at, field], false))
+        : undefined;
       fail(
-        ['instances', index, set ?? (fields[0] as string)],
-        `the same instance as instances.${first} (${name})`,
+        ['instances', at, set ?? (fields[0] as string)],
+        `the same instance as instances.${at === first ? index : first} (${name})`,
       );
     }
     seen.set(name, index);
+  }
+}
+
+/** The name instance `index` had before any variable, if it was a valid instance then. */
+function nameBefore(base: Record<string, unknown>, index: number): string | undefined {
+  const instances = base.instances;
+  if (!Array.isArray(instances) || instances[index] === undefined) return undefined;
+  try {
+    return backendInstanceName(instances[index] as BackendConfig);
+  } catch {
+    return undefined;
   }
 }
 
@@ -188,27 +205,24 @@ function problemAt(
 ): ConfigError {
   const { source, base, overrides, file } = context;
   const field = fieldPath.map(String).join('.');
-  // The variable that set this field, or one that made it (a misspelled path makes a field), or
-  // one under the part of the path only variables made (an instance they describe); of those, the
-  // one whose path shares the most with the field.
+  // The variable that set this field or a field holding it (the last applied, which won); else one
+  // that made it (a misspelled path makes a field); else one under the part of the path only
+  // variables made (an instance they describe), the one whose path shares the most with the field.
+  const path = (o: EnvOverride) => o.path.join('.');
   const missing = missingIn(base, fieldPath);
-  const blamed = overrides.filter((o) => {
-    const set = o.path.join('.');
-    return (
-      set === field ||
-      field.startsWith(`${set}.`) ||
-      (field !== '' && set.startsWith(`${field}.`)) ||
-      (missing !== undefined && set.startsWith(`${missing}.`))
-    );
-  });
   const shared = (o: EnvOverride) => {
     const differs = o.path.findIndex((segment, i) => segment !== String(fieldPath[i]));
     return differs === -1 ? o.path.length : differs;
   };
-  const fromEnv = blamed.reduce<EnvOverride | undefined>(
-    (best, o) => (best === undefined || shared(o) > shared(best) ? o : best),
-    undefined,
-  );
+  const nearest = (candidates: EnvOverride[]) =>
+    candidates.reduce<EnvOverride | undefined>(
+      (best, o) => (best && shared(best) >= shared(o) ? best : o),
+      undefined,
+    );
+  const fromEnv =
+    overrides.filter((o) => path(o) === field || field.startsWith(`${path(o)}.`)).at(-1) ??
+    overrides.find((o) => field !== '' && path(o).startsWith(`${field}.`)) ??
+    (missing === undefined ? undefined : nearest(overrides.filter((o) => path(o).startsWith(`${missing}.`))));
   const line = fromEnv ? undefined : source.lineOf(fieldPath);
   const where = fromEnv
     ? `environment variable ${fromEnv.variable}`

@@ -223,3 +223,42 @@ test('of several variables, the one nearest the bad field is blamed; a duplicate
     /^environment variable STOWAGE__instances__1__prefix: instances\.1\.prefix: the same instance as instances\.0/,
   );
 });
+
+test('blame goes to the variable whose value is at fault, never to a bystander, and a list with a hole is refused', () => {
+  const whole = failure({
+    env: {
+      STOWAGE__instances: JSON.stringify([
+        { kind: 'file', dir: 'a' },
+        { kind: 'file', dir: 'a' },
+      ]),
+      STOWAGE__instances__1__compactMinBytes: '5',
+    },
+  });
+  assert.match(
+    whole.message,
+    /^environment variable STOWAGE__instances: instances\.1\.dir: the same instance/,
+  );
+  const fileDuplicate = file(
+    'dup-s3.yaml',
+    'instances:\n  - kind: s3\n    endpoint: http://127.0.0.1:7480\n    bucket: control-plane\n  - kind: s3\n    endpoint: http://127.0.0.1:7480\n    bucket: control-plane\n',
+  );
+  const region = failure({ path: fileDuplicate, env: { STOWAGE__instances__1__region: 'eu-west-1' } });
+  assert.match(region.message, /^.*dup-s3\.yaml:7: instances\.1\.bucket: the same instance as instances\.0/);
+  const twoDirs = file(
+    'two-dirs.yaml',
+    'instances:\n  - kind: file\n    dir: a\n  - kind: file\n    dir: b\n',
+  );
+  const moved = failure({ path: twoDirs, env: { STOWAGE__instances__0__dir: 'b' } });
+  assert.match(
+    moved.message,
+    /^environment variable STOWAGE__instances__0__dir: instances\.0\.dir: the same instance as instances\.1/,
+  );
+  const hole = failure({ env: { STOWAGE__instances__2__kind: 'memory', STOWAGE__instances__2__name: 'm' } });
+  assert.match(hole.message, /^environment variable STOWAGE__instances__2__kind sets item 2 of a list of 1/);
+  const eleven = Object.fromEntries(
+    Array.from({ length: 11 }, (_, i) => [`STOWAGE__instances__${i}__kind`, 'memory']).concat(
+      Array.from({ length: 11 }, (_, i) => [`STOWAGE__instances__${i}__name`, `m${i}`]),
+    ),
+  );
+  assert.equal(loadConfig({ env: eleven }).instances.length, 11, 'items 10 and up are applied after 2 to 9');
+});
