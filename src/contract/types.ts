@@ -94,6 +94,9 @@ export interface SecretPersistenceProvider {
   deleteSecret(instance: string, namespace: string, name: string): Promise<boolean>;
   /** Metadata only, never values; sorted by namespace, then name. */
   listSecrets(instance: string, namespace?: string): Promise<SecretInfo[]>;
-  /** Re-encrypts every secret under the keyring's primary key; `rotated` counts those rewritten. */
-  rotate(instance: string): Promise<{ rotated: number }>;
+  /**
+   * Re-encrypts every secret under the keyring's primary key; `rotated` counts those rewritten,
+   * `unchanged` those already under it.
+   */
+  rotate(instance: string): Promise<{ rotated: number; unchanged: number }>;
 }

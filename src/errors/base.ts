@@ -12,6 +12,15 @@ export interface WireError {
   readonly details: ErrorDetails;
 }
 
+/**
+ * Marks every stowage error, in the process-wide symbol registry. A process can hold two copies of
+ * this module: under tsx, piscina `require`s an actor worker's entry while backends are loaded by
+ * `import()`, and an application can mix a CommonJS and an ES module copy of the package. An error
+ * from one copy must still be recognised by the other, or it would cross threads as
+ * STOWAGE_INTERNAL and lose its class.
+ */
+const BRAND = Symbol.for('stowage.error');
+
 export class StowageError extends Error {
   static readonly code: string = 'STOWAGE_ERROR';
   readonly code: string;
@@ -23,11 +32,29 @@ export class StowageError extends Error {
     this.code = ctor.code;
     this.name = ctor.name;
     this.details = details;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** `instanceof` across copies of this module (see BRAND and isInstanceOf). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about, a subclass included
+    return isInstanceOf(this, value);
   }
 
   toWire(): WireError {
     return { code: this.code, message: this.message, details: this.details };
   }
+}
+
+/**
+ * Whether `value` is an instance of `cls` or of the same class in another copy of this module: any
+ * branded error is a StowageError, and one is an instance of a subclass whose stable code it
+ * carries (each code belongs to one class).
+ */
+function isInstanceOf(cls: typeof StowageError, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
+  if (typeof value !== 'object' || value === null || !(value as Record<symbol, unknown>)[BRAND]) return false;
+  return cls.code === StowageError.code || (value as { code?: unknown }).code === cls.code;
 }
 
 type ErrorClass = (new (message: string, details?: ErrorDetails) => StowageError) & { readonly code: string };

@@ -22,8 +22,11 @@ export async function handleSecrets(
   const [namespace, name, extra] = rest;
   if (extra !== undefined)
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', 'expected /secrets/{namespace}/{name}');
-  if (namespace === '_rotate' && req.method === 'POST')
+  if (namespace === '_rotate' && name === undefined) {
+    // `_rotate` is no namespace (a DNS label has no underscore): only the rotation lives here.
+    if (req.method !== 'POST') throw methodNotAllowed();
     return sendJson(res, 200, await secrets.rotate(instance));
+  }
   if (name === undefined) {
     if (req.method !== 'GET') throw methodNotAllowed();
     return sendJson(res, 200, await secrets.listSecrets(instance, namespace));

@@ -13,7 +13,9 @@ import {
   S3RequestError,
   S3TimeoutError,
 } from '../../src/index.js';
+import { EncryptedSecretProvider } from '../../src/secrets/secret-provider.js';
 import { startServer } from '../../src/server/http-server.js';
+import { keyringOf, testKey } from '../secrets/keys.js';
 
 /** A server over one memory instance; `body` gets its URL and the instance's objects route. */
 async function withServer(body: (url: string, objects: string) => Promise<void>): Promise<void> {
@@ -134,5 +136,24 @@ test('S3 failures answer 502, or 504 for a timeout, never 500; a mailbox wait th
       await server.close();
       await provider.close();
     }
+  }
+});
+
+test('secrets/_rotate takes only POST: another method is 405, not an invalid secret', async () => {
+  const provider = new LocalProvider([{ name: 'memory-test', backend: new MemoryBackend() }]);
+  await provider.initialize(MachineId.generate());
+  const secrets = new EncryptedSecretProvider(provider, keyringOf(testKey('key1')));
+  const server = await startServer({ provider, secrets, port: 0 });
+  try {
+    const rotate = `${server.url}/api/v1/instances/default/secrets/_rotate`;
+    const got = await fetch(rotate);
+    assert.equal(got.status, 405);
+    assert.equal(await errorCode(got), 'STOWAGE_METHOD_NOT_ALLOWED');
+    const posted = await fetch(rotate, { method: 'POST' });
+    assert.equal(posted.status, 200);
+    assert.deepEqual(await posted.json(), { rotated: 0, unchanged: 0 });
+  } finally {
+    await server.close();
+    await provider.close();
   }
 });

@@ -109,7 +109,10 @@ describe('CLI verbs against a configuration', () => {
     const list = await cli('secret', 'list', 'default');
     assert.match(list.stdout, /kube-system\s+token\s+key1/);
     assert.doesNotMatch(list.stdout, /s3cr3t/);
-    assert.match((await cli('secret', 'rotate', 'default')).stdout, /re-encrypted 0 secret/);
+    assert.match(
+      (await cli('secret', 'rotate', 'default')).stdout,
+      /re-encrypted 0 secret\(s\) under the primary key; 1 already were/,
+    );
     assert.match((await cli('secret', 'delete', 'default', 'kube-system', 'token')).stdout, /deleted/);
     assert.equal((await cli('secret', 'get', 'default', 'kube-system', 'token')).code, 1);
   });
@@ -219,6 +222,27 @@ describe('bad configuration: one clear line and a non-zero exit', () => {
     const result = await bad('type.yaml', 'server:\n  port: "high"\n');
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^stowage: .*type\.yaml:2: server\.port: .*expected number.*\n$/);
+  });
+
+  test('a keyring file that does not exist or is readable by others is a configuration error, exit 2', async () => {
+    const missing = join(workdir, 'no-such-keyring.yaml');
+    const exposed = join(workdir, 'exposed-keyring.yaml');
+    writeFileSync(exposed, `keys:\n  - name: key1\n    secret: ${randomBytes(32).toString('base64')}\n`, {
+      mode: 0o644,
+    });
+    for (const [name, path, code] of [
+      ['missing', missing, 'cannot be opened'],
+      ['exposed', exposed, 'has mode 0644'],
+    ] as const) {
+      const configPath = join(workdir, `keyring-${name}.yaml`);
+      writeFileSync(
+        configPath,
+        `instances:\n  - kind: memory\n    name: k\nsecrets:\n  keyringFile: ${path}\n`,
+      );
+      const result = await runCli(['secret', 'list', 'default', '--config', configPath], { cwd: workdir });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(code));
+    }
   });
 
   test('an unreachable endpoint', async () => {

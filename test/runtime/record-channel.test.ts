@@ -10,6 +10,7 @@ import {
   MachineId,
   RESERVED_GROUP,
   ReservedGroupError,
+  S3UnreachableError,
 } from '../../src/index.js';
 import { MAX_OPEN_LISTINGS } from '../../src/runtime/host/actor-host.js';
 import type { RuntimeOptions } from '../../src/runtime/options.js';
@@ -234,5 +235,26 @@ test('a record listing of many pages is observed as one get_all', async () => {
     assert.equal(observer.completed - before, 1);
   } finally {
     await provider.close();
+  }
+});
+
+test('an error a dynamically loaded backend throws crosses from the worker with its class, code and details', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-typed-'));
+  const provider = new RuntimeProvider(
+    [{ kind: 'module', module: fixtureModule('typed-error-backend'), name: 'typed', options: { dir } }],
+    { allowModuleBackends: true },
+  );
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    await assert.rejects(provider.getObject(instance, CONFIG_MAP, 'ns/a'), (error: unknown) => {
+      assert.ok(error instanceof S3UnreachableError, String(error));
+      assert.equal(error.code, 'STOWAGE_S3_UNREACHABLE');
+      assert.deepEqual(error.details, { operation: 'get', attempts: 3 });
+      return true;
+    });
+  } finally {
+    await provider.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });

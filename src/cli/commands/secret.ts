@@ -62,7 +62,9 @@ export async function secretCommand(context: CommandContext): Promise<number> {
     }
     case 'rotate': {
       const result = await secrets.rotate(instance);
-      out.stdout.write(`re-encrypted ${result.rotated} secret(s) under the primary key\n`);
+      out.stdout.write(
+        `re-encrypted ${result.rotated} secret(s) under the primary key; ${result.unchanged} already were\n`,
+      );
       return 0;
     }
     default:
