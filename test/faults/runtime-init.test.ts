@@ -78,10 +78,10 @@ test('an open that never finishes is cut off after supervisor.openTimeoutMs, its
   timeout: 60_000,
 }, async () => {
   const h = await faultHarness(
-    'open-hang-backend',
+    'flaky-init-backend',
     // Long enough for a fresh worker to load the fixture under tsx (about 0.3 s), which it includes.
     { supervisor: { initializeAttempts: 1, openTimeoutMs: 2000 } },
-    { hangs: 1 },
+    { failures: 1, mode: 'hang' },
   );
   try {
     // One attempt, and it hangs: initialize reports it instead of waiting for ever.
