@@ -19,6 +19,7 @@ import type { RecordChannel } from '../secrets/record-channel.js';
 import { MeanWindow } from '../stats/mean-window.js';
 import { KeyOrder, recordOrderKey } from '../store/key-order.js';
 import { ObjectStore, type ObjectStoreOptions } from '../store/object-store.js';
+import { SharedTask } from '../store/shared-task.js';
 
 export interface LocalInstance {
   /** `<kind>-<hash>`, see instanceName(). */
@@ -35,8 +36,8 @@ interface Slot {
    */
   readonly order: KeyOrder | undefined;
   up: boolean;
-  /** The open under way and its machine: a concurrent initialize() for it joins rather than opening twice. */
-  opening: { readonly machineId: MachineId; readonly done: Promise<void> } | undefined;
+  /** The open under way, by machine: a concurrent initialize() for it joins rather than opening twice. */
+  readonly opening: SharedTask<MachineId, void>;
 }
 
 /**
@@ -57,7 +58,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
         latency: new MeanWindow(),
         order: backend.keepsCallOrder ? undefined : new KeyOrder(),
         up: false,
-        opening: undefined,
+        opening: new SharedTask((a, b) => a.equals(b)),
       });
     }
   }
@@ -186,19 +187,13 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
   }
 }
 
+/** Another machine's open goes to the backend, which refuses it while the first holds the store. */
 function openSlot(slot: Slot, machineId: MachineId): Promise<void> {
-  // Another machine's open goes to the backend, which refuses it while the first holds the store.
-  if (slot.opening?.machineId.equals(machineId)) return slot.opening.done;
-  const done = slot.store.backend.open(machineId).then(() => {
-    slot.up = true;
-  });
-  const opening = { machineId, done };
-  slot.opening = opening;
-  const settled = () => {
-    if (slot.opening === opening) slot.opening = undefined;
-  };
-  done.then(settled, settled);
-  return done;
+  return slot.opening.run(machineId, () =>
+    slot.store.backend.open(machineId).then(() => {
+      slot.up = true;
+    }),
+  );
 }
 
 /** The GVK is checked here so a malformed one is a typed error; the key is checked by the store. */

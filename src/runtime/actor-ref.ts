@@ -8,6 +8,7 @@ import {
 } from '../errors/index.js';
 import { encodeObject } from '../objects/codec.js';
 import { MeanWindow } from '../stats/mean-window.js';
+import { SharedTask } from '../store/shared-task.js';
 import { Batcher, type BatcherConfig } from './batcher.js';
 import { batchingFor } from './batching.js';
 import { Mailbox } from './mailbox.js';
@@ -45,8 +46,12 @@ export class ActorRef {
   /** Cursors of abandoned listings waiting for the cancel task (cancelListing). */
   private readonly abandonedCursors: string[] = [];
   private cancelling = false;
-  /** The probe task still running, if any (probeTask). */
-  private probing: { readonly slot: WorkerSlot; readonly task: Promise<HostReply> } | undefined;
+  /**
+   * The probe task still running on a worker, if any: a probe that timed out is joined by the next
+   * round rather than sent again, since a probe per round would each take a task slot while the
+   * worker is stuck, and the slots are budgeted for one.
+   */
+  private readonly probes = new SharedTask<WorkerSlot, HostReply>();
 
   constructor(
     readonly name: string,
@@ -192,7 +197,10 @@ export class ActorRef {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
     try {
-      const reply = await Promise.race([this.probeTask(slot), timeout]);
+      const reply = await Promise.race([
+        this.probes.run(slot, () => slot.run({ type: 'probe', instance: this.name })),
+        timeout,
+      ]);
       if (reply === 'timeout')
         return { ok: false, timedOut: true, seconds: elapsed(), cause: 'probe timed out' };
       if (!reply.ok) return { ok: false, timedOut: false, seconds: elapsed(), cause: reply.error.message };
@@ -202,23 +210,6 @@ export class ActorRef {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /**
-   * The probe task on `slot`: the one still running if an earlier probe timed out waiting for it,
-   * else a new one. A probe per round would each take a task slot while the worker is stuck, and
-   * the slots are budgeted for one.
-   */
-  private probeTask(slot: WorkerSlot): Promise<HostReply> {
-    if (this.probing?.slot === slot) return this.probing.task;
-    const task = slot.run({ type: 'probe', instance: this.name });
-    const probing = { slot, task };
-    this.probing = probing;
-    const done = () => {
-      if (this.probing === probing) this.probing = undefined;
-    };
-    task.then(done, done);
-    return task;
   }
 
   /**

@@ -5,7 +5,7 @@ import { makeObject } from '../helpers/objects.js';
 import { CONFIG_MAP, faultHarness } from './runtime-harness.js';
 
 // A failing probe answers at once, so three rounds make three calls; a stalled one is joined by
-// the next rounds (ActorRef.probeTask), so one call stalls them all.
+// the next rounds (ActorRef.probes), so one call stalls them all.
 for (const [mode, reason, badProbes] of [
   ['fail', 'probe', 3],
   ['stall', 'hang', 1],
