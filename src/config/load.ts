@@ -100,11 +100,11 @@ function validate(
   // A variable whose text parses as JSON (a token of digits, a name such as `true`) is taken as
   // written where the field wants a string.
   for (let retried = 0; !parsed.success && retried < overrides.length; retried++) {
-    const wantsText = parsed.error.issues.find(
-      (i) => i.code === 'invalid_type' && i.expected === 'string' && overrideAt(overrides, i.path, true),
-    );
-    if (!wantsText) break;
-    const override = overrideAt(overrides, wantsText.path, true) as EnvOverride;
+    const override = parsed.error.issues
+      .filter((i) => i.code === 'invalid_type' && i.expected === 'string')
+      .map((i) => overrideAt(overrides, i.path, true))
+      .find((o) => o !== undefined);
+    if (!override) break;
     applyOverrides(tree, [{ ...override, value: override.raw }]);
     parsed = configSchema.safeParse(tree);
   }

@@ -35,6 +35,8 @@ export interface StowageServer {
   close(deadlineMs?: number): Promise<void>;
 }
 
+/** The largest request body taken unless `maxBodyBytes` says otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** How long close() waits for requests in progress by default. */
 const CLOSE_DEADLINE_MS = 5_000;
 /** A request's headers and body must arrive within these; a stalled upload is cut off. */
@@ -43,11 +45,6 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /** A connection idle this long (a client that stopped reading a response) is closed. */
 const IDLE_SOCKET_TIMEOUT_MS = 120_000;
 
-/**
- * The HTTP face of a running stowage: /metrics, /healthz, /readyz and a small JSON API over the
- * provider (see docs/operations.md for every route). The instance name `default` means the first
- * configured instance, so a walkthrough needs no hash.
- */
 /**
  * The decoded segments of a path. An empty segment is refused rather than dropped: with it dropped,
  * `…/ConfigMap/prod/` (a name left empty) would address the cluster-scoped object `prod`.
@@ -64,11 +61,16 @@ function pathSegments(path: string): string[] {
   }
 }
 
+/**
+ * The HTTP face of a running stowage: /metrics, /healthz, /readyz and a small JSON API over the
+ * provider (see docs/operations.md for every route). The instance name `default` means the first
+ * configured instance, so a walkthrough needs no hash.
+ */
 export async function startServer(options: StowageServerOptions): Promise<StowageServer> {
   const host = options.host ?? '127.0.0.1';
   checkBind(host, options.token);
   const metrics = options.registry ? metricsHandler(options.registry) : undefined;
-  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const provider = options.provider;
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -1,12 +1,10 @@
 import { openStowage } from '../../app/open-stowage.js';
 import type { StowageConfig } from '../../config/schema.js';
 import { checkBind } from '../../server/auth.js';
-import { startServer } from '../../server/http-server.js';
+import { DEFAULT_MAX_BODY_BYTES, startServer } from '../../server/http-server.js';
 import { readiness } from '../../server/readiness.js';
 
 const STATUS_LINE_MS = 5000;
-/** The server's default body limit; a larger `limits.maxObjectBytes` raises it. */
-const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Room for the largest object the limits allow, sent as JSON that need not be canonical (indented,
