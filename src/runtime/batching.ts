@@ -6,7 +6,7 @@ import type { BatcherConfig } from './batcher.js';
  * `maxBatchOps`/`maxBatchesInFlight`/`idleSpinMicros` for every instance: how they are grouped into
  * messages, and how long an idle worker polls for the next message before it sleeps.
  *
- * - Local backends (memory, file): one fdatasync commits a whole batch, and a piscina task costs
+ * - Local backends (memory, file): one durable write commits a whole batch, and a piscina task costs
  *   tens of microseconds, so operations travel in large batches with few messages out.
  * - Remote backends (s3): every operation is its own request of tens of milliseconds, and a batch's
  *   reply waits for its slowest operation, so large batches would hold fast replies back and cap

@@ -3,7 +3,7 @@ import { type FileHandle, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { OpenFile } from '../../src/backends/file/layout.js';
+import { LOG_FLAGS, type OpenFile } from '../../src/backends/file/layout.js';
 import {
   FileBackend,
   type FileBackendOptions,
@@ -26,12 +26,18 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 
-/** How many of the next calls to each FileHandle method fail with an injected EIO. */
+/**
+ * How many of the next calls to each FileHandle method fail with an injected EIO. `landedWritev`
+ * is a writev whose bytes reach the file before it fails, as an O_DSYNC write whose sync fails does.
+ */
 interface Faults {
   writev?: number;
+  landedWritev?: number;
   datasync?: number;
   truncate?: number;
 }
+
+const injected = (what: string) => Object.assign(new Error(`EIO: injected ${what} failure`), { code: 'EIO' });
 
 /** Opens real files whose handles fail on demand, as a dying disk or a full filesystem would. */
 function faultyOpen(faults: Faults): OpenFile {
@@ -39,10 +45,17 @@ function faultyOpen(faults: Faults): OpenFile {
     const handle = await open(path, flags, mode);
     return new Proxy(handle, {
       get(target, property) {
+        if (property === 'writev' && (faults.landedWritev ?? 0) > 0) {
+          return async (buffers: Buffer[], position: number) => {
+            faults.landedWritev! -= 1;
+            await target.writev(buffers, position);
+            throw injected('sync');
+          };
+        }
         if (typeof property === 'string' && (faults[property as keyof Faults] ?? 0) > 0) {
           return async () => {
             faults[property as keyof Faults]! -= 1;
-            throw Object.assign(new Error(`EIO: injected ${property} failure`), { code: 'EIO' });
+            throw injected(property);
           };
         }
         const member = Reflect.get(target, property, target);
@@ -84,8 +97,9 @@ test('a put rejected for its size leaves the previous version intact, also after
   await reopened.close();
 });
 
-for (const fault of ['writev', 'datasync'] as const) {
-  test(`a put whose ${fault} fails is rejected, leaves the previous version intact, and later writes work`, async () => {
+const writeFaults = { writev: 'write', landedWritev: 'sync (after its bytes landed)' } as const;
+for (const fault of ['writev', 'landedWritev'] as const) {
+  test(`a put whose ${writeFaults[fault]} fails is rejected, leaves the previous version intact, and later writes work`, async () => {
     const dir = join(root, `dir-${dirs++}`);
     const faults: Faults = {};
     const backend = await opened(dir, { openFile: faultyOpen(faults) });
@@ -126,10 +140,10 @@ for (const blockingIo of [false, true]) {
     const first = await opened(dir, { blockingIo });
     await first.put(KIND, KEY, Buffer.from('"v1"'));
     await first.close();
-    // The existing log is reopened 'r+'; handing back a read-only descriptor makes every write
+    // The existing log is reopened for reading and writing; handing back a read-only descriptor makes every write
     // fail in the kernel (EBADF), and so does cutting the log back afterwards.
     const readOnlyLog: OpenFile = (path, flags, mode) =>
-      open(path, /log-\d+\.stow$/.test(path) && flags === 'r+' ? 'r' : flags, mode);
+      open(path, /log-\d+\.stow$/.test(path) && flags === LOG_FLAGS.existing ? 'r' : flags, mode);
     const backend = await opened(dir, { blockingIo, openFile: readOnlyLog });
     assert.equal(backend.stats().io, io);
     await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v2"')), (error: unknown) => {
@@ -157,10 +171,10 @@ test('when the log cannot even be cut back, the backend refuses every later writ
   const faults: Faults = {};
   const backend = await opened(dir, { openFile: faultyOpen(faults) });
   await backend.put(KIND, KEY, Buffer.from('"v1"'));
-  faults.datasync = 1;
+  faults.landedWritev = 1;
   faults.truncate = 1;
   await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v2"')), FileIoError);
-  assert.deepEqual(faults, { datasync: 0, truncate: 0 });
+  assert.deepEqual(faults, { landedWritev: 0, truncate: 0 });
   await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v3"')), (error: unknown) => {
     assert.ok(error instanceof FileIoError);
     assert.equal(error.details.op, 'rollback');
@@ -176,8 +190,8 @@ test('a broken writer starts no compaction, whose newer log would make its uncut
   const faults: Faults = {};
   const backend = await opened(dir, { openFile: faultyOpen(faults), compactMinBytes: 1e12 });
   await backend.put(KIND, KEY, Buffer.from('"v1"'));
-  // The batch's bytes land, its fdatasync fails, and so does cutting them off again.
-  faults.datasync = 1;
+  // The batch's bytes land, its sync fails, and so does cutting them off again.
+  faults.landedWritev = 1;
   faults.truncate = 1;
   await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v2"')), FileIoError);
   await backend.compact();

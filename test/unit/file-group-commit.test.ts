@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { constants } from 'node:fs';
 import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MAX_NAME_BYTES, MAX_VALUE_BYTES } from '../../src/backends/file/format.js';
-import type { OpenFile } from '../../src/backends/file/layout.js';
+import { LOG_FLAGS, type OpenFile } from '../../src/backends/file/layout.js';
 import { MAX_BATCH_BYTES } from '../../src/backends/file/log-writer.js';
 import {
   ClosedError,
@@ -38,31 +39,40 @@ function deferred(): Deferred {
 interface SyncLog {
   /** Records per writev call. */
   writes: number[];
+  /** fdatasync calls, which the log does not need: it is opened O_DSYNC. */
   syncs: number;
-  /** Resolved when an fdatasync reaches the gate. */
+  /** The flags each log file was opened with. */
+  logFlags: (string | number)[];
+  /** Resolved when a writev, done, reaches the gate. */
   entered: Deferred;
   gate: Deferred | null;
 }
 
-/** A FileHandle whose fdatasync waits at a gate the test opens, and which counts its calls. */
+function syncLog(): SyncLog {
+  return { writes: [], syncs: 0, logFlags: [], entered: deferred(), gate: null };
+}
+
+/** A FileHandle whose writev, once done, waits at a gate the test opens, and which counts its calls. */
 function gatedOpen(log: SyncLog): OpenFile {
   return async (path, flags, mode) => {
+    if (/log-\d+\.stow$/.test(path)) log.logFlags.push(flags);
     const handle = await open(path, flags, mode);
     return new Proxy(handle, {
       get(target, property) {
         if (property === 'writev') {
-          return (buffers: Buffer[], position: number) => {
+          return async (buffers: Buffer[], position: number) => {
             // The batch header's record count; the first buffer starts with the header.
             log.writes.push((buffers[0] as Buffer).readUInt32LE(12));
-            return target.writev(buffers, position);
+            const result = await target.writev(buffers, position);
+            log.entered.resolve();
+            await log.gate?.promise;
+            return result;
           };
         }
         if (property === 'datasync') {
-          return async () => {
-            await target.datasync();
+          return () => {
             log.syncs++;
-            log.entered.resolve();
-            await log.gate?.promise;
+            return target.datasync();
           };
         }
         const member = Reflect.get(target, property, target);
@@ -72,9 +82,9 @@ function gatedOpen(log: SyncLog): OpenFile {
   };
 }
 
-test('writes that arrive while a batch syncs go out together as one writev and one fdatasync, each resolving only once durable', async () => {
+test('writes that arrive while a batch is written go out together as one durable writev, each resolving only once it returns', async () => {
   const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
-  const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
+  const log = syncLog();
   const backend = new FileBackend(join(root, 'instance'), { openFile: gatedOpen(log) });
   try {
     await backend.open(MachineId.generate());
@@ -108,7 +118,7 @@ test('writes that arrive while a batch syncs go out together as one writev and o
     const order = resolved as number[];
     assert.ok(order.indexOf(100) > order.indexOf(51), 'the read completed after the delete');
     assert.deepEqual(log.writes, [1, 51], 'the 51 waiting writes form one batch');
-    assert.equal(log.syncs, 2, 'one fdatasync per batch');
+    assert.equal(log.syncs, 0, 'no fdatasync: each writev was durable when it returned');
     assert.equal(resolved[0], 0);
     assert.equal(resolved.length, 53);
     assert.equal(
@@ -123,9 +133,29 @@ test('writes that arrive while a batch syncs go out together as one writev and o
   }
 });
 
+test('a log is opened O_DSYNC, whether created or reopened, so that each batch is durable when its writev returns', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const log = syncLog();
+  const dir = join(root, 'instance');
+  try {
+    for (let round = 0; round < 2; round++) {
+      const backend = new FileBackend(dir, { openFile: gatedOpen(log) });
+      await backend.open(MachineId.generate());
+      await backend.put(KIND, `default/k${round}` as ObjectKey, Buffer.from('"v"'));
+      await backend.close();
+    }
+    assert.deepEqual(log.logFlags, [LOG_FLAGS.created, LOG_FLAGS.existing]);
+    for (const flags of log.logFlags) assert.equal(Number(flags) & constants.O_DSYNC, constants.O_DSYNC);
+    assert.equal(log.syncs, 0, 'no fdatasync on the log');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('3,000 puts of one turn go out as one batch, one writev, and read back after a reopen', async () => {
   await thousandsInOneTurn({}, (log) => {
     assert.deepEqual(log.writes, [3000], 'one batch');
+    assert.equal(log.syncs, 0, 'and no fdatasync');
   });
 });
 
@@ -146,7 +176,7 @@ async function thousandsInOneTurn(
   check: (log: SyncLog, backend: FileBackend, diskBytesBefore: number) => void,
 ): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
-  const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
+  const log = syncLog();
   const dir = join(root, 'instance');
   try {
     const backend = new FileBackend(dir, { ...options, openFile: gatedOpen(log) });
@@ -190,7 +220,7 @@ async function assertThousandsReadBack(dir: string): Promise<void> {
 
 test('writes waiting past MAX_BATCH_BYTES go out in several batches, a larger record alone, and all read back after a reopen', async () => {
   const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
-  const log: SyncLog = { writes: [], syncs: 0, entered: deferred(), gate: null };
+  const log = syncLog();
   const dir = join(root, 'instance');
   const mib = 1024 * 1024;
   // 20 values of 1 MiB, one of 9 MiB (over the cap by itself), 3 small ones.

@@ -6,6 +6,7 @@ import {
   classify,
   FILE_MODE,
   ioError,
+  LOG_FLAGS,
   logName,
   type OpenFile,
   pathIn,
@@ -122,15 +123,17 @@ export class Compactor<W extends PendingWrite> {
   }
 }
 
-/** Creates a log holding only its header, durably: the file and its directory entry are synced. */
+/**
+ * Creates a log holding only its header, durably: the header's write is synchronous (LOG_FLAGS)
+ * and the directory entry is synced.
+ */
 export async function createLog(dir: string, generation: number, openFile: OpenFile): Promise<FileHandle> {
   const path = pathIn(dir, logName(generation));
   let handle: FileHandle | undefined;
   try {
-    handle = await openFile(path, 'w', FILE_MODE);
+    handle = await openFile(path, LOG_FLAGS.created, FILE_MODE);
     const header = encodeHeader(FileType.Log, generation);
     await handle.write(header, 0, header.length, 0);
-    await handle.datasync();
     await syncDirectory(dir);
     return handle;
   } catch (error) {

@@ -20,6 +20,7 @@ import {
   FILE_MODE,
   ioError,
   LOCK_FILE,
+  LOG_FLAGS,
   logName,
   PROBE_FILE,
   pathIn,
@@ -62,7 +63,7 @@ export interface FileBackendStats {
 /**
  * A directory holding an append-only log with group commit, periodically compacted into a
  * snapshot, and an in-memory index of every record (docs/file-format.md). Reads never touch
- * the disk; a write resolves once its batch is fdatasync'ed.
+ * the disk; a write resolves once its batch's O_DSYNC write has returned, so it is durable.
  */
 export class FileBackend implements Backend {
   readonly kind = 'file';
@@ -129,7 +130,7 @@ export class FileBackend implements Backend {
       const generation = recovered.active?.generation ?? recovered.baseGeneration;
       const name = logName(generation);
       const handle = recovered.active
-        ? await this.options.openFile(pathIn(this.dir, name), 'r+', FILE_MODE)
+        ? await this.options.openFile(pathIn(this.dir, name), LOG_FLAGS.existing, FILE_MODE)
         : await createLog(this.dir, generation, this.options.openFile);
       const position = recovered.active?.size ?? HEADER_BYTES;
       const writer = new LogWriter<FileWrite>(

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -50,7 +51,20 @@ export function classify(names: readonly string[]): DirectoryListing {
 }
 
 /** Opens a file for writing; tests replace it to inject failing handles. */
-export type OpenFile = (path: string, flags: string, mode: number) => Promise<FileHandle>;
+export type OpenFile = (path: string, flags: string | number, mode: number) => Promise<FileHandle>;
+
+/**
+ * Logs are opened O_DSYNC: each write returns once its data, and the metadata needed to read it
+ * back (the file's size), are on stable storage, which is what a write followed by fdatasync
+ * guarantees, in one system call. On libuv's thread pool that is one hand-off to the pool and back
+ * per batch instead of two, and the second of the two waited for this thread's next turn, which
+ * under load is busy acknowledging the batch before. docs/architecture.md ("O_DSYNC log") has the
+ * measurements.
+ */
+export const LOG_FLAGS = {
+  existing: constants.O_RDWR | constants.O_DSYNC,
+  created: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC,
+} as const;
 
 export const openFile: OpenFile = (path, flags, mode) => open(path, flags, mode);
 

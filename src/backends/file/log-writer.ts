@@ -1,4 +1,4 @@
-import { fdatasyncSync, writevSync } from 'node:fs';
+import { writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FileIoError, InternalError } from '../../errors/index.js';
 import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
@@ -9,18 +9,19 @@ const SETTLE_CHUNK = 32;
 
 /**
  * A batch takes pending writes up to this many bytes of records (a larger record goes alone), so
- * one batch never outgrows the format's 32-bit payload length however much waits, and one writev,
- * one fdatasync and one read at recovery stay bounded. At 256 puts of 2 KiB in flight a batch is
+ * one batch never outgrows the format's 32-bit payload length however much waits, and one durable
+ * writev and one read at recovery stay bounded. At 256 puts of 2 KiB in flight a batch is
  * about 0.5 MiB.
  */
 export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 /**
- * How a batch reaches the disk. `thread-pool`: FileHandle.writev and datasync, which run on libuv's
- * thread pool while this thread goes on. `blocking`: writevSync and fdatasyncSync on this thread,
- * for a thread that does nothing but serve this log (an actor's worker). It saves the two hand-offs
- * to the pool and back per batch, and a third busy thread on a small machine; docs/architecture.md
- * ("Blocking log I/O in the worker") has what it measured.
+ * How a batch reaches the disk, in one writev on a log opened O_DSYNC (LOG_FLAGS), which returns
+ * once the batch is durable. `thread-pool`: FileHandle.writev, which runs on libuv's thread pool
+ * while this thread goes on. `blocking`: writevSync on this thread, for a thread that does nothing
+ * but serve this log (an actor's worker). It saves the hand-off to the pool and back per batch,
+ * and a third busy thread on a small machine; docs/architecture.md ("Blocking log I/O in the
+ * worker") has what it measured.
  */
 export type LogIo = 'thread-pool' | 'blocking';
 
@@ -44,9 +45,8 @@ export interface LogTarget {
 }
 
 /**
- * Group commit. Writes that arrive while a batch is being written and synced wait and go out
- * together as the next batch (up to MAX_BATCH_BYTES): one writev and one fdatasync, then every
- * write in it resolves.
+ * Group commit. Writes that arrive while a batch is being written wait and go out together as the
+ * next batch (up to MAX_BATCH_BYTES): one durable writev, then every write in it resolves.
  * Only one batch is ever unsynced, so a crash can tear only the log's last batch. The next batch
  * is dispatched the moment the previous one is durable, before its callers run, so the disk works
  * while they produce more writes. Exclusive tasks (starting a new log) run between batches.
@@ -57,7 +57,7 @@ export interface LogTarget {
  */
 export class LogWriter<W extends PendingWrite> {
   private pending: W[] = [];
-  /** The batch being written and synced right now. */
+  /** The batch being written right now. */
   private inflight: readonly W[] = [];
   private exclusive: (() => Promise<void>)[] = [];
   private scheduled = false;
@@ -77,7 +77,7 @@ export class LogWriter<W extends PendingWrite> {
     private readonly io: LogIo = 'thread-pool',
   ) {
     // Blocking I/O has no completions to interleave with settling, and a chunk left for a later
-    // turn would wait behind the next batch's fdatasync.
+    // turn would wait behind the next batch's write.
     this.settleChunkSize = io === 'blocking' ? Number.POSITIVE_INFINITY : SETTLE_CHUNK;
   }
 
@@ -221,7 +221,7 @@ export class LogWriter<W extends PendingWrite> {
     }
     const { handle, name, position } = this.target;
     try {
-      await this.writeAndSync(handle, encoded.buffers, position, encoded.bytes);
+      await this.writeDurably(handle, encoded.buffers, position, encoded.bytes);
     } catch (cause) {
       const error = ioError('append', name, cause);
       await this.rollBack(error);
@@ -244,19 +244,18 @@ export class LogWriter<W extends PendingWrite> {
     this.drainSettled();
   }
 
-  private async writeAndSync(
+  /** One writev, durable when it returns because the log is opened O_DSYNC (LOG_FLAGS). */
+  private async writeDurably(
     handle: FileHandle,
     buffers: Uint8Array[],
     position: number,
     total: number,
   ): Promise<void> {
-    if (this.io === 'blocking') {
-      checkWritten(writevSync(handle.fd, buffers, position), total);
-      fdatasyncSync(handle.fd);
-    } else {
-      checkWritten((await handle.writev(buffers, position)).bytesWritten, total);
-      await handle.datasync();
-    }
+    const written =
+      this.io === 'blocking'
+        ? writevSync(handle.fd, buffers, position)
+        : (await handle.writev(buffers, position)).bytesWritten;
+    checkWritten(written, total);
   }
 
   /**
@@ -264,7 +263,7 @@ export class LogWriter<W extends PendingWrite> {
    * the order they were submitted: a later batch's writes queue behind an earlier batch's. Settling
    * a whole batch at once would let its callers run all their follow-up work (typically encoding
    * their next puts) in one microtask storm, during which this writer's own I/O completions cannot
-   * be handled: the next batch's fdatasync would wait for all of it, and the CPU and the disk would
+   * be handled: the next batch's write would wait for all of it, and the CPU and the disk would
    * take turns instead of overlapping.
    */
   private settle(writes: readonly W[], error: Error | undefined): void {

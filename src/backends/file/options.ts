@@ -15,8 +15,7 @@ export interface FileBackendOptions {
   /** Opens files for writing. A seam for fault-injection tests. @default fs/promises `open` */
   readonly openFile?: OpenFile;
   /**
-   * Write and fdatasync each batch with blocking calls on the calling thread instead of on libuv's
-   * thread pool. Only for a thread that does nothing else: it stops while the disk syncs. The
+   * Write each batch with a blocking call on the calling thread instead of on libuv's thread pool. Only for a thread that does nothing else: it stops while the disk syncs. The
    * runtime sets it for file instances in their actors' workers (docs/architecture.md).
    * @default false
    */
