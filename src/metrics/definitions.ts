@@ -65,7 +65,7 @@ export function restartReason(reason: string): RestartReason {
 
 /**
  * Persist and probe latencies: 100 µs (a memory put) to 10 s (an S3 request timing out). The file
- * backend's fdatasync (~0.3 ms) and a loopback S3 put (a few ms) each land mid-range.
+ * backend's durable write (~0.3 ms) and a loopback S3 put (a few ms) each land mid-range.
  */
 export const LATENCY_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,

@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { KeyringInvalidError } from '../errors/index.js';
 
 /** AES-256: every key is exactly 32 bytes. */
@@ -85,8 +85,12 @@ export class Keyring {
 export function parseKeyring(text: string, source: string): Keyring {
   let document: unknown;
   try {
-    // Silent: the parser's warnings quote the source line, which may hold a key.
-    document = parseYaml(text, { logLevel: 'silent' });
+    // parseDocument, not parse: it logs no warnings (they quote the source line, which may hold a
+    // key), and it keeps syntax errors for us to refuse, where parse with logging silenced returns
+    // whatever it recovered: a truncated `{"keys": [{…}` read as a keyring of one key.
+    const parsed = parseDocument(text);
+    if (parsed.errors.length > 0) throw parsed.errors[0];
+    document = parsed.toJS();
   } catch {
     throw invalid(source, '', 'is not valid YAML or JSON');
   }

@@ -86,6 +86,21 @@ describe('keyring parsing', () => {
     assert.equal(parseKeyring(text, 'test').primaryId, 'key1');
   });
 
+  test('a keyring cut short is refused as not YAML or JSON, even where what came before it would be a keyring', () => {
+    const whole = JSON.stringify({ keys: [{ name: key1.id, secret: key1.base64 }] });
+    for (const text of [whole.slice(0, -2), 'keys: [', `keys:\n  - {name: key1, secret: ${key1.base64}`]) {
+      assert.throws(
+        () => parseKeyring(text, 'test'),
+        (error: unknown) => {
+          assert.ok(error instanceof KeyringInvalidError, String(error));
+          assert.equal(error.message, 'keyring test is not valid YAML or JSON');
+          return true;
+        },
+        text,
+      );
+    }
+  });
+
   const bad: [string, string][] = [
     ['not YAML', `keys: [\n  - name: key1\n    secret: "${key1.base64}`],
     ['no keys list', 'other: 1'],
