@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type BackendConfig, backendInstanceName } from '../backends/factory.js';
+import { nestedPrefixesProblem, nestedS3Prefixes, type S3BackendConfig } from '../backends/s3/config.js';
 import { ConfigError } from '../errors/config-errors.js';
 import { applyOverrides, type EnvOverride, envOverrides } from './env-overrides.js';
 import { configSchema, DEFAULT_INSTANCES, type StowageConfig } from './schema.js';
@@ -128,7 +129,8 @@ function overrideAt(
 }
 
 /**
- * What the schema cannot see: two entries that are one instance. The one whose name variables
+ * What the schema cannot see: two entries that are one instance, or two S3 instances whose
+ * prefixes nest in one bucket. The one whose name variables
  * changed is reported (else the second), at a field of its name a variable set, else at the field
  * that most names it: a variable that set some other field of it is not blamed.
  */
@@ -156,6 +158,12 @@ function checkInstances(
       );
     }
     seen.set(name, index);
+  }
+  const s3 = [...config.instances.entries()].filter(([, instance]) => instance.kind === 's3');
+  const nested = nestedS3Prefixes(s3.map(([, instance]) => instance as S3BackendConfig));
+  if (nested) {
+    const [earlier, later] = nested.map((at) => s3[at]![0]) as [number, number];
+    fail(['instances', later, 'prefix'], nestedPrefixesProblem(`instances.${earlier}`));
   }
 }
 

@@ -1,4 +1,6 @@
 import type { Backend, BackendRecord } from '../backends/backend.js';
+import { nestedPrefixesProblem, nestedS3Prefixes } from '../backends/s3/config.js';
+import { S3Backend } from '../backends/s3/s3-backend.js';
 import { checkGvk, checkReservedGvk, type GroupVersionKind } from '../contract/gvk.js';
 import type { MachineId } from '../contract/machine-id.js';
 import type { ObjectKey } from '../contract/object-key.js';
@@ -60,6 +62,12 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
         up: false,
         opening: new SharedTask((a, b) => a.equals(b)),
       });
+    }
+    const s3 = instances.filter((instance) => instance.backend instanceof S3Backend);
+    const nested = nestedS3Prefixes(s3.map(({ backend }) => (backend as S3Backend).config));
+    if (nested) {
+      const [earlier, later] = nested.map((at) => s3[at]!.name);
+      throw new ConfigError(`instance ${later}: ${nestedPrefixesProblem(earlier!)}`, { field: 'instances' });
     }
   }
 

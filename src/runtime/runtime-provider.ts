@@ -1,5 +1,6 @@
 import type { BackendRecord } from '../backends/backend.js';
 import { backendInstanceName } from '../backends/factory.js';
+import { nestedPrefixesProblem, nestedS3Prefixes } from '../backends/s3/config.js';
 import { instanceName } from '../config/instance-name.js';
 import { checkGvk, checkReservedGvk, type GroupVersionKind } from '../contract/gvk.js';
 import type { MachineId } from '../contract/machine-id.js';
@@ -60,6 +61,14 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   constructor(configs: readonly InstanceConfig[], options: RuntimeOptions = {}) {
     this.options = resolveOptions(options);
     this.supervisor = new Supervisor(this.options);
+    const s3 = configs.filter((config) => config.kind === 's3');
+    const nested = nestedS3Prefixes(s3);
+    if (nested) {
+      const [earlier, later] = nested.map((at) => this.nameOf(s3[at]!));
+      throw new InvalidRuntimeConfigError(`instance ${later}: ${nestedPrefixesProblem(earlier!)}`, {
+        field: 'instances',
+      });
+    }
     const entry = resolveWorkerEntry();
     const localWorkers = configs.filter((config) => !isRemote(config.kind)).length;
     for (const config of configs) {

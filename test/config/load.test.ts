@@ -155,6 +155,27 @@ test("an S3 instance's own fields are checked at load, with their line; two entr
   assert.match(unrelated.message, /twice\.yaml:5: /, 'a variable that set another field of it is not blamed');
 });
 
+test('S3 instances whose prefixes nest in one bucket are refused at the inner prefix, with its line', () => {
+  const s3 = (prefix: string) =>
+    `  - kind: s3\n    endpoint: http://127.0.0.1:7480\n    bucket: stowage-data\n    prefix: ${prefix}\n`;
+  const nested = failure({ path: file('nested.yaml', `instances:\n${s3('prod')}${s3('prod/eu')}`), env: {} });
+  assert.equal(nested.details.field, 'instances.1.prefix');
+  assert.match(
+    nested.message,
+    /nested\.yaml:9: instances\.1\.prefix: its prefix and that of instances\.0 nest in one bucket/,
+  );
+  const byVariable = failure({
+    path: file('apart.yaml', `instances:\n${s3('prod')}${s3('prod-eu')}`),
+    env: { STOWAGE__instances__1__prefix: 'prod/eu' },
+  });
+  assert.match(
+    byVariable.message,
+    /STOWAGE__instances__1__prefix/,
+    'the variable that made them nest is named',
+  );
+  assert.equal(loadConfig({ path: join(dir, 'apart.yaml'), env: {} }).instances.length, 2);
+});
+
 test('a misspelled variable is blamed on itself, not on the file', () => {
   const error = failure({
     path: file('plain.yaml', 'mailbox:\n  capacity: 10\n'),

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backendInstanceName } from '../../src/backends/factory.js';
-import { resolveS3Config } from '../../src/backends/s3/config.js';
-import { S3ConfigError, s3InstanceName } from '../../src/index.js';
+import { nestedS3Prefixes, resolveS3Config } from '../../src/backends/s3/config.js';
+import {
+  ConfigError,
+  InvalidRuntimeConfigError,
+  LocalProvider,
+  RuntimeProvider,
+  S3Backend,
+  S3ConfigError,
+  s3InstanceName,
+} from '../../src/index.js';
 
 const SECRET = 'secret-value-never-shown-0123456789';
 const base = { endpoint: 'http://127.0.0.1:7480', bucket: 'stowage-data', prefix: 'cp' };
@@ -60,4 +68,66 @@ test('instance names hash endpoint, bucket and prefix, and ignore credentials', 
   assert.notEqual(s3InstanceName({ ...base, prefix: 'other' }), name);
   assert.notEqual(s3InstanceName({ ...base, bucket: 'stowage-data-2' }), name);
   assert.notEqual(s3InstanceName({ ...base, endpoint: 'http://127.0.0.1:7481' }), name);
+});
+
+test('prefixes that nest in one bucket are found: the empty prefix holds all, a holds a/b but not ab', () => {
+  const at = (prefix: string, more: object = {}) => ({ ...base, prefix, ...more });
+  assert.deepEqual(nestedS3Prefixes([at('a'), at('a/b')]), [0, 1]);
+  assert.deepEqual(nestedS3Prefixes([at('a/b'), at('/a/')]), [0, 1], 'normalized before comparing');
+  assert.deepEqual(nestedS3Prefixes([at('x'), at('a/b'), at('')]), [0, 2]);
+  assert.deepEqual(
+    nestedS3Prefixes([
+      { bucket: 'b-1', prefix: 'p' },
+      { bucket: 'b-1', prefix: 'p/q', region: 'us-east-1' },
+    ]),
+    [0, 1],
+    'the same AWS region is the same store',
+  );
+  for (const [first, second] of [
+    [at('a'), at('ab')],
+    [at('a'), at('a')],
+    [at('a'), at('a/b', { bucket: 'other-bucket' })],
+    [at('a'), at('a/b', { endpoint: 'http://127.0.0.1:7481' })],
+    [
+      { bucket: 'b-1', prefix: 'p' },
+      { bucket: 'b-1', prefix: 'p/q', region: 'eu-west-1' },
+    ],
+  ]) {
+    assert.equal(nestedS3Prefixes([first!, second!]), undefined, JSON.stringify([first, second]));
+  }
+});
+
+test('both providers refuse S3 instances whose prefixes nest in one bucket, naming the instances', () => {
+  const outer = { ...base, prefix: 'cp' };
+  const inner = { ...base, prefix: 'cp/eu' };
+  const names = [s3InstanceName(outer), s3InstanceName(inner)];
+  assert.throws(
+    () =>
+      new RuntimeProvider([
+        { kind: 's3', ...outer },
+        { kind: 's3', ...inner },
+      ]),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidRuntimeConfigError, String(error));
+      assert.match(error.message, new RegExp(`^instance ${names[1]}: .*${names[0]} nest in one bucket`));
+      return true;
+    },
+  );
+  assert.throws(
+    () =>
+      new LocalProvider([
+        { name: names[0]!, backend: new S3Backend(outer) },
+        { name: names[1]!, backend: new S3Backend(inner) },
+      ]),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, new RegExp(`^instance ${names[1]}: .*${names[0]} nest in one bucket`));
+      return true;
+    },
+  );
+  // Side by side, not nested: accepted.
+  new LocalProvider([
+    { name: 'a', backend: new S3Backend(outer) },
+    { name: 'b', backend: new S3Backend({ ...base, prefix: 'cp-eu' }) },
+  ]);
 });

@@ -134,6 +134,36 @@ export function resolveS3Config(config: S3BackendConfig): ResolvedS3Config {
 /** `s3-<hash>` of endpoint (or AWS region), bucket and prefix: stable, and free of credentials. */
 export function s3InstanceName(config: S3BackendConfig): string {
   const resolved = resolveS3Config(config);
-  const endpoint = resolved.endpoint ?? `aws:${resolved.region}`;
-  return instanceName('s3', JSON.stringify([endpoint, resolved.bucket, resolved.prefix]));
+  return instanceName('s3', JSON.stringify([storeOf(resolved), resolved.bucket, resolved.prefix]));
+}
+
+/** The object store an instance talks to: its endpoint as written, or the AWS region. */
+function storeOf(config: ResolvedS3Config): string {
+  return config.endpoint ?? `aws:${config.region}`;
+}
+
+/**
+ * The first two of `configs` (their indexes, in order) whose prefixes nest in one bucket: `''`
+ * holds every other prefix, `a` holds `a/b` but not `ab`. The outer instance would list the inner
+ * one's keys under its own GVKs. Equal prefixes are one instance, which providers refuse by name.
+ */
+export function nestedS3Prefixes(configs: readonly S3BackendConfig[]): [number, number] | undefined {
+  const resolved = configs.map(resolveS3Config);
+  for (let later = 1; later < resolved.length; later++) {
+    for (let earlier = 0; earlier < later; earlier++) {
+      const [a, b] = [resolved[earlier]!, resolved[later]!];
+      if (storeOf(a) !== storeOf(b) || a.bucket !== b.bucket || a.prefix === b.prefix) continue;
+      if (holds(a.prefix, b.prefix) || holds(b.prefix, a.prefix)) return [earlier, later];
+    }
+  }
+  return undefined;
+}
+
+/** Why nestedS3Prefixes' later instance is refused, naming the earlier one as `other`. */
+export function nestedPrefixesProblem(other: string): string {
+  return `its prefix and that of ${other} nest in one bucket, so one instance would list the other's objects as its own (docs/s3.md, "Instance names")`;
+}
+
+function holds(outer: string, inner: string): boolean {
+  return outer === '' || inner.startsWith(`${outer}/`);
 }
