@@ -39,14 +39,7 @@ export const RESTART_LABELS = ['backend', 'store', 'reason'] as const;
  * Every operation of the RuntimeObserver contract. `satisfies` rejects a name the contract lacks;
  * the type check below fails to compile when the contract gains one this list misses.
  */
-export const OPERATIONS = [
-  'put',
-  'get',
-  'get_all',
-  'delete',
-  'probe',
-  'initialize',
-] as const satisfies readonly Operation[];
+export const OPERATIONS = ['put', 'get', 'get_all', 'delete'] as const satisfies readonly Operation[];
 type MissingOperation = Exclude<Operation, (typeof OPERATIONS)[number]>;
 const operationsComplete: MissingOperation extends never ? true : never = true;
 void operationsComplete;

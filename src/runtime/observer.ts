@@ -2,7 +2,8 @@
  * What the runtime reports as it works. The metrics layer implements this; the runtime never
  * imports prom-client. Every timing is in seconds. `store` is the instance name, `backend` its kind.
  */
-export type Operation = 'put' | 'get' | 'get_all' | 'delete' | 'probe' | 'initialize';
+/** What operationCompleted reports; probes and initializes have metrics of their own. */
+export type Operation = 'put' | 'get' | 'get_all' | 'delete';
 
 export interface RuntimeObserver {
   /** One operation finished. `seconds` runs from the facade call until the backend committed or failed. */

@@ -20,6 +20,7 @@ test('npm start serves the embedded default, and the README walkthrough works ag
   const server = await startServe(workdir);
   try {
     assert.match(server.output(), /file-[0-9a-f]{12}/, 'the banner names the file instance');
+    assert.match(server.output(), /^ {2}metrics {2}http:\/\/127\.0\.0\.1:\d+\/metrics$/m);
     assert.equal(
       statSync(join(workdir, 'data')).mode & 0o777,
       0o700,
@@ -65,6 +66,19 @@ test('the data written before a graceful stop is there after a restart', async (
     assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'STOWAGE_INVALID_OBJECT');
   } finally {
     server.child.kill('SIGINT');
+  }
+  assert.equal((await server.stopped).code, 0);
+});
+
+test('with metrics disabled, /metrics is no route and the banner does not offer it', async () => {
+  const server = await startServe(workdir, { STOWAGE__metrics__enabled: 'false' });
+  try {
+    assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    assert.match(server.output(), /^ {2}health /m, 'the whole banner is out');
+    assert.doesNotMatch(server.output(), /metrics/);
+  } finally {
+    server.child.kill('SIGTERM');
   }
   assert.equal((await server.stopped).code, 0);
 });

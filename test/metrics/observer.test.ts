@@ -124,6 +124,13 @@ describe('MetricsObserver', () => {
       0,
     );
   });
+
+  test('the operation label holds the four contract operations only: probes and initializes have metrics of their own', async () => {
+    const metrics = metricsWithFakeRuntime({ instances: [], poolUtilization: 0, workers: 0 });
+    metrics.observer.queueRejected('memory-0123456789ab', 'memory');
+    const { values } = await metrics.registry.getSingleMetric('stowage_operations_total')!.get();
+    assert.deepEqual(values.map((v) => v.labels.operation).sort(), ['delete', 'get', 'get_all', 'put']);
+  });
 });
 
 describe('snapshot gauges', () => {

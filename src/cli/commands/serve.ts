@@ -44,7 +44,8 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
     const settings = config.instances[stowage.provider.instances().indexOf(name)];
     out.write(`  ${name}  ${settings?.kind === 'file' ? settings.dir : settings?.kind}\n`);
   }
-  out.write(`  api      ${server.url}/api/v1/instances\n  metrics  ${server.url}/metrics\n`);
+  out.write(`  api      ${server.url}/api/v1/instances\n`);
+  if (stowage.metrics) out.write(`  metrics  ${server.url}/metrics\n`);
   out.write(`  health   ${server.url}/healthz  ${server.url}/readyz\n`);
 
   const ticker = out.isTTY
