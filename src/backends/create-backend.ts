@@ -25,6 +25,7 @@ export async function createBackend(config: BackendConfig): Promise<Backend> {
       return new FileBackend(config.dir, {
         compactMinBytes: config.compactMinBytes,
         compactGarbageRatio: config.compactGarbageRatio,
+        logSync: config.logSync,
         blockingIo: true,
       });
   }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { instanceName } from '../config/instance-name.js';
+import type { LogSync } from './file/layout.js';
 import { type S3BackendConfig, s3InstanceName } from './s3/config.js';
 
 /**
@@ -15,6 +16,7 @@ export type BackendConfig =
       /** See FileBackendOptions. */
       readonly compactMinBytes?: number;
       readonly compactGarbageRatio?: number;
+      readonly logSync?: LogSync;
     };
 
 /** The instance name for a configuration: `<kind>-<hash of its identifying fields>`. */

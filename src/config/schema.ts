@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_SYNCS } from '../backends/file/layout.js';
 import { s3ConfigSchema } from '../backends/s3/config.js';
 import { MachineId } from '../contract/machine-id.js';
 
@@ -23,6 +24,8 @@ const fileInstance = z.strictObject({
   /** Compaction thresholds; see docs/file-format.md. */
   compactMinBytes: positiveInt.optional(),
   compactGarbageRatio: z.number().gt(0).lt(1).optional(),
+  /** How a log batch is made durable; see LogSync in src/backends/file/layout.ts. */
+  logSync: z.enum(LOG_SYNCS).optional(),
 });
 
 /** The S3 backend's own fields (docs/s3.md), checked here so a bad one is reported with its line. */

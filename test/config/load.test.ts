@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { createBackend } from '../../src/backends/create-backend.js';
+import type { BackendConfig } from '../../src/backends/factory.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors/config-errors.js';
+import { FileBackend, MachineId } from '../../src/index.js';
 import { resolveOptions } from '../../src/runtime/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stowage-config-'));
@@ -282,4 +285,27 @@ test('blame goes to the variable whose value is at fault, never to a bystander, 
     ),
   );
   assert.equal(loadConfig({ env: eleven }).instances.length, 11, 'items 10 and up are applied after 2 to 9');
+});
+
+test('a file instance takes logSync o_dsync or fdatasync, reaches its backend, and refuses anything else', async () => {
+  const path = file(
+    'sync.yaml',
+    `instances:\n  - kind: file\n    dir: ${join(dir, 'synced')}\n    logSync: fdatasync\n`,
+  );
+  const config = loadConfig({ path, env: {} });
+  const backend = await createBackend(config.instances[0] as BackendConfig);
+  assert.ok(backend instanceof FileBackend);
+  await backend.open(MachineId.generate());
+  try {
+    assert.equal(backend.stats().logSync, 'fdatasync');
+    assert.equal(backend.stats().io, 'blocking');
+  } finally {
+    await backend.close();
+  }
+  const bad = failure({
+    path: file('badsync.yaml', 'instances:\n  - kind: file\n    dir: d\n    logSync: never\n'),
+    env: {},
+  });
+  assert.equal(bad.details.field, 'instances.0.logSync');
+  assert.equal(bad.details.line, 4);
 });

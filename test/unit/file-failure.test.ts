@@ -3,7 +3,7 @@ import { type FileHandle, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { LOG_FLAGS, type OpenFile } from '../../src/backends/file/layout.js';
+import { defaultLogSync, logFlags, type OpenFile } from '../../src/backends/file/layout.js';
 import {
   FileBackend,
   type FileBackendOptions,
@@ -97,12 +97,17 @@ test('a put rejected for its size leaves the previous version intact, also after
   await reopened.close();
 });
 
-const writeFaults = { writev: 'write', landedWritev: 'sync (after its bytes landed)' } as const;
-for (const fault of ['writev', 'landedWritev'] as const) {
-  test(`a put whose ${writeFaults[fault]} fails is rejected, leaves the previous version intact, and later writes work`, async () => {
+const writeFaults = [
+  { fault: 'writev', logSync: 'o_dsync', what: 'O_DSYNC write' },
+  { fault: 'landedWritev', logSync: 'o_dsync', what: 'O_DSYNC write (failing after its bytes landed)' },
+  { fault: 'writev', logSync: 'fdatasync', what: 'write' },
+  { fault: 'datasync', logSync: 'fdatasync', what: 'fdatasync' },
+] as const;
+for (const { fault, logSync, what } of writeFaults) {
+  test(`a put whose ${what} fails is rejected, leaves the previous version intact, and later writes work`, async () => {
     const dir = join(root, `dir-${dirs++}`);
     const faults: Faults = {};
-    const backend = await opened(dir, { openFile: faultyOpen(faults) });
+    const backend = await opened(dir, { logSync, openFile: faultyOpen(faults) });
     await backend.put(KIND, KEY, Buffer.from('"v1"'));
     faults[fault] = 1;
     const failed = await Promise.allSettled([
@@ -143,7 +148,11 @@ for (const blockingIo of [false, true]) {
     // The existing log is reopened for reading and writing; handing back a read-only descriptor makes every write
     // fail in the kernel (EBADF), and so does cutting the log back afterwards.
     const readOnlyLog: OpenFile = (path, flags, mode) =>
-      open(path, /log-\d+\.stow$/.test(path) && flags === LOG_FLAGS.existing ? 'r' : flags, mode);
+      open(
+        path,
+        /log-\d+\.stow$/.test(path) && flags === logFlags(defaultLogSync()).existing ? 'r' : flags,
+        mode,
+      );
     const backend = await opened(dir, { blockingIo, openFile: readOnlyLog });
     assert.equal(backend.stats().io, io);
     await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v2"')), (error: unknown) => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { constants } from 'node:fs';
+import fs, { constants } from 'node:fs';
 import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MAX_NAME_BYTES, MAX_VALUE_BYTES } from '../../src/backends/file/format.js';
-import { LOG_FLAGS, type OpenFile } from '../../src/backends/file/layout.js';
+import { defaultLogSync, logFlags, type OpenFile } from '../../src/backends/file/layout.js';
 import { MAX_BATCH_BYTES } from '../../src/backends/file/log-writer.js';
 import {
   ClosedError,
@@ -133,24 +134,65 @@ test('writes that arrive while a batch is written go out together as one durable
   }
 });
 
-test('a log is opened O_DSYNC, whether created or reopened, so that each batch is durable when its writev returns', async () => {
+test('logSync o_dsync (the default on Linux): a log is opened O_DSYNC, created or reopened, and never fdatasynced', async () => {
+  const log = await createThenReopen({});
+  assert.deepEqual(log.logFlags, [logFlags('o_dsync').created, logFlags('o_dsync').existing]);
+  for (const flags of log.logFlags) assert.equal(Number(flags) & constants.O_DSYNC, constants.O_DSYNC);
+  assert.deepEqual(log.writes, [1, 1]);
+  assert.equal(log.syncs, 0, 'no fdatasync on the log');
+  assert.equal(log.reported, 'o_dsync', 'stats() reports it');
+});
+
+test('logSync fdatasync: a log is opened without O_DSYNC, and its header and each batch are fdatasynced', async () => {
+  const log = await createThenReopen({ logSync: 'fdatasync' });
+  assert.deepEqual(log.logFlags, ['w', 'r+']);
+  assert.deepEqual(log.writes, [1, 1]);
+  assert.equal(log.syncs, 3, 'the header, then each of the two batches');
+  assert.equal(log.reported, 'fdatasync', 'stats() reports it');
+});
+
+test('off Linux the default is fdatasync, and o_dsync, which would be weaker there, is refused with a typed error', async () => {
+  const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+  Object.defineProperty(process, 'platform', { ...platform, value: 'darwin' });
+  try {
+    assert.equal(defaultLogSync(), 'fdatasync');
+    assert.throws(
+      () => new FileBackend('/nonexistent/stowage', { logSync: 'o_dsync' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.equal(error.details.field, 'logSync');
+        assert.match(error.message, /Linux only, not on darwin/);
+        return true;
+      },
+    );
+  } finally {
+    Object.defineProperty(process, 'platform', platform);
+  }
+  assert.equal(defaultLogSync(), 'o_dsync', 'on Linux');
+});
+
+/**
+ * Creates an instance with `options`, puts one value, closes, reopens, puts another. What went
+ * through the handles, and the logSync stats() reported.
+ */
+async function createThenReopen(options: FileBackendOptions): Promise<SyncLog & { reported: string }> {
   const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
   const log = syncLog();
   const dir = join(root, 'instance');
+  let reported = '';
   try {
     for (let round = 0; round < 2; round++) {
-      const backend = new FileBackend(dir, { openFile: gatedOpen(log) });
+      const backend = new FileBackend(dir, { ...options, openFile: gatedOpen(log) });
       await backend.open(MachineId.generate());
       await backend.put(KIND, `default/k${round}` as ObjectKey, Buffer.from('"v"'));
+      reported = backend.stats().logSync;
       await backend.close();
     }
-    assert.deepEqual(log.logFlags, [LOG_FLAGS.created, LOG_FLAGS.existing]);
-    for (const flags of log.logFlags) assert.equal(Number(flags) & constants.O_DSYNC, constants.O_DSYNC);
-    assert.equal(log.syncs, 0, 'no fdatasync on the log');
+    return { ...log, reported };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-});
+}
 
 test('3,000 puts of one turn go out as one batch, one writev, and read back after a reopen', async () => {
   await thousandsInOneTurn({}, (log) => {
@@ -159,13 +201,29 @@ test('3,000 puts of one turn go out as one batch, one writev, and read back afte
   });
 });
 
-test('blocking I/O: 3,000 puts of one turn bypass the thread pool and read back after a reopen', async () => {
-  await thousandsInOneTurn({ blockingIo: true }, (log, backend, diskBytesBefore) => {
-    assert.deepEqual(log.writes, [], 'the FileHandle never wrote: the writes were blocking calls');
-    assert.equal(log.syncs, 0, 'nor synced');
-    assert.ok(backend.stats().diskBytes > diskBytesBefore + 3000 * 20);
+for (const logSync of ['o_dsync', 'fdatasync'] as const) {
+  test(`blocking I/O, logSync ${logSync}: 3,000 puts of one turn bypass the thread pool and read back after a reopen`, async () => {
+    // The blocking calls bypass the FileHandle, so fdatasyncSync itself is counted.
+    const fdatasyncSync = fs.fdatasyncSync;
+    let blockingSyncs = 0;
+    fs.fdatasyncSync = (fd) => {
+      blockingSyncs++;
+      fdatasyncSync(fd);
+    };
+    syncBuiltinESMExports();
+    try {
+      await thousandsInOneTurn({ blockingIo: true, logSync }, (log, backend, diskBytesBefore) => {
+        assert.deepEqual(log.writes, [], 'the FileHandle never wrote: the writes were blocking calls');
+        assert.equal(log.syncs, 0, 'nor synced');
+        assert.equal(blockingSyncs, logSync === 'fdatasync' ? 1 : 0, 'one batch');
+        assert.ok(backend.stats().diskBytes > diskBytesBefore + 3000 * 20);
+      });
+    } finally {
+      fs.fdatasyncSync = fdatasyncSync;
+      syncBuiltinESMExports();
+    }
   });
-});
+}
 
 /**
  * 3,000 puts in one turn on a FileBackend with `options`, its files opened through gatedOpen();
@@ -181,7 +239,7 @@ async function thousandsInOneTurn(
   try {
     const backend = new FileBackend(dir, { ...options, openFile: gatedOpen(log) });
     await backend.open(MachineId.generate());
-    // Creating the log wrote and synced its header through the handle.
+    // Creating the log wrote its header through the handle.
     log.writes.length = 0;
     log.syncs = 0;
     const before = backend.stats().diskBytes;

@@ -6,7 +6,8 @@ import {
   classify,
   FILE_MODE,
   ioError,
-  LOG_FLAGS,
+  type LogSync,
+  logFlags,
   logName,
   type OpenFile,
   pathIn,
@@ -47,6 +48,7 @@ export class Compactor<W extends PendingWrite> {
     private readonly writer: LogWriter<W>,
     private readonly index: RecordIndex,
     private readonly openFile: OpenFile,
+    private readonly logSync: LogSync,
     private readonly policy: CompactionPolicy,
     private generation: number,
     /** Bytes of the snapshot and of sealed logs a reopen reads, besides the active log. */
@@ -102,7 +104,7 @@ export class Compactor<W extends PendingWrite> {
         // log's tail is cut at open, so starting a newer log would turn that tail into corruption.
         const broken = this.writer.broken;
         if (broken) throw broken;
-        const handle = await createLog(this.dir, generation, this.openFile);
+        const handle = await createLog(this.dir, generation, this.openFile, this.logSync);
         const sealed = this.writer.log;
         this.writer.retarget({ handle, name: logName(generation), position: HEADER_BYTES });
         this.generation = generation;
@@ -123,17 +125,21 @@ export class Compactor<W extends PendingWrite> {
   }
 }
 
-/**
- * Creates a log holding only its header, durably: the header's write is synchronous (LOG_FLAGS)
- * and the directory entry is synced.
- */
-export async function createLog(dir: string, generation: number, openFile: OpenFile): Promise<FileHandle> {
+/** Creates a log holding only its header, durably: the header and the directory entry are synced. */
+export async function createLog(
+  dir: string,
+  generation: number,
+  openFile: OpenFile,
+  sync: LogSync,
+): Promise<FileHandle> {
   const path = pathIn(dir, logName(generation));
   let handle: FileHandle | undefined;
   try {
-    handle = await openFile(path, LOG_FLAGS.created, FILE_MODE);
+    handle = await openFile(path, logFlags(sync).created, FILE_MODE);
     const header = encodeHeader(FileType.Log, generation);
     await handle.write(header, 0, header.length, 0);
+    // An O_DSYNC write is durable already.
+    if (sync === 'fdatasync') await handle.datasync();
     await syncDirectory(dir);
     return handle;
   } catch (error) {

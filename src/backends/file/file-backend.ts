@@ -20,7 +20,8 @@ import {
   FILE_MODE,
   ioError,
   LOCK_FILE,
-  LOG_FLAGS,
+  type LogSync,
+  logFlags,
   logName,
   PROBE_FILE,
   pathIn,
@@ -58,6 +59,8 @@ export interface FileBackendStats {
   readonly lastCompactionError: string | null;
   /** How batches reach the disk (FileBackendOptions.blockingIo). */
   readonly io: LogIo;
+  /** How batches are made durable (FileBackendOptions.logSync). */
+  readonly logSync: LogSync;
 }
 
 /**
@@ -130,19 +133,25 @@ export class FileBackend implements Backend {
       const generation = recovered.active?.generation ?? recovered.baseGeneration;
       const name = logName(generation);
       const handle = recovered.active
-        ? await this.options.openFile(pathIn(this.dir, name), LOG_FLAGS.existing, FILE_MODE)
-        : await createLog(this.dir, generation, this.options.openFile);
+        ? await this.options.openFile(
+            pathIn(this.dir, name),
+            logFlags(this.options.logSync).existing,
+            FILE_MODE,
+          )
+        : await createLog(this.dir, generation, this.options.openFile, this.options.logSync);
       const position = recovered.active?.size ?? HEADER_BYTES;
       const writer = new LogWriter<FileWrite>(
         { handle, name, position },
         (batch) => this.apply(batch),
         this.options.io,
+        this.options.logSync,
       );
       const compactor = new Compactor(
         this.dir,
         writer,
         this.index,
         this.options.openFile,
+        this.options.logSync,
         { minBytes: this.options.compactMinBytes, garbageRatio: this.options.compactGarbageRatio },
         generation,
         recovered.diskBytes - (recovered.active?.size ?? 0),
@@ -294,6 +303,7 @@ export class FileBackend implements Backend {
       compactions: compactor.compactions,
       lastCompactionError: compactor.lastError?.message ?? null,
       io: this.options.io,
+      logSync: this.options.logSync,
     };
   }
 

@@ -54,17 +54,37 @@ export function classify(names: readonly string[]): DirectoryListing {
 export type OpenFile = (path: string, flags: string | number, mode: number) => Promise<FileHandle>;
 
 /**
- * Logs are opened O_DSYNC: each write returns once its data, and the metadata needed to read it
- * back (the file's size), are on stable storage, which is what a write followed by fdatasync
- * guarantees, in one system call. On libuv's thread pool that is one hand-off to the pool and back
- * per batch instead of two, and the second of the two waited for this thread's next turn, which
- * under load is busy acknowledging the batch before. docs/architecture.md ("O_DSYNC log") has the
- * measurements.
+ * How a log batch is made durable.
+ * - `o_dsync`: the log is opened O_DSYNC, so its one write returns once the data, and the metadata
+ *   needed to read it back (the file's size), are on stable storage: what a write followed by
+ *   fdatasync guarantees, in one system call. On libuv's thread pool that is one hand-off to the
+ *   pool and back per batch instead of two, and the second of the two waited for this thread's
+ *   next turn, which under load is busy acknowledging the batch before. docs/architecture.md
+ *   ("O_DSYNC log") has the measurements.
+ * - `fdatasync`: a write, then fdatasync.
+ * Only on Linux is the first as strong as the second: on macOS libuv's fdatasync is F_FULLFSYNC,
+ * which also flushes the drive's cache where an O_DSYNC write does not, and Windows has no O_DSYNC.
  */
-export const LOG_FLAGS = {
-  existing: constants.O_RDWR | constants.O_DSYNC,
-  created: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC,
-} as const;
+export type LogSync = 'o_dsync' | 'fdatasync';
+
+export const LOG_SYNCS = ['o_dsync', 'fdatasync'] as const satisfies readonly LogSync[];
+
+/** `o_dsync` on Linux, `fdatasync` elsewhere (LogSync). */
+export function defaultLogSync(): LogSync {
+  return process.platform === 'linux' ? 'o_dsync' : 'fdatasync';
+}
+
+/** The flags a log is opened with: an existing one to append to, or a new one. */
+export function logFlags(sync: LogSync): {
+  readonly existing: string | number;
+  readonly created: string | number;
+} {
+  if (sync === 'fdatasync') return { existing: 'r+', created: 'w' };
+  return {
+    existing: constants.O_RDWR | constants.O_DSYNC,
+    created: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC,
+  };
+}
 
 export const openFile: OpenFile = (path, flags, mode) => open(path, flags, mode);
 

@@ -1,8 +1,8 @@
-import { writevSync } from 'node:fs';
+import { fdatasyncSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FileIoError, InternalError } from '../../errors/index.js';
 import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
-import { checkWritten, ioError } from './layout.js';
+import { checkWritten, ioError, type LogSync } from './layout.js';
 
 /** Writes settled per event-loop turn with thread-pool I/O; see LogWriter.settle(). */
 const SETTLE_CHUNK = 32;
@@ -16,12 +16,12 @@ const SETTLE_CHUNK = 32;
 export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 /**
- * How a batch reaches the disk, in one writev on a log opened O_DSYNC (LOG_FLAGS), which returns
- * once the batch is durable. `thread-pool`: FileHandle.writev, which runs on libuv's thread pool
- * while this thread goes on. `blocking`: writevSync on this thread, for a thread that does nothing
- * but serve this log (an actor's worker). It saves the hand-off to the pool and back per batch,
- * and a third busy thread on a small machine; docs/architecture.md ("Blocking log I/O in the
- * worker") has what it measured.
+ * Which thread writes a batch (and, with LogSync `fdatasync`, syncs it). `thread-pool`:
+ * FileHandle.writev (and datasync), which run on libuv's thread pool while this thread goes on.
+ * `blocking`: writevSync (and fdatasyncSync) on this thread, for a thread that does nothing but
+ * serve this log (an actor's worker). It saves the hand-offs to the pool and back per batch, and a
+ * third busy thread on a small machine; docs/architecture.md ("Blocking log I/O in the worker")
+ * has what it measured.
  */
 export type LogIo = 'thread-pool' | 'blocking';
 
@@ -46,7 +46,8 @@ export interface LogTarget {
 
 /**
  * Group commit. Writes that arrive while a batch is being written wait and go out together as the
- * next batch (up to MAX_BATCH_BYTES): one durable writev, then every write in it resolves.
+ * next batch (up to MAX_BATCH_BYTES): one writev, durable when it returns (LogSync `o_dsync`) or
+ * followed by one fdatasync, then every write in it resolves.
  * Only one batch is ever unsynced, so a crash can tear only the log's last batch. The next batch
  * is dispatched the moment the previous one is durable, before its callers run, so the disk works
  * while they produce more writes. Exclusive tasks (starting a new log) run between batches.
@@ -75,6 +76,7 @@ export class LogWriter<W extends PendingWrite> {
     /** Called with each durable batch, in order, before any of its writes resolves. */
     private readonly onDurable: (batch: readonly W[], bytes: number) => void,
     private readonly io: LogIo = 'thread-pool',
+    private readonly sync: LogSync = 'o_dsync',
   ) {
     // Blocking I/O has no completions to interleave with settling, and a chunk left for a later
     // turn would wait behind the next batch's write.
@@ -244,18 +246,20 @@ export class LogWriter<W extends PendingWrite> {
     this.drainSettled();
   }
 
-  /** One writev, durable when it returns because the log is opened O_DSYNC (LOG_FLAGS). */
+  /** One writev, durable when it returns: the log is opened O_DSYNC, or it is fdatasync'ed after. */
   private async writeDurably(
     handle: FileHandle,
     buffers: Uint8Array[],
     position: number,
     total: number,
   ): Promise<void> {
-    const written =
-      this.io === 'blocking'
-        ? writevSync(handle.fd, buffers, position)
-        : (await handle.writev(buffers, position)).bytesWritten;
-    checkWritten(written, total);
+    if (this.io === 'blocking') {
+      checkWritten(writevSync(handle.fd, buffers, position), total);
+      if (this.sync === 'fdatasync') fdatasyncSync(handle.fd);
+    } else {
+      checkWritten((await handle.writev(buffers, position)).bytesWritten, total);
+      if (this.sync === 'fdatasync') await handle.datasync();
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
-import { type OpenFile, openFile } from './layout.js';
+import { ConfigError } from '../../errors/index.js';
+import { defaultLogSync, type LogSync, type OpenFile, openFile } from './layout.js';
 import type { LogIo } from './log-writer.js';
 
 export interface FileBackendOptions {
@@ -15,11 +16,17 @@ export interface FileBackendOptions {
   /** Opens files for writing. A seam for fault-injection tests. @default fs/promises `open` */
   readonly openFile?: OpenFile;
   /**
-   * Write each batch with a blocking call on the calling thread instead of on libuv's thread pool. Only for a thread that does nothing else: it stops while the disk syncs. The
-   * runtime sets it for file instances in their actors' workers (docs/architecture.md).
+   * Write each batch with blocking calls on the calling thread instead of on libuv's thread pool.
+   * Only for a thread that does nothing else: it stops while the disk syncs. The runtime sets it
+   * for file instances in their actors' workers (docs/architecture.md).
    * @default false
    */
   readonly blockingIo?: boolean;
+  /**
+   * How a batch is made durable (LogSync): `o_dsync`, offered on Linux only, or `fdatasync`.
+   * @default `o_dsync` on Linux, `fdatasync` elsewhere
+   */
+  readonly logSync?: LogSync;
 }
 
 export interface ResolvedFileBackendOptions {
@@ -27,16 +34,25 @@ export interface ResolvedFileBackendOptions {
   readonly compactGarbageRatio: number;
   readonly openFile: OpenFile;
   readonly io: LogIo;
+  readonly logSync: LogSync;
 }
 
 export const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_COMPACT_GARBAGE_RATIO = 0.5;
 
 export function resolveOptions(options: FileBackendOptions): ResolvedFileBackendOptions {
+  const logSync = options.logSync ?? defaultLogSync();
+  if (logSync === 'o_dsync' && process.platform !== 'linux') {
+    // Elsewhere it would be weaker than what an acknowledgement promises (LogSync).
+    throw new ConfigError(`logSync o_dsync is offered on Linux only, not on ${process.platform}`, {
+      field: 'logSync',
+    });
+  }
   return {
     compactMinBytes: options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
     compactGarbageRatio: options.compactGarbageRatio ?? DEFAULT_COMPACT_GARBAGE_RATIO,
     openFile: options.openFile ?? openFile,
     io: options.blockingIo ? 'blocking' : 'thread-pool',
+    logSync,
   };
 }
