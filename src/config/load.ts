@@ -130,9 +130,10 @@ function overrideAt(
 
 /**
  * What the schema cannot see: two entries that are one instance, or two S3 instances whose
- * prefixes nest in one bucket. The one whose name variables
- * changed is reported (else the second), at a field of its name a variable set, else at the field
- * that most names it: a variable that set some other field of it is not blamed.
+ * prefixes nest in one bucket (reported at the later one's prefix). Of one instance twice, the
+ * entry whose name variables changed is reported (else the second), at a field of its name a
+ * variable set, else at the field that most names it: a variable that set some other field of it
+ * is not blamed.
  */
 function checkInstances(
   config: StowageConfig,

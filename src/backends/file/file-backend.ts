@@ -66,7 +66,7 @@ export interface FileBackendStats {
 /**
  * A directory holding an append-only log with group commit, periodically compacted into a
  * snapshot, and an in-memory index of every record (docs/file-format.md). Reads never touch
- * the disk; a write resolves once its batch's O_DSYNC write has returned, so it is durable.
+ * the disk; a write resolves once its batch is durable (FileBackendOptions.logSync).
  */
 export class FileBackend implements Backend {
   readonly kind = 'file';

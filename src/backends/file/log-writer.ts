@@ -75,8 +75,9 @@ export class LogWriter<W extends PendingWrite> {
     private target: LogTarget,
     /** Called with each durable batch, in order, before any of its writes resolves. */
     private readonly onDurable: (batch: readonly W[], bytes: number) => void,
-    private readonly io: LogIo = 'thread-pool',
-    private readonly sync: LogSync = 'o_dsync',
+    private readonly io: LogIo,
+    /** Must match how the target's handle was opened (logFlags). */
+    private readonly sync: LogSync,
   ) {
     // Blocking I/O has no completions to interleave with settling, and a chunk left for a later
     // turn would wait behind the next batch's write.
