@@ -16,7 +16,7 @@ export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--ser
   status                                       instances, up or down, mean persist latency
   get <instance> <apiVersion> <kind> <key>     one object            [-o yaml|json]
   list <instance> <apiVersion> <kind>          objects of one kind   [-o table|json|yaml]
-  put <instance> -f <file|->                   YAML/JSON, multi-document and *List kinds
+  put <instance> -f <file|->                   YAML/JSON, multi-document, *List kinds, JSON lines
   delete <instance> <apiVersion> <kind> <key>  one object
   copy --from <instance> --to <instance>       every object, for migration or backup
   verify <instance> <instance>                 compare two instances, report differences

@@ -74,6 +74,15 @@ export function registeredErrorCodes(): string[] {
   return [...registry.keys()].sort();
 }
 
+/**
+ * `<code>: <message>` for a StowageError, the message alone for anything else: for messages that
+ * carry another error's, so that the code an operator looks up (docs/errors.md) is not lost.
+ */
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return error instanceof StowageError ? `${error.code}: ${message}` : message;
+}
+
 /** Turns anything thrown into its wire form; foreign errors become STOWAGE_INTERNAL. */
 export function toWireError(error: unknown): WireError {
   if (error instanceof StowageError) return error.toWire();

@@ -3,25 +3,53 @@ import type { RuntimeObject } from '../contract/types.js';
 import { InvalidObjectError } from '../errors/index.js';
 
 /**
- * The objects in a YAML or JSON manifest: every document of a multi-document file, with `*List`
- * kinds (ConfigMapList, RoleList, List, …) and top-level arrays expanded into their items. Empty
- * documents are skipped.
+ * The objects in a manifest: every document of a multi-document YAML or JSON file, or every line
+ * of a file of JSON lines (what `stowage dump` writes), with `*List` kinds (ConfigMapList,
+ * RoleList, List, …) and top-level arrays expanded into their items. Empty documents are skipped;
+ * an array item that is not an object is refused, so that a pipeline that produced nulls cannot
+ * pass for an empty restore.
  */
 export function parseManifests(text: string, source = 'manifest'): RuntimeObject[] {
-  return parseAllDocuments(text).flatMap((document, index) => {
-    const problem = document.errors[0];
-    if (problem) {
-      throw new InvalidObjectError(`${source}: document ${index + 1}: ${problem.message.split('\n')[0]}`, {
-        field: '',
-      });
-    }
-    return expandList(document.toJS());
+  const documents = parseAllDocuments(text);
+  const broken = documents.findIndex((document) => document.errors.length > 0);
+  if (broken < 0) return documents.flatMap((document) => expandList(document.toJS(), source));
+  const lines = jsonLines(text);
+  if (lines) return lines.flatMap((line) => expandList(line, source));
+  const problem = documents[broken]!.errors[0]!;
+  throw new InvalidObjectError(`${source}: document ${broken + 1}: ${problem.message.split('\n')[0]}`, {
+    field: '',
   });
 }
 
-export function expandList(document: unknown): RuntimeObject[] {
+/** Every non-blank line parsed as JSON, or undefined if any line is not JSON. */
+function jsonLines(text: string): unknown[] | undefined {
+  const values: unknown[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      values.push(JSON.parse(line));
+    } catch {
+      return undefined;
+    }
+  }
+  return values;
+}
+
+function expandList(document: unknown, source = 'manifest'): RuntimeObject[] {
   if (document === null || document === undefined) return [];
-  if (Array.isArray(document)) return document.flatMap(expandList);
+  if (Array.isArray(document)) {
+    return document.flatMap((item, index) => {
+      if (item === null || typeof item !== 'object') {
+        throw new InvalidObjectError(
+          `${source}: array item ${index + 1} is ${item === null ? 'null' : typeof item}, not an object`,
+          {
+            field: '',
+          },
+        );
+      }
+      return expandList(item, source);
+    });
+  }
   const value = document as Partial<RuntimeObject> & { items?: unknown };
   if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
     return value.items as RuntimeObject[];

@@ -12,6 +12,7 @@ import {
 import {
   ClosedError,
   ConfigError,
+  describeError,
   InitializeFailedError,
   NotInitializedError,
   UnknownInstanceError,
@@ -83,7 +84,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
           await openSlot(slot, machineId);
         } catch (error) {
           failed.push(name);
-          reasons.push(`${name}: ${(error as Error).message}`);
+          reasons.push(`${name}: ${describeError(error)}`);
         }
       }),
     );

@@ -1,5 +1,5 @@
 import type { MachineId } from '../contract/machine-id.js';
-import { ClosedError, InitializeFailedError, NotInitializedError } from '../errors/index.js';
+import { ClosedError, describeError, InitializeFailedError, NotInitializedError } from '../errors/index.js';
 import type { ActorRef } from './actor-ref.js';
 import type { ResolvedOptions } from './options.js';
 import { backoffMs, RestartIntensity } from './restart-policy.js';
@@ -165,7 +165,7 @@ export class Supervisor {
         this.changed(e, 'up', true, 'up');
         return undefined;
       } catch (error) {
-        lastError = (error as Error).message;
+        lastError = describeError(error);
         e.lastFailure = `initialize: ${lastError}`;
         e.phase = 'backoff';
       }

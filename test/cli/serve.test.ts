@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -68,6 +68,42 @@ test('the data written before a graceful stop is there after a restart', async (
     server.child.kill('SIGINT');
   }
   assert.equal((await server.stopped).code, 0);
+});
+
+test('a torn tail cut at startup is reported on stderr, and the acknowledged objects before it are served', async () => {
+  const dir = mkdtempSync(join(workdir, 'torn-'));
+  const first = await startServe(dir);
+  try {
+    for (const name of ['a', 'b']) {
+      const put = await fetch(`${first.url}/api/v1/instances/default/objects`, {
+        method: 'PUT',
+        body: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, namespace: 'default' },
+        }),
+      });
+      assert.equal(put.status, 201);
+    }
+  } finally {
+    first.child.kill('SIGTERM');
+  }
+  assert.equal((await first.stopped).code, 0);
+  const log = join(dir, 'data', 'log-0000000000.stow');
+  truncateSync(log, statSync(log).size - 5);
+  const second = await startServe(dir);
+  try {
+    const a = await fetch(`${second.url}/api/v1/instances/default/objects/core/v1/ConfigMap/default/a`);
+    assert.equal(a.status, 200);
+  } finally {
+    second.child.kill('SIGTERM');
+  }
+  const result = await second.stopped;
+  assert.equal(result.code, 0);
+  assert.match(
+    result.stderr,
+    /\[STOWAGE_TORN_TAIL_DROPPED\] StowageWarning: file instance .*data: open dropped \d+ bytes of a torn tail at log-0000000000\.stow:\d+/,
+  );
 });
 
 test('with metrics disabled, /metrics is no route and the banner does not offer it', async () => {

@@ -86,6 +86,40 @@ describe('CLI verbs against a configuration', () => {
     assert.ok(objects.some((o) => o.kind === 'ConfigMap'));
   });
 
+  test('a dump restores with put -f as it is, and verify then agrees; input that holds no object fails', async () => {
+    const dump = await cli('dump', 'default');
+    assert.equal(dump.code, 0, dump.stderr);
+    const backup = join(workdir, 'backup.jsonl');
+    writeFileSync(backup, dump.stdout);
+    const restoreConfig = join(workdir, 'restore.yaml');
+    writeFileSync(
+      restoreConfig,
+      'instances:\n  - kind: file\n    dir: ./primary\n  - kind: file\n    dir: ./restored\n',
+    );
+    const restore = (...args: string[]) => runCli([...args, '--config', restoreConfig], { cwd: workdir });
+    const status = await restore('status', '-o', 'json');
+    const [primary, restored] = (JSON.parse(status.stdout) as { name: string }[]).map((i) => i.name);
+    const put = await restore('put', restored!, '-f', backup);
+    assert.equal(put.code, 0, put.stderr);
+    const lines = dump.stdout.trim().split('\n');
+    assert.ok(lines.length > 1);
+    assert.equal(put.stdout.trim().split('\n').length, lines.length, 'every line of the dump was put');
+    const verify = await restore('verify', primary!, restored!);
+    assert.equal(verify.code, 0, verify.stdout);
+    for (const [input, problem] of [
+      ['[null]', /array item 1 is null, not an object/],
+      ['', /stdin holds no objects/],
+      ['---\n---\n', /stdin holds no objects/],
+    ] as const) {
+      const refused = await runCli(['put', 'default', '-f', '-', '--config', config], {
+        cwd: workdir,
+        input,
+      });
+      assert.equal(refused.code, 1, `${JSON.stringify(input)}: ${refused.stderr}`);
+      assert.match(refused.stderr, problem);
+    }
+  });
+
   test('verify finds the differences; copy removes them; verify then agrees', async () => {
     const [primary, backup] = await instanceNames();
     const before = await cli('verify', primary, backup);
@@ -195,6 +229,13 @@ describe('CLI verbs against a running server', () => {
       assert.equal(invalid.code, 1);
       assert.match(invalid.stderr, /^stowage: .*key/);
       assert.equal((await remote('secret', 'list', 'default')).code, 1, 'no keyring on this server');
+      // Directly, the same configuration is refused by the lock the server holds, code and all.
+      const direct = await runCli(['status'], { cwd: serverDir });
+      assert.equal(direct.code, 1);
+      assert.match(
+        direct.stderr,
+        /^stowage: initialize failed for file-[0-9a-f]{12}: STOWAGE_LOCKED: .*LOCK is held by machine /,
+      );
     } finally {
       server.child.kill('SIGTERM');
     }

@@ -101,6 +101,28 @@ describe('file backend recovery from a torn tail', () => {
     }
   });
 
+  test('a dropped tail is also a process warning naming the instance, the bytes and where it was cut', async () => {
+    const cut = boundaries.at(-1)! - 5;
+    const dir = await copyWith((log) => truncate(log, cut));
+    const warnings: Error[] = [];
+    const collect = (warning: Error) => warnings.push(warning);
+    process.on('warning', collect);
+    try {
+      const backend = await openBackend(dir);
+      await backend.close();
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', collect);
+    }
+    const ours = warnings.filter((w) => (w as { code?: string }).code === 'STOWAGE_TORN_TAIL_DROPPED');
+    assert.equal(ours.length, 1);
+    assert.equal(ours[0]!.name, 'StowageWarning');
+    assert.equal(
+      ours[0]!.message,
+      `file instance ${dir}: open dropped ${cut - boundaries.at(-2)!} bytes of a torn tail at ${LOG}:${boundaries.at(-2)}`,
+    );
+  });
+
   test('a tail of zeros or of random garbage is dropped and counted', async () => {
     for (const tail of [
       Buffer.alloc(4096),

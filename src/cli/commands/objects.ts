@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { RuntimeObject } from '../../contract/types.js';
+import { InvalidObjectError } from '../../errors/index.js';
 import { parseManifests } from '../../objects/manifests.js';
 import { gvkArgs, requireArg } from '../gvk-arg.js';
 import { parseFormat, render, table, UsageError } from '../output.js';
@@ -55,7 +56,10 @@ export async function putCommand({
   const file = flags.file;
   if (file === undefined) throw new UsageError('put needs -f <file> (or -f - for stdin)');
   const text = file === '-' ? (await readStdin()).toString('utf8') : readFileSync(file, 'utf8');
-  const objects = parseManifests(text, file === '-' ? 'stdin' : file);
+  const source = file === '-' ? 'stdin' : file;
+  const objects = parseManifests(text, source);
+  // Nothing to store is a mistake upstream (an empty file, a filter that matched nothing), not success.
+  if (objects.length === 0) throw new InvalidObjectError(`${source} holds no objects`, { field: '' });
   for (const object of objects) {
     const key = await target.put(instance, object);
     out.stdout.write(`${object.apiVersion} ${object.kind} ${key}\n`);
