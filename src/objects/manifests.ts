@@ -14,20 +14,20 @@ export function parseManifests(text: string, source = 'manifest'): RuntimeObject
   const broken = documents.findIndex((document) => document.errors.length > 0);
   if (broken < 0) return documents.flatMap((document) => expandList(document.toJS(), source));
   const lines = jsonLines(text);
-  if (lines) return lines.flatMap((line) => expandList(line, source));
+  if (lines) return lines.flatMap(({ line, value }) => objectsIn(value, `${source}: line ${line}`, source));
   const problem = documents[broken]!.errors[0]!;
   throw new InvalidObjectError(`${source}: document ${broken + 1}: ${problem.message.split('\n')[0]}`, {
     field: '',
   });
 }
 
-/** Every non-blank line parsed as JSON, or undefined if any line is not JSON. */
-function jsonLines(text: string): unknown[] | undefined {
-  const values: unknown[] = [];
-  for (const line of text.split('\n')) {
+/** Every non-blank line parsed as JSON, with its line number, or undefined if any line is not JSON. */
+function jsonLines(text: string): { readonly line: number; readonly value: unknown }[] | undefined {
+  const values: { line: number; value: unknown }[] = [];
+  for (const [index, line] of text.split('\n').entries()) {
     if (line.trim() === '') continue;
     try {
-      values.push(JSON.parse(line));
+      values.push({ line: index + 1, value: JSON.parse(line) });
     } catch {
       return undefined;
     }
@@ -35,24 +35,24 @@ function jsonLines(text: string): unknown[] | undefined {
   return values;
 }
 
-function expandList(document: unknown, source = 'manifest'): RuntimeObject[] {
+function expandList(document: unknown, source: string): RuntimeObject[] {
   if (document === null || document === undefined) return [];
   if (Array.isArray(document)) {
-    return document.flatMap((item, index) => {
-      if (item === null || typeof item !== 'object') {
-        throw new InvalidObjectError(
-          `${source}: array item ${index + 1} is ${item === null ? 'null' : typeof item}, not an object`,
-          {
-            field: '',
-          },
-        );
-      }
-      return expandList(item, source);
-    });
+    return document.flatMap((item, index) => objectsIn(item, `${source}: array item ${index + 1}`, source));
   }
   const value = document as Partial<RuntimeObject> & { items?: unknown };
   if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
     return value.items as RuntimeObject[];
   }
   return [value as RuntimeObject];
+}
+
+/** The objects in `item`, which `where` names, refusing one that is no object at all. */
+function objectsIn(item: unknown, where: string, source: string): RuntimeObject[] {
+  if (item === null || typeof item !== 'object') {
+    throw new InvalidObjectError(`${where} is ${item === null ? 'null' : typeof item}, not an object`, {
+      field: '',
+    });
+  }
+  return expandList(item, source);
 }

@@ -110,6 +110,10 @@ describe('CLI verbs against a configuration', () => {
       ['[null]', /array item 1 is null, not an object/],
       ['', /stdin holds no objects/],
       ['---\n---\n', /stdin holds no objects/],
+      [
+        '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"n"}}\n\nnull\n',
+        /stdin: line 3 is null, not an object/,
+      ],
     ] as const) {
       const refused = await runCli(['put', 'default', '-f', '-', '--config', config], {
         cwd: workdir,
