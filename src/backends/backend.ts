@@ -31,6 +31,11 @@ export interface Backend {
   readonly keepsCallOrder?: boolean;
   /** Opens files or connections and loads state. Called once before any other call. */
   open(machineId: MachineId): Promise<void>;
+  /**
+   * Bytes the last open() cut off as a torn tail: never acknowledged, but reported (the file
+   * backend's log; absent for backends that cannot tear).
+   */
+  tornTailBytes?(): number;
   /** Durably stores the record; resolves only once it would survive a crash. */
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void>;
   get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined>;

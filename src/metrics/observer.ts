@@ -53,6 +53,7 @@ export class MetricsObserver implements RuntimeObserver {
   private readonly restarts: Counter<(typeof RESTART_LABELS)[number]>;
   private readonly probeDuration: SeriesHistogram<(typeof STORE_LABELS)[number]>;
   private readonly probeFailures: Counter<(typeof STORE_LABELS)[number]>;
+  private readonly tornTail: Counter<(typeof STORE_LABELS)[number]>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -115,6 +116,12 @@ export class MetricsObserver implements RuntimeObserver {
       labelNames: STORE_LABELS,
       registers,
     });
+    this.tornTail = new Counter({
+      name: METRICS.tornTailDropped,
+      help: 'Bytes of a torn log tail (never acknowledged) that opening the instance cut off.',
+      labelNames: STORE_LABELS,
+      registers,
+    });
   }
 
   /** Creates every label set of the store at zero; calling it again is harmless. */
@@ -154,6 +161,11 @@ export class MetricsObserver implements RuntimeObserver {
     if (!ok) this.probeFailures.inc({ backend, store });
   }
 
+  tornTailDropped(store: string, backend: string, bytes: number): void {
+    this.storeSeries(store, backend);
+    this.tornTail.inc({ backend, store }, bytes);
+  }
+
   private storeSeries(store: string, backend: string): StoreSeries {
     const known = this.stores.get(store);
     if (known) return known;
@@ -170,6 +182,7 @@ export class MetricsObserver implements RuntimeObserver {
     for (const reason of RESTART_REASONS) this.restarts.inc({ ...labels, reason }, 0);
     this.probeDuration.labels(labels);
     this.probeFailures.inc(labels, 0);
+    this.tornTail.inc(labels, 0);
     return series;
   }
 

@@ -133,6 +133,8 @@ export class ActorRef {
       this.stopWorker();
       throw fromWireError(reply.error);
     }
+    if (reply.tornTailBytes)
+      this.options.observer?.tornTailDropped?.(this.name, this.backendKind, reply.tornTailBytes);
   }
 
   /**

@@ -130,7 +130,13 @@ export type OpReply =
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };
 
 export type HostReply =
-  | { readonly ok: true; readonly results?: readonly OpReply[]; readonly seconds: number }
+  | {
+      readonly ok: true;
+      readonly results?: readonly OpReply[];
+      /** Open only: what Backend.tornTailBytes reported, when not 0. */
+      readonly tornTailBytes?: number;
+      readonly seconds: number;
+    }
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };
 
 /** What each actor worker is started with (piscina hands it over as the thread's `workerData`). */

@@ -125,6 +125,15 @@ describe('MetricsObserver', () => {
     );
   });
 
+  test('torn-tail bytes dropped at open are counted per store, from zero', async () => {
+    const metrics = metricsWithFakeRuntime({ instances: [], poolUtilization: 0, workers: 0 });
+    metrics.observer.queueRejected(FILE.store, FILE.backend);
+    assert.equal(await value(metrics.registry, 'stowage_torn_tail_dropped_bytes_total', FILE), 0);
+    metrics.observer.tornTailDropped?.(FILE.store, FILE.backend, 130);
+    metrics.observer.tornTailDropped?.(FILE.store, FILE.backend, 20);
+    assert.equal(await value(metrics.registry, 'stowage_torn_tail_dropped_bytes_total', FILE), 150);
+  });
+
   test('the operation label holds the four contract operations only: probes and initializes have metrics of their own', async () => {
     const metrics = metricsWithFakeRuntime({ instances: [], poolUtilization: 0, workers: 0 });
     metrics.observer.queueRejected('memory-0123456789ab', 'memory');

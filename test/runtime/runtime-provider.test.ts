@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -263,6 +263,34 @@ describe('runtime provider facade', () => {
         assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, 'x/o'), stored);
       },
     );
+  });
+
+  test('a torn tail that opening a file instance cuts off reaches the observer with its bytes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-torn-'));
+    const config = { kind: 'file', dir } as const;
+    const log = join(dir, 'log-0000000000.stow');
+    try {
+      let durableEnd = 0;
+      await withProvider(config, {}, async (provider, instance) => {
+        await provider.putObject(instance, makeObject({ name: 'a', namespace: 'x' }));
+        durableEnd = (await stat(log)).size;
+        await provider.putObject(instance, makeObject({ name: 'b', namespace: 'x' }));
+      });
+      const cut = (await stat(log)).size - 5;
+      await truncate(log, cut);
+      const observer = new RecordingObserver();
+      const dropped: { backend: string; bytes: number }[] = [];
+      observer.tornTailDropped = (_store, backend, bytes) => {
+        dropped.push({ backend, bytes });
+      };
+      await withProvider(config, { observer }, async (provider, instance) => {
+        assert.ok(await provider.getObject(instance, CONFIG_MAP, 'x/a'));
+        assert.equal(await provider.getObject(instance, CONFIG_MAP, 'x/b'), undefined);
+      });
+      assert.deepEqual(dropped, [{ backend: 'file', bytes: cut - durableEnd }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('the observer gets worker-measured timings, queue waits and the snapshot reflects the actors', async () => {

@@ -294,6 +294,10 @@ export class FileBackend implements Backend {
     return { owner: lock.owner, tookOverFrom: lock.tookOverFrom };
   }
 
+  tornTailBytes(): number {
+    return this.opened().report.droppedBytes;
+  }
+
   stats(): FileBackendStats {
     const { compactor } = this.opened();
     return {

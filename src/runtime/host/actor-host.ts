@@ -70,9 +70,12 @@ async function handle(request: HostRequest): Promise<HostReply> {
   const seconds = () => (performance.now() - started) / 1000;
   try {
     switch (request.type) {
-      case 'open':
-        await open(request);
-        return { ok: true, seconds: seconds() };
+      case 'open': {
+        const tornTailBytes = await open(request);
+        return tornTailBytes > 0
+          ? { ok: true, tornTailBytes, seconds: seconds() }
+          : { ok: true, seconds: seconds() };
+      }
       case 'batch': {
         const actor = actorFor(request.instance);
         const results = await Promise.all(request.ops.map((op) => runOp(actor, op)));
@@ -96,8 +99,9 @@ async function handle(request: HostRequest): Promise<HostReply> {
   }
 }
 
-async function open(request: Extract<HostRequest, { type: 'open' }>): Promise<void> {
-  if (actors.has(request.instance)) return;
+/** Opens the instance's backend; resolves with the bytes of a torn tail the open cut off. */
+async function open(request: Extract<HostRequest, { type: 'open' }>): Promise<number> {
+  if (actors.has(request.instance)) return 0;
   const backend = await loadBackend(request.config);
   try {
     await backend.open(MachineId.parse(request.machineId));
@@ -112,6 +116,7 @@ async function open(request: Extract<HostRequest, { type: 'open' }>): Promise<vo
     cursors: new Map(),
     nextCursor: 1,
   });
+  return backend.tornTailBytes?.() ?? 0;
 }
 
 function actorFor(instance: string): Actor {
