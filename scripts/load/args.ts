@@ -32,7 +32,10 @@ export interface LoadOptions {
   readonly dir: string | undefined;
   readonly s3: S3Target;
   readonly progress: boolean;
-  /** Options given that the scenario's shape does not use, reported rather than silently dropped. */
+  /**
+   * Options given that the scenario's shape or the backend does not use, each with what it does
+   * not apply to (`--rate does not apply to burst`), reported rather than silently dropped.
+   */
   readonly ignored: readonly string[];
 }
 
@@ -46,7 +49,7 @@ export const USAGE = `usage: npm run loadtest -- --scenario <${Object.keys(SCENA
   --keys N                   distinct keys addressed          --count N   objects for startup
   --runs N                   cold starts timed (startup)       --mailbox N  mailbox capacity
   --p99-bound MS             the ramp's latency bound
-  --out FILE.json            report path (default ./loadtest-results/<scenario>-<time>.json)
+  --out FILE.json            report path (default ./loadtest-results/<scenario>-<backend>-<time>.json)
   --metrics-port P           /metrics on 127.0.0.1:P (default 9465, a free port if taken; 0 = any)
   --dir PATH                 file backend directory (default: a temporary one, removed afterwards)
   --endpoint URL --bucket B --region R   S3 target; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
@@ -142,7 +145,13 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
     throw new UsageError('--scenario startup needs stored data to load: use --backend file or s3');
   }
   const ignored: string[] = [];
-  const load = applyOverrides(preset.load, v, ignored);
+  const load = applyOverrides(preset.load, v, ignored, name);
+  const backendOptions = { dir: 'file', endpoint: 's3', bucket: 's3', region: 's3', 'allow-remote': 's3' };
+  for (const [option, owner] of Object.entries(backendOptions)) {
+    if (v[option] !== undefined && owner !== backend) {
+      ignored.push(`--${option} does not apply to --backend ${backend}`);
+    }
+  }
   const metricsPort = s('metrics-port') === undefined ? undefined : Number(s('metrics-port'));
   if (
     metricsPort !== undefined &&
@@ -175,14 +184,19 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
   };
 }
 
-function applyOverrides(shape: Shape, v: Record<string, unknown>, ignored: string[]): Shape {
+function applyOverrides(
+  shape: Shape,
+  v: Record<string, unknown>,
+  ignored: string[],
+  scenario: string,
+): Shape {
   const s = (name: string) => v[name] as string | undefined;
   const concurrency = int('concurrency', s('concurrency'), 100_000);
   const duration = positive('duration', s('duration'), 3600);
   const rate = positive('rate', s('rate'), 1_000_000);
   const mix = s('mix') === undefined ? undefined : parseMix(s('mix')!);
   const use = (...names: string[]) => {
-    for (const n of names) if (v[n] !== undefined) ignored.push(`--${n}`);
+    for (const n of names) if (v[n] !== undefined) ignored.push(`--${n} does not apply to ${scenario}`);
   };
   switch (shape.shape) {
     case 'closed':

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * How load is offered. `issue(intendedMs)` runs one operation that was due at `intendedMs`
@@ -6,16 +6,30 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 export type Issue = (intendedMs: number) => Promise<void>;
 
+/** The longest the closed loop runs without letting the event loop turn (timers, /metrics). */
+const CLOSED_LOOP_TURN_MS = 5;
+
 /**
  * `concurrency` callers, each issuing its next operation as soon as the previous one completes,
  * until `durationS` has passed. The offered load adapts to the system, so the result is the
  * system's throughput at that concurrency; its latencies are service times (nothing was "due").
+ * Operations that settle without the event loop turning (an instance that is down fails each one
+ * at once) would keep the callers in one endless chain of microtasks, freezing the progress line
+ * and the metrics endpoint, so each caller yields a turn every CLOSED_LOOP_TURN_MS (each one: the
+ * loop turns only once every caller is parked).
  */
 export async function closedLoop(concurrency: number, durationS: number, issue: Issue): Promise<void> {
   const end = performance.now() + durationS * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) await issue(performance.now());
+      let yieldedAt = performance.now();
+      while (performance.now() < end) {
+        await issue(performance.now());
+        if (performance.now() - yieldedAt >= CLOSED_LOOP_TURN_MS) {
+          yieldedAt = performance.now();
+          await nextTurn();
+        }
+      }
     }),
   );
 }

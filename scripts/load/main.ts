@@ -36,7 +36,10 @@ async function serveMetrics(metrics: StowageMetrics, port: number | undefined): 
   } catch (error) {
     // The default port is a convenience for a static Prometheus config; a busy one is no reason to fail.
     const busy = error instanceof MetricsServerError && error.details.cause === 'EADDRINUSE';
-    if (port !== undefined || !busy) throw error;
+    if (port !== undefined && error instanceof MetricsServerError) {
+      throw new SetupError(`--metrics-port ${port}: ${error.message}`);
+    }
+    if (!busy) throw error;
     process.stderr.write(`port ${DEFAULT_METRICS_PORT} is busy; serving metrics on a free port instead\n`);
     return startMetricsServer({ registry: metrics.registry, port: 0 });
   }
@@ -52,16 +55,28 @@ function outputPaths(options: LoadOptions, startedAt: Date): { json: string; htm
 
 async function run(options: LoadOptions): Promise<number> {
   const { scenario } = options;
-  for (const flag of options.ignored)
-    process.stderr.write(`note: ${flag} does not apply to ${scenario.name}\n`);
+  for (const note of options.ignored) process.stderr.write(`note: ${note}\n`);
   const startedAt = new Date();
-  const target: Target = await openTarget(scenario.backend, options.dir, options.s3);
+  // Ctrl-C or SIGTERM at any point removes what the run made (a temporary directory, a radosgw it
+  // started), even while the target is still being set up, then exits 128 + the signal's number.
+  let target: Target | undefined;
+  let interrupted: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== undefined) return;
+    interrupted = signal === 'SIGINT' ? 130 : 143;
+    if (target) void target.close().finally(() => process.exit(interrupted));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  target = await openTarget(scenario.backend, options.dir, options.s3);
+  if (interrupted !== undefined) {
+    await target.close();
+    process.exit(interrupted);
+  }
   const metrics = new StowageMetrics();
   let provider: RuntimeProvider | undefined;
   let server: MetricsServer | undefined;
   let progress: Progress | undefined;
-  const onSignal = () => void target.close().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
   try {
     provider = new RuntimeProvider([target.config], {
       mailbox: { capacity: scenario.mailboxCapacity },
@@ -116,6 +131,7 @@ async function run(options: LoadOptions): Promise<number> {
     return report.checks.every((c) => c.ok) ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress?.stop();
     await provider?.close();
     await server?.close();

@@ -89,7 +89,10 @@ async function s3Target(s3: S3Target): Promise<Target> {
     await ensureBucket(base);
   } catch (error) {
     if (cluster) await stopCluster(cluster);
-    throw error;
+    // The store cannot be used at all: the environment's fault, not a failed check (exit 2).
+    throw new SetupError(
+      `cannot create or reach bucket ${s3.bucket} at ${endpoint}: ${(error as Error).message}`,
+    );
   }
   const run = `lt-${Date.now().toString(36)}`;
   return {

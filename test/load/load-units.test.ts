@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { machine, versions } from '../../bench/machine.js';
 import { parseLoadArgs, parseMix, parseObjects, UsageError } from '../../scripts/load/args.js';
-import { openLoop } from '../../scripts/load/drivers.js';
+import { closedLoop, openLoop } from '../../scripts/load/drivers.js';
 import { newHistogram, percentilesMs, Recorder, timed } from '../../scripts/load/recorder.js';
 import { lineChart } from '../../scripts/load/report/chart.js';
 import { buildReport } from '../../scripts/load/report/model.js';
@@ -31,7 +31,25 @@ describe('load-test arguments', () => {
   test('the ramp is capped by --concurrency; options a shape does not use are reported', () => {
     const ramp = parseLoadArgs(['--scenario', 'ramp', '--concurrency', '24', '--runs', '2']);
     assert.deepEqual(ramp.scenario.load.shape === 'ramp' && ramp.scenario.load.steps, [1, 2, 4, 8, 16, 24]);
-    assert.deepEqual(ramp.ignored, ['--runs']);
+    assert.deepEqual(ramp.ignored, ['--runs does not apply to ramp']);
+    const onMemory = parseLoadArgs([
+      '--scenario',
+      'smoke',
+      '--backend',
+      'memory',
+      '--dir',
+      '/tmp/x',
+      '--bucket',
+      'b',
+    ]);
+    assert.deepEqual(onMemory.ignored, [
+      '--dir does not apply to --backend memory',
+      '--bucket does not apply to --backend memory',
+    ]);
+    assert.deepEqual(
+      parseLoadArgs(['--scenario', 'smoke', '--backend', 'file', '--dir', '/tmp/x']).ignored,
+      [],
+    );
     const startup = parseLoadArgs(['--scenario', 'startup', '--count', '500']);
     assert.equal(startup.scenario.keys, 500, 'the keyspace follows --count');
   });
@@ -95,6 +113,22 @@ describe('recording', () => {
     assert.equal(due.length, 100);
     for (let i = 1; i < due.length; i++) assert.ok(Math.abs(due[i]! - due[i - 1]! - 0.5) < 1e-6, `gap ${i}`);
     assert.ok(most <= 4, `at most 4 outstanding, saw ${most}`);
+  });
+
+  test('a closed loop whose operations settle at once still lets timers run (the progress line, /metrics)', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    let issued = 0;
+    try {
+      // As an instance that is down fails each operation at once: no event-loop turn in between.
+      await closedLoop(8, 0.3, async () => {
+        issued++;
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(issued > 1000, `issued ${issued}`);
+    assert.ok(ticks >= 10, `a 10 ms timer fired ${ticks} times in 300 ms`);
   });
 });
 

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Percentiles } from '../../scripts/load/recorder.js';
 import type { LoadReport } from '../../scripts/load/report/model.js';
-import { runLoadtest } from './run-loadtest.js';
+import { ROOT, runLoadtest } from './run-loadtest.js';
 
 /**
  * CI runs the load test's smoke scenario for real, as a child process, and checks that the report
@@ -151,4 +154,104 @@ describe('npm run loadtest -- --scenario smoke', { timeout: 120_000 }, () => {
     assert.equal(run.report.startup.initializeSeconds.length, 2);
     assert.ok(run.report.startup.initializeSeconds.every((s) => s > 0));
   });
+});
+
+describe('an environment that cannot run the scenario', () => {
+  test('an S3 endpoint that refuses connections, or a pinned metrics port that is taken, exits 2 with one line', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/load/main.ts', ...args], {
+          cwd: ROOT,
+          env: { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk;
+        });
+        child.once('exit', (code) => resolve({ code, stderr }));
+      });
+    const s3 = await run([
+      '--scenario',
+      'smoke',
+      '--backend',
+      's3',
+      '--endpoint',
+      'http://127.0.0.1:1',
+      '--no-progress',
+    ]);
+    assert.equal(s3.code, 2, s3.stderr);
+    assert.match(s3.stderr, /^cannot create or reach bucket stowage-loadtest at http:\/\/127\.0\.0\.1:1: /m);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const busy = await run([
+        '--scenario',
+        'smoke',
+        '--backend',
+        'memory',
+        '--metrics-port',
+        port,
+        '--no-progress',
+      ]);
+      assert.equal(busy.code, 2, busy.stderr);
+      assert.match(busy.stderr, new RegExp(`^--metrics-port ${port}: `, 'm'));
+    } finally {
+      taken.close();
+    }
+  });
+});
+
+describe('interrupting a run', () => {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    test(`${signal} removes the temporary directory the run made and exits ${code}`, async () => {
+      const tmp = mkdtempSync(join(dir, 'tmp-'));
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/load/main.ts',
+          '--scenario',
+          'steady',
+          '--backend',
+          'file',
+          '--rate',
+          '200',
+          '--duration',
+          '60',
+          '--metrics-port',
+          '0',
+          '--no-progress',
+          '--out',
+          join(dir, `${signal}.json`),
+        ],
+        { cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk;
+          if (stderr.includes('metrics: ')) resolve();
+        });
+        child.once('exit', () => reject(new Error(`exited before it ran: ${stderr}`)));
+      });
+      assert.equal(
+        readdirSync(tmp).filter((n) => n.startsWith('stowage-loadtest-')).length,
+        1,
+        'the run made its directory',
+      );
+      child.kill(signal);
+      const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      assert.equal(exitCode, code, stderr);
+      assert.deepEqual(
+        readdirSync(tmp).filter((n) => n.startsWith('stowage-loadtest-')),
+        [],
+      );
+    });
+  }
 });
