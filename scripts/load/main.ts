@@ -57,8 +57,9 @@ async function run(options: LoadOptions): Promise<number> {
   const { scenario } = options;
   for (const note of options.ignored) process.stderr.write(`note: ${note}\n`);
   const startedAt = new Date();
-  // Ctrl-C or SIGTERM at any point removes what the run made (a temporary directory, a radosgw it
-  // started), even while the target is still being set up, then exits 128 + the signal's number.
+  // Ctrl-C or SIGTERM at any point, until the target is closed, removes what the run made (a
+  // temporary directory, a radosgw it started), even while the target is still being set up, then
+  // exits 128 + the signal's number. Later signals wait for that cleanup instead of cutting it short.
   let target: Target | undefined;
   let interrupted: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -66,9 +67,19 @@ async function run(options: LoadOptions): Promise<number> {
     interrupted = signal === 'SIGINT' ? 130 : 143;
     if (target) void target.close().finally(() => process.exit(interrupted));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  target = await openTarget(scenario.backend, options.dir, options.s3);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    target = await openTarget(scenario.backend, options.dir, options.s3);
+  } catch (error) {
+    if (interrupted !== undefined) process.exit(interrupted);
+    throw error;
+  } finally {
+    if (!target) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
   if (interrupted !== undefined) {
     await target.close();
     process.exit(interrupted);
@@ -130,13 +141,13 @@ async function run(options: LoadOptions): Promise<number> {
     process.stdout.write(renderTable(report, files));
     return report.checks.every((c) => c.ok) ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     progress?.stop();
     await provider?.close();
     await server?.close();
     metrics.stop();
     await target.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

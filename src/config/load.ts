@@ -129,8 +129,9 @@ function overrideAt(
 }
 
 /**
- * What the schema cannot see: two entries that are one instance, or two S3 instances whose
- * prefixes nest in one bucket (reported at the later one's prefix). Of one instance twice, the
+ * What the schema cannot see: a logSync this platform does not offer, two entries that are one
+ * instance, or two S3 instances whose prefixes nest in one bucket (reported at the inner one's
+ * prefix). Of one instance twice, the
  * entry whose name variables changed is reported (else the second), at a field of its name a
  * variable set, else at the field that most names it: a variable that set some other field of it
  * is not blamed.
@@ -160,11 +161,16 @@ function checkInstances(
     }
     seen.set(name, index);
   }
+  for (const [index, instance] of config.instances.entries()) {
+    if (instance.kind === 'file' && instance.logSync === 'o_dsync' && process.platform !== 'linux') {
+      fail(['instances', index, 'logSync'], `o_dsync is offered on Linux only, not on ${process.platform}`);
+    }
+  }
   const s3 = [...config.instances.entries()].filter(([, instance]) => instance.kind === 's3');
   const nested = nestedS3Prefixes(s3.map(([, instance]) => instance as S3BackendConfig));
   if (nested) {
-    const [earlier, later] = nested.map((at) => s3[at]![0]) as [number, number];
-    fail(['instances', later, 'prefix'], nestedPrefixesProblem(`instances.${earlier}`));
+    const at = (index: number) => s3[index]![0];
+    fail(['instances', at(nested.inner), 'prefix'], nestedPrefixesProblem(`instances.${at(nested.outer)}`));
   }
 }
 

@@ -21,7 +21,7 @@ export const METRICS = {
   actorRestarts: 'stowage_actor_restarts_total',
   probeDuration: 'stowage_probe_duration_seconds',
   probeFailures: 'stowage_probe_failures_total',
-  tornTailDropped: 'stowage_torn_tail_dropped_bytes_total',
+  lastOpenTornTail: 'stowage_last_open_torn_tail_bytes',
   poolUtilization: 'stowage_pool_utilization_ratio',
   poolWorkers: 'stowage_pool_workers',
   buildInfo: 'stowage_build_info',

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Operation, RuntimeObserver } from '../runtime/observer.js';
 import {
   FAILURE_LABELS,
@@ -53,7 +53,7 @@ export class MetricsObserver implements RuntimeObserver {
   private readonly restarts: Counter<(typeof RESTART_LABELS)[number]>;
   private readonly probeDuration: SeriesHistogram<(typeof STORE_LABELS)[number]>;
   private readonly probeFailures: Counter<(typeof STORE_LABELS)[number]>;
-  private readonly tornTail: Counter<(typeof STORE_LABELS)[number]>;
+  private readonly lastOpenTornTail: Gauge<(typeof STORE_LABELS)[number]>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -116,9 +116,9 @@ export class MetricsObserver implements RuntimeObserver {
       labelNames: STORE_LABELS,
       registers,
     });
-    this.tornTail = new Counter({
-      name: METRICS.tornTailDropped,
-      help: 'Bytes of a torn log tail (never acknowledged) that opening the instance cut off.',
+    this.lastOpenTornTail = new Gauge({
+      name: METRICS.lastOpenTornTail,
+      help: "Bytes of a torn log tail (never acknowledged) that the instance's last open cut off.",
       labelNames: STORE_LABELS,
       registers,
     });
@@ -161,9 +161,9 @@ export class MetricsObserver implements RuntimeObserver {
     if (!ok) this.probeFailures.inc({ backend, store });
   }
 
-  tornTailDropped(store: string, backend: string, bytes: number): void {
+  opened(store: string, backend: string, tornTailBytes: number): void {
     this.storeSeries(store, backend);
-    this.tornTail.inc({ backend, store }, bytes);
+    this.lastOpenTornTail.set({ backend, store }, tornTailBytes);
   }
 
   private storeSeries(store: string, backend: string): StoreSeries {
@@ -182,7 +182,7 @@ export class MetricsObserver implements RuntimeObserver {
     for (const reason of RESTART_REASONS) this.restarts.inc({ ...labels, reason }, 0);
     this.probeDuration.labels(labels);
     this.probeFailures.inc(labels, 0);
-    this.tornTail.inc(labels, 0);
+    this.lastOpenTornTail.set(labels, 0);
     return series;
   }
 

@@ -67,8 +67,8 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
     const s3 = instances.filter((instance) => instance.backend instanceof S3Backend);
     const nested = nestedS3Prefixes(s3.map(({ backend }) => (backend as S3Backend).config));
     if (nested) {
-      const [earlier, later] = nested.map((at) => s3[at]!.name);
-      throw new ConfigError(`instance ${later}: ${nestedPrefixesProblem(earlier!)}`, { field: 'instances' });
+      const [outer, inner] = [nested.outer, nested.inner].map((at) => s3[at]!.name);
+      throw new ConfigError(`instance ${inner}: ${nestedPrefixesProblem(outer!)}`, { field: 'instances' });
     }
   }
 

@@ -133,8 +133,7 @@ export class ActorRef {
       this.stopWorker();
       throw fromWireError(reply.error);
     }
-    if (reply.tornTailBytes)
-      this.options.observer?.tornTailDropped?.(this.name, this.backendKind, reply.tornTailBytes);
+    this.options.observer?.opened?.(this.name, this.backendKind, reply.tornTailBytes ?? 0);
   }
 
   /**

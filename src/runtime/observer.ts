@@ -25,8 +25,11 @@ export interface RuntimeObserver {
   actorRestarted(store: string, backend: string, reason: string): void;
   /** One liveness probe finished. */
   probed(store: string, backend: string, seconds: number, ok: boolean): void;
-  /** An open cut `bytes` of a torn tail off the instance's log (never acknowledged). Optional. */
-  tornTailDropped?(store: string, backend: string, bytes: number): void;
+  /**
+   * The instance was (re)opened; that open cut `tornTailBytes` of a torn tail off its log (never
+   * acknowledged; 0 for a clean open or a backend that cannot tear). Optional.
+   */
+  opened?(store: string, backend: string, tornTailBytes: number): void;
   /**
    * The supervisor's view of an instance changed: up after (re)initialize, or down with the reason
    * (exit | error | oom | hang | probe | initialize | intensity | closed). Optional.

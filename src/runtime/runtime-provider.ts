@@ -64,8 +64,8 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     const s3 = configs.filter((config) => config.kind === 's3');
     const nested = nestedS3Prefixes(s3);
     if (nested) {
-      const [earlier, later] = nested.map((at) => this.nameOf(s3[at]!));
-      throw new InvalidRuntimeConfigError(`instance ${later}: ${nestedPrefixesProblem(earlier!)}`, {
+      const [outer, inner] = [nested.outer, nested.inner].map((at) => this.nameOf(s3[at]!));
+      throw new InvalidRuntimeConfigError(`instance ${inner}: ${nestedPrefixesProblem(outer!)}`, {
         field: 'instances',
       });
     }

@@ -107,7 +107,16 @@ describe('CLI verbs against a configuration', () => {
     const verify = await restore('verify', primary!, restored!);
     assert.equal(verify.code, 0, verify.stdout);
     for (const [input, problem] of [
-      ['[null]', /array item 1 is null, not an object/],
+      ['[null]', /stdin: document 1: item 1 is null, not an object/],
+      ['null\nnull\n', /stdin: document 1 is string, not an object/],
+      [
+        '{"kind":"List","items":[{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"n"}},null]}',
+        /stdin: document 1: items\[1\] is null, not an object/,
+      ],
+      [
+        '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"n"},"metadata":{"name":"m"}}\n{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"o"}}\n',
+        /stdin: document 1: .*[Mm]ap keys must be unique/,
+      ],
       ['', /stdin holds no objects/],
       ['---\n---\n', /stdin holds no objects/],
       [

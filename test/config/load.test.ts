@@ -165,8 +165,14 @@ test('S3 instances whose prefixes nest in one bucket are refused at the inner pr
   assert.equal(nested.details.field, 'instances.1.prefix');
   assert.match(
     nested.message,
-    /nested\.yaml:9: instances\.1\.prefix: its prefix and that of instances\.0 nest in one bucket/,
+    /nested\.yaml:9: instances\.1\.prefix: its prefix lies inside that of instances\.0 in one bucket/,
   );
+  const innerFirst = failure({
+    path: file('inner-first.yaml', `instances:\n${s3('prod/eu')}${s3('prod')}`),
+    env: {},
+  });
+  assert.equal(innerFirst.details.field, 'instances.0.prefix', 'the inner one is named, listed first or not');
+  assert.match(innerFirst.message, /inner-first\.yaml:5: instances\.0\.prefix: .*that of instances\.1 /);
   const byVariable = failure({
     path: file('apart.yaml', `instances:\n${s3('prod')}${s3('prod-eu')}`),
     env: { STOWAGE__instances__1__prefix: 'prod/eu' },
@@ -301,6 +307,21 @@ test('a file instance takes logSync o_dsync or fdatasync, reaches its backend, a
     assert.equal(backend.stats().io, 'blocking');
   } finally {
     await backend.close();
+  }
+  const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+  Object.defineProperty(process, 'platform', { ...platform, value: 'darwin' });
+  try {
+    const offLinux = failure({
+      path: file('dsync.yaml', 'instances:\n  - kind: file\n    dir: d\n    logSync: o_dsync\n'),
+      env: {},
+    });
+    assert.equal(offLinux.details.field, 'instances.0.logSync');
+    assert.match(
+      offLinux.message,
+      /dsync\.yaml:4: instances\.0\.logSync: o_dsync is offered on Linux only, not on darwin/,
+    );
+  } finally {
+    Object.defineProperty(process, 'platform', platform);
   }
   const bad = failure({
     path: file('badsync.yaml', 'instances:\n  - kind: file\n    dir: d\n    logSync: never\n'),

@@ -45,7 +45,7 @@ export class RecordingObserver implements RuntimeObserver {
     this.probes.push({ store, ok });
     this.poke();
   }
-  tornTailDropped(_store: string, _backend: string, _bytes: number): void {}
+  opened(_store: string, _backend: string, _tornTailBytes: number): void {}
   instanceStateChanged(store: string, _backend: string, up: boolean, reason: string): void {
     this.states.push({ store, up, reason, otherUp: this.statusOf(this.otherOf(store)) });
     this.poke();

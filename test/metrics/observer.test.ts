@@ -125,13 +125,15 @@ describe('MetricsObserver', () => {
     );
   });
 
-  test('torn-tail bytes dropped at open are counted per store, from zero', async () => {
+  test("the last open's torn-tail bytes are a gauge per store, from zero, set again by every open", async () => {
     const metrics = metricsWithFakeRuntime({ instances: [], poolUtilization: 0, workers: 0 });
+    const read = () => value(metrics.registry, 'stowage_last_open_torn_tail_bytes', FILE);
     metrics.observer.queueRejected(FILE.store, FILE.backend);
-    assert.equal(await value(metrics.registry, 'stowage_torn_tail_dropped_bytes_total', FILE), 0);
-    metrics.observer.tornTailDropped?.(FILE.store, FILE.backend, 130);
-    metrics.observer.tornTailDropped?.(FILE.store, FILE.backend, 20);
-    assert.equal(await value(metrics.registry, 'stowage_torn_tail_dropped_bytes_total', FILE), 150);
+    assert.equal(await read(), 0);
+    metrics.observer.opened?.(FILE.store, FILE.backend, 130);
+    assert.equal(await read(), 130);
+    metrics.observer.opened?.(FILE.store, FILE.backend, 0);
+    assert.equal(await read(), 0, 'a clean reopen');
   });
 
   test('the operation label holds the four contract operations only: probes and initializes have metrics of their own', async () => {

@@ -265,7 +265,7 @@ describe('runtime provider facade', () => {
     );
   });
 
-  test('a torn tail that opening a file instance cuts off reaches the observer with its bytes', async () => {
+  test('each open reports to the observer the bytes of a torn tail it cut off', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'stowage-torn-'));
     const config = { kind: 'file', dir } as const;
     const log = join(dir, 'log-0000000000.stow');
@@ -280,7 +280,7 @@ describe('runtime provider facade', () => {
       await truncate(log, cut);
       const observer = new RecordingObserver();
       const dropped: { backend: string; bytes: number }[] = [];
-      observer.tornTailDropped = (_store, backend, bytes) => {
+      observer.opened = (_store, backend, bytes) => {
         dropped.push({ backend, bytes });
       };
       await withProvider(config, { observer }, async (provider, instance) => {

@@ -72,15 +72,24 @@ test('instance names hash endpoint, bucket and prefix, and ignore credentials', 
 
 test('prefixes that nest in one bucket are found: the empty prefix holds all, a holds a/b but not ab', () => {
   const at = (prefix: string, more: object = {}) => ({ ...base, prefix, ...more });
-  assert.deepEqual(nestedS3Prefixes([at('a'), at('a/b')]), [0, 1]);
-  assert.deepEqual(nestedS3Prefixes([at('a/b'), at('/a/')]), [0, 1], 'normalized before comparing');
-  assert.deepEqual(nestedS3Prefixes([at('x'), at('a/b'), at('')]), [0, 2]);
+  assert.deepEqual(nestedS3Prefixes([at('a'), at('a/b')]), { outer: 0, inner: 1 });
+  assert.deepEqual(
+    nestedS3Prefixes([at('a/b'), at('a')]),
+    { outer: 1, inner: 0 },
+    'the inner one listed first',
+  );
+  assert.deepEqual(
+    nestedS3Prefixes([at('a/b'), at('/a/')]),
+    { outer: 1, inner: 0 },
+    'normalized before comparing',
+  );
+  assert.deepEqual(nestedS3Prefixes([at('x'), at('a/b'), at('')]), { outer: 2, inner: 0 });
   assert.deepEqual(
     nestedS3Prefixes([
       { bucket: 'b-1', prefix: 'p' },
       { bucket: 'b-1', prefix: 'p/q', region: 'us-east-1' },
     ]),
-    [0, 1],
+    { outer: 0, inner: 1 },
     'the same AWS region is the same store',
   );
   for (const [first, second] of [
@@ -109,7 +118,10 @@ test('both providers refuse S3 instances whose prefixes nest in one bucket, nami
       ]),
     (error: unknown) => {
       assert.ok(error instanceof InvalidRuntimeConfigError, String(error));
-      assert.match(error.message, new RegExp(`^instance ${names[1]}: .*${names[0]} nest in one bucket`));
+      assert.match(
+        error.message,
+        new RegExp(`^instance ${names[1]}: its prefix lies inside that of ${names[0]} in one bucket`),
+      );
       return true;
     },
   );
@@ -121,7 +133,10 @@ test('both providers refuse S3 instances whose prefixes nest in one bucket, nami
       ]),
     (error: unknown) => {
       assert.ok(error instanceof ConfigError, String(error));
-      assert.match(error.message, new RegExp(`^instance ${names[1]}: .*${names[0]} nest in one bucket`));
+      assert.match(
+        error.message,
+        new RegExp(`^instance ${names[1]}: its prefix lies inside that of ${names[0]} in one bucket`),
+      );
       return true;
     },
   );

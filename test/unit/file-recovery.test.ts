@@ -101,9 +101,12 @@ describe('file backend recovery from a torn tail', () => {
     }
   });
 
+  /** The warning for a copy whose log was cut 5 bytes short of its end. */
+  const expected = (dir: string) =>
+    `file instance ${dir}: open dropped ${boundaries.at(-1)! - 5 - boundaries.at(-2)!} bytes of a torn tail at ${LOG}:${boundaries.at(-2)}`;
+
   test('a dropped tail is also a process warning naming the instance, the bytes and where it was cut', async () => {
-    const cut = boundaries.at(-1)! - 5;
-    const dir = await copyWith((log) => truncate(log, cut));
+    const dir = await copyWith((log) => truncate(log, boundaries.at(-1)! - 5));
     const warnings: Error[] = [];
     const collect = (warning: Error) => warnings.push(warning);
     process.on('warning', collect);
@@ -117,10 +120,33 @@ describe('file backend recovery from a torn tail', () => {
     const ours = warnings.filter((w) => (w as { code?: string }).code === 'STOWAGE_TORN_TAIL_DROPPED');
     assert.equal(ours.length, 1);
     assert.equal(ours[0]!.name, 'StowageWarning');
-    assert.equal(
-      ours[0]!.message,
-      `file instance ${dir}: open dropped ${cut - boundaries.at(-2)!} bytes of a torn tail at ${LOG}:${boundaries.at(-2)}`,
+    assert.equal(ours[0]!.message, expected(dir));
+  });
+
+  test('the warning is given even when the open fails after cutting the tail, since the next open finds nothing', async () => {
+    const dir = await copyWith((log) => truncate(log, boundaries.at(-1)! - 5));
+    const warnings: Error[] = [];
+    const collect = (warning: Error) => warnings.push(warning);
+    process.on('warning', collect);
+    try {
+      const failing = new FileBackend(dir, {
+        openFile: async () => {
+          throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+        },
+      });
+      await assert.rejects(failing.open(MachineId.generate()));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', collect);
+    }
+    const ours = warnings.filter((w) => (w as { code?: string }).code === 'STOWAGE_TORN_TAIL_DROPPED');
+    assert.deepEqual(
+      ours.map((w) => w.message),
+      [expected(dir)],
     );
+    const reopened = await openBackend(dir);
+    assert.equal(reopened.recovery().droppedBytes, 0, 'the bytes were already gone');
+    await reopened.close();
   });
 
   test('a tail of zeros or of random garbage is dropped and counted', async () => {

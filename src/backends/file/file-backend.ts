@@ -163,7 +163,6 @@ export class FileBackend implements Backend {
         throw new ClosedError(`file backend ${this.dir} was closed while it opened`);
       }
       this.state = { lock, writer, compactor, report: recovered.report };
-      warnIfTornTailDropped(this.dir, recovered.report);
     } catch (error) {
       await lock.release().catch(() => undefined);
       throw error instanceof StowageError ? error : ioError('open', this.dir, error);
@@ -345,17 +344,4 @@ async function syncNewDirectories(firstCreated: string, dir: string): Promise<vo
   for (let created = dir; created !== stop && created !== dirname(created); created = dirname(created)) {
     await syncDirectory(dirname(created));
   }
-}
-
-/**
- * A torn tail cut at open is reported where an operator sees it, not only in recovery(): as a
- * process warning (stderr unless the host handles 'warning' events; a worker's stderr reaches the
- * main process's). The bytes were never acknowledged, but their loss should not be silent.
- */
-function warnIfTornTailDropped(dir: string, report: RecoveryReport): void {
-  if (report.droppedBytes === 0) return;
-  process.emitWarning(
-    `file instance ${dir}: open dropped ${report.droppedBytes} bytes of a torn tail at ${report.truncatedFile}:${report.truncatedAt}`,
-    { type: 'StowageWarning', code: 'STOWAGE_TORN_TAIL_DROPPED' },
-  );
 }

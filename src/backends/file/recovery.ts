@@ -115,7 +115,12 @@ export async function recover(dir: string, index: RecordIndex, repair: boolean):
     ...scans.filter((s) => s.scan.kind === 'unborn').map((s) => s.name),
   ];
   if (repair) {
-    if (truncated) await truncateFile(dir, truncated.file, truncated.at);
+    if (truncated) {
+      await truncateFile(dir, truncated.file, truncated.at);
+      // Reported the moment the bytes are gone: an open that fails after this point, and the next
+      // open, which finds a clean log, would otherwise leave no trace of them.
+      warnTornTailDropped(dir, droppedBytes, truncated);
+    }
     for (const name of obsolete) await unlink(pathIn(dir, name));
     if (truncated || obsolete.length > 0) await syncDirectory(dir);
   }
@@ -178,4 +183,20 @@ async function truncateFile(dir: string, name: string, length: number): Promise<
   } catch (error) {
     throw ioError('truncate', name, error);
   }
+}
+
+/**
+ * A torn tail cut at open is reported where an operator sees it, not only in the recovery report:
+ * as a process warning (stderr unless the host handles 'warning' events; a worker's stderr reaches
+ * the main process's). The bytes were never acknowledged, but their loss should not be silent.
+ */
+function warnTornTailDropped(
+  dir: string,
+  bytes: number,
+  at: { readonly file: string; readonly at: number },
+): void {
+  process.emitWarning(
+    `file instance ${dir}: open dropped ${bytes} bytes of a torn tail at ${at.file}:${at.at}`,
+    { type: 'StowageWarning', code: 'STOWAGE_TORN_TAIL_DROPPED' },
+  );
 }

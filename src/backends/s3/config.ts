@@ -143,25 +143,28 @@ function storeOf(config: ResolvedS3Config): string {
 }
 
 /**
- * The first two of `configs` (their indexes, in order) whose prefixes nest in one bucket: `''`
- * holds every other prefix, `a` holds `a/b` but not `ab`. The outer instance would list the inner
- * one's keys under its own GVKs. Equal prefixes are one instance, which providers refuse by name.
+ * The first two of `configs` (by index) whose prefixes nest in one bucket: `''` holds every other
+ * prefix, `a` holds `a/b` but not `ab`. The outer instance would list the inner one's keys under
+ * its own GVKs. Equal prefixes are one instance, which providers refuse by name.
  */
-export function nestedS3Prefixes(configs: readonly S3BackendConfig[]): [number, number] | undefined {
+export function nestedS3Prefixes(
+  configs: readonly S3BackendConfig[],
+): { readonly outer: number; readonly inner: number } | undefined {
   const resolved = configs.map(resolveS3Config);
   for (let later = 1; later < resolved.length; later++) {
     for (let earlier = 0; earlier < later; earlier++) {
       const [a, b] = [resolved[earlier]!, resolved[later]!];
       if (storeOf(a) !== storeOf(b) || a.bucket !== b.bucket || a.prefix === b.prefix) continue;
-      if (holds(a.prefix, b.prefix) || holds(b.prefix, a.prefix)) return [earlier, later];
+      if (holds(a.prefix, b.prefix)) return { outer: earlier, inner: later };
+      if (holds(b.prefix, a.prefix)) return { outer: later, inner: earlier };
     }
   }
   return undefined;
 }
 
-/** Why nestedS3Prefixes' later instance is refused, naming the earlier one as `other`. */
-export function nestedPrefixesProblem(other: string): string {
-  return `its prefix and that of ${other} nest in one bucket, so one instance would list the other's objects as its own (docs/s3.md, "Instance names")`;
+/** Why nestedS3Prefixes' inner instance is refused, naming the outer one. */
+export function nestedPrefixesProblem(outer: string): string {
+  return `its prefix lies inside that of ${outer} in one bucket, so ${outer} would list its objects as its own (docs/s3.md, "Instance names")`;
 }
 
 function holds(outer: string, inner: string): boolean {
