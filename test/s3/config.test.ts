@@ -110,35 +110,30 @@ test('both providers refuse S3 instances whose prefixes nest in one bucket, nami
   const outer = { ...base, prefix: 'cp' };
   const inner = { ...base, prefix: 'cp/eu' };
   const names = [s3InstanceName(outer), s3InstanceName(inner)];
-  assert.throws(
+  const refused = (build: () => unknown, type: typeof ConfigError | typeof InvalidRuntimeConfigError) =>
+    assert.throws(build, (error: unknown) => {
+      assert.ok(error instanceof type, String(error));
+      assert.match(
+        error.message,
+        new RegExp(`^instance ${names[1]}: its prefix lies inside that of ${names[0]} in one bucket`),
+      );
+      return true;
+    });
+  refused(
     () =>
       new RuntimeProvider([
         { kind: 's3', ...outer },
         { kind: 's3', ...inner },
       ]),
-    (error: unknown) => {
-      assert.ok(error instanceof InvalidRuntimeConfigError, String(error));
-      assert.match(
-        error.message,
-        new RegExp(`^instance ${names[1]}: its prefix lies inside that of ${names[0]} in one bucket`),
-      );
-      return true;
-    },
+    InvalidRuntimeConfigError,
   );
-  assert.throws(
+  refused(
     () =>
       new LocalProvider([
         { name: names[0]!, backend: new S3Backend(outer) },
         { name: names[1]!, backend: new S3Backend(inner) },
       ]),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError, String(error));
-      assert.match(
-        error.message,
-        new RegExp(`^instance ${names[1]}: its prefix lies inside that of ${names[0]} in one bucket`),
-      );
-      return true;
-    },
+    ConfigError,
   );
   // Side by side, not nested: accepted.
   new LocalProvider([

@@ -105,19 +105,27 @@ describe('file backend recovery from a torn tail', () => {
   const expected = (dir: string) =>
     `file instance ${dir}: open dropped ${boundaries.at(-1)! - 5 - boundaries.at(-2)!} bytes of a torn tail at ${LOG}:${boundaries.at(-2)}`;
 
-  test('a dropped tail is also a process warning naming the instance, the bytes and where it was cut', async () => {
-    const dir = await copyWith((log) => truncate(log, boundaries.at(-1)! - 5));
+  /** The STOWAGE_TORN_TAIL_DROPPED warnings emitted while `body` ran. */
+  async function tornTailWarnings(body: () => Promise<void>): Promise<Error[]> {
     const warnings: Error[] = [];
     const collect = (warning: Error) => warnings.push(warning);
     process.on('warning', collect);
     try {
-      const backend = await openBackend(dir);
-      await backend.close();
+      await body();
+      // Warnings are emitted on the next tick.
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
       process.off('warning', collect);
     }
-    const ours = warnings.filter((w) => (w as { code?: string }).code === 'STOWAGE_TORN_TAIL_DROPPED');
+    return warnings.filter((w) => (w as { code?: string }).code === 'STOWAGE_TORN_TAIL_DROPPED');
+  }
+
+  test('a dropped tail is also a process warning naming the instance, the bytes and where it was cut', async () => {
+    const dir = await copyWith((log) => truncate(log, boundaries.at(-1)! - 5));
+    const ours = await tornTailWarnings(async () => {
+      const backend = await openBackend(dir);
+      await backend.close();
+    });
     assert.equal(ours.length, 1);
     assert.equal(ours[0]!.name, 'StowageWarning');
     assert.equal(ours[0]!.message, expected(dir));
@@ -125,21 +133,14 @@ describe('file backend recovery from a torn tail', () => {
 
   test('the warning is given even when the open fails after cutting the tail, since the next open finds nothing', async () => {
     const dir = await copyWith((log) => truncate(log, boundaries.at(-1)! - 5));
-    const warnings: Error[] = [];
-    const collect = (warning: Error) => warnings.push(warning);
-    process.on('warning', collect);
-    try {
+    const ours = await tornTailWarnings(async () => {
       const failing = new FileBackend(dir, {
         openFile: async () => {
           throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
         },
       });
       await assert.rejects(failing.open(MachineId.generate()));
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', collect);
-    }
-    const ours = warnings.filter((w) => (w as { code?: string }).code === 'STOWAGE_TORN_TAIL_DROPPED');
+    });
     assert.deepEqual(
       ours.map((w) => w.message),
       [expected(dir)],
