@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type BackendConfig, backendInstanceName } from '../backends/factory.js';
+import { logSyncUnavailable } from '../backends/file/layout.js';
 import { nestedPrefixesProblem, nestedS3Prefixes, type S3BackendConfig } from '../backends/s3/config.js';
 import { ConfigError } from '../errors/config-errors.js';
 import { applyOverrides, type EnvOverride, envOverrides } from './env-overrides.js';
@@ -162,9 +163,8 @@ function checkInstances(
     seen.set(name, index);
   }
   for (const [index, instance] of config.instances.entries()) {
-    if (instance.kind === 'file' && instance.logSync === 'o_dsync' && process.platform !== 'linux') {
-      fail(['instances', index, 'logSync'], `o_dsync is offered on Linux only, not on ${process.platform}`);
-    }
+    const unavailable = instance.kind === 'file' && instance.logSync && logSyncUnavailable(instance.logSync);
+    if (unavailable) fail(['instances', index, 'logSync'], unavailable);
   }
   const s3 = [...config.instances.entries()].filter(([, instance]) => instance.kind === 's3');
   const nested = nestedS3Prefixes(s3.map(([, instance]) => instance as S3BackendConfig));

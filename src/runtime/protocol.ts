@@ -133,7 +133,7 @@ export type HostReply =
   | {
       readonly ok: true;
       readonly results?: readonly OpReply[];
-      /** Open only: what Backend.tornTailBytes reported, when not 0. */
+      /** Open only: what Backend.tornTailBytes reported (0 for a backend that cannot tear). */
       readonly tornTailBytes?: number;
       readonly seconds: number;
     }

@@ -74,6 +74,17 @@ export function defaultLogSync(): LogSync {
   return process.platform === 'linux' ? 'o_dsync' : 'fdatasync';
 }
 
+/**
+ * Why this platform cannot give `sync` the durability an acknowledgement promises (LogSync), or
+ * undefined when it can. The configuration (at load) and the backend (at construction) both ask.
+ */
+export function logSyncUnavailable(sync: LogSync): string | undefined {
+  if (sync === 'o_dsync' && process.platform !== 'linux') {
+    return `o_dsync is offered on Linux only, not on ${process.platform}`;
+  }
+  return undefined;
+}
+
 /** The flags a log is opened with: an existing one to append to, or a new one. */
 export function logFlags(sync: LogSync): {
   readonly existing: string | number;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors/index.js';
-import { defaultLogSync, type LogSync, type OpenFile, openFile } from './layout.js';
+import { defaultLogSync, type LogSync, logSyncUnavailable, type OpenFile, openFile } from './layout.js';
 import type { LogIo } from './log-writer.js';
 
 export interface FileBackendOptions {
@@ -42,12 +42,8 @@ export const DEFAULT_COMPACT_GARBAGE_RATIO = 0.5;
 
 export function resolveOptions(options: FileBackendOptions): ResolvedFileBackendOptions {
   const logSync = options.logSync ?? defaultLogSync();
-  if (logSync === 'o_dsync' && process.platform !== 'linux') {
-    // Elsewhere it would be weaker than what an acknowledgement promises (LogSync).
-    throw new ConfigError(`logSync o_dsync is offered on Linux only, not on ${process.platform}`, {
-      field: 'logSync',
-    });
-  }
+  const unavailable = logSyncUnavailable(logSync);
+  if (unavailable) throw new ConfigError(`logSync ${unavailable}`, { field: 'logSync' });
   return {
     compactMinBytes: options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
     compactGarbageRatio: options.compactGarbageRatio ?? DEFAULT_COMPACT_GARBAGE_RATIO,

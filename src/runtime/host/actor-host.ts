@@ -70,12 +70,8 @@ async function handle(request: HostRequest): Promise<HostReply> {
   const seconds = () => (performance.now() - started) / 1000;
   try {
     switch (request.type) {
-      case 'open': {
-        const tornTailBytes = await open(request);
-        return tornTailBytes > 0
-          ? { ok: true, tornTailBytes, seconds: seconds() }
-          : { ok: true, seconds: seconds() };
-      }
+      case 'open':
+        return { ok: true, tornTailBytes: await open(request), seconds: seconds() };
       case 'batch': {
         const actor = actorFor(request.instance);
         const results = await Promise.all(request.ops.map((op) => runOp(actor, op)));
