@@ -27,6 +27,7 @@ export function formatPoint(point: TimelinePoint, phase: string): string {
 export class Progress {
   private timer: NodeJS.Timeout | undefined;
   private phase = '';
+  private phaseStarted = 0;
   private readonly tty = process.stderr.isTTY === true;
 
   constructor(
@@ -37,11 +38,23 @@ export class Progress {
 
   start(phase: string): void {
     this.phase = phase;
+    this.phaseStarted = performance.now();
     this.timer ??= setInterval(() => this.tick(), 1000);
   }
 
+  /**
+   * Closes the interval under way under the old phase's label and starts the next one with the
+   * new phase, so no printed second mixes two phases under the second one's name.
+   */
   setPhase(phase: string): void {
+    const phaseSeconds = (performance.now() - this.phaseStarted) / 1000;
+    if (this.timer && phase !== this.phase && phaseSeconds >= 0.25) {
+      clearInterval(this.timer);
+      this.tick(0.25);
+      this.timer = setInterval(() => this.tick(), 1000);
+    }
     this.phase = phase;
+    this.phaseStarted = performance.now();
   }
 
   /** Stops the ticker and closes the last partial interval, so the timeline covers the whole run. */
