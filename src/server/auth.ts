@@ -24,6 +24,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 export function authorized(req: IncomingMessage, token: string | undefined): boolean {
   if (token === undefined) return true;
   const header = req.headers.authorization ?? '';
-  const match = /^Bearer (.+)$/.exec(header);
+  // The scheme is case-insensitive (RFC 9110, section 11.1); the token is not.
+  const match = /^Bearer +(.+)$/i.exec(header);
   return match !== null && timingSafeEqual(digest(match[1] as string), digest(token));
 }

@@ -16,11 +16,17 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
+/**
+ * The body parsed as JSON. A parse error says where it failed and no more: V8's message quotes
+ * the body, which may be a secret sent to the wrong route, and an answer must not echo it.
+ */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new HttpError(400, 'STOWAGE_BAD_JSON', `request body is not JSON: ${(error as Error).message}`);
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+    const where = body.length === 0 ? ': it is empty' : position ? ` (at character ${position})` : '';
+    throw new HttpError(400, 'STOWAGE_BAD_JSON', `request body is not valid JSON${where}`);
   }
 }

@@ -31,14 +31,29 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
 }
 
-/** 405 for a method a route does not take; every route answers it the same way. */
-export function methodNotAllowed(): HttpError {
-  return new HttpError(405, 'STOWAGE_METHOD_NOT_ALLOWED', 'method not allowed here');
+/** The methods of a route that only reads: HEAD is a GET whose body node:http leaves out. */
+export const READ_METHODS = ['GET', 'HEAD'] as const;
+
+/**
+ * Throws a 405 naming the route's methods in `Allow` (RFC 9110 asks for it) unless the request's
+ * method is one of them.
+ */
+export function allowOnly(method: string | undefined, allowed: readonly string[]): void {
+  if (method !== undefined && allowed.includes(method)) return;
+  throw new HttpError(
+    405,
+    'STOWAGE_METHOD_NOT_ALLOWED',
+    `${method} not allowed here; allowed: ${allowed.join(', ')}`,
+    {
+      allow: allowed.join(', '),
+    },
+  );
 }
 
 export function sendJson(
@@ -63,7 +78,8 @@ export function sendError(res: ServerResponse, error: unknown): void {
     return;
   }
   if (error instanceof HttpError) {
-    sendJson(res, error.status, { error: { code: error.code, message: error.message, details: {} } });
+    const body = { error: { code: error.code, message: error.message, details: {} } };
+    sendJson(res, error.status, body, error.headers);
     return;
   }
   const status = error instanceof StowageError ? (STATUS[error.code] ?? 500) : 500;

@@ -5,9 +5,11 @@ import type { PersistenceProvider, SecretPersistenceProvider } from '../contract
 import { UnknownInstanceError } from '../errors/index.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { authorized, checkBind } from './auth.js';
-import { HttpError, sendError, sendJson } from './http-errors.js';
+import { answerClientError } from './client-errors.js';
+import { allowOnly, HttpError, READ_METHODS, sendError, sendJson } from './http-errors.js';
 import { handleObjects } from './object-routes.js';
 import { readiness } from './readiness.js';
+import { pathSegments, requestPath } from './request-path.js';
 import { handleSecrets } from './secret-routes.js';
 
 export interface StowageServerOptions {
@@ -23,14 +25,20 @@ export interface StowageServerOptions {
   readonly token?: string;
   /** Largest request body accepted. @default 8 MiB */
   readonly maxBodyBytes?: number;
+  /** A request's headers must arrive within this, or it is answered 408. @default 20 s */
+  readonly headersTimeoutMs?: number;
+  /** The whole request must arrive within this, or it is answered 408. @default 60 s */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface StowageServer {
   readonly url: string;
   /**
-   * Stops accepting connections and waits for the requests in progress, then, past `deadlineMs`,
-   * closes the connections that remain (a client that stopped reading a listing, a body that
-   * stalled) so that shutdown cannot be held for ever.
+   * Stops accepting connections and requests: a request that arrives on an open keep-alive
+   * connection is answered 503 `STOWAGE_CLOSED` (except /healthz), and every response from now on
+   * closes its connection. Waits for the requests in progress, then, past `deadlineMs`, closes the
+   * connections that remain (a client that stopped reading a listing, a body that stalled) so
+   * that shutdown cannot be held for ever.
    */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -39,27 +47,13 @@ export interface StowageServer {
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** How long close() waits for requests in progress by default. */
 const CLOSE_DEADLINE_MS = 5_000;
-/** A request's headers and body must arrive within these; a stalled upload is cut off. */
+/** The defaults within which a request's headers and body must arrive; a stalled upload is cut off. */
 const HEADERS_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 60_000;
+/** How often node:http checks those two; its default, 30 s, let them run up to 30 s late. */
+const TIMEOUT_CHECK_MS = 1_000;
 /** A connection idle this long (a client that stopped reading a response) is closed. */
 const IDLE_SOCKET_TIMEOUT_MS = 120_000;
-
-/**
- * The decoded segments of a path. An empty segment is refused rather than dropped: with it dropped,
- * `…/ConfigMap/prod/` (a name left empty) would address the cluster-scoped object `prod`.
- */
-function pathSegments(path: string): string[] {
-  const raw = path.split('/').slice(1);
-  if (raw.some((segment) => segment === '')) {
-    throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}: it has an empty segment`);
-  }
-  try {
-    return raw.map(decodeURIComponent);
-  } catch {
-    throw new HttpError(400, 'STOWAGE_BAD_PATH', `${path} holds a malformed percent-encoding`);
-  }
-}
 
 /**
  * The HTTP face of a running stowage: /metrics, /healthz, /readyz and a small JSON API over the
@@ -73,14 +67,26 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const provider = options.provider;
 
+  let closing = false;
+  /** Responses under way, so close() can mark the ones whose headers are not yet sent. */
+  const responses = new Set<ServerResponse>();
+
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    const path = requestPath(req.url ?? '/');
+    if (path === '/healthz') {
+      allowOnly(req.method, READ_METHODS);
+      return sendJson(res, 200, { status: 'ok' });
+    }
+    if (closing) throw new HttpError(503, 'STOWAGE_CLOSED', 'the server is shutting down');
     if (!authorized(req, options.token)) {
       throw new HttpError(401, 'STOWAGE_UNAUTHORIZED', 'missing or wrong bearer token');
     }
-    if (path === '/metrics' && metrics) return metrics(req, res);
+    if (path === '/metrics' && metrics) {
+      allowOnly(req.method, READ_METHODS);
+      return metrics(req, res);
+    }
     if (path === '/readyz') {
+      allowOnly(req.method, READ_METHODS);
       const report = readiness(provider);
       return sendJson(res, report.ready ? 200 : 503, report);
     }
@@ -88,10 +94,14 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     if (segments[0] !== 'api' || segments[1] !== 'v1' || segments[2] !== 'instances') {
       throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
     }
-    if (segments.length === 3) return sendJson(res, 200, readiness(provider).instances);
+    if (segments.length === 3) {
+      allowOnly(req.method, READ_METHODS);
+      return sendJson(res, 200, readiness(provider).instances);
+    }
     const instance =
       segments[3] === 'default' ? (provider.instances()[0] as string) : (segments[3] as string);
     if (segments.length === 4) {
+      allowOnly(req.method, READ_METHODS);
       const status = provider.instanceStatus(instance);
       if (!status.exists) throw new UnknownInstanceError(`no instance named ${instance}`, { instance });
       return sendJson(res, 200, status);
@@ -99,8 +109,10 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     if (segments[4] === 'objects') {
       return handleObjects(provider, instance, segments.slice(5), req, res, maxBodyBytes);
     }
-    if (segments[4] === 'kinds' && segments.length === 5)
+    if (segments[4] === 'kinds' && segments.length === 5) {
+      allowOnly(req.method, READ_METHODS);
       return sendJson(res, 200, await provider.listKinds(instance));
+    }
     if (segments[4] === 'secrets') {
       return handleSecrets(options.secrets, instance, segments.slice(5), req, res, maxBodyBytes);
     }
@@ -108,11 +120,24 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   };
 
   const server: Server = createServer(
-    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    {
+      headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
     (req, res) => {
+      responses.add(res);
+      if (closing) res.setHeader('connection', 'close');
+      res.once('close', () => responses.delete(res));
+      // A response sent with its headers before close() (a listing) leaves its connection open:
+      // once it is done the connection is idle, and closing idle connections ends it.
+      res.once('finish', () => {
+        if (closing) setImmediate(() => server.closeIdleConnections());
+      });
       route(req, res).catch((error: unknown) => sendError(res, error));
     },
   );
+  server.on('clientError', answerClientError);
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -127,6 +152,8 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     url: `http://${shownHost}:${address.port}`,
     close: (deadlineMs = CLOSE_DEADLINE_MS) =>
       new Promise<void>((resolve) => {
+        closing = true;
+        for (const res of responses) if (!res.headersSent) res.setHeader('connection', 'close');
         const force = setTimeout(() => server.closeAllConnections(), deadlineMs);
         server.close(() => {
           clearTimeout(force);

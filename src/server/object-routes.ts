@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type GroupVersionKind, gvk as makeGvk } from '../contract/gvk.js';
 import type { PersistenceProvider, RuntimeObject } from '../contract/types.js';
 import { readJson } from './body.js';
-import { HttpError, methodNotAllowed, sendJson } from './http-errors.js';
+import { allowOnly, HttpError, READ_METHODS, sendJson } from './http-errors.js';
 
 /**
  * `/api/v1/instances/{instance}/objects/{group|core}/{version}/{kind}[/{namespace}]/{name}`:
  *   POST|PUT on `/objects` stores the body (its GVK and key come from the object) and answers `{key}`;
  *   GET on a kind lists (a JSON array, or JSON lines with `?format=ndjson`);
- *   GET and DELETE on an object read or remove it.
+ *   GET and DELETE on an object read or remove it; HEAD is taken wherever GET is.
  */
 export async function handleObjects(
   provider: PersistenceProvider,
@@ -20,7 +20,7 @@ export async function handleObjects(
 ): Promise<void> {
   const [group, version, kind, ...keyParts] = rest;
   if (group === undefined) {
-    if (req.method !== 'POST' && req.method !== 'PUT') throw methodNotAllowed();
+    allowOnly(req.method, ['POST', 'PUT']);
     const key = await provider.putObject(instance, (await readJson(req, maxBodyBytes)) as RuntimeObject);
     sendJson(res, 201, { key });
     return;
@@ -36,35 +36,31 @@ export async function handleObjects(
   }
   const gvk = makeGvk(group === 'core' ? '' : group, version, kind);
   if (keyParts.length === 0) {
-    if (req.method !== 'GET') throw methodNotAllowed();
-    await streamList(
-      provider,
-      instance,
-      gvk,
-      res,
-      new URL(req.url ?? '/', 'http://x').searchParams.get('format'),
-    );
+    allowOnly(req.method, READ_METHODS);
+    const format = new URL(req.url ?? '/', 'http://x').searchParams.get('format');
+    await streamList(provider, instance, gvk, req.method === 'HEAD', res, format);
     return;
   }
+  allowOnly(req.method, [...READ_METHODS, 'DELETE']);
   const key = keyParts.join('/');
-  if (req.method === 'GET') {
+  if (req.method !== 'DELETE') {
     const object = await provider.getObject(instance, gvk, key);
     if (object === undefined) throw new HttpError(404, 'STOWAGE_NOT_FOUND', `no ${kind} ${key}`);
     sendJson(res, 200, object);
     return;
   }
-  if (req.method === 'DELETE') {
-    sendJson(res, 200, { deleted: await provider.deleteObject(instance, gvk, key) });
-    return;
-  }
-  throw methodNotAllowed();
+  sendJson(res, 200, { deleted: await provider.deleteObject(instance, gvk, key) });
 }
 
-/** Streams a listing so a large kind never becomes one giant string; the first object fixes the status. */
+/**
+ * Streams a listing so a large kind never becomes one giant string; the first object fixes the
+ * status. A HEAD stops there: it has the status and headers, and no body to read the kind for.
+ */
 async function streamList(
   provider: PersistenceProvider,
   instance: string,
   gvk: GroupVersionKind,
+  headOnly: boolean,
   res: ServerResponse,
   format: string | null,
 ): Promise<void> {
@@ -75,6 +71,10 @@ async function streamList(
     res.writeHead(200, {
       'content-type': ndjson ? 'application/x-ndjson' : 'application/json; charset=utf-8',
     });
+    if (headOnly) {
+      res.end();
+      return;
+    }
     if (!ndjson) res.write('[');
     let first = true;
     while (!next.done) {

@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SecretPersistenceProvider } from '../contract/types.js';
 import { readBody } from './body.js';
-import { HttpError, methodNotAllowed, sendJson } from './http-errors.js';
+import { allowOnly, HttpError, READ_METHODS, sendJson } from './http-errors.js';
 
 /**
  * `/api/v1/instances/{instance}/secrets[/{namespace}[/{name}]]`:
  *   GET on the collection or a namespace lists metadata (never values);
  *   PUT on a name stores the raw request body as the value; GET returns it as octet-stream;
  *   DELETE removes it; POST `/secrets/_rotate` re-encrypts everything under the primary key.
+ *   HEAD is taken wherever GET is.
  */
 export async function handleSecrets(
   secrets: SecretPersistenceProvider | undefined,
@@ -24,15 +25,16 @@ export async function handleSecrets(
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', 'expected /secrets/{namespace}/{name}');
   if (namespace === '_rotate' && name === undefined) {
     // `_rotate` is no namespace (a DNS label has no underscore): only the rotation lives here.
-    if (req.method !== 'POST') throw methodNotAllowed();
+    allowOnly(req.method, ['POST']);
     return sendJson(res, 200, await secrets.rotate(instance));
   }
   if (name === undefined) {
-    if (req.method !== 'GET') throw methodNotAllowed();
+    allowOnly(req.method, READ_METHODS);
     return sendJson(res, 200, await secrets.listSecrets(instance, namespace));
   }
   if (namespace === undefined)
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', 'expected /secrets/{namespace}/{name}');
+  allowOnly(req.method, ['PUT', ...READ_METHODS, 'DELETE']);
   switch (req.method) {
     case 'PUT':
       return sendJson(
@@ -40,7 +42,8 @@ export async function handleSecrets(
         200,
         await secrets.putSecret(instance, namespace, name, await readBody(req, maxBodyBytes)),
       );
-    case 'GET': {
+    case 'GET':
+    case 'HEAD': {
       const value = await secrets.getSecret(instance, namespace, name);
       if (value === undefined)
         throw new HttpError(404, 'STOWAGE_NOT_FOUND', `no secret ${namespace}/${name}`);
@@ -52,9 +55,7 @@ export async function handleSecrets(
       res.end(value);
       return;
     }
-    case 'DELETE':
-      return sendJson(res, 200, { deleted: await secrets.deleteSecret(instance, namespace, name) });
     default:
-      throw methodNotAllowed();
+      return sendJson(res, 200, { deleted: await secrets.deleteSecret(instance, namespace, name) });
   }
 }

@@ -1,0 +1,35 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Status and stable code for what node:http reports before a request reaches a route. */
+function classify(code: string | undefined): { status: number; code: string; message: string } {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, code: 'STOWAGE_REQUEST_TIMEOUT', message: 'the request did not arrive in time' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, code: 'STOWAGE_HEADERS_TOO_LARGE', message: 'the request headers are too large' };
+    default:
+      return { status: 400, code: 'STOWAGE_BAD_REQUEST', message: 'the request is not well-formed HTTP' };
+  }
+}
+
+/**
+ * node:http's `clientError` handler: a request that timed out or could not be parsed gets the
+ * same typed JSON body as every other error, where node:http would answer a bare status line.
+ * As node:http does, it answers only on a connection that has sent nothing yet (otherwise the
+ * bytes could land inside an earlier response), then closes the connection.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const bytesWritten = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+  if (error.code !== 'ECONNRESET' && socket.writable && bytesWritten === 0) {
+    const { status, code, message } = classify(error.code);
+    const body = `${JSON.stringify({ error: { code, message, details: {} } })}\n`;
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}

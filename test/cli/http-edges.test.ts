@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { LocalProvider, MachineId, MemoryBackend } from '../../src/index.js';
+import { type StowageServerOptions, startServer } from '../../src/server/http-server.js';
+
+type ServerOptions = Omit<StowageServerOptions, 'provider'>;
+
+/** A server over one memory instance, holding the ConfigMap default/demo. */
+async function withServer(
+  options: ServerOptions,
+  body: (
+    url: string,
+    provider: LocalProvider,
+    close: (deadlineMs?: number) => Promise<void>,
+  ) => Promise<void>,
+): Promise<void> {
+  const provider = new LocalProvider([{ name: 'memory-test', backend: new MemoryBackend() }]);
+  await provider.initialize(MachineId.generate());
+  await provider.putObject('memory-test', demo('demo'));
+  const server = await startServer({ ...options, provider, port: 0 });
+  let closed: Promise<void> | undefined;
+  const close = (deadlineMs?: number) => {
+    closed ??= server.close(deadlineMs);
+    return closed;
+  };
+  try {
+    await body(server.url, provider, close);
+  } finally {
+    await close();
+    await provider.close();
+  }
+}
+
+const demo = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default' },
+  data: { a: '1' },
+});
+
+const errorOf = async (response: Response) =>
+  ((await response.json()) as { error: { code: string; message: string } }).error;
+
+/** A raw connection to `url`, collecting everything the server sends until it closes. */
+async function rawConnection(url: string): Promise<{ socket: Socket; received: Promise<string> }> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const received = new Promise<string>((resolve) => {
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString('utf8');
+    });
+    socket.once('close', () => resolve(text));
+  });
+  return { socket, received };
+}
+
+/** Sends a request with its path exactly as written (fetch and URL would resolve `..`). */
+function rawPath(url: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { path }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+test('close() lets a request in progress finish and tells its keep-alive client to go: the write is stored and acknowledged, the connection closes, close() does not wait for its deadline', async () => {
+  await withServer({}, async (url, provider, close) => {
+    const { socket, received } = await rawConnection(url);
+    const body = JSON.stringify(demo('in-flight'));
+    const half = Math.floor(body.length / 2);
+    socket.write(
+      'PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\n' +
+        `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, half)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = performance.now();
+    const closing = close(30_000);
+    // The rest of the body, and a second request pipelined behind it on the same connection.
+    socket.write(`${body.slice(half)}GET /api/v1/instances HTTP/1.1\r\nhost: x\r\n\r\n`);
+    await closing;
+    const took = performance.now() - started;
+    const text = await received;
+    assert.match(text, /^HTTP\/1\.1 201 /);
+    assert.match(text.split('\r\n\r\n')[0] as string, /\r\nconnection: close\r\n/i);
+    assert.match(text, /\{"key":"default\/in-flight"\}/);
+    assert.doesNotMatch(text, /HTTP\/1\.1 200 /, 'the pipelined request was served while closing');
+    assert.ok(took < 20_000, `close() took ${Math.round(took)} ms, as if it waited for its deadline`);
+    assert.ok(
+      await provider.getObject(
+        'memory-test',
+        { group: '', version: 'v1', kind: 'ConfigMap' },
+        'default/in-flight',
+      ),
+    );
+  });
+});
+
+test('a request that reaches a closing server on an open connection is answered 503 STOWAGE_CLOSED with connection: close', {
+  timeout: 30_000,
+}, async () => {
+  await withServer({}, async (url, provider, close) => {
+    const data = { v: 'x'.repeat(8000) };
+    for (let i = 0; i < 1000; i += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) =>
+          provider.putObject('memory-test', { ...demo(`big-${i + j}`), data }),
+        ),
+      );
+    }
+    const { socket, received } = await rawConnection(url);
+    // A listing of 8 MB that the client does not read yet: its headers go out before close(),
+    // so its connection is neither idle nor marked to close when close() runs.
+    socket.pause();
+    socket.write('GET /api/v1/instances/default/objects/core/v1/ConfigMap HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = performance.now();
+    const closing = close(20_000);
+    socket.write('GET /api/v1/instances HTTP/1.1\r\nhost: x\r\n\r\n');
+    socket.resume();
+    const text = await received;
+    await closing;
+    const took = performance.now() - started;
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.ok(text.includes('"name":"big-999"'), 'the listing in progress was not finished');
+    const second = text.slice(text.indexOf('HTTP/1.1', 10));
+    assert.match(second, /^HTTP\/1\.1 503 /);
+    assert.match(second, /\r\nconnection: close\r\n/i);
+    assert.match(second, /"code":"STOWAGE_CLOSED"/);
+    assert.ok(took < 15_000, `close() took ${Math.round(took)} ms, as if it waited for its deadline`);
+  });
+});
+
+test('read-only routes take only GET and HEAD: another method is 405 with an Allow header and a typed body; HEAD answers without a body', async () => {
+  await withServer({ registry: new Registry() }, async (url) => {
+    const objects = `${url}/api/v1/instances/default/objects`;
+    const cases = [
+      ['POST', '/healthz', 'GET, HEAD'],
+      ['DELETE', '/readyz', 'GET, HEAD'],
+      ['POST', '/metrics', 'GET, HEAD'],
+      ['DELETE', '/api/v1/instances', 'GET, HEAD'],
+      ['POST', '/api/v1/instances/default', 'GET, HEAD'],
+      ['POST', '/api/v1/instances/default/kinds', 'GET, HEAD'],
+      ['DELETE', '/api/v1/instances/default/objects', 'POST, PUT'],
+      ['OPTIONS', '/api/v1/instances/default/objects', 'POST, PUT'],
+      ['PUT', '/api/v1/instances/default/objects/core/v1/ConfigMap', 'GET, HEAD'],
+      ['PUT', '/api/v1/instances/default/objects/core/v1/ConfigMap/default/demo', 'GET, HEAD, DELETE'],
+    ] as const;
+    for (const [method, path, allow] of cases) {
+      const response = await fetch(`${url}${path}`, { method });
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get('allow'), allow, `${method} ${path}`);
+      assert.equal((await errorOf(response)).code, 'STOWAGE_METHOD_NOT_ALLOWED');
+    }
+    const head = await fetch(`${objects}/core/v1/ConfigMap/default/demo`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    assert.equal(
+      (await fetch(`${objects}/core/v1/ConfigMap/default/absent`, { method: 'HEAD' })).status,
+      404,
+    );
+    const list = await fetch(`${objects}/core/v1/ConfigMap`, { method: 'HEAD' });
+    assert.equal(list.status, 200);
+    assert.equal(await list.text(), '');
+  });
+});
+
+test('a path cannot name another object than it spells: dot segments, an encoded slash and a leading // are refused', async () => {
+  await withServer({}, async (url) => {
+    const object = '/api/v1/instances/default/objects/core/v1/ConfigMap';
+    for (const path of [
+      `${object}/x/../default/demo`,
+      `${object}/default/x/%2e%2e/demo`,
+      `${object}/default/./demo`,
+      `${object}/default%2Fdemo`,
+    ]) {
+      const answer = await rawPath(url, path);
+      assert.equal(answer.status, 400, path);
+      assert.match(answer.body, /"code":"STOWAGE_BAD_PATH"/, path);
+    }
+    const hostLike = await rawPath(url, '//x/api/v1/instances');
+    assert.equal(hostLike.status, 404);
+    assert.match(hostLike.body, /"code":"STOWAGE_NO_ROUTE"/);
+    assert.equal((await rawPath(url, `${object}/default/demo?x=1`)).status, 200);
+  });
+});
+
+test('a body that is not JSON is a 400 that says where, never quoting the body back', async () => {
+  await withServer({}, async (url) => {
+    const objects = `${url}/api/v1/instances/default/objects`;
+    const secret = await fetch(objects, { method: 'PUT', body: 'hunter2-supersecret' });
+    assert.equal(secret.status, 400);
+    const error = await errorOf(secret);
+    assert.equal(error.code, 'STOWAGE_BAD_JSON');
+    assert.doesNotMatch(error.message, /hunter2/);
+    const empty = await errorOf(await fetch(objects, { method: 'PUT', body: '' }));
+    assert.match(empty.message, /empty/);
+  });
+});
+
+test('the bearer scheme is matched case-insensitively; the token is not', async () => {
+  await withServer({ token: 's3cret' }, async (url) => {
+    const instances = `${url}/api/v1/instances`;
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      const answer = await fetch(instances, { headers: { authorization: `${scheme} s3cret` } });
+      assert.equal(answer.status, 200, scheme);
+    }
+    assert.equal((await fetch(instances, { headers: { authorization: 'Bearer S3CRET' } })).status, 401);
+  });
+});
+
+test('a request whose headers stall is answered 408 STOWAGE_REQUEST_TIMEOUT soon after the timeout, with a typed body', {
+  timeout: 30_000,
+}, async () => {
+  await withServer({ headersTimeoutMs: 1_000, requestTimeoutMs: 2_000 }, async (url) => {
+    const { socket, received } = await rawConnection(url);
+    const started = performance.now();
+    socket.write('GET /api/v1/instances HTTP/1.1\r\nhost: x\r\n');
+    const text = await received;
+    const took = performance.now() - started;
+    assert.match(text, /^HTTP\/1\.1 408 /);
+    assert.match(text, /"code":"STOWAGE_REQUEST_TIMEOUT"/);
+    // node:http checked its timeouts every 30 s by default, so a 1 s timeout fired up to 30 s late.
+    assert.ok(took < 10_000, `answered after ${Math.round(took)} ms`);
+  });
+});
+
+test('a request that is not HTTP is answered 400 STOWAGE_BAD_REQUEST with a typed body', async () => {
+  await withServer({}, async (url) => {
+    const { socket, received } = await rawConnection(url);
+    socket.write('NOT HTTP AT ALL\r\n\r\n');
+    const text = await received;
+    assert.match(text, /^HTTP\/1\.1 400 /);
+    assert.match(text, /"code":"STOWAGE_BAD_REQUEST"/);
+  });
+});
