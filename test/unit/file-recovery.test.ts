@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,6 +249,45 @@ describe('file backend corruption detection', () => {
       return true;
     });
     assert.ok((await stat(join(dir, LOG))).size > 24, 'the acknowledged batches are still there to recover');
+  });
+
+  test("a snapshot's own log emptied or blanked is corruption, not a log a crash left unborn: the writes since the snapshot are not silently dropped", async () => {
+    for (const [label, cut] of [
+      ['emptied', (log: string) => truncate(log, 0)],
+      ['cut inside its header', (log: string) => truncate(log, 10)],
+      ['blanked to a zero header', (log: string) => writeFile(log, Buffer.alloc(24))],
+    ] as const) {
+      const dir = await copyWith(async () => {});
+      const backend = await openBackend(dir);
+      await backend.compact();
+      assert.equal(backend.stats().lastCompactionError, null);
+      // Acknowledged after the snapshot, so held only by log-1: a delete and an overwrite.
+      assert.equal(await backend.delete(KIND, keyOf(0)), true);
+      await backend.put(KIND, keyOf(1), value(99));
+      await backend.close();
+      const log = 'log-0000000001.stow';
+      await cut(join(dir, log));
+      await assert.rejects(openBackend(dir), (error: unknown) => {
+        assert.ok(error instanceof CorruptLogError, label);
+        assert.deepEqual(error.details, { file: log, offset: 0 }, label);
+        assert.match(error.message, /snapshot-0000000001\.stow exists/, label);
+        return true;
+      });
+      assert.ok(existsSync(join(dir, log)), `${label}: the log is kept for analysis`);
+    }
+  });
+
+  test('logs past generation 0 with no snapshot name the missing snapshot', async () => {
+    const dir = await copyWith(async () => {});
+    const backend = await openBackend(dir);
+    await backend.compact();
+    await backend.close();
+    await rm(join(dir, 'snapshot-0000000001.stow'));
+    await assert.rejects(openBackend(dir), (error: unknown) => {
+      assert.ok(error instanceof CorruptLogError);
+      assert.deepEqual(error.details, { file: 'snapshot-0000000001.stow', offset: 0 });
+      return true;
+    });
   });
 
   test('a flipped bit in a snapshot is corruption naming the snapshot', async () => {

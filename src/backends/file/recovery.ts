@@ -59,6 +59,11 @@ export async function recover(dir: string, index: RecordIndex, repair: boolean):
   }
   const first = base ?? 0;
   const logs = listing.logs.filter((generation) => generation >= first);
+  if (base === undefined && logs[0] !== undefined && logs[0] > 0) {
+    // Only compaction makes a log past 0, and it leaves that log's snapshot behind it.
+    const missing = snapshotName(logs[0]);
+    throw new CorruptLogError(`${missing} is missing`, { file: missing, offset: 0 });
+  }
   logs.forEach((generation, i) => {
     if (generation !== first + i) {
       const missing = logName(first + i);
@@ -77,12 +82,21 @@ export async function recover(dir: string, index: RecordIndex, repair: boolean):
     scans.push({ generation, name, scan });
   }
   // A log whose creation a crash cut short holds at most its header, and only the newest can be
-  // one: createLog syncs the header before any batch and before a newer log exists. A blank header
-  // anywhere else hides acknowledged batches behind it, so it is corruption, never removed.
-  scans.forEach(({ name, scan }, i) => {
+  // one: createLog syncs the header before any batch and before a newer log exists. Nor can the
+  // snapshot's own log be one: compaction writes snapshot-g only once log-g's header is durable.
+  // A blank header anywhere else hides acknowledged batches behind it (an emptied log-g would
+  // silently drop every write since the snapshot), so it is corruption, never removed.
+  scans.forEach(({ generation, name, scan }, i) => {
     if (scan.kind !== 'unborn') return;
-    if (i < scans.length - 1 || scan.bytes > HEADER_BYTES) {
-      const why = i < scans.length - 1 ? 'and a newer log follows it' : `but holds ${scan.bytes} bytes`;
+    const why =
+      i < scans.length - 1
+        ? 'and a newer log follows it'
+        : scan.bytes > HEADER_BYTES
+          ? `but holds ${scan.bytes} bytes`
+          : generation === base
+            ? `but ${snapshotName(generation)} exists, which is written only after that header is durable`
+            : undefined;
+    if (why !== undefined) {
       throw new CorruptLogError(`${name} has a blank header ${why}`, { file: name, offset: 0 });
     }
   });
