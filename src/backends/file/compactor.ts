@@ -17,6 +17,7 @@ import {
 import type { LogWriter, PendingWrite } from './log-writer.js';
 import type { RecordIndex } from './record-index.js';
 import { writeSnapshot } from './snapshot.js';
+import { writevFully } from './write-fully.js';
 
 export interface CompactionPolicy {
   /** Compaction waits until snapshot and logs hold at least this many bytes. */
@@ -137,7 +138,7 @@ export async function createLog(
   try {
     handle = await openFile(path, logFlags(sync).created, FILE_MODE);
     const header = encodeHeader(FileType.Log, generation);
-    await handle.write(header, 0, header.length, 0);
+    await writevFully(handle, [header], 0);
     // An O_DSYNC write is durable already.
     if (sync === 'fdatasync') await handle.datasync();
     await syncDirectory(dir);

@@ -120,11 +120,6 @@ export function ioError(op: string, file: string, error: unknown): FileIoError {
   });
 }
 
-/** A write that wrote less than asked is an error (ioError() gives it the file and the operation). */
-export function checkWritten(bytesWritten: number, expected: number): void {
-  if (bytesWritten !== expected) throw new Error(`short write: ${bytesWritten} of ${expected} bytes`);
-}
-
 export function pathIn(dir: string, name: string): string {
   return join(dir, name);
 }

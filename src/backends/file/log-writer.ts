@@ -1,8 +1,9 @@
-import { fdatasyncSync, writevSync } from 'node:fs';
+import { fdatasyncSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FileIoError, InternalError } from '../../errors/index.js';
 import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
-import { checkWritten, ioError, type LogSync } from './layout.js';
+import { ioError, type LogSync } from './layout.js';
+import { writevFully, writevFullySync } from './write-fully.js';
 
 /** Writes settled per event-loop turn with thread-pool I/O; see LogWriter.settle(). */
 const SETTLE_CHUNK = 32;
@@ -224,7 +225,7 @@ export class LogWriter<W extends PendingWrite> {
     }
     const { handle, name, position } = this.target;
     try {
-      await this.writeDurably(handle, encoded.buffers, position, encoded.bytes);
+      await this.writeDurably(handle, encoded.buffers, position);
     } catch (cause) {
       const error = ioError('append', name, cause);
       await this.rollBack(error);
@@ -247,18 +248,16 @@ export class LogWriter<W extends PendingWrite> {
     this.drainSettled();
   }
 
-  /** One writev, durable when it returns: the log is opened O_DSYNC, or it is fdatasync'ed after. */
-  private async writeDurably(
-    handle: FileHandle,
-    buffers: Uint8Array[],
-    position: number,
-    total: number,
-  ): Promise<void> {
+  /**
+   * One writev (more only after a short write), durable when it returns: the log is opened
+   * O_DSYNC, or it is fdatasync'ed after.
+   */
+  private async writeDurably(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
     if (this.io === 'blocking') {
-      checkWritten(writevSync(handle.fd, buffers, position), total);
+      writevFullySync(handle.fd, buffers, position);
       if (this.sync === 'fdatasync') fdatasyncSync(handle.fd);
     } else {
-      checkWritten((await handle.writev(buffers, position)).bytesWritten, total);
+      await writevFully(handle, buffers, position);
       if (this.sync === 'fdatasync') await handle.datasync();
     }
   }

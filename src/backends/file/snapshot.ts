@@ -1,16 +1,9 @@
 import { rename, unlink } from 'node:fs/promises';
 import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
 import { encodeHeader, FileType, RecordOp } from './format.js';
-import {
-  checkWritten,
-  FILE_MODE,
-  ioError,
-  type OpenFile,
-  pathIn,
-  snapshotName,
-  syncDirectory,
-} from './layout.js';
+import { FILE_MODE, ioError, type OpenFile, pathIn, snapshotName, syncDirectory } from './layout.js';
 import type { IndexState } from './record-index.js';
+import { writevFully } from './write-fully.js';
 
 /** Snapshot batches stay near this size, so one batch never needs a huge buffer or iovec. */
 const BATCH_TARGET_BYTES = 1 << 20;
@@ -35,10 +28,10 @@ export async function writeSnapshot(
     const handle = await openFile(temporary, 'w', FILE_MODE);
     try {
       const header = encodeHeader(FileType.Snapshot, generation, count);
-      await handle.write(header, 0, header.length, 0);
+      await writevFully(handle, [header], 0);
       position = header.length;
       for (const batch of batches(state)) {
-        checkWritten((await handle.writev(batch.buffers, position)).bytesWritten, batch.bytes);
+        await writevFully(handle, batch.buffers, position);
         position += batch.bytes;
       }
       await handle.sync();
