@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,14 +12,15 @@ const WRITER = fileURLToPath(new URL('./file-size-limit-writer.ts', import.meta.
 const LIMIT_BLOCKS = 100;
 
 interface WriterReport {
+  open?: { code: string; details: { op: string; errno: string } };
   failed?: { index: number; code: string; details: { op: string; file: string; errno: string } };
 }
 
-function runLimited(dir: string, options: object): Promise<WriterReport> {
+function runLimited(dir: string, options: object, blocks = LIMIT_BLOCKS): Promise<WriterReport> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'bash',
-      ['-c', `ulimit -f ${LIMIT_BLOCKS} && exec "$0" --import tsx "$1" "$2"`, process.execPath, WRITER, dir],
+      ['-c', `ulimit -f ${blocks} && exec "$0" --import tsx "$1" "$2"`, process.execPath, WRITER, dir],
       {
         env: { ...process.env, STOWAGE_LIMIT_OPTIONS: JSON.stringify(options) },
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -79,3 +80,16 @@ for (const options of [
     }
   });
 }
+
+test('an open whose lock cannot be written fails typed and leaves no lock file or temporary behind', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-fsize-'));
+  try {
+    // No file may grow at all: writing the lock's owner fails.
+    const report = await runLimited(dir, {}, 0);
+    assert.equal(report.open?.code, 'STOWAGE_FILE_IO');
+    assert.deepEqual(report.open?.details, { op: 'lock', file: dir, errno: 'EFBIG' });
+    assert.deepEqual(await readdir(dir), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -107,20 +107,22 @@ export class DirectoryLock {
 async function createLock(lockPath: string, owner: LockOwner): Promise<boolean> {
   const temporary = `${lockPath}.${owner.pid}.${owner.token}.tmp`;
   const handle = await open(temporary, 'wx', FILE_MODE);
+  // Removed however this ends, a full disk failing the write or the sync included: only a crash
+  // may leave one behind (docs/file-format.md, "The lock").
   try {
-    await handle.writeFile(`${JSON.stringify(owner)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(`${JSON.stringify(owner)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await link(temporary, lockPath);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
-    await unlink(temporary);
+    await unlink(temporary).catch(() => undefined);
   }
 }
 
