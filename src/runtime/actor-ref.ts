@@ -1,6 +1,7 @@
 import type { MachineId } from '../contract/machine-id.js';
 import {
   ActorDiedError,
+  ClosedError,
   fromWireError,
   InitializeFailedError,
   InvalidObjectError,
@@ -11,6 +12,7 @@ import { MeanWindow } from '../stats/mean-window.js';
 import { SharedTask } from '../store/shared-task.js';
 import { Batcher, type BatcherConfig } from './batcher.js';
 import { batchingFor } from './batching.js';
+import { ListingSlots } from './listing-slots.js';
 import { Mailbox } from './mailbox.js';
 import type { Operation } from './observer.js';
 import type { ResolvedOptions } from './options.js';
@@ -40,8 +42,15 @@ export class ActorRef {
   /** meanPersistLatency: the last 1024 put/delete commits, facade call to worker reply, in seconds. */
   readonly latency = new MeanWindow(1024);
   readonly mailbox: Mailbox;
+  /** Listings open on this instance at once, and those waiting for a slot (listing-slots.ts). */
+  readonly listings = new ListingSlots((cursor) => this.cancelListing(cursor));
   private readonly batcher: Batcher;
   private slot: WorkerSlot | undefined;
+  /** The slot's backend is open: between a successful open and the worker's death or close. */
+  private opened = false;
+  /** Counts successful opens, so a listing can tell its worker from a restarted one. */
+  private opens = 0;
+  private closed = false;
   private readonly batching: BatcherConfig;
   /** Cursors of abandoned listings waiting for the cancel task (cancelListing). */
   private readonly abandonedCursors: string[] = [];
@@ -83,6 +92,16 @@ export class ActorRef {
 
   get hasWorker(): boolean {
     return this.slot?.alive ?? false;
+  }
+
+  /** Which open of the backend serves now; listings compare it before each page. */
+  get incarnation(): number {
+    return this.opens;
+  }
+
+  /** True while the backend opened as `incarnation` still serves: no restart or close since. */
+  serves(incarnation: number): boolean {
+    return this.opened && this.opens === incarnation && (this.slot?.alive ?? false);
   }
 
   oldestInFlightMs(): number {
@@ -133,6 +152,8 @@ export class ActorRef {
       this.stopWorker();
       throw fromWireError(reply.error);
     }
+    this.opens++;
+    this.opened = true;
     this.options.observer?.opened?.(this.name, this.backendKind, reply.tornTailBytes ?? 0);
   }
 
@@ -249,6 +270,8 @@ export class ActorRef {
 
   /** Closes the backend in the worker (bounded by `deadlineMs`), then ends the worker. */
   async close(deadlineMs: number): Promise<void> {
+    this.closed = true;
+    this.opened = false;
     const slot = this.slot;
     if (!slot?.alive) return;
     let timer: NodeJS.Timeout | undefined;
@@ -265,9 +288,14 @@ export class ActorRef {
   }
 
   private async sendBatch(ops: OpRequest[]): Promise<readonly OpReply[]> {
+    if (this.closed) throw new ClosedError(`${this.name} was closed`, { instance: this.name });
     const slot = this.slot;
-    if (!slot?.alive)
-      throw new ActorDiedError(`the actor of ${this.name} has no live worker`, { reason: 'exit' });
+    // Only a listing's later pages skip the facade's check that the instance is up (they follow
+    // their worker, and check serves()), so this guards against a worker still opening.
+    if (!slot?.alive || !this.opened)
+      throw new ActorDiedError(`the actor of ${this.name} has no open backend: its worker died`, {
+        reason: 'exit',
+      });
     const reply = await slot.run({ type: 'batch', instance: this.name, ops });
     if (reply.ok && reply.results) return reply.results;
     const error = reply.ok
@@ -279,6 +307,7 @@ export class ActorRef {
   private workerDied(slot: WorkerSlot, reason: DeathReason, cause: string): void {
     if (slot !== this.slot) return;
     this.slot = undefined;
+    this.opened = false;
     this.rejectPending(
       new ActorDiedError(`the actor of ${this.name} died (${reason}) before the operation was sent`, {
         reason,
@@ -290,6 +319,7 @@ export class ActorRef {
   private stopWorker(): void {
     const slot = this.slot;
     this.slot = undefined;
+    this.opened = false;
     void slot?.close().catch(() => undefined);
   }
 }

@@ -11,6 +11,7 @@ import {
   type RuntimeObject,
 } from '../contract/types.js';
 import {
+  ActorDiedError,
   ClosedError,
   InstanceDownError,
   InvalidRuntimeConfigError,
@@ -24,6 +25,7 @@ import type { RecordChannel } from '../secrets/record-channel.js';
 import { recordOrderKey } from '../store/key-order.js';
 import { ActorRef } from './actor-ref.js';
 import { idleSpinFor, isRemote } from './batching.js';
+import type { ListingLease } from './listing-slots.js';
 import type { RuntimeSnapshot } from './observer.js';
 import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './options.js';
 import type { InstanceConfig, Page } from './protocol.js';
@@ -218,28 +220,58 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
 
   /**
    * Runs a paged listing, observed once as a `get_all`: each page is a task of its own, and the
-   * listing's iterator stays in the worker under the cursor each page returns. One abandoned early
-   * releases that iterator.
+   * listing's iterator stays in the worker under the cursor each page returns. The listing first
+   * takes one of the instance's listing slots (listing-slots.ts); one abandoned early releases its
+   * slot and its iterator. A later page is only asked of the worker that served the first: after a
+   * restart or a close the cursor is gone, and the listing fails with that cause.
    */
   private async *pages<T>(
     actor: ActorRef,
     fetch: (cursor: string | null) => Promise<Page<T>>,
   ): AsyncIterable<T> {
     const started = performance.now();
-    let cursor: string | null = null;
+    let lease: ListingLease | undefined;
     let errorCode: string | undefined;
     try {
+      lease = await actor.listings.acquire();
+      const incarnation = actor.incarnation;
       do {
-        const page: Page<T> = await fetch(cursor);
-        cursor = page.cursor;
+        if (lease.cursor !== null) this.checkListingGoesOn(actor, lease, incarnation);
+        lease.fetching = true;
+        let page: Page<T>;
+        try {
+          page = await fetch(lease.cursor);
+        } finally {
+          lease.fetching = false;
+          lease.idleSince = performance.now();
+        }
+        lease.cursor = page.cursor;
         yield* page.items;
-      } while (cursor !== null);
+      } while (lease.cursor !== null);
     } catch (error) {
       errorCode = (error as StowageError).code ?? 'STOWAGE_INTERNAL';
       throw error;
     } finally {
-      if (cursor !== null) actor.cancelListing(cursor);
+      if (lease) {
+        // An expired lease's cursor was closed when its slot was taken back.
+        if (lease.cursor !== null && !lease.expired) actor.cancelListing(lease.cursor);
+        actor.listings.release(lease);
+      }
       actor.observe('get_all', started, undefined, errorCode);
+    }
+  }
+
+  /** Throws why a listing cannot ask for its next page, if it cannot. */
+  private checkListingGoesOn(actor: ActorRef, lease: ListingLease, incarnation: number): void {
+    if (this.closed) {
+      throw new ClosedError(`provider closed during a listing of ${actor.name}`, { instance: actor.name });
+    }
+    if (lease.expired) throw lease.expired;
+    if (!actor.serves(incarnation)) {
+      throw new ActorDiedError(
+        `the listing's cursor is gone: the worker of ${actor.name} that served it died or was replaced`,
+        { reason: 'restart' },
+      );
     }
   }
 
@@ -252,9 +284,11 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     await Promise.all(
       this.supervisor.all().map(async (e) => {
         await e.actor.mailbox.drain(deadline);
-        e.actor.rejectPending(
-          new ClosedError(`provider closed before the operation ran`, { instance: e.actor.name }),
-        );
+        const closed = new ClosedError(`provider closed before the operation ran`, {
+          instance: e.actor.name,
+        });
+        e.actor.rejectPending(closed);
+        e.actor.listings.rejectWaiting(closed);
         await e.actor.close(deadline);
         this.supervisor.markClosed(e);
       }),

@@ -85,10 +85,15 @@ export class ObjectStore {
   }
 
   async *stream(gvk: GroupVersionKind): AsyncIterable<RuntimeObject> {
+    for await (const { item } of this.streamSized(gvk)) yield item;
+  }
+
+  /** stream(), each object with the size of its stored bytes (the runtime bounds pages by it). */
+  async *streamSized(gvk: GroupVersionKind): AsyncIterable<{ item: RuntimeObject; bytes: number }> {
     const checkedGvk = checkGvk(gvk);
     const prefix = gvkString(checkedGvk);
     for await (const record of this.backend.list(checkedGvk)) {
-      yield decodeObject(record.bytes, `${prefix} ${record.key}`);
+      yield { item: decodeObject(record.bytes, `${prefix} ${record.key}`), bytes: record.bytes.length };
     }
   }
 

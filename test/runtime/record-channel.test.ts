@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   ActorDiedError,
+  ClosedError,
   InvalidObjectError,
   ListingExpiredError,
   MachineId,
@@ -12,7 +13,7 @@ import {
   ReservedGroupError,
   S3UnreachableError,
 } from '../../src/index.js';
-import { MAX_OPEN_LISTINGS } from '../../src/runtime/host/actor-host.js';
+import { LISTING_IDLE_EVICT_MS, MAX_OPEN_LISTINGS } from '../../src/runtime/listing-slots.js';
 import type { RuntimeOptions } from '../../src/runtime/options.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { fixtureModule, RecordingObserver } from '../faults/runtime-harness.js';
@@ -128,7 +129,35 @@ test('a listing begun before a restart fails with ActorDiedError, and never cont
   }
 });
 
-test(`past ${MAX_OPEN_LISTINGS} open listings the least recently read is closed, typed`, async () => {
+test('a listing whose worker died fails ActorDiedError even while the replacement is opening, and one cut by close() fails ClosedError', async () => {
+  const { provider, instance, cleanup } = await slowListProvider(
+    { delayMs: 0, openDelayMs: 400 },
+    { supervisor: { backoffBaseMs: 0 } },
+  );
+  try {
+    for (const name of ['a', 'b', 'c'])
+      await provider.putObject(instance, makeObject({ name, namespace: 'ns' }));
+    const objects = provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator]();
+    assert.equal((await objects.next()).done, false);
+    await assert.rejects(
+      provider.putObject(instance, makeObject({ name: 'boom', namespace: 'ns' })),
+      ActorDiedError,
+    );
+    // The replacement worker is in its 400 ms open: before, the page reached it and failed as
+    // STOWAGE_UNKNOWN_INSTANCE.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await assert.rejects(objects.next(), ActorDiedError);
+    await waitFor(() => provider.instanceStatus(instance).status, 'the supervisor restarted the worker');
+    const cut = provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator]();
+    assert.equal((await cut.next()).done, false);
+    await provider.close();
+    await assert.rejects(cut.next(), ClosedError);
+  } finally {
+    await cleanup();
+  }
+});
+
+test(`past ${MAX_OPEN_LISTINGS} open listings the next waits; once one has been idle ${LISTING_IDLE_EVICT_MS} ms it is closed, typed, and the waiter goes on`, async () => {
   const openListings = new SharedArrayBuffer(4);
   const open = new Int32Array(openListings);
   const { provider, instance, cleanup } = await slowListProvider({ delayMs: 0, openListings });
@@ -140,24 +169,72 @@ test(`past ${MAX_OPEN_LISTINGS} open listings the least recently read is closed,
     );
     for (const listing of listings.slice(0, MAX_OPEN_LISTINGS))
       assert.equal((await listing.next()).done, false);
-    // Listings done in one page are never counted, so they close none of the others.
-    const empty = { group: 'example.com', version: 'v1', kind: 'Empty' };
-    for (let i = 0; i < 3; i++) assert.deepEqual(await provider.getAllObjects(instance, empty), []);
     assert.equal(Atomics.load(open, 0), MAX_OPEN_LISTINGS);
+    const waiting = listings.at(-1)!.next();
+    // Reading keeps listings[0] the most recently read; listings[1] is now the idlest.
+    await new Promise((resolve) => setTimeout(resolve, LISTING_IDLE_EVICT_MS / 2));
+    assert.equal((await listings[0]!.next()).done, false);
     assert.equal(
-      (await listings[0]!.next()).done,
-      false,
-      'the oldest is still open, and now the most recently read',
+      Atomics.load(open, 0),
+      MAX_OPEN_LISTINGS,
+      'nothing was closed before it had been idle long enough',
     );
-    assert.equal((await listings.at(-1)!.next()).done, false);
-    await waitFor(
-      () => Atomics.load(open, 0) === MAX_OPEN_LISTINGS,
-      'the least recently read listing was closed',
-    );
+    assert.equal((await waiting).done, false, 'the waiting listing went on once a slot was taken back');
     await assert.rejects(listings[1]!.next(), ListingExpiredError);
+    assert.equal((await listings[0]!.next()).done, false, 'the others go on');
     assert.equal((await listings[2]!.next()).done, false, 'the others go on');
+    await Promise.all(listings.map((listing) => listing.return?.()));
+    await waitFor(() => Atomics.load(open, 0) === 0, 'every listing was closed in the worker');
   } finally {
     await cleanup();
+  }
+});
+
+test(`more concurrent getAllObjects than ${MAX_OPEN_LISTINGS} listing slots all complete: the extra ones wait, none is closed under its reader`, async () => {
+  const provider = new RuntimeProvider([{ kind: 'memory', name: 'concurrent' }], { listPageSize: 16 });
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    for (let i = 0; i < 200; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          provider.putObject(instance, makeObject({ name: `o${i + j}`, namespace: 'ns' })),
+        ),
+      );
+    }
+    const lists = await Promise.all(
+      Array.from({ length: MAX_OPEN_LISTINGS + 16 }, () => provider.getAllObjects(instance, CONFIG_MAP)),
+    );
+    for (const list of lists) assert.equal(list.length, 200);
+  } finally {
+    await provider.close();
+  }
+});
+
+test('a page is bounded by bytes as well as by count: a listing of large objects fits a worker heap far smaller than a page of them', async () => {
+  const observer = new RecordingObserver();
+  const provider = new RuntimeProvider([{ kind: 'memory', name: 'large' }], {
+    listPageSize: 256,
+    // 48 objects of 1 MiB: one page of all of them, decoded, would not fit in 32 MiB.
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+    observer,
+  });
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    const big = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 48; i++) {
+      await provider.putObject(instance, makeObject({ name: `big${i}`, namespace: 'ns', data: { big } }));
+    }
+    let seen = 0;
+    for await (const object of provider.streamAllObjects(instance, CONFIG_MAP)) {
+      assert.equal((object as unknown as { data: { big: string } }).data.big.length, big.length);
+      seen++;
+    }
+    assert.equal(seen, 48);
+    assert.deepEqual(observer.restarts, [], 'the worker was not restarted');
+  } finally {
+    await provider.close();
   }
 });
 

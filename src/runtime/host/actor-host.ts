@@ -13,6 +13,7 @@ import {
 import { ownedBytes } from '../../objects/owned-bytes.js';
 import { KeyOrder } from '../../store/key-order.js';
 import { ObjectStore } from '../../store/object-store.js';
+import { MAX_OPEN_LISTINGS } from '../listing-slots.js';
 import type { ActorWorkerData, HostReply, HostRequest, OpReply, OpRequest, Page } from '../protocol.js';
 import { IdleSpin } from './idle-spin.js';
 import { loadBackend } from './load-backend.js';
@@ -43,11 +44,17 @@ interface Listing {
 }
 
 /**
- * Listings a worker keeps open between pages. Each holds what its backend's iterator holds (a file
- * instance's listing keeps its own copy of the GVK's keys), and one a caller abandons without
- * finishing or returning its iterator would otherwise stay until the worker ends.
+ * Listings a worker keeps open between pages, as a last resort: the main thread admits at most
+ * MAX_OPEN_LISTINGS per instance (listing-slots.ts), but the cancels of the listings it closes
+ * travel apart from the pages, so a few more can be open here for a moment. Past this the least
+ * recently read is closed, which only a main thread not limiting its listings would ever reach.
  */
-export const MAX_OPEN_LISTINGS = 64;
+export const WORKER_OPEN_LISTINGS = 2 * MAX_OPEN_LISTINGS;
+/**
+ * A page holds at most listPageSize items, and stops early once its items' stored bytes reach
+ * this: 256 objects of up to 1.5 MiB each would otherwise make pages of 384 MiB, on both threads.
+ */
+export const PAGE_BYTES = 4 * 1024 * 1024;
 /** This worker's part of every cursor it issues (see listPage). */
 const CURSOR_EPOCH = randomUUID();
 
@@ -143,7 +150,7 @@ function perform(actor: Actor, op: OpRequest): Promise<unknown> {
     case 'delete':
       return inOrder(actor, op.order, () => store.delete(op.gvk, op.key));
     case 'list':
-      return listPage(actor, op, () => actor.store.stream(op.gvk));
+      return listPage(actor, op, () => actor.store.streamSized(op.gvk));
     case 'put-record':
       return inOrder(actor, op.order, () => store.putRecord(op.gvk, op.key, op.bytes));
     case 'get-record':
@@ -154,7 +161,7 @@ function perform(actor: Actor, op: OpRequest): Promise<unknown> {
     case 'delete-record':
       return inOrder(actor, op.order, () => store.deleteRecord(op.gvk, op.key));
     case 'list-records':
-      return listPage(actor, op, () => ownedRecords(store.streamRecords(op.gvk)));
+      return listPage(actor, op, () => sizedRecords(store.streamRecords(op.gvk)));
     case 'list-kinds':
       return store.listKinds();
   }
@@ -173,7 +180,7 @@ function inOrder<T>(actor: Actor, key: string, task: () => Promise<T>): Promise<
 async function listPage<T>(
   actor: Actor,
   op: Extract<OpRequest, { op: 'list' | 'list-records' }>,
-  start: () => AsyncIterable<T>,
+  start: () => AsyncIterable<Sized<T>>,
 ): Promise<Page<T>> {
   const gvk = gvkString(op.gvk);
   let cursor = op.cursor;
@@ -186,13 +193,15 @@ async function listPage<T>(
     // Re-inserted at the end: the map's order is then least recently read first (evictBeyondLimit).
     actor.cursors.delete(cursor);
   }
-  const iterator = listing.iterator as AsyncIterator<T>;
+  const iterator = listing.iterator as AsyncIterator<Sized<T>>;
   const items: T[] = [];
-  while (items.length < op.pageSize) {
+  let bytes = 0;
+  while (items.length < op.pageSize && bytes < PAGE_BYTES) {
     // A listing that failed is over: its cursor is not kept.
     const next = await iterator.next();
     if (next.done) return { items, cursor: null };
-    items.push(next.value);
+    items.push(next.value.item);
+    bytes += next.value.bytes;
   }
   // Counted only once it stays open: a listing done in one page never evicts another.
   evictBeyondLimit(actor);
@@ -208,8 +217,8 @@ function continued(actor: Actor, cursor: string, op: Listing['op'], gvk: string)
   }
   if (!listing) {
     throw new ListingExpiredError(
-      `listing cursor ${cursor} was closed: more than ${MAX_OPEN_LISTINGS} listings were open on this instance and it was the least recently read`,
-      { limit: MAX_OPEN_LISTINGS },
+      `listing cursor ${cursor} was closed: more than ${WORKER_OPEN_LISTINGS} listings were open in this worker and it was the least recently read`,
+      { limit: WORKER_OPEN_LISTINGS },
     );
   }
   if (listing.op !== op || listing.gvk !== gvk) {
@@ -223,7 +232,7 @@ function continued(actor: Actor, cursor: string, op: Listing['op'], gvk: string)
 /** Makes room for one more listing by closing the least recently read past the limit. */
 function evictBeyondLimit(actor: Actor): void {
   for (const [cursor, listing] of actor.cursors) {
-    if (actor.cursors.size < MAX_OPEN_LISTINGS) return;
+    if (actor.cursors.size < WORKER_OPEN_LISTINGS) return;
     actor.cursors.delete(cursor);
     void Promise.resolve()
       .then(() => listing.iterator.return?.())
@@ -231,9 +240,17 @@ function evictBeyondLimit(actor: Actor): void {
   }
 }
 
+/** A listing's item and the stored bytes behind it, which bound a page. */
+interface Sized<T> {
+  readonly item: T;
+  readonly bytes: number;
+}
+
 /** Bytes cross back by structured clone, which copies the whole buffer behind a view. */
-async function* ownedRecords(records: AsyncIterable<BackendRecord>): AsyncIterable<BackendRecord> {
-  for await (const record of records) yield { key: record.key, bytes: ownedBytes(record.bytes) };
+async function* sizedRecords(records: AsyncIterable<BackendRecord>): AsyncIterable<Sized<BackendRecord>> {
+  for await (const record of records) {
+    yield { item: { key: record.key, bytes: ownedBytes(record.bytes) }, bytes: record.bytes.length };
+  }
 }
 
 /** A cursor this worker does not hold (finished, evicted, or an earlier worker's) is ignored. */
