@@ -9,6 +9,11 @@ export const KEY_BYTES = 32;
 /** Key ids are stored in every record and shown in listings, so they stay short and plain. */
 const KEY_ID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** A key id as a keyring accepts it: a DNS-1123 label. */
+export function isKeyId(id: unknown): id is string {
+  return typeof id === 'string' && KEY_ID.test(id);
+}
+
 /** One key given to the keyring: an id and its 32 bytes of material. */
 export interface KeyMaterial {
   readonly id: string;
@@ -36,7 +41,7 @@ export class Keyring {
     const map = new Map<string, KeyObject>();
     keys.forEach(({ id, secret }, index) => {
       const field = `keys[${index}]`;
-      if (typeof id !== 'string' || !KEY_ID.test(id)) {
+      if (!isKeyId(id)) {
         throw invalid(source, `${field}.name`, 'has a name that is not a DNS-1123 label');
       }
       if (map.has(id)) throw invalid(source, `${field}.name`, `names key ${JSON.stringify(id)} twice`);
@@ -67,6 +72,11 @@ export class Keyring {
   }
 
   [inspect.custom](): string {
+    return this.toString();
+  }
+
+  /** Ids only, so a keyring in a template string or a log line shows no material either. */
+  toString(): string {
     return `Keyring { primary: ${this.primaryId}, ids: [${this.ids().join(', ')}] }`;
   }
 }

@@ -3,6 +3,7 @@ import { SecretCorruptError } from '../errors/index.js';
 import { parseJsonBytes } from '../objects/codec.js';
 import { utf8Owned } from '../objects/owned-bytes.js';
 import { NONCE_BYTES, type Sealed, TAG_BYTES, WRAPPED_KEY_BYTES } from './envelope.js';
+import { isKeyId } from './keyring.js';
 
 /** Where encrypted secrets are stored: a reserved GVK that public calls refuse (see gvk.ts). */
 export const SECRET_GVK = gvk('internal.stowage.io', 'v1', 'EncryptedSecret');
@@ -104,8 +105,11 @@ export function parseRecord(bytes: Uint8Array, identity: SecretIdentity): Parsed
     }
     return decoded;
   };
+  const keyId = text('keyId');
+  // Checked here so that an error naming the key id never repeats arbitrary stored text.
+  if (!isKeyId(keyId)) throw corrupt('keyId', 'keyId is not a key name (a DNS-1123 label)');
   return {
-    keyId: text('keyId'),
+    keyId,
     createdAt: text('createdAt'),
     updatedAt: text('updatedAt'),
     wrappedKey: box('wrappedKey', WRAPPED_KEY_BYTES, WRAPPED_KEY_BYTES),

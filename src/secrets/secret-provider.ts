@@ -56,18 +56,22 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
     value: Uint8Array | string,
   ): Promise<SecretInfo> {
     const identity = checkIdentity(instance, namespace, name);
-    // A copy taken now: the caller may reuse its buffer while the put waits its turn.
-    const plaintext = Buffer.from(toBytes(value));
+    const plaintext = plaintextCopy(value);
     return this.serialized(identity, async () => {
-      const now = new Date().toISOString();
-      const previous = await this.readVerified(identity);
-      const header = { keyId: this.keyring.primaryId, createdAt: previous?.createdAt ?? now, updatedAt: now };
       try {
+        const now = new Date().toISOString();
+        const previous = await this.readVerified(identity);
+        const header = {
+          keyId: this.keyring.primaryId,
+          createdAt: previous?.createdAt ?? now,
+          updatedAt: now,
+        };
         await this.write(identity, header, plaintext);
+        return info(identity, header);
       } finally {
+        // Wiped however the put ends, a failed read of the previous record included.
         plaintext.fill(0);
       }
-      return info(identity, header);
     });
   }
 
@@ -109,14 +113,14 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
   /**
    * Re-encrypts every secret not yet under the primary key, keeping its times. Each record is
    * authenticated before it is rewritten, so rotation never launders a tampered record into a
-   * valid one; the first that fails stops the rotation with its typed error, and a second run
-   * resumes where it stopped.
+   * valid one; secrets go in namespace and name order, the first that fails stops the rotation
+   * with its typed error, and a second run resumes where it stopped. Records are parsed one at a
+   * time, in their turn, so a malformed one stops the rotation there, not before it starts.
    */
   async rotate(instance: string): Promise<{ rotated: number; unchanged: number }> {
     let rotated = 0;
     let unchanged = 0;
-    for (const info of await this.listSecrets(instance)) {
-      const identity = { instance, namespace: info.namespace, name: info.name };
+    for (const identity of await this.identities(instance)) {
       await this.serialized(identity, async () => {
         const record = await this.read(identity);
         if (record === undefined) return; // deleted since the listing
@@ -139,6 +143,17 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
       });
     }
     return { rotated, unchanged };
+  }
+
+  /** Every secret stored on the instance, by namespace and name; no record is parsed. */
+  private async identities(instance: string): Promise<SecretIdentity[]> {
+    const identities: SecretIdentity[] = [];
+    for (const record of await this.channel.listRecords(instance, SECRET_GVK)) {
+      const key = parseObjectKey(SECRET_GVK, record.key);
+      if (key.namespace !== undefined)
+        identities.push({ instance, namespace: key.namespace, name: key.name });
+    }
+    return identities.sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
   }
 
   private serialized<T>(identity: SecretIdentity, task: () => Promise<T>): Promise<T> {
@@ -208,6 +223,18 @@ function checkIdentity(instance: string, namespace: string, name: string): Secre
     throw new InvalidSecretError('secret namespace is required', { field: 'namespace' });
   }
   return { instance, namespace: checkedNamespace, name: checkName(SECRET_GVK, name, invalidSecret) };
+}
+
+/**
+ * The value's bytes in a buffer of the provider's own, which it wipes once written: a copy of a
+ * caller's buffer (the caller may reuse it while the put waits its turn), or a string's UTF-8
+ * taken as it is, since nothing else holds that.
+ */
+function plaintextCopy(value: Uint8Array | string): Buffer {
+  const bytes = toBytes(value);
+  return typeof value === 'string'
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : Buffer.from(bytes);
 }
 
 function toBytes(value: Uint8Array | string): Uint8Array {

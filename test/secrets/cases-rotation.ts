@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { SecretDecryptFailedError, SecretKeyUnknownError } from '../../src/index.js';
+import { SecretCorruptError, SecretDecryptFailedError, SecretKeyUnknownError } from '../../src/index.js';
 import { assertTypedNoLeak, text, withSecrets } from './context.js';
 import { keyringOf, testKey } from './keys.js';
 import type { SecretCase } from './suite.js';
@@ -78,6 +78,31 @@ export const rotationCases: readonly SecretCase[] = [
         assert.equal(result.rotated + result.unchanged, 3);
         assert.ok((await during.listSecrets(instance)).every((s) => s.keyId === 'key2'));
         assert.equal(text(await context.secrets(keyringOf(key2)).getSecret(instance, 'ns', 'c')), 'value-c');
+      }),
+  },
+  {
+    name: 'rotation goes in name order and stops at a malformed record in its turn: the records before it are rotated, and it resumes once that one is overwritten',
+    run: (target) =>
+      withSecrets(target, async (context) => {
+        const { instance } = context;
+        const key1 = testKey('key1');
+        const key2 = testKey('key2');
+        const before = context.secrets(keyringOf(key1));
+        for (const name of ['a', 'b', 'c']) await before.putSecret(instance, 'ns', name, `value-${name}`);
+        const truncated = await context.rawRecord('ns', 'b');
+        await context.plantRecord('ns', 'b', truncated.subarray(0, truncated.length - 9));
+        const during = context.secrets(keyringOf(key2, key1));
+        await assertTypedNoLeak(during.rotate(instance), SecretCorruptError, 'STOWAGE_SECRET_CORRUPT', [
+          'value-a',
+          'value-c',
+        ]);
+        const keyIdOf = async (name: string) =>
+          (JSON.parse((await context.rawRecord('ns', name)).toString('utf8')) as { keyId: string }).keyId;
+        assert.equal(await keyIdOf('a'), 'key2', 'the record before the malformed one was rotated');
+        assert.equal(await keyIdOf('c'), 'key1', 'the rotation stopped at the malformed one');
+        await during.putSecret(instance, 'ns', 'b', 'value-b2');
+        assert.deepEqual(await during.rotate(instance), { rotated: 1, unchanged: 2 });
+        assert.ok((await during.listSecrets(instance)).every((s) => s.keyId === 'key2'));
       }),
   },
 ];

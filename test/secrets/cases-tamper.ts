@@ -190,6 +190,8 @@ export const tamperCases: readonly SecretCase[] = [
         await corrupt(editRecord(alpha, (r) => (r.ciphertext = `${r.ciphertext}!`)));
         await corrupt(editRecord(alpha, (r) => ((r as Record<string, unknown>).format = 2)));
         await corrupt(Buffer.from('[]'));
+        // A key id no keyring could hold is corrupt, so no message repeats arbitrary stored text.
+        await corrupt(editRecord(alpha, (r) => (r.keyId = `KEY-${'x'.repeat(200)}`)));
         // Put over a corrupt record is how an operator recovers it.
         await context.secrets(keyring).putSecret(context.instance, 'ns', 'alpha', 'replaced');
         assert.equal(Buffer.from((await getAlpha(context))!).toString(), 'replaced');

@@ -132,6 +132,8 @@ describe('keyring parsing', () => {
     const shown = `${inspect(keyring, { showHidden: true, depth: 10 })} ${JSON.stringify(keyring)} ${String(keyring)}`;
     for (const form of [...keyForms(key1), ...keyForms(key2)]) assert.ok(!shown.includes(form));
     assert.match(shown, /key2/);
+    assert.equal(String(keyring), 'Keyring { primary: key2, ids: [key2, key1] }');
+    assert.equal(`${keyring}`, String(keyring));
   });
 });
 
