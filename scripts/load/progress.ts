@@ -50,7 +50,8 @@ export class Progress {
     const phaseSeconds = (performance.now() - this.phaseStarted) / 1000;
     if (this.timer && phase !== this.phase && phaseSeconds >= 0.25) {
       clearInterval(this.timer);
-      this.tick(0.25);
+      // Closed however short: its operations belong to the old phase, not to the new one's first line.
+      this.tick();
       this.timer = setInterval(() => this.tick(), 1000);
     }
     this.phase = phase;

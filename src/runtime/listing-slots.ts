@@ -7,9 +7,8 @@ import { ListingExpiredError } from '../errors/index.js';
 export const MAX_OPEN_LISTINGS = 64;
 
 /**
- * How long a listing must have gone without asking for a page before a listing waiting for a slot
- * may close it. An iterator abandoned without return() never asks again; one being read asks
- * within a page's processing time.
+ * How long a listing's consumer must have gone without pulling an item before a listing waiting
+ * for a slot may close it. An iterator abandoned without return() never pulls again.
  */
 export const LISTING_IDLE_EVICT_MS = 1_000;
 
@@ -19,7 +18,7 @@ export interface ListingLease {
   cursor: string | null;
   /** True while a page is being fetched: a listing in a fetch is never idle. */
   fetching: boolean;
-  /** When the last page arrived (performance.now()); idleness is measured from it. */
+  /** When the consumer last pulled an item or a page arrived (performance.now()). */
   idleSince: number;
   /** Set when the slot was taken back; the next page fails with this error. */
   expired: ListingExpiredError | null;
@@ -94,7 +93,7 @@ export class ListingSlots {
       const idlest = this.idlest();
       if (!idlest || now - idlest.idleSince < this.idleEvictMs) break;
       idlest.expired = new ListingExpiredError(
-        `the listing was closed: ${this.limit} listings were open on this instance, another was waiting, and this one had not asked for a page in ${this.idleEvictMs} ms`,
+        `the listing was closed: ${this.limit} listings were open on this instance, another was waiting, and this one had not been read for ${this.idleEvictMs} ms`,
         { limit: this.limit },
       );
       if (idlest.cursor !== null) this.cancel(idlest.cursor);

@@ -246,7 +246,11 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
           lease.idleSince = performance.now();
         }
         lease.cursor = page.cursor;
-        yield* page.items;
+        for (const item of page.items) {
+          yield item;
+          // Idle means the consumer stopped pulling, not that it is still working through a page.
+          lease.idleSince = performance.now();
+        }
       } while (lease.cursor !== null);
     } catch (error) {
       errorCode = (error as StowageError).code ?? 'STOWAGE_INTERNAL';

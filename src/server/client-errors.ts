@@ -16,12 +16,12 @@ function classify(code: string | undefined): { status: number; code: string; mes
 /**
  * node:http's `clientError` handler: a request that timed out or could not be parsed gets the
  * same typed JSON body as every other error, where node:http would answer a bare status line.
- * As node:http does, it answers only on a connection that has sent nothing yet (otherwise the
- * bytes could land inside an earlier response), then closes the connection.
+ * It answers only when `canAnswer` (ConnectionTracker.canAnswerRaw): otherwise the bytes could
+ * land inside a response under way, or pass for the answer to a request that ran. Either way the
+ * connection is closed.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  const bytesWritten = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
-  if (error.code !== 'ECONNRESET' && socket.writable && bytesWritten === 0) {
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, canAnswer: boolean): void {
+  if (error.code !== 'ECONNRESET' && socket.writable && canAnswer) {
     const { status, code, message } = classify(error.code);
     const body = `${JSON.stringify({ error: { code, message, details: {} } })}\n`;
     socket.write(

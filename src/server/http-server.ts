@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { PersistenceProvider, SecretPersistenceProvider } from '../contract/types.js';
 import { UnknownInstanceError } from '../errors/index.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { authorized, checkBind } from './auth.js';
 import { answerClientError } from './client-errors.js';
+import { ConnectionTracker } from './connection-tracker.js';
 import { allowOnly, HttpError, READ_METHODS, sendError, sendJson } from './http-errors.js';
 import { handleObjects } from './object-routes.js';
 import { readiness } from './readiness.js';
@@ -68,8 +70,7 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   const provider = options.provider;
 
   let closing = false;
-  /** Responses under way, so close() can mark the ones whose headers are not yet sent. */
-  const responses = new Set<ServerResponse>();
+  const connections = new ConnectionTracker();
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = requestPath(req.url ?? '/');
@@ -126,9 +127,9 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       connectionsCheckingInterval: TIMEOUT_CHECK_MS,
     },
     (req, res) => {
-      responses.add(res);
-      if (closing) res.setHeader('connection', 'close');
-      res.once('close', () => responses.delete(res));
+      connections.add(req, res);
+      // Only a connection's last response may close it: one pipelined behind would be lost.
+      if (closing && connections.isLast(req, res)) res.setHeader('connection', 'close');
       // A response sent with its headers before close() (a listing) leaves its connection open:
       // once it is done the connection is idle, and closing idle connections ends it.
       res.once('finish', () => {
@@ -137,7 +138,9 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       route(req, res).catch((error: unknown) => sendError(res, error));
     },
   );
-  server.on('clientError', answerClientError);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(error, socket, connections.canAnswerRaw(socket)),
+  );
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -153,7 +156,9 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     close: (deadlineMs = CLOSE_DEADLINE_MS) =>
       new Promise<void>((resolve) => {
         closing = true;
-        for (const res of responses) if (!res.headersSent) res.setHeader('connection', 'close');
+        for (const res of connections.lastResponses()) {
+          if (!res.headersSent) res.setHeader('connection', 'close');
+        }
         const force = setTimeout(() => server.closeAllConnections(), deadlineMs);
         server.close(() => {
           clearTimeout(force);

@@ -3,7 +3,13 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { LocalProvider, MachineId, MemoryBackend } from '../../src/index.js';
+import {
+  type GroupVersionKind,
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  type ObjectKey,
+} from '../../src/index.js';
 import { type StowageServerOptions, startServer } from '../../src/server/http-server.js';
 
 type ServerOptions = Omit<StowageServerOptions, 'provider'>;
@@ -138,6 +144,60 @@ test('a request that reaches a closing server on an open connection is answered 
     assert.match(second, /\r\nconnection: close\r\n/i);
     assert.match(second, /"code":"STOWAGE_CLOSED"/);
     assert.ok(took < 15_000, `close() took ${Math.round(took)} ms, as if it waited for its deadline`);
+  });
+});
+
+test('close() delivers every response of a connection that pipelined requests before it: a write that ran is acknowledged, not cut off', async () => {
+  /** Gets take 300 ms, so the pipelined put runs while the get is still under way. */
+  class SlowGets extends MemoryBackend {
+    override async get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined> {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return super.get(gvk, key);
+    }
+  }
+  const provider = new LocalProvider([{ name: 'memory-test', backend: new SlowGets() }]);
+  await provider.initialize(MachineId.generate());
+  await provider.putObject('memory-test', demo('demo'));
+  const server = await startServer({ provider, port: 0 });
+  try {
+    const { socket, received } = await rawConnection(server.url);
+    const body = JSON.stringify(demo('pipelined'));
+    socket.write(
+      'GET /api/v1/instances/default/objects/core/v1/ConfigMap/default/demo HTTP/1.1\r\nhost: x\r\n\r\n' +
+        `PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const closing = server.close(20_000);
+    const text = await received;
+    await closing;
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.match(
+      text,
+      /HTTP\/1\.1 201 [\s\S]*\{"key":"default\/pipelined"\}/,
+      'the put that ran was acknowledged',
+    );
+    assert.ok(
+      await provider.getObject(
+        'memory-test',
+        { group: '', version: 'v1', kind: 'ConfigMap' },
+        'default/pipelined',
+      ),
+    );
+  } finally {
+    await server.close();
+    await provider.close();
+  }
+});
+
+test('a malformed request on a keep-alive connection that already served one still gets its typed 400', async () => {
+  await withServer({}, async (url) => {
+    const { socket, received } = await rawConnection(url);
+    socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write('GARBAGE\r\n\r\n');
+    const text = await received;
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.match(text, /HTTP\/1\.1 400 [\s\S]*"code":"STOWAGE_BAD_REQUEST"/);
   });
 });
 

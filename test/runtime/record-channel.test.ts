@@ -211,6 +211,32 @@ test(`more concurrent getAllObjects than ${MAX_OPEN_LISTINGS} listing slots all 
   }
 });
 
+test(`a listing read slowly item by item is never taken for abandoned: ${MAX_OPEN_LISTINGS} slow readers all finish, and a listing waiting behind them runs after`, async () => {
+  const provider = new RuntimeProvider([{ kind: 'memory', name: 'slow-readers' }], { listPageSize: 16 });
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    for (let i = 0; i < 20; i++)
+      await provider.putObject(instance, makeObject({ name: `o${i}`, namespace: 'ns' }));
+    // Each reader takes 16 items at once in its first page, then works through them one every
+    // 150 ms: 2.4 s past the page's arrival, well over the 1 s idle limit, yet always pulling.
+    const readers = Array.from({ length: MAX_OPEN_LISTINGS }, async () => {
+      let items = 0;
+      for await (const _ of provider.streamAllObjects(instance, CONFIG_MAP)) {
+        items++;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      return items;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const waiting = provider.getAllObjects(instance, CONFIG_MAP);
+    assert.deepEqual(await Promise.all(readers), Array(MAX_OPEN_LISTINGS).fill(20));
+    assert.equal((await waiting).length, 20);
+  } finally {
+    await provider.close();
+  }
+});
+
 test('a page is bounded by bytes as well as by count: a listing of large objects fits a worker heap far smaller than a page of them', async () => {
   const observer = new RecordingObserver();
   const provider = new RuntimeProvider([{ kind: 'memory', name: 'large' }], {

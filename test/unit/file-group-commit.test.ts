@@ -62,6 +62,8 @@ function gatedOpen(log: SyncLog): OpenFile {
       get(target, property) {
         if (property === 'writev') {
           return async (buffers: Buffer[], position: number) => {
+            // At offset 0 a new log's file header is written, not a batch.
+            if (position === 0) return target.writev(buffers, position);
             // The batch header's record count; the first buffer starts with the header.
             log.writes.push((buffers[0] as Buffer).readUInt32LE(12));
             const result = await target.writev(buffers, position);
