@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { instanceName } from '../config/instance-name.js';
 import type { LogSync } from './file/layout.js';
-import { type S3BackendConfig, s3InstanceName } from './s3/config.js';
+import { type S3BackendConfig, s3InstanceName, s3StorageIdentity } from './s3/config.js';
 
 /**
  * Plain-data description of one backend instance. It crosses to worker threads as-is, so it holds
@@ -34,4 +35,31 @@ export function backendInstanceName(config: BackendConfig): string {
 /** Resolved absolute paths make two spellings of one directory the same instance. */
 export function resolvedPath(path: string): string {
   return resolve(path);
+}
+
+/**
+ * What two configurations that reach the same storage share, however they spell it: a file
+ * instance's directory with symbolic links resolved as far as it exists, an S3 endpoint as a URL
+ * parses it. Instance names keep hashing the spelling (backendInstanceName), so that names stay
+ * as they were; a configuration compares this to refuse one storage configured twice.
+ */
+export function storageIdentity(config: BackendConfig): string {
+  switch (config.kind) {
+    case 'file':
+      return JSON.stringify(['file', realPathSoFar(resolvedPath(config.dir))]);
+    case 's3':
+      return s3StorageIdentity(config);
+    default:
+      return backendInstanceName(config);
+  }
+}
+
+/** `path` with the symbolic links of its longest existing ancestor resolved. */
+function realPathSoFar(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(realPathSoFar(parent), basename(path));
+  }
 }

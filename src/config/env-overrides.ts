@@ -57,9 +57,19 @@ export function applyOverrides(tree: Record<string, unknown>, overrides: readonl
   }
 }
 
-/** An item past the end of a list would leave a hole in it that no variable or line explains. */
+/**
+ * In a list only item numbers are fields: any other segment (`x`, `01`, `kind`) would be set as a
+ * property of the array, which the schema never reads, and the variable would do nothing. An
+ * item past the end would leave a hole in the list that no variable or line explains.
+ */
 function checkIndex(node: Record<string, unknown>, segment: string, variable: string): void {
-  if (Array.isArray(node) && /^\d+$/.test(segment) && Number(segment) > node.length) {
+  if (!Array.isArray(node)) return;
+  if (!/^(0|[1-9]\d*)$/.test(segment)) {
+    throw new Error(
+      `environment variable ${variable} names ${JSON.stringify(segment)} where a list wants an item number (0, 1, …)`,
+    );
+  }
+  if (Number(segment) > node.length) {
     throw new Error(
       `environment variable ${variable} sets item ${segment} of a list of ${node.length}: number the items from ${node.length}`,
     );

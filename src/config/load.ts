@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { type BackendConfig, backendInstanceName } from '../backends/factory.js';
+import { type BackendConfig, backendInstanceName, storageIdentity } from '../backends/factory.js';
 import { logSyncUnavailable } from '../backends/file/layout.js';
 import { nestedPrefixesProblem, nestedS3Prefixes, type S3BackendConfig } from '../backends/s3/config.js';
 import { ConfigError } from '../errors/config-errors.js';
@@ -144,11 +144,14 @@ function checkInstances(
   fail: (fieldPath: readonly PropertyKey[], problem: string) => never,
 ): void {
   const seen = new Map<string, number>();
+  const names = config.instances.map((instance) => backendInstanceName(instance as BackendConfig));
   for (const [index, instance] of config.instances.entries()) {
-    const name = backendInstanceName(instance as BackendConfig);
-    const first = seen.get(name);
+    const name = names[index] as string;
+    // One storage, however it is spelled (a symbolic link, an endpoint with a trailing slash).
+    const identity = storageIdentity(instance as BackendConfig);
+    const first = seen.get(identity);
     if (first !== undefined) {
-      const changed = (at: number) => nameBefore(base, at) !== name;
+      const changed = (at: number) => nameBefore(base, at) !== names[at];
       const at = changed(first) && !changed(index) ? first : index;
       const fields: readonly string[] = NAME_FIELDS[(config.instances[at] as BackendConfig).kind];
       // A name field a variable set is to blame only if variables changed this instance's name.
@@ -160,7 +163,7 @@ function checkInstances(
         `the same instance as instances.${at === first ? index : first} (${name})`,
       );
     }
-    seen.set(name, index);
+    seen.set(identity, index);
   }
   for (const [index, instance] of config.instances.entries()) {
     const unavailable = instance.kind === 'file' && instance.logSync && logSyncUnavailable(instance.logSync);

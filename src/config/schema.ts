@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { LOG_SYNCS } from '../backends/file/layout.js';
 import { s3ConfigSchema } from '../backends/s3/config.js';
 import { MachineId } from '../contract/machine-id.js';
+import { MAX_TIMER_MS } from './timer-limit.js';
+import { MIN_WORKER_HEAP_MB } from './worker-limits.js';
 
 /**
  * The configuration file's schema (YAML or JSON). Every field has a default, so an empty file —
@@ -10,6 +12,9 @@ import { MachineId } from '../contract/machine-id.js';
  */
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+/** Milliseconds, bounded by what a Node timer can wait (timer-limit.ts). */
+const positiveMs = positiveInt.max(MAX_TIMER_MS);
+const nonNegativeMs = nonNegativeInt.max(MAX_TIMER_MS);
 
 const memoryInstance = z.strictObject({
   kind: z.literal('memory'),
@@ -61,7 +66,7 @@ export const configSchema = z.strictObject({
   pool: z
     .strictObject({
       /** Heap of each worker; exceeding it kills the worker, which the supervisor restarts (reason `oom`). */
-      workerHeapMb: positiveInt.optional(),
+      workerHeapMb: positiveInt.min(MIN_WORKER_HEAP_MB).optional(),
       /** Young generation of each worker: smaller holds less garbage between collections, at some CPU. */
       workerYoungGenerationMb: positiveInt.optional(),
       maxBatchOps: positiveInt.optional(),
@@ -74,26 +79,26 @@ export const configSchema = z.strictObject({
     .strictObject({
       capacity: positiveInt.optional(),
       policy: z.enum(['reject', 'wait']).optional(),
-      waitMs: nonNegativeInt.optional(),
+      waitMs: nonNegativeMs.optional(),
       concurrency: positiveInt.optional(),
     })
     .prefault({}),
   supervisor: z
     .strictObject({
       initializeAttempts: positiveInt.optional(),
-      backoffBaseMs: nonNegativeInt.optional(),
-      backoffMaxMs: nonNegativeInt.optional(),
-      probeIntervalMs: positiveInt.optional(),
-      probeTimeoutMs: positiveInt.optional(),
+      backoffBaseMs: nonNegativeMs.optional(),
+      backoffMaxMs: nonNegativeMs.optional(),
+      probeIntervalMs: positiveMs.optional(),
+      probeTimeoutMs: positiveMs.optional(),
       probeFailureThreshold: positiveInt.optional(),
-      hangTimeoutMs: positiveInt.optional(),
-      openTimeoutMs: positiveInt.optional(),
+      hangTimeoutMs: positiveMs.optional(),
+      openTimeoutMs: positiveMs.optional(),
       maxRestarts: nonNegativeInt.optional(),
-      withinMs: positiveInt.optional(),
+      withinMs: positiveMs.optional(),
     })
     .prefault({}),
   /** How long a graceful close lets queued work drain before rejecting it (RuntimeOptions.closeDeadlineMs). */
-  shutdown: z.strictObject({ drainDeadlineMs: nonNegativeInt.optional() }).prefault({}),
+  shutdown: z.strictObject({ drainDeadlineMs: nonNegativeMs.optional() }).prefault({}),
   metrics: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   server: z
     .strictObject({
@@ -106,9 +111,9 @@ export const configSchema = z.strictObject({
   secrets: z
     .strictObject({
       /** Keyring file (mode 0600). */
-      keyringFile: z.string().optional(),
+      keyringFile: z.string().min(1).optional(),
       /** Name of an environment variable holding the keyring. */
-      keyringEnv: z.string().optional(),
+      keyringEnv: z.string().min(1).optional(),
     })
     // Either source, not both: one of them would be ignored without a word.
     .refine((secrets) => secrets.keyringFile === undefined || secrets.keyringEnv === undefined, {

@@ -1,4 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
+import { MAX_TIMER_MS } from '../config/timer-limit.js';
+import { MIN_WORKER_HEAP_MB } from '../config/worker-limits.js';
 import { InvalidRuntimeConfigError } from '../errors/index.js';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../objects/codec.js';
 import type { RuntimeObserver } from './observer.js';
@@ -105,28 +107,28 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
     mailbox: {
       capacity: count('mailbox.capacity', m.capacity, 1024),
       policy,
-      waitMs: count('mailbox.waitMs', m.waitMs, 1000, 0),
+      waitMs: ms('mailbox.waitMs', m.waitMs, 1000, 0),
       concurrency: count('mailbox.concurrency', m.concurrency, 256),
     },
     supervisor: {
       initializeAttempts: count('supervisor.initializeAttempts', s.initializeAttempts, 3),
-      backoffBaseMs: count('supervisor.backoffBaseMs', s.backoffBaseMs, 100, 0),
-      backoffMaxMs: count('supervisor.backoffMaxMs', s.backoffMaxMs, 5000, 0),
-      probeIntervalMs: count('supervisor.probeIntervalMs', s.probeIntervalMs, 1000),
-      probeTimeoutMs: count('supervisor.probeTimeoutMs', s.probeTimeoutMs, 1000),
+      backoffBaseMs: ms('supervisor.backoffBaseMs', s.backoffBaseMs, 100, 0),
+      backoffMaxMs: ms('supervisor.backoffMaxMs', s.backoffMaxMs, 5000, 0),
+      probeIntervalMs: ms('supervisor.probeIntervalMs', s.probeIntervalMs, 1000),
+      probeTimeoutMs: ms('supervisor.probeTimeoutMs', s.probeTimeoutMs, 1000),
       probeFailureThreshold: count('supervisor.probeFailureThreshold', s.probeFailureThreshold, 3),
-      hangTimeoutMs: count('supervisor.hangTimeoutMs', s.hangTimeoutMs, 10_000),
-      openTimeoutMs: count('supervisor.openTimeoutMs', s.openTimeoutMs, 120_000),
+      hangTimeoutMs: ms('supervisor.hangTimeoutMs', s.hangTimeoutMs, 10_000),
+      openTimeoutMs: ms('supervisor.openTimeoutMs', s.openTimeoutMs, 120_000),
       maxRestarts: count('supervisor.maxRestarts', s.maxRestarts, 5, 0),
-      withinMs: count('supervisor.withinMs', s.withinMs, 60_000),
+      withinMs: ms('supervisor.withinMs', s.withinMs, 60_000),
     },
     maxObjectBytes: count('maxObjectBytes', options.maxObjectBytes, DEFAULT_MAX_OBJECT_BYTES),
     maxBatchOps: optionalCount('maxBatchOps', options.maxBatchOps),
     maxBatchesInFlight: optionalCount('maxBatchesInFlight', options.maxBatchesInFlight),
     idleSpinMicros: optionalCount('idleSpinMicros', options.idleSpinMicros, 0),
     listPageSize: count('listPageSize', options.listPageSize, 256),
-    resourceLimits: options.resourceLimits,
-    closeDeadlineMs: count('closeDeadlineMs', options.closeDeadlineMs, 5000, 0),
+    resourceLimits: checkedResourceLimits(options.resourceLimits),
+    closeDeadlineMs: ms('closeDeadlineMs', options.closeDeadlineMs, 5000, 0),
     allowModuleBackends: options.allowModuleBackends ?? false,
     observer: options.observer,
   };
@@ -134,6 +136,29 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
 
 function optionalCount(field: string, value: number | undefined, min = 1): number | undefined {
   return value === undefined ? undefined : count(field, value, value, min);
+}
+
+/** A heap too small to start a worker in would abort the whole process, not just the worker. */
+function checkedResourceLimits(limits: ResourceLimits | undefined): ResourceLimits | undefined {
+  const heap = limits?.maxOldGenerationSizeMb;
+  if (heap !== undefined && !(heap >= MIN_WORKER_HEAP_MB)) {
+    throw new InvalidRuntimeConfigError(
+      `resourceLimits.maxOldGenerationSizeMb must be at least ${MIN_WORKER_HEAP_MB}, got ${String(heap)}`,
+      { field: 'resourceLimits.maxOldGenerationSizeMb' },
+    );
+  }
+  return limits;
+}
+
+/** count() for a delay, which a Node timer must be able to wait (timer-limit.ts). */
+function ms(field: string, value: number | undefined, fallback: number, min = 1): number {
+  const checked = count(field, value, fallback, min);
+  if (checked > MAX_TIMER_MS) {
+    throw new InvalidRuntimeConfigError(`${field} must be at most ${MAX_TIMER_MS} ms, got ${checked}`, {
+      field,
+    });
+  }
+  return checked;
 }
 
 function count(field: string, value: number | undefined, fallback: number, min = 1): number {

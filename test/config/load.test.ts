@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -329,4 +329,76 @@ test('a file instance takes logSync o_dsync or fdatasync, reaches its backend, a
   });
   assert.equal(bad.details.field, 'instances.0.logSync');
   assert.equal(bad.details.line, 4);
+});
+
+test('one storage spelled two ways is refused: a directory and a symbolic link to it, an endpoint with and without its slash', () => {
+  const real = join(dir, 'real-dir');
+  mkdirSync(real);
+  symlinkSync(real, join(dir, 'link-dir'));
+  const linked = failure({
+    path: file(
+      'linked.yaml',
+      `instances:\n  - kind: file\n    dir: ${real}\n  - kind: file\n    dir: ${join(dir, 'link-dir')}\n`,
+    ),
+    env: {},
+  });
+  assert.equal(linked.details.field, 'instances.1.dir');
+  assert.match(linked.message, /the same instance as instances\.0/);
+  // A directory that does not exist yet, under a linked parent, is the same directory too.
+  const below = failure({
+    path: file(
+      'below.yaml',
+      `instances:\n  - kind: file\n    dir: ${real}/x\n  - kind: file\n    dir: ${join(dir, 'link-dir', 'x')}\n`,
+    ),
+    env: {},
+  });
+  assert.equal(below.details.field, 'instances.1.dir');
+  const slash = failure({
+    path: file(
+      'slash.yaml',
+      'instances:\n  - kind: s3\n    endpoint: http://127.0.0.1:7480\n    bucket: control-plane\n  - kind: s3\n    endpoint: HTTP://127.0.0.1:7480/\n    bucket: control-plane\n',
+    ),
+    env: {},
+  });
+  assert.match(slash.message, /instances\.1\.\w+: the same instance as instances\.0/);
+  const nested = failure({
+    path: file(
+      'nested-spelling.yaml',
+      'instances:\n  - kind: s3\n    endpoint: http://127.0.0.1:80\n    bucket: control-plane\n    prefix: a\n  - kind: s3\n    endpoint: http://127.0.0.1/\n    bucket: control-plane\n    prefix: a/b\n',
+    ),
+    env: {},
+  });
+  assert.equal(nested.details.field, 'instances.1.prefix');
+});
+
+test('an environment variable that names a list item by anything but its number is refused, not ignored', () => {
+  for (const segment of ['x', '01', 'kind']) {
+    const error = failure({ env: { [`STOWAGE__instances__${segment}__dir`]: '/tmp/elsewhere' } });
+    assert.match(error.message, /where a list wants an item number/, segment);
+  }
+});
+
+test('milliseconds past what a Node timer can wait, a worker heap too small to start in, and an empty keyring source are refused at load', () => {
+  for (const [field, yaml] of [
+    ['supervisor.openTimeoutMs', 'supervisor:\n  openTimeoutMs: 2147483648\n'],
+    ['supervisor.probeIntervalMs', 'supervisor:\n  probeIntervalMs: 2147483648\n'],
+    ['mailbox.waitMs', 'mailbox:\n  waitMs: 2147483648\n'],
+    ['shutdown.drainDeadlineMs', 'shutdown:\n  drainDeadlineMs: 2147483648\n'],
+    [
+      'instances.0.timeouts.requestMs',
+      'instances:\n  - kind: s3\n    bucket: control-plane\n    timeouts:\n      requestMs: 3000000000\n',
+    ],
+    ['pool.workerHeapMb', 'pool:\n  workerHeapMb: 2\n'],
+    ['secrets.keyringFile', 'secrets:\n  keyringFile: ""\n'],
+    ['secrets.keyringEnv', 'secrets:\n  keyringEnv: ""\n'],
+  ] as const) {
+    assert.equal(failure({ path: file('bounds.yaml', yaml), env: {} }).details.field, field);
+  }
+  assert.equal(
+    loadConfig({ path: file('max.yaml', 'supervisor:\n  openTimeoutMs: 2147483647\n'), env: {} }).supervisor
+      .openTimeoutMs,
+    2147483647,
+  );
+  assert.throws(() => resolveOptions({ supervisor: { probeIntervalMs: 2 ** 31 } }), /at most 2147483647/);
+  assert.throws(() => resolveOptions({ resourceLimits: { maxOldGenerationSizeMb: 2 } }), /at least 32/);
 });

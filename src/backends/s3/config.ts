@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instanceName } from '../../config/instance-name.js';
+import { MAX_TIMER_MS } from '../../config/timer-limit.js';
 import { S3ConfigError } from '../../errors/s3-errors.js';
 
 /**
@@ -105,9 +106,9 @@ export const s3ConfigSchema = z.strictObject({
   checksumMode: z.enum(['when_supported', 'when_required']).default('when_supported'),
   timeouts: z
     .strictObject({
-      connectMs: positiveInt.default(3000),
-      requestMs: positiveInt.default(5000),
-      operationMs: positiveInt.default(8000),
+      connectMs: positiveInt.max(MAX_TIMER_MS).default(3000),
+      requestMs: positiveInt.max(MAX_TIMER_MS).default(5000),
+      operationMs: positiveInt.max(MAX_TIMER_MS).default(8000),
     })
     .default({ connectMs: 3000, requestMs: 5000, operationMs: 8000 }),
   retryMode: z.enum(['standard', 'adaptive']).default('standard'),
@@ -137,15 +138,30 @@ export function s3InstanceName(config: S3BackendConfig): string {
   return instanceName('s3', JSON.stringify([storeOf(resolved), resolved.bucket, resolved.prefix]));
 }
 
-/** The object store an instance talks to: its endpoint as written, or the AWS region. */
+/** The object store an instance talks to, as its name hashes it: its endpoint as written, or the AWS region. */
 function storeOf(config: ResolvedS3Config): string {
   return config.endpoint ?? `aws:${config.region}`;
 }
 
 /**
+ * The object store as a URL parses it, so that two spellings of one endpoint (a trailing slash,
+ * the scheme's case, the default port written out) compare equal. Names keep the endpoint as
+ * written (s3InstanceName), so existing names do not change; only comparisons use this.
+ */
+function sameStoreOf(config: ResolvedS3Config): string {
+  return config.endpoint === undefined ? storeOf(config) : new URL(config.endpoint).href;
+}
+
+/** What two S3 configurations of one bucket and prefix share however they spell the endpoint. */
+export function s3StorageIdentity(config: S3BackendConfig): string {
+  const resolved = resolveS3Config(config);
+  return JSON.stringify(['s3', sameStoreOf(resolved), resolved.bucket, resolved.prefix]);
+}
+
+/**
  * The first two of `configs` (by index) whose prefixes nest in one bucket: `''` holds every other
  * prefix, `a` holds `a/b` but not `ab`. The outer instance would list the inner one's keys under
- * its own GVKs. Equal prefixes are one instance, which providers refuse by name.
+ * its own GVKs. Equal prefixes are one instance, refused as such (storageIdentity, factory.ts).
  */
 export function nestedS3Prefixes(
   configs: readonly S3BackendConfig[],
@@ -154,7 +170,7 @@ export function nestedS3Prefixes(
   for (let later = 1; later < resolved.length; later++) {
     for (let earlier = 0; earlier < later; earlier++) {
       const [a, b] = [resolved[earlier]!, resolved[later]!];
-      if (storeOf(a) !== storeOf(b) || a.bucket !== b.bucket || a.prefix === b.prefix) continue;
+      if (sameStoreOf(a) !== sameStoreOf(b) || a.bucket !== b.bucket || a.prefix === b.prefix) continue;
       if (holds(a.prefix, b.prefix)) return { outer: earlier, inner: later };
       if (holds(b.prefix, a.prefix)) return { outer: later, inner: earlier };
     }
