@@ -9,6 +9,7 @@ import {
 } from '../errors/index.js';
 import { encodeObject } from '../objects/codec.js';
 import { MeanWindow } from '../stats/mean-window.js';
+import { KeyOrder } from '../store/key-order.js';
 import { SharedTask } from '../store/shared-task.js';
 import { Batcher, type BatcherConfig } from './batcher.js';
 import { batchingFor } from './batching.js';
@@ -51,6 +52,12 @@ export class ActorRef {
   /** Counts successful opens, so a listing can tell its worker from a restarted one. */
   private opens = 0;
   private closed = false;
+  /**
+   * For a backend that does not keep call order, the worker runs each key's calls in order, but
+   * replies per batch: a later batch can finish first. This holds back each reply until the
+   * earlier calls on its key have been answered. Undefined when replies cannot overtake.
+   */
+  private replyOrder: KeyOrder | undefined;
   private readonly batching: BatcherConfig;
   /** Cursors of abandoned listings waiting for the cancel task (cancelListing). */
   private readonly abandonedCursors: string[] = [];
@@ -154,6 +161,7 @@ export class ActorRef {
     }
     this.opens++;
     this.opened = true;
+    this.replyOrder = reply.keepsCallOrder ? undefined : (this.replyOrder ?? new KeyOrder());
     this.options.observer?.opened?.(this.name, this.backendKind, reply.tornTailBytes ?? 0);
   }
 
@@ -161,7 +169,17 @@ export class ActorRef {
    * Runs one operation through the mailbox and the worker. `started` is when the facade was
    * called, so latencies include the time spent queued.
    */
-  async call<K extends OpRequest['op']>(
+  call<K extends OpRequest['op']>(op: Extract<OpRequest, { op: K }>, started: number): Promise<OpValues[K]> {
+    const result = this.send(op, started);
+    const order = this.replyOrder;
+    if (!order || !('order' in op)) return result;
+    // Held back, not delayed in starting: the call is in the mailbox already. Handled here so a
+    // rejection that waits for an earlier call is not reported as unhandled meanwhile.
+    result.catch(() => undefined);
+    return order.run(op.order, () => result);
+  }
+
+  private async send<K extends OpRequest['op']>(
     op: Extract<OpRequest, { op: K }>,
     started: number,
   ): Promise<OpValues[K]> {

@@ -135,6 +135,8 @@ export type HostReply =
       readonly results?: readonly OpReply[];
       /** Open only: what Backend.tornTailBytes reported (0 for a backend that cannot tear). */
       readonly tornTailBytes?: number;
+      /** Open only: Backend.keepsCallOrder, which tells the caller whether replies can overtake. */
+      readonly keepsCallOrder?: boolean;
       readonly seconds: number;
     }
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };

@@ -59,6 +59,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   private readonly options: ResolvedOptions;
   private readonly supervisor: Supervisor;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(configs: readonly InstanceConfig[], options: RuntimeOptions = {}) {
     this.options = resolveOptions(options);
@@ -279,9 +280,17 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     }
   }
 
-  /** Stops accepting work, drains mailboxes up to `closeDeadlineMs`, closes backends, ends workers. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops accepting work, drains mailboxes up to `closeDeadlineMs`, closes backends, ends workers.
+   * Every call resolves when that is done, a second one included (a signal handler and a
+   * `finally` may both await it).
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
     this.supervisor.stop();
     const deadline = this.options.closeDeadlineMs;

@@ -75,11 +75,12 @@ export class Supervisor {
         .map(async (e) => {
           this.cancelTimer(e);
           e.intensity.reset();
-          const error = await this.start(e, this.options.supervisor.initializeAttempts);
+          const { error, joined } = await this.start(e, this.options.supervisor.initializeAttempts);
           if (error === undefined) return;
           failed.push(e.actor.name);
           reasons.push(`${e.actor.name}: ${error}`);
-          this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
+          // A start this call joined is the retry of whoever began it, counted and rescheduled there.
+          if (!joined) this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
         }),
     );
     this.startProbing();
@@ -98,9 +99,9 @@ export class Supervisor {
     if (!e || e.phase === 'up') return;
     this.cancelTimer(e);
     e.intensity.reset();
-    const error = await this.start(e, this.options.supervisor.initializeAttempts);
+    const { error, joined } = await this.start(e, this.options.supervisor.initializeAttempts);
     if (error !== undefined) {
-      this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
+      if (!joined) this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
       throw new InitializeFailedError(`restart of ${instance} failed: ${error}`, { instances: instance });
     }
   }
@@ -135,12 +136,18 @@ export class Supervisor {
   /**
    * Starts `e` unless a start of it is already under way, in which case the caller joins that one:
    * two loops would each stop the other's worker (ActorRef.start), one of them while it served.
+   * A caller that joined (`joined`) leaves a failure to the one that began the start, so it is
+   * counted and retried once.
    */
-  private start(e: Supervised, attempts: number): Promise<string | undefined> {
-    e.starting ??= this.attemptStart(e, attempts).finally(() => {
+  private async start(
+    e: Supervised,
+    attempts: number,
+  ): Promise<{ error: string | undefined; joined: boolean }> {
+    if (e.starting) return { error: await e.starting, joined: true };
+    e.starting = this.attemptStart(e, attempts).finally(() => {
       e.starting = undefined;
     });
-    return e.starting;
+    return { error: await e.starting, joined: false };
   }
 
   /** Tries to start `e` up to `attempts` times with backoff; returns the last error message, or undefined when up. */
@@ -178,8 +185,8 @@ export class Supervisor {
     this.cancelTimer(e);
     e.timer = setTimeout(async () => {
       e.timer = undefined;
-      const error = await this.start(e, 1);
-      if (error === undefined || this.closed) return;
+      const { error, joined } = await this.start(e, 1);
+      if (error === undefined || joined || this.closed) return;
       if (e.everUp && !e.intensity.record(Date.now())) {
         this.changed(e, 'stopped', false, 'intensity');
         return;
@@ -211,13 +218,16 @@ export class Supervisor {
   private probeAll(): void {
     const { hangTimeoutMs, probeTimeoutMs, probeFailureThreshold } = this.options.supervisor;
     for (const e of this.entries.values()) {
-      if (e.phase !== 'up' || e.probing) continue;
+      if (e.phase !== 'up') continue;
       const { actor } = e;
+      // Judged every round, a probe under way or not: a probe waiting behind the hung task would
+      // otherwise hold this check off until the probe itself timed out.
       const oldest = actor.oldestInFlightMs();
       if (oldest > hangTimeoutMs) {
         actor.kill('hang', `a task has been in flight for ${Math.round(oldest)} ms`);
         continue;
       }
+      if (e.probing) continue;
       e.probing = true;
       void actor.probe(probeTimeoutMs).then((result) => {
         e.probing = false;

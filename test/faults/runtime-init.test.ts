@@ -138,3 +138,28 @@ test('restartInstance during initialize joins the start under way instead of rac
     await h.dispose();
   }
 });
+
+test('a failed start that restartInstance joined is counted and retried once, by the caller that began it', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness(
+    'flaky-init-backend',
+    { supervisor: { initializeAttempts: 3, backoffBaseMs: 200, backoffMaxMs: 30_000 } },
+    { failures: 100 },
+  );
+  try {
+    const initialized = h.provider.initialize(MachineId.generate());
+    await h.observer.until(() => h.observer.restarts.length === 1);
+    // Joins initialize's start, which fails its third attempt too.
+    await assert.rejects(h.provider.restartInstance(h.faulty), InitializeFailedError);
+    await assert.rejects(initialized, InitializeFailedError);
+    // Two retries within the start, and one for the next start: before, the joined caller counted
+    // (and scheduled) that one a second time.
+    assert.deepEqual(
+      h.observer.restarts.filter((r) => r.store === h.faulty).map((r) => r.reason),
+      ['initialize', 'initialize', 'initialize'],
+    );
+  } finally {
+    await h.dispose();
+  }
+});

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { BackendConfig } from '../../src/backends/factory.js';
 import { MachineId, type RuntimeObject } from '../../src/index.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
+import { fixtureModule } from '../faults/runtime-harness.js';
 import { makeObject } from '../helpers/objects.js';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
@@ -66,6 +67,37 @@ test('the same through the file backend, whose group commit runs many keys at on
   try {
     await orderingScenario({ kind: 'file', dir });
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('on a backend that does not keep call order, a later batch that finishes first does not answer a key ahead of its earlier calls', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-reply-order-'));
+  const provider = new RuntimeProvider(
+    [{ kind: 'module', module: fixtureModule('slow-key-backend'), name: 'slow-key', options: { dir } }],
+    { allowModuleBackends: true, maxBatchOps: 2 },
+  );
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    const answered: string[] = [];
+    const note = (what: string) => () => answered.push(what);
+    // Batches of two: [slow, k=v1] then [k=v2, get k]. The second is done ~300 ms before the first.
+    await Promise.all([
+      provider.putObject(instance, makeObject({ name: 'slow', namespace: 'order' })).then(note('slow')),
+      provider
+        .putObject(instance, makeObject({ name: 'k', namespace: 'order', data: { v: '1' } }))
+        .then(note('k=v1')),
+      provider
+        .putObject(instance, makeObject({ name: 'k', namespace: 'order', data: { v: '2' } }))
+        .then(note('k=v2')),
+      provider.getObject(instance, CONFIG_MAP, 'order/k').then(note('get k')),
+    ]);
+    const onK = answered.filter((what) => what !== 'slow');
+    assert.deepEqual(onK, ['k=v1', 'k=v2', 'get k']);
+    assert.deepEqual((await provider.getObject(instance, CONFIG_MAP, 'order/k'))?.data, { v: '2' });
+  } finally {
+    await provider.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

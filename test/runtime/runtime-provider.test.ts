@@ -360,3 +360,26 @@ describe('runtime provider facade', () => {
     await closing;
   });
 });
+
+test('a second close() resolves only when the first has finished: a signal handler and a finally may both await it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-double-close-'));
+  const provider = new RuntimeProvider([{ kind: 'file', dir }]);
+  await provider.initialize(MachineId.generate());
+  const [instance] = provider.instances() as [string];
+  await provider.putObject(instance, makeObject({ name: 'a', namespace: 'ns' }));
+  let firstDone = false;
+  const first = provider.close().then(() => {
+    firstDone = true;
+  });
+  await provider.close();
+  assert.equal(firstDone, true, 'the second close() resolved before the first had finished');
+  await first;
+  // The lock is released: a new provider opens the directory at once.
+  const again = new RuntimeProvider([{ kind: 'file', dir }]);
+  try {
+    await again.initialize(MachineId.generate());
+  } finally {
+    await again.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

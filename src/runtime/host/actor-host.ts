@@ -78,7 +78,7 @@ async function handle(request: HostRequest): Promise<HostReply> {
   try {
     switch (request.type) {
       case 'open':
-        return { ok: true, tornTailBytes: await open(request), seconds: seconds() };
+        return { ok: true, ...(await open(request)), seconds: seconds() };
       case 'batch': {
         const actor = actorFor(request.instance);
         const results = await Promise.all(request.ops.map((op) => runOp(actor, op)));
@@ -102,9 +102,15 @@ async function handle(request: HostRequest): Promise<HostReply> {
   }
 }
 
-/** Opens the instance's backend; resolves with the bytes of a torn tail the open cut off. */
-async function open(request: Extract<HostRequest, { type: 'open' }>): Promise<number> {
-  if (actors.has(request.instance)) return 0;
+/**
+ * Opens the instance's backend; resolves with the bytes of a torn tail the open cut off, and
+ * whether the backend keeps call order (else this worker orders each key's calls itself).
+ */
+async function open(
+  request: Extract<HostRequest, { type: 'open' }>,
+): Promise<{ tornTailBytes: number; keepsCallOrder: boolean }> {
+  const opened = actors.get(request.instance);
+  if (opened) return { tornTailBytes: 0, keepsCallOrder: opened.order === undefined };
   const backend = await loadBackend(request.config);
   try {
     await backend.open(MachineId.parse(request.machineId));
@@ -113,13 +119,14 @@ async function open(request: Extract<HostRequest, { type: 'open' }>): Promise<nu
     await backend.close().catch(() => undefined);
     throw error;
   }
+  const keepsCallOrder = backend.keepsCallOrder === true;
   actors.set(request.instance, {
     store: new ObjectStore(backend, { maxObjectBytes: request.maxObjectBytes }),
-    order: backend.keepsCallOrder ? undefined : new KeyOrder(),
+    order: keepsCallOrder ? undefined : new KeyOrder(),
     cursors: new Map(),
     nextCursor: 1,
   });
-  return backend.tornTailBytes?.() ?? 0;
+  return { tornTailBytes: backend.tornTailBytes?.() ?? 0, keepsCallOrder };
 }
 
 function actorFor(instance: string): Actor {
