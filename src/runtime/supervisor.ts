@@ -84,6 +84,8 @@ export class Supervisor {
         }),
     );
     this.startProbing();
+    // Cut off by close(): that, not the start it interrupted, is why the instances are not up.
+    if (this.closed) throw new ClosedError('provider closed during initialize');
     if (failed.length > 0) {
       throw new InitializeFailedError(`initialize failed for ${reasons.sort().join('; ')}`, {
         instances: failed.sort().join(','),
@@ -101,6 +103,7 @@ export class Supervisor {
     e.intensity.reset();
     const { error, joined } = await this.start(e, this.options.supervisor.initializeAttempts);
     if (error !== undefined) {
+      if (this.closed) throw new ClosedError('provider closed during restartInstance');
       if (!joined) this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
       throw new InitializeFailedError(`restart of ${instance} failed: ${error}`, { instances: instance });
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { InitializeFailedError, MachineId, NotInitializedError } from '../../src/index.js';
+import { ClosedError, InitializeFailedError, MachineId, NotInitializedError } from '../../src/index.js';
 import { makeObject } from '../helpers/objects.js';
 import { CONFIG_MAP, faultHarness } from './runtime-harness.js';
 
@@ -159,6 +159,23 @@ test('a failed start that restartInstance joined is counted and retried once, by
       h.observer.restarts.filter((r) => r.store === h.faulty).map((r) => r.reason),
       ['initialize', 'initialize', 'initialize'],
     );
+  } finally {
+    await h.dispose();
+  }
+});
+
+test('initialize cut off by close() fails with ClosedError, not as a failed start', { timeout: 60_000 }, async () => {
+  const h = await faultHarness(
+    'flaky-init-backend',
+    { supervisor: { initializeAttempts: 3, backoffBaseMs: 5_000 } },
+    { failures: 100 },
+  );
+  try {
+    const initialized = h.provider.initialize(MachineId.generate());
+    await h.observer.until(() => h.observer.restarts.length === 1);
+    const refused = assert.rejects(initialized, ClosedError);
+    await h.provider.close();
+    await refused;
   } finally {
     await h.dispose();
   }
