@@ -164,7 +164,9 @@ test('a failed start that restartInstance joined is counted and retried once, by
   }
 });
 
-test('initialize cut off by close() fails with ClosedError, not as a failed start', { timeout: 60_000 }, async () => {
+test('initialize cut off by close() fails with ClosedError, not as a failed start', {
+  timeout: 60_000,
+}, async () => {
   const h = await faultHarness(
     'flaky-init-backend',
     { supervisor: { initializeAttempts: 3, backoffBaseMs: 5_000 } },

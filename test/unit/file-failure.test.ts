@@ -31,6 +31,7 @@ after(() => rm(root, { recursive: true, force: true }));
  * is a writev whose bytes reach the file before it fails, as an O_DSYNC write whose sync fails does.
  */
 interface Faults {
+  close?: number;
   writev?: number;
   landedWritev?: number;
   datasync?: number;
@@ -254,5 +255,39 @@ test('a read submitted after a write that then fails answers with the version be
     assert.deepEqual(events, ['put rejected', 'read'], 'the read completed after the write it followed');
   } finally {
     await backend.close();
+  }
+});
+
+test('put, delete and compact before open, or after close, return rejected promises, as get does, never throw', async () => {
+  const dir = join(root, `d${dirs++}`);
+  const backend = new FileBackend(dir);
+  const calls = () => [
+    backend.put(KIND, KEY, Buffer.from('"v"')),
+    backend.delete(KIND, KEY),
+    backend.compact(),
+    backend.get(KIND, KEY),
+  ];
+  for (const call of calls()) await assert.rejects(call, { code: 'STOWAGE_NOT_INITIALIZED' });
+  await backend.open(MachineId.generate());
+  await backend.close();
+  for (const call of calls()) await assert.rejects(call, { code: 'STOWAGE_CLOSED' });
+});
+
+test('a log handle that fails to close loses nothing and still releases the lock: close() resolves', async () => {
+  const dir = join(root, `d${dirs++}`);
+  const faults: Faults = {};
+  const backend = new FileBackend(dir, { openFile: faultyOpen(faults) });
+  await backend.open(MachineId.generate());
+  await backend.put(KIND, KEY, Buffer.from('"kept"'));
+  faults.close = 1;
+  await backend.close();
+  assert.equal(faults.close, 0, 'the injected close failure happened');
+  assert.ok(!(await readdir(dir)).includes('LOCK'));
+  const reopened = new FileBackend(dir);
+  await reopened.open(MachineId.generate());
+  try {
+    assert.equal(Buffer.from((await reopened.get(KIND, KEY))!).toString(), '"kept"');
+  } finally {
+    await reopened.close();
   }
 });

@@ -419,6 +419,33 @@ for (const blockingIo of [false, true]) {
   });
 }
 
+test("a batch that fails to encode right after a durable one leaves that one's answers intact: its delete reports the key existed", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
+  const log = syncLog();
+  const backend = new FileBackend(join(root, 'instance'), { openFile: gatedOpen(log) });
+  try {
+    await backend.open(MachineId.generate());
+    await backend.put(KIND, 'default/target' as ObjectKey, Buffer.from('"t"'));
+    log.entered = deferred();
+    log.gate = deferred();
+    const deleted = backend.delete(KIND, 'default/target' as ObjectKey);
+    // The delete's batch is written and held at the gate; this put forms the next batch, and its
+    // buffer is given away before that batch is encoded, which then fails synchronously.
+    await log.entered.promise;
+    const value = new Uint8Array(new ArrayBuffer(16)).fill(0x41);
+    const doomed = backend.put(KIND, 'default/doomed' as ObjectKey, value);
+    structuredClone(value.buffer, { transfer: [value.buffer] });
+    log.gate.resolve();
+    await assert.rejects(doomed, InternalError);
+    assert.equal(await deleted, true, 'the key existed when the delete was made');
+    assert.equal(await backend.get(KIND, 'default/target' as ObjectKey), undefined);
+  } finally {
+    log.gate = null;
+    await backend.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('a delete issued while an earlier delete of the key is durable but not yet settled completes after it', async () => {
   const root = await mkdtemp(join(tmpdir(), 'stowage-group-'));
   const backend = new FileBackend(join(root, 'instance'));

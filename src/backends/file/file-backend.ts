@@ -170,9 +170,11 @@ export class FileBackend implements Backend {
   }
 
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
-    const { writer } = this.opened();
     const id = gvkString(gvk);
+    let writer: OpenState['writer'];
+    // Not async, for the hot path; every refusal still comes back as a rejected promise.
     try {
+      ({ writer } = this.opened());
       checkRecordNames(id, key);
       if (bytes.byteLength > MAX_VALUE_BYTES) {
         throw ObjectTooLargeError.over(
@@ -207,7 +209,12 @@ export class FileBackend implements Backend {
   }
 
   delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean> {
-    const { writer } = this.opened();
+    let writer: OpenState['writer'];
+    try {
+      ({ writer } = this.opened());
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const id = gvkString(gvk);
     // Deleting what is absent, with no write to it outstanding, writes nothing. That includes a key
     // too long for the format (checkRecordNames), which no put can have stored. Outstanding, not
@@ -276,9 +283,12 @@ export class FileBackend implements Backend {
       // snapshot and deleting files after the lock is released.
       await state.compactor.stop();
       await state.writer.idle();
-      await state.writer.log.handle.close();
+      // Every batch in the log is durable already: a failed close of its handle loses nothing.
+      await state.writer.log.handle.close().catch(() => undefined);
     } finally {
-      await state.lock.release();
+      await state.lock.release().catch((error: unknown) => {
+        throw error instanceof StowageError ? error : ioError('unlock', this.dir, error);
+      });
     }
   }
 
@@ -312,8 +322,8 @@ export class FileBackend implements Backend {
   }
 
   /** Compacts now, whatever the policy says; resolves when done (see stats() for failures). */
-  compact(): Promise<void> {
-    return this.opened().compactor.compact();
+  async compact(): Promise<void> {
+    await this.opened().compactor.compact();
   }
 
   private apply(batch: readonly FileWrite[]): void {

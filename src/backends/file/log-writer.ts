@@ -207,7 +207,7 @@ export class LogWriter<W extends PendingWrite> {
 
   private async write(batch: W[]): Promise<void> {
     if (this.brokenBy) {
-      this.fail(batch, this.brokenBy);
+      this.failLater(batch, this.brokenBy);
       return;
     }
     let encoded: EncodedBatch;
@@ -220,7 +220,7 @@ export class LogWriter<W extends PendingWrite> {
       const error = new InternalError(
         `encoding a batch of ${batch.length} writes for ${this.target.name} failed, so none of them was made: ${(cause as Error).message}`,
       );
-      this.fail(batch, error);
+      this.failLater(batch, error);
       return;
     }
     const { handle, name, position } = this.target;
@@ -239,6 +239,16 @@ export class LogWriter<W extends PendingWrite> {
     this.finished();
     this.onDurable(batch, encoded.bytes);
     this.drainSettled();
+  }
+
+  /**
+   * fail(), once the synchronous work under way is done. Up to its first I/O, write() runs inside
+   * the previous batch's completion (finished() → next()), before that batch is applied
+   * (onDurable): settling now would resolve the previous batch's writes unapplied, a delete's
+   * `existed` still unset among them.
+   */
+  private failLater(batch: readonly W[], error: Error): void {
+    queueMicrotask(() => this.fail(batch, error));
   }
 
   /** Rejects every write of `batch` with `error`, then goes on to the next batch. */
