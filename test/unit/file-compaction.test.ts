@@ -172,3 +172,42 @@ test('a snapshot starts a new batch before a record that would take one past 1 M
   // of records would have overflowed its 32-bit payload length.
   assert.deepEqual(recordsPerBatch, [1, 1, 1]);
 });
+
+test('garbage written while a compaction runs starts the next one when it ends, without waiting for another write', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  let releaseSnapshot: () => void = () => undefined;
+  const snapshotHeld = new Promise<void>((resolve) => {
+    releaseSnapshot = resolve;
+  });
+  // The first snapshot's sync waits for the test: the compaction stays running while writes land.
+  let held = false;
+  const backend = await opened(dir, {
+    compactMinBytes: 1024,
+    compactGarbageRatio: 0.5,
+    openFile: async (path, flags, mode) => {
+      const handle = await openFile(path, flags, mode);
+      if (!path.endsWith('.tmp') || held) return handle;
+      held = true;
+      const sync = handle.sync.bind(handle);
+      return Object.assign(handle, { sync: () => snapshotHeld.then(sync) });
+    },
+  });
+  try {
+    for (let i = 0; i < 50; i++) await backend.put(KIND, key(i), value(i, 0));
+    const compacted = backend.compact();
+    for (let version = 1; version <= 2; version++) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => backend.put(KIND, key(i), value(i, version))));
+    }
+    assert.equal(backend.stats().compactions, 0, 'the first compaction is still running');
+    releaseSnapshot();
+    await compacted;
+    const deadline = Date.now() + 10_000;
+    while (backend.stats().compactions < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(backend.stats().compactions, 2, 'the garbage left by the overwrites was compacted');
+    assert.equal(backend.stats().lastCompactionError, null);
+  } finally {
+    await backend.close();
+  }
+});

@@ -87,6 +87,9 @@ export class Compactor<W extends PendingWrite> {
   compact(): Promise<void> {
     this.running ??= this.run().finally(() => {
       this.running = undefined;
+      // Batches that landed meanwhile found it running and started nothing: if they pushed the
+      // garbage past the policy, the next compaction must not wait for another write.
+      this.maybeStart();
     });
     return this.running;
   }
