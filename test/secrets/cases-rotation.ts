@@ -5,6 +5,8 @@ import { keyringOf, testKey } from './keys.js';
 import type { SecretCase } from './suite.js';
 
 const COUNT = 12;
+const key1 = testKey('key1');
+const key2 = testKey('key2');
 const plaintextOf = (i: number) => `rotation-plaintext-${i}-d41d8c`;
 
 export const rotationCases: readonly SecretCase[] = [
@@ -13,8 +15,6 @@ export const rotationCases: readonly SecretCase[] = [
     run: (target) =>
       withSecrets(target, async (context) => {
         const { instance } = context;
-        const key1 = testKey('key1');
-        const key2 = testKey('key2');
         const before = context.secrets(keyringOf(key1));
         for (let i = 0; i < COUNT; i++)
           await before.putSecret(instance, `ns${i % 3}`, `s${i}`, plaintextOf(i));
@@ -58,8 +58,6 @@ export const rotationCases: readonly SecretCase[] = [
     run: (target) =>
       withSecrets(target, async (context) => {
         const { instance } = context;
-        const key1 = testKey('key1');
-        const key2 = testKey('key2');
         const before = context.secrets(keyringOf(key1));
         await before.putSecret(instance, 'ns', 'a', 'value-a');
         await before.putSecret(instance, 'ns', 'b', 'value-b');
@@ -85,8 +83,6 @@ export const rotationCases: readonly SecretCase[] = [
     run: (target) =>
       withSecrets(target, async (context) => {
         const { instance } = context;
-        const key1 = testKey('key1');
-        const key2 = testKey('key2');
         const before = context.secrets(keyringOf(key1));
         for (const name of ['a', 'b', 'c']) await before.putSecret(instance, 'ns', name, `value-${name}`);
         const truncated = await context.rawRecord('ns', 'b');
