@@ -48,10 +48,6 @@ export class ListingSlots {
     private readonly idleEvictMs = LISTING_IDLE_EVICT_MS,
   ) {}
 
-  get open(): number {
-    return this.leases.size;
-  }
-
   acquire(): Promise<ListingLease> {
     if (this.leases.size < this.limit && this.waiters.length === 0) return Promise.resolve(this.grant());
     return new Promise((resolve, reject) => {

@@ -49,12 +49,12 @@ interface Listing {
  * travel apart from the pages, so a few more can be open here for a moment. Past this the least
  * recently read is closed, which only a main thread not limiting its listings would ever reach.
  */
-export const WORKER_OPEN_LISTINGS = 2 * MAX_OPEN_LISTINGS;
+const WORKER_OPEN_LISTINGS = 2 * MAX_OPEN_LISTINGS;
 /**
  * A page holds at most listPageSize items, and stops early once its items' stored bytes reach
  * this: 256 objects of up to 1.5 MiB each would otherwise make pages of 384 MiB, on both threads.
  */
-export const PAGE_BYTES = 4 * 1024 * 1024;
+const PAGE_BYTES = 4 * 1024 * 1024;
 /** This worker's part of every cursor it issues (see listPage). */
 const CURSOR_EPOCH = randomUUID();
 
