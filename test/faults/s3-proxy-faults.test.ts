@@ -77,8 +77,24 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
             ),
       });
       proxy.resetCount();
-      await assert.rejects(list(), refused(/same continuation token/));
+      await assert.rejects(list(), refused(/a continuation token it had sent before/));
       assert.ok(proxy.requests <= 4, `refused at the first repeat, not followed: ${proxy.requests} requests`);
+      // Tokens that cycle, a, b, a: no two in a row are equal, yet the listing would never end.
+      let page = 0;
+      proxy.setMode({
+        kind: 'rewriteList',
+        rewrite: (xml) =>
+          truncated(xml)
+            .replace(/<NextContinuationToken>[^<]*<\/NextContinuationToken>/, '')
+            .replace(
+              '</ListBucketResult>',
+              `<NextContinuationToken>${page++ % 2 === 0 ? 'a' : 'b'}</NextContinuationToken></ListBucketResult>`,
+            ),
+      });
+      proxy.resetCount();
+      await assert.rejects(list(), refused(/a continuation token it had sent before/));
+      // Before, only a token equal to the one just before was refused: this listing went on for ever.
+      assert.ok(proxy.requests < 10, `refused at the first repeat, not followed: ${proxy.requests} requests`);
       proxy.setMode({ kind: 'pass' });
       let listed = 0;
       for await (const _ of backend.list(CONFIG_MAP)) listed++;

@@ -185,6 +185,7 @@ export class S3Backend implements Backend {
   /** Every ListObjectsV2 page under `prefix`, following continuation tokens. */
   private async *listPages(prefix: string, delimiter?: string): AsyncIterable<ListObjectsV2CommandOutput> {
     let token: string | undefined;
+    const seen = new Set<string>();
     do {
       const page = await this.send({ operation: 'list', key: prefix }, (signal) =>
         this.#client.send(
@@ -199,16 +200,17 @@ export class S3Backend implements Backend {
         ),
       );
       yield page;
-      const previous = token;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
       // A truncated page with no token would end the listing short without a word (some gateways
-      // have sent one), and a token that repeats would list for ever: both are refused.
-      if (page.IsTruncated && (!token || token === previous)) {
+      // have sent one), and a token seen before in this listing, whenever, would list for ever:
+      // both are refused.
+      if (page.IsTruncated && (!token || seen.has(token))) {
         throw new S3RequestError(
-          `s3 list on bucket ${this.config.bucket} key ${prefix}: the server sent a truncated page with ${token ? 'the same continuation token again' : 'no continuation token'}, so the listing cannot be completed`,
+          `s3 list on bucket ${this.config.bucket} key ${prefix}: the server sent a truncated page with ${token ? 'a continuation token it had sent before' : 'no continuation token'}, so the listing cannot be completed`,
           { operation: 'list', bucket: this.config.bucket, key: prefix, awsCode: 'BadPagination' },
         );
       }
+      if (token !== undefined) seen.add(token);
     } while (token !== undefined);
   }
 
