@@ -1,3 +1,4 @@
+import { gvkString } from '../contract/gvk.js';
 import type { RuntimeObject } from '../contract/types.js';
 import { CorruptObjectError, ObjectTooLargeError } from '../errors/index.js';
 import { canonicalJson, canonicalJsonUpTo } from './canonical-json.js';
@@ -50,8 +51,14 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
   return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
-/** Decodes stored bytes; anything that is not a well-formed object is a CorruptObjectError. */
-export function decodeObject(bytes: Uint8Array, where: string): RuntimeObject {
+/**
+ * Decodes the bytes stored for `stored` (the GVK and key they were read under); anything that is
+ * not a well-formed object of that GVK and key is a CorruptObjectError. stowage never stores an
+ * object under another address, but another writer of the same storage (a tool writing into an
+ * S3 prefix, a copied file) can, and such an object must not pass for the one asked for.
+ */
+export function decodeObject(bytes: Uint8Array, stored: ObjectIdentity): RuntimeObject {
+  const where = `${gvkString(stored.gvk)} ${stored.key}`;
   let value: unknown;
   try {
     value = parseJsonBytes(bytes);
@@ -60,8 +67,9 @@ export function decodeObject(bytes: Uint8Array, where: string): RuntimeObject {
       where,
     });
   }
+  let identity: ObjectIdentity;
   try {
-    identify(value);
+    identity = identify(value);
   } catch (error) {
     throw new CorruptObjectError(
       `stored record at ${where} is not a valid object: ${(error as Error).message}`,
@@ -69,6 +77,10 @@ export function decodeObject(bytes: Uint8Array, where: string): RuntimeObject {
         where,
       },
     );
+  }
+  const found = `${gvkString(identity.gvk)} ${identity.key}`;
+  if (found !== where) {
+    throw new CorruptObjectError(`stored record at ${where} holds another object: ${found}`, { where });
   }
   return value as RuntimeObject;
 }

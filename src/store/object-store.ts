@@ -64,7 +64,7 @@ export class ObjectStore {
     const checkedGvk = checkGvk(gvk);
     const checkedKey = checkObjectKey(checkedGvk, key);
     const bytes = await this.backend.get(checkedGvk, checkedKey);
-    return bytes === undefined ? undefined : decodeObject(bytes, `${gvkString(checkedGvk)} ${checkedKey}`);
+    return bytes === undefined ? undefined : decodeObject(bytes, { gvk: checkedGvk, key: checkedKey });
   }
 
   async delete(gvk: GroupVersionKind, key: string): Promise<boolean> {
@@ -91,9 +91,9 @@ export class ObjectStore {
   /** stream(), each object with the size of its stored bytes (the runtime bounds pages by it). */
   async *streamSized(gvk: GroupVersionKind): AsyncIterable<{ item: RuntimeObject; bytes: number }> {
     const checkedGvk = checkGvk(gvk);
-    const prefix = gvkString(checkedGvk);
     for await (const record of this.backend.list(checkedGvk)) {
-      yield { item: decodeObject(record.bytes, `${prefix} ${record.key}`), bytes: record.bytes.length };
+      const item = decodeObject(record.bytes, { gvk: checkedGvk, key: record.key });
+      yield { item, bytes: record.bytes.length };
     }
   }
 
