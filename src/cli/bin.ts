@@ -11,6 +11,16 @@ function exitCodeFor(error: unknown): number {
   return 1;
 }
 
+/**
+ * Output piped into a reader that stopped (`stowage dump | head`) ends the CLI quietly, as SIGPIPE
+ * ends other tools, with the status a shell reports for that (128 + 13). A file instance opened
+ * by this process leaves its lock, which the next open on this host takes over.
+ */
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(141);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,10 +1,17 @@
 import { type GroupVersionKind, gvkFromApiVersion } from '../contract/gvk.js';
+import { InvalidGvkError } from '../errors/index.js';
 import { UsageError } from './output.js';
 
 /** `<apiVersion> <kind>` positionals, e.g. `apps/v1 Deployment` or `v1 ConfigMap`. */
 export function gvkArgs(apiVersion: string | undefined, kind: string | undefined): GroupVersionKind {
   if (apiVersion === undefined || kind === undefined) throw new UsageError('expected <apiVersion> <kind>');
-  return gvkFromApiVersion(apiVersion, kind);
+  try {
+    return gvkFromApiVersion(apiVersion, kind);
+  } catch (error) {
+    // A command line that names no valid GVK is a usage error (exit 2), like one that names none.
+    if (error instanceof InvalidGvkError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 export function requireArg(value: string | undefined, what: string): string {

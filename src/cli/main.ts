@@ -6,6 +6,7 @@ import { dumpCommand, statusCommand } from './commands/instances.js';
 import { deleteCommand, getCommand, listCommand, putCommand } from './commands/objects.js';
 import { secretCommand } from './commands/secret.js';
 import { serveCommand } from './commands/serve.js';
+import { gvkArgs } from './gvk-arg.js';
 import { openLocalTarget } from './open-local.js';
 import { UsageError } from './output.js';
 import { remoteTarget } from './remote-target.js';
@@ -25,7 +26,50 @@ export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--ser
 
 The instance name "default" means the first configured instance. Without --server, verbs open the
 configuration (--config, or defaults and STOWAGE__* variables) in this process.
-Exit codes: 0 success, 1 failure (or: not found, differences, instance down), 2 usage or configuration error.`;
+Exit codes: 0 success, 1 failure (or: not found, differences, instance down), 2 usage or configuration
+error, 141 the output's reader went away (as SIGPIPE).`;
+
+/**
+ * The positionals and flags each verb cannot do without, checked before the target is opened: a
+ * missing argument must not first create `./data`, or fail on a lock held by a running server.
+ */
+interface Required {
+  readonly args: readonly string[];
+  readonly flags?: readonly ('file' | 'from' | 'to')[];
+  /** Where `<apiVersion> <kind>` start, checked as well. */
+  readonly gvkAt?: number;
+}
+
+const REQUIRED: Readonly<Record<string, Required>> = {
+  get: { args: ['<instance>', '<apiVersion>', '<kind>', '<key>'], gvkAt: 1 },
+  list: { args: ['<instance>', '<apiVersion>', '<kind>'], gvkAt: 1 },
+  put: { args: ['<instance>'], flags: ['file'] },
+  delete: { args: ['<instance>', '<apiVersion>', '<kind>', '<key>'], gvkAt: 1 },
+  copy: { args: [], flags: ['from', 'to'] },
+  verify: { args: ['<instance>', '<other instance>'] },
+  secret: { args: ['put|get|delete|list|rotate', '<instance>'] },
+};
+
+function checkRequired(verb: string, positionals: readonly string[], flags: Record<string, unknown>): void {
+  const required = REQUIRED[verb];
+  if (!required) return;
+  const missing = required.args.find((_, index) => (positionals[index] ?? '') === '');
+  if (missing) throw new UsageError(`${verb}: missing ${missing}`);
+  if (required.gvkAt !== undefined) gvkArgs(positionals[required.gvkAt], positionals[required.gvkAt + 1]);
+  const flag = required.flags?.find((name) => flags[name] === undefined);
+  if (flag)
+    throw new UsageError(
+      `${verb} needs --${flag}${flag === 'file' ? ' <file> (or -f - for stdin)' : ' <instance>'}`,
+    );
+}
+
+/** A --server value fetch can use: an http(s) URL. */
+function checkServer(server: string): void {
+  const protocol = URL.canParse(server) ? new URL(server).protocol : undefined;
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`--server ${JSON.stringify(server)} is not an http:// or https:// URL`);
+  }
+}
 
 type Verb = (context: CommandContext) => Promise<number>;
 const VERBS: Readonly<Record<string, Verb>> = {
@@ -62,14 +106,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
   });
   const [verb, ...rest] = positionals;
+  if (verb !== undefined && verb !== 'serve' && !VERBS[verb]) {
+    throw new UsageError(`unknown verb ${verb}; see stowage --help`);
+  }
   if (values.help || verb === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return verb === undefined && !values.help ? 2 : 0;
   }
   const env = process.env;
   if (verb === 'serve') return serveCommand(loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env }));
-  const run = VERBS[verb];
-  if (!run) throw new UsageError(`unknown verb ${verb}; see stowage --help`);
+  const run = VERBS[verb] as Verb;
+  checkRequired(verb, rest, values);
+  if (values.server !== undefined) checkServer(values.server);
   const token = values.token ?? env.STOWAGE_TOKEN;
   const target = values.server
     ? remoteTarget(values.server, token)

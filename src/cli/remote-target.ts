@@ -1,34 +1,62 @@
-import type { GroupVersionKind } from '../contract/gvk.js';
+import { checkGvk, type GroupVersionKind } from '../contract/gvk.js';
+import { checkObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject, SecretInfo } from '../contract/types.js';
 import { fromWireError, StowageError, type WireError } from '../errors/index.js';
 import type { InstanceReadiness } from '../server/readiness.js';
+import { UsageError } from './output.js';
 import type { CliTarget } from './target.js';
 
-const segment = encodeURIComponent;
+/**
+ * One path segment. fetch resolves `.` and `..` segments before it sends a URL, percent-encoded
+ * or not, so a key or name holding one would address another object, or another instance; they
+ * are refused here, as the server refuses them.
+ */
+function segment(value: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    throw new UsageError(`${JSON.stringify(value)} cannot be part of a request path`);
+  }
+  return encodeURIComponent(value);
+}
+
+/** How long a request waits for the server's answer to begin. */
+const RESPONSE_TIMEOUT_MS = 30_000;
 
 /** A CliTarget over a running `stowage serve`; API errors come back as their typed classes. */
 export function remoteTarget(baseUrl: string, token?: string): CliTarget {
   const base = baseUrl.replace(/\/+$/, '');
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const instanceUrl = (instance: string) => `${base}/api/v1/instances/${segment(instance)}`;
-  const objectsUrl = (instance: string, gvk: GroupVersionKind, key?: string) =>
-    `${instanceUrl(instance)}/objects/${segment(gvk.group || 'core')}/${segment(gvk.version)}/${segment(gvk.kind)}` +
-    (key === undefined ? '' : `/${key.split('/').map(segment).join('/')}`);
+  // Checked as the provider checks them, so a bad GVK or key fails as it does without --server.
+  const objectsUrl = (instance: string, gvk: GroupVersionKind, key?: string) => {
+    const checked = checkGvk(gvk);
+    const path = `${instanceUrl(instance)}/objects/${segment(checked.group || 'core')}/${segment(checked.version)}/${segment(checked.kind)}`;
+    return key === undefined
+      ? path
+      : `${path}/${checkObjectKey(checked, key).split('/').map(segment).join('/')}`;
+  };
   const secretUrl = (instance: string, namespace?: string, name?: string) =>
     `${instanceUrl(instance)}/secrets${namespace === undefined ? '' : `/${segment(namespace)}`}${name === undefined ? '' : `/${segment(name)}`}`;
 
   /** The response, or undefined for a plain not-found; every other failure throws its typed error. */
   const call = async (url: string, init: RequestInit = {}): Promise<Response | undefined> => {
     let response: Response;
+    // A server that accepts the connection and never answers must not hold the CLI for ever. The
+    // limit is on the response's headers only: a long listing may stream for as long as it takes.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), RESPONSE_TIMEOUT_MS);
     try {
       response = await fetch(url, {
         ...init,
         headers: { ...auth, ...(init.headers as Record<string, string>) },
+        signal: abort.signal,
       });
     } catch (error) {
-      throw new StowageError(
-        `cannot reach ${base}: ${String((error as Error).cause ?? (error as Error).message)}`,
-      );
+      const why = abort.signal.aborted
+        ? `no response within ${RESPONSE_TIMEOUT_MS / 1000} s`
+        : String((error as Error).cause ?? (error as Error).message);
+      throw new StowageError(`cannot reach ${base}: ${why}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (response.ok) return response;
     const body = (await response.json().catch(() => undefined)) as { error?: WireError } | undefined;

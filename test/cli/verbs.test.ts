@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { runCli, startServe } from '../helpers/cli.js';
+import { runCli, spawnCli, startServe } from '../helpers/cli.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
 
 const workdir = mkdtempSync(join(tmpdir(), 'stowage-cli-'));
@@ -107,11 +107,11 @@ describe('CLI verbs against a configuration', () => {
     const verify = await restore('verify', primary!, restored!);
     assert.equal(verify.code, 0, verify.stdout);
     for (const [input, problem] of [
-      ['[null]', /stdin: document 1: item 1 is null, not an object/],
-      ['null\nnull\n', /stdin: document 1 is string, not an object/],
+      ['[null]', /stdin: line 1: item 1 is null, not an object/],
+      ['null\nnull\n', /stdin: line 1 is null, not an object/],
       [
         '{"kind":"List","items":[{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"n"}},null]}',
-        /stdin: document 1: items\[1\] is null, not an object/,
+        /stdin: line 1: items\[1\] is null, not an object/,
       ],
       [
         '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"n"},"metadata":{"name":"m"}}\n{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"o"}}\n',
@@ -242,6 +242,17 @@ describe('CLI verbs against a running server', () => {
       assert.equal(invalid.code, 1);
       assert.match(invalid.stderr, /^stowage: .*key/);
       assert.equal((await remote('secret', 'list', 'default')).code, 1, 'no keyring on this server');
+      // fetch resolves `..` before sending: a key holding it would reach another object, or another
+      // instance's. It is refused as it is without --server, and the Service is still there.
+      for (const key of ['../../../v1/Service/monitoring/alertmanager-main', 'monitoring/..']) {
+        const escaped = await remote('delete', 'default', 'v1', 'ConfigMap', key);
+        assert.equal(escaped.code, 1, key);
+        assert.match(escaped.stderr, /^stowage: invalid key/, key);
+      }
+      const dotted = await remote('secret', 'get', 'default', '..', 'kinds');
+      assert.equal(dotted.code, 2);
+      assert.match(dotted.stderr, /cannot be part of a request path/);
+      assert.equal((await remote('get', 'default', 'v1', 'Service', 'monitoring/alertmanager-main')).code, 0);
       // Directly, the same configuration is refused by the lock the server holds, code and all.
       const direct = await runCli(['status'], { cwd: serverDir });
       assert.equal(direct.code, 1);
@@ -322,5 +333,96 @@ describe('bad configuration: one clear line and a non-zero exit', () => {
       /^stowage: initialize failed for s3-[0-9a-f]{12}: .*(unreachable|connect|ECONNREFUSED)/i,
     );
     assert.doesNotMatch(result.stderr, /example-secret-key/);
+  });
+});
+
+describe('CLI input and output edges', () => {
+  test('put -f checks every object before storing any: a bad one in the middle stores nothing and is named by its document', async () => {
+    const input =
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first, namespace: edges}\n---\n' +
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: edges}\n---\n' +
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: third, namespace: edges}\n';
+    const put = await runCli(['put', 'default', '-f', '-', '--config', config], { cwd: workdir, input });
+    assert.equal(put.code, 1);
+    assert.match(put.stderr, /^stowage: stdin: document 2: metadata\.name is required/);
+    assert.equal(
+      (await cli('get', 'default', 'v1', 'ConfigMap', 'edges/first')).code,
+      1,
+      'nothing was stored',
+    );
+  });
+
+  test('JSON lines with CRLF endings are read; a bad line is named by its number', async () => {
+    const line = (name: string) =>
+      `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}","namespace":"crlf"}}`;
+    const crlf = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input: `${line('a')}\r\n${line('b')}\r\n`,
+    });
+    assert.equal(crlf.code, 0, crlf.stderr);
+    assert.deepEqual(crlf.stdout.trim().split('\n'), ['v1 ConfigMap crlf/a', 'v1 ConfigMap crlf/b']);
+    const bad = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input: `${line('c')}\n${line('d')}\n{"apiVersion":\n${line('e')}\n`,
+    });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^stowage: stdin: line 3: /);
+  });
+
+  test('the list table counts stored bytes: canonical JSON in UTF-8, not UTF-16 units', async () => {
+    const object = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'utf8', namespace: 'bytes' },
+      data: { v: 'ééééé' },
+    };
+    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input: JSON.stringify(object),
+    });
+    assert.equal(put.code, 0, put.stderr);
+    const listed = await cli('list', 'default', 'v1', 'ConfigMap');
+    const row = listed.stdout.split('\n').find((r) => /\butf8\b/.test(r)) ?? '';
+    const stored = Buffer.byteLength(
+      JSON.stringify({
+        apiVersion: 'v1',
+        data: { v: 'ééééé' },
+        kind: 'ConfigMap',
+        metadata: { name: 'utf8', namespace: 'bytes' },
+      }),
+    );
+    assert.match(row, new RegExp(`\\s${stored}\\s*$`), row);
+  });
+
+  test('command-line mistakes exit 2 before anything is opened: a bad GVK, an unknown verb with --help, a --server that is no URL, missing arguments', async () => {
+    const empty = mkdtempSync(join(workdir, 'args-'));
+    const run = (...args: string[]) => runCli(args, { cwd: empty });
+    for (const args of [
+      ['list', 'default', 'V1', 'ConfigMap'],
+      ['list', 'default', 'a/b/c', 'ConfigMap'],
+      ['bogus', '--help'],
+      ['status', '--server', 'notaurl'],
+      ['get'],
+      ['put', 'default'],
+    ]) {
+      const result = await run(...args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /^stowage: /, args.join(' '));
+    }
+    assert.ok(!existsSync(join(empty, 'data')), 'no instance directory was created for a usage error');
+  });
+
+  test('output piped into a reader that stops ends the CLI quietly with 141, as SIGPIPE ends other tools', async () => {
+    const child = spawnCli(['dump', 'default', '--config', config], workdir);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    // The first chunk read, the reader goes away, as `head -1` does.
+    await new Promise((resolve) => child.stdout?.once('data', resolve));
+    child.stdout?.destroy();
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    assert.equal(code, 141, stderr);
+    assert.doesNotMatch(stderr, /Error|at /);
   });
 });

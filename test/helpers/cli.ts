@@ -5,6 +5,11 @@ const BIN = `${REPO}src/cli/bin.ts`;
 /** Resolved here, so the CLI can run with any working directory. */
 const TSX = import.meta.resolve('tsx');
 
+/** Starts the CLI as runCli does, for a test that handles the process itself. */
+export function spawnCli(args: readonly string[], cwd: string): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX, BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;

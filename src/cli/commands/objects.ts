@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { RuntimeObject } from '../../contract/types.js';
-import { InvalidObjectError } from '../../errors/index.js';
-import { parseManifests } from '../../objects/manifests.js';
+import { fromWireError, InvalidObjectError, StowageError } from '../../errors/index.js';
+import { canonicalJson } from '../../objects/canonical-json.js';
+import { encodeObject } from '../../objects/codec.js';
+import { parseManifestEntries } from '../../objects/manifests.js';
 import { gvkArgs, requireArg } from '../gvk-arg.js';
 import { parseFormat, render, table, UsageError } from '../output.js';
 import type { CommandContext } from './context.js';
@@ -35,7 +37,8 @@ export async function listCommand({ target, positionals, flags, out }: CommandCo
     const rows = objects.map((o) => [
       o.metadata.namespace ?? '',
       o.metadata.name,
-      String(JSON.stringify(o).length),
+      // As stored: canonical JSON, counted in UTF-8 bytes.
+      String(Buffer.byteLength(canonicalJson(o))),
     ]);
     out.stdout.write(`${table(['namespace', 'name', 'bytes'], rows)}\n`);
   } else {
@@ -57,10 +60,22 @@ export async function putCommand({
   if (file === undefined) throw new UsageError('put needs -f <file> (or -f - for stdin)');
   const text = file === '-' ? (await readStdin()).toString('utf8') : readFileSync(file, 'utf8');
   const source = file === '-' ? 'stdin' : file;
-  const objects = parseManifests(text, source);
+  const manifest = parseManifestEntries(text, source);
   // Nothing to store is a mistake upstream (an empty file, a filter that matched nothing), not success.
-  if (objects.length === 0) throw new InvalidObjectError(`${source} holds no objects`, { field: '' });
-  for (const object of objects) {
+  if (manifest.length === 0) throw new InvalidObjectError(`${source} holds no objects`, { field: '' });
+  // Every object is checked before any is stored, so a bad one in the middle stores nothing. Only
+  // what the store itself decides (its size limit, a full mailbox) can stop a put part way.
+  for (const { object, where } of manifest) {
+    try {
+      encodeObject(object, Number.POSITIVE_INFINITY);
+    } catch (error) {
+      if (!(error instanceof StowageError)) throw error;
+      // The same error, its message saying which object of the input it is about.
+      const wire = error.toWire();
+      throw fromWireError({ ...wire, message: `${where}: ${wire.message}` });
+    }
+  }
+  for (const { object } of manifest) {
     const key = await target.put(instance, object);
     out.stdout.write(`${object.apiVersion} ${object.kind} ${key}\n`);
     if (object.apiVersion === 'v1' && object.kind === 'Secret') {
