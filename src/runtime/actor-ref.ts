@@ -69,9 +69,15 @@ export class ActorRef {
    */
   private readonly probes = new SharedTask<WorkerSlot, HostReply>();
 
+  /**
+   * What the worker opens. A #private field: it may hold S3 credentials, which util.inspect of a
+   * provider (a debug log of it, however deep) must not show.
+   */
+  readonly #config: InstanceConfig;
+
   constructor(
     readonly name: string,
-    readonly config: InstanceConfig,
+    config: InstanceConfig,
     private readonly options: ResolvedOptions,
     private readonly entry: WorkerEntry,
     /** How long its idle worker polls for the next request (batching.ts, idleSpinFor). */
@@ -79,6 +85,7 @@ export class ActorRef {
     /** Called once per worker death, after everything pending on it was rejected. */
     private readonly onDeath: (reason: DeathReason, cause: string) => void,
   ) {
+    this.#config = config;
     const observer = options.observer;
     this.mailbox = new Mailbox(options.mailbox, name, () => observer?.queueRejected(name, this.backendKind));
     this.batching = batchingFor(config.kind, options);
@@ -86,7 +93,7 @@ export class ActorRef {
   }
 
   get backendKind(): string {
-    return this.config.kind;
+    return this.#config.kind;
   }
 
   get inFlight(): number {
@@ -142,7 +149,7 @@ export class ActorRef {
       reply = await slot.run({
         type: 'open',
         instance: this.name,
-        config: this.config,
+        config: this.#config,
         machineId: machineId.toString(),
         maxObjectBytes: this.options.maxObjectBytes,
       });

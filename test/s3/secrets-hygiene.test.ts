@@ -121,7 +121,11 @@ describe('s3 secrets hygiene: credentials appear in no log line, error, status o
           .getObject(name, CONFIG_MAP, 'default/b')
           .catch((error) => seen.push(renderError(error)));
       }
-      seen.push(JSON.stringify(runtime.snapshot()), await metrics.registry.metrics());
+      seen.push(
+        JSON.stringify(runtime.snapshot()),
+        await metrics.registry.metrics(),
+        inspect(runtime, { depth: 20, showHidden: true }),
+      );
       await runtime.close();
       metrics.stop();
     });
