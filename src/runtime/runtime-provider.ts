@@ -1,5 +1,5 @@
 import type { BackendRecord } from '../backends/backend.js';
-import { backendInstanceName } from '../backends/factory.js';
+import { backendInstanceName, storageIdentity } from '../backends/factory.js';
 import { nestedPrefixesProblem, nestedS3Prefixes } from '../backends/s3/config.js';
 import { instanceName } from '../config/instance-name.js';
 import { checkGvk, checkReservedGvk, type GroupVersionKind } from '../contract/gvk.js';
@@ -74,11 +74,19 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     }
     const entry = resolveWorkerEntry();
     const localWorkers = configs.filter((config) => !isRemote(config.kind)).length;
+    // One storage under two spellings (a symbolic link, an endpoint with a trailing slash) would be
+    // two actors writing it, each ordering its own calls: refused like one name given twice.
+    const storages = new Map<string, string>();
     for (const config of configs) {
       const name = this.nameOf(config);
-      if (this.supervisor.get(name)) {
-        throw new InvalidRuntimeConfigError(`instance ${name} is configured twice`, { field: 'instances' });
+      const storage = config.kind === 'module' ? name : storageIdentity(config);
+      const same = storages.get(storage);
+      if (this.supervisor.get(name) || same !== undefined) {
+        const twice =
+          same === undefined || same === name ? `${name} is configured twice` : `${name} is ${same} again`;
+        throw new InvalidRuntimeConfigError(`instance ${twice}`, { field: 'instances' });
       }
+      storages.set(storage, name);
       const idleSpinMicros = idleSpinFor(config.kind, this.options.idleSpinMicros, localWorkers);
       const actor = new ActorRef(name, config, this.options, entry, idleSpinMicros, (reason, cause) =>
         this.supervisor.actorDied(name, reason, cause),

@@ -141,3 +141,39 @@ test('both providers refuse S3 instances whose prefixes nest in one bucket, nami
     { name: 'b', backend: new S3Backend({ ...base, prefix: 'cp-eu' }) },
   ]);
 });
+
+test('RuntimeProvider refuses one S3 bucket and prefix reached through two spellings of its endpoint', () => {
+  const spelled = { ...base, endpoint: 'HTTP://127.0.0.1:7480/' };
+  assert.notEqual(s3InstanceName(base), s3InstanceName(spelled), 'names hash the endpoint as written');
+  assert.throws(
+    () =>
+      new RuntimeProvider([
+        { kind: 's3', ...base },
+        { kind: 's3', ...spelled },
+      ]),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidRuntimeConfigError, String(error));
+      assert.match(
+        error.message,
+        new RegExp(`^instance ${s3InstanceName(spelled)} is ${s3InstanceName(base)} again`),
+      );
+      return true;
+    },
+  );
+});
+
+test('a credential holding a control character (a pasted newline) is refused, naming the field, never echoing it', () => {
+  for (const field of ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const) {
+    const credentials = { accessKeyId: 'AKIA0123', secretAccessKey: SECRET, [field]: `${SECRET}\n` };
+    assert.throws(
+      () => resolveS3Config({ ...base, credentials }),
+      (error: unknown) => {
+        assert.ok(error instanceof S3ConfigError, String(error));
+        assert.equal(error.details.field, `credentials.${field}`);
+        assert.match(error.message, /control characters/);
+        assert.ok(!error.message.includes(SECRET));
+        return true;
+      },
+    );
+  }
+});

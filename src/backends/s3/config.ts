@@ -71,6 +71,17 @@ const positiveInt = z.number().int().positive();
 /** A prefix segment may not be empty, `.` or `..`, so a key can never climb out of its prefix. */
 const PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
+/**
+ * A credential goes into HTTP headers, which cannot carry a control character: the SDK's request
+ * would fail before it is sent, and be reported as an unreachable endpoint. A newline pasted in
+ * with a key is the usual cause.
+ */
+const credential = z
+  .string()
+  .min(1)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+  .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not hold control characters (a newline?)');
+
 /** The fields of an S3 instance; the configuration file's schema checks them too (config/schema.ts). */
 export const s3ConfigSchema = z.strictObject({
   endpoint: z
@@ -98,9 +109,9 @@ export const s3ConfigSchema = z.strictObject({
   forcePathStyle: z.boolean().default(false),
   credentials: z
     .strictObject({
-      accessKeyId: z.string().min(1),
-      secretAccessKey: z.string().min(1),
-      sessionToken: z.string().min(1).optional(),
+      accessKeyId: credential,
+      secretAccessKey: credential,
+      sessionToken: credential.optional(),
     })
     .optional(),
   checksumMode: z.enum(['when_supported', 'when_required']).default('when_supported'),
