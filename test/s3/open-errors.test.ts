@@ -104,6 +104,24 @@ describe('s3 open(): a clear typed error for each way the bucket is unusable', {
     );
   });
 
+  test("a delete with an unknown access key or a wrong secret is STOWAGE_S3_BAD_CREDENTIALS too, not the HEAD's bodiless 403", async () => {
+    const { accessKeyId, secretAccessKey } = radosgw.state;
+    for (const credentials of [
+      { accessKeyId: 'NOSUCHACCESSKEY00000', secretAccessKey },
+      { accessKeyId, secretAccessKey: 'wrong-secret-0000000000' },
+    ]) {
+      const backend = new S3Backend(radosgw.config(bucket, { credentials }));
+      try {
+        await assert.rejects(
+          backend.delete({ group: '', version: 'v1', kind: 'ConfigMap' }, 'default/x' as ObjectKey),
+          S3BadCredentialsError,
+        );
+      } finally {
+        await backend.close();
+      }
+    }
+  });
+
   test('without configured credentials, the default chain is used: here, the environment', async () => {
     const { accessKeyId, secretAccessKey } = radosgw.state;
     await withEnvironment(

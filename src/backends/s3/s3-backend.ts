@@ -107,14 +107,32 @@ export class S3Backend implements Backend {
     const context = { operation: 'delete', key: path };
     // One deadline for both requests: operationMs bounds the whole delete.
     const deadline = this.deadline();
-    const head = await this.sendOrMissing(
-      context,
-      (signal) =>
-        this.#client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: path }), {
-          abortSignal: signal,
-        }),
-      deadline,
-    );
+    let head: unknown;
+    try {
+      head = await this.sendOrMissing(
+        context,
+        (signal) =>
+          this.#client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: path }), {
+            abortSignal: signal,
+          }),
+        deadline,
+      );
+    } catch (error) {
+      // HEAD's 403 has no body to say why: a request that carries an error code tells bad
+      // credentials from a real denial, as headBucket does.
+      if (error instanceof S3AccessDeniedError) {
+        await this.send(
+          context,
+          (signal) =>
+            this.#client.send(
+              new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: path, MaxKeys: 1 }),
+              { abortSignal: signal },
+            ),
+          deadline,
+        );
+      }
+      throw error;
+    }
     // The DeleteObject goes out even when HEAD found nothing: HEAD's bodiless 404 cannot tell a
     // missing key from a missing bucket, and DeleteObject answers NoSuchBucket for the latter.
     await this.send(
