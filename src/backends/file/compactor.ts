@@ -40,6 +40,8 @@ export interface CompactionPolicy {
 export class Compactor<W extends PendingWrite> {
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** A durable batch found a compaction running, so the thresholds are checked again when it ends. */
+  private landedWhileRunning = false;
   private retryAtBytes = 0;
   private completed = 0;
   private failure: FileIoError | null = null;
@@ -76,7 +78,11 @@ export class Compactor<W extends PendingWrite> {
 
   /** Called after each durable batch; starts a compaction when the policy says so. */
   maybeStart(): void {
-    if (this.running || this.stopped) return;
+    if (this.running) {
+      this.landedWhileRunning = true;
+      return;
+    }
+    if (this.stopped) return;
     const disk = this.diskBytes;
     if (disk < this.policy.minBytes || disk < this.retryAtBytes) return;
     if ((disk - this.index.liveBytes) / disk < this.policy.garbageRatio) return;
@@ -88,8 +94,13 @@ export class Compactor<W extends PendingWrite> {
     this.running ??= this.run().finally(() => {
       this.running = undefined;
       // Batches that landed meanwhile found it running and started nothing: if they pushed the
-      // garbage past the policy, the next compaction must not wait for another write.
-      this.maybeStart();
+      // garbage past the policy, the next compaction must not wait for another write. Only then:
+      // a compaction's own framing counts as garbage, so after one with nothing written meanwhile
+      // a tiny policy could find itself met again, and compact for ever.
+      if (this.landedWhileRunning) {
+        this.landedWhileRunning = false;
+        this.maybeStart();
+      }
     });
     return this.running;
   }
