@@ -51,8 +51,8 @@ const REQUIRED: Readonly<Record<string, Required>> = {
 };
 
 function checkRequired(verb: string, positionals: readonly string[], flags: Record<string, unknown>): void {
-  const required = REQUIRED[verb];
-  if (!required) return;
+  if (!Object.hasOwn(REQUIRED, verb)) return;
+  const required = REQUIRED[verb] as Required;
   const missing = required.args.find((_, index) => (positionals[index] ?? '') === '');
   if (missing) throw new UsageError(`${verb}: missing ${missing}`);
   if (required.gvkAt !== undefined) gvkArgs(positionals[required.gvkAt], positionals[required.gvkAt + 1]);
@@ -106,7 +106,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
   });
   const [verb, ...rest] = positionals;
-  if (verb !== undefined && verb !== 'serve' && !VERBS[verb]) {
+  if (verb !== undefined && verb !== 'serve' && !Object.hasOwn(VERBS, verb)) {
     throw new UsageError(`unknown verb ${verb}; see stowage --help`);
   }
   if (values.help || verb === undefined) {

@@ -38,12 +38,17 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
     `${instanceUrl(instance)}/secrets${namespace === undefined ? '' : `/${segment(namespace)}`}${name === undefined ? '' : `/${segment(name)}`}`;
 
   /** The response, or undefined for a plain not-found; every other failure throws its typed error. */
-  const call = async (url: string, init: RequestInit = {}): Promise<Response | undefined> => {
+  const call = async (
+    url: string,
+    init: RequestInit = {},
+    /** Whether the answer must begin within RESPONSE_TIMEOUT_MS; false for work that takes long. */
+    bounded = true,
+  ): Promise<Response | undefined> => {
     let response: Response;
     // A server that accepts the connection and never answers must not hold the CLI for ever. The
     // limit is on the response's headers only: a long listing may stream for as long as it takes.
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), RESPONSE_TIMEOUT_MS);
+    const timer = bounded ? setTimeout(() => abort.abort(), RESPONSE_TIMEOUT_MS) : undefined;
     try {
       response = await fetch(url, {
         ...init,
@@ -51,10 +56,12 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
         signal: abort.signal,
       });
     } catch (error) {
-      const why = abort.signal.aborted
-        ? `no response within ${RESPONSE_TIMEOUT_MS / 1000} s`
-        : String((error as Error).cause ?? (error as Error).message);
-      throw new StowageError(`cannot reach ${base}: ${why}`);
+      if (abort.signal.aborted) {
+        throw new StowageError(`no answer from ${base} within ${RESPONSE_TIMEOUT_MS / 1000} s`);
+      }
+      throw new StowageError(
+        `cannot reach ${base}: ${String((error as Error).cause ?? (error as Error).message)}`,
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -109,10 +116,11 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
         (await required<{ deleted: boolean }>(secretUrl(instance, namespace, name), { method: 'DELETE' }))
           .deleted,
       listSecrets: (instance, namespace) => required<SecretInfo[]>(secretUrl(instance, namespace)),
-      rotate: (instance) =>
-        required<{ rotated: number; unchanged: number }>(`${secretUrl(instance)}/_rotate`, {
-          method: 'POST',
-        }),
+      // The server answers once every secret is re-encrypted, which takes as long as it takes.
+      rotate: async (instance) => {
+        const response = await call(`${secretUrl(instance)}/_rotate`, { method: 'POST' }, false);
+        return (await response?.json()) as { rotated: number; unchanged: number };
+      },
     },
     close: async () => {},
   };

@@ -401,6 +401,8 @@ describe('CLI input and output edges', () => {
       ['list', 'default', 'V1', 'ConfigMap'],
       ['list', 'default', 'a/b/c', 'ConfigMap'],
       ['bogus', '--help'],
+      ['toString'],
+      ['constructor', 'x'],
       ['status', '--server', 'notaurl'],
       ['get'],
       ['put', 'default'],

@@ -12,7 +12,12 @@ import { type GroupVersionKind, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
 import { InvalidGvkError } from '../../errors/object-errors.js';
-import { S3AccessDeniedError, S3NoSuchBucketError, S3RequestError } from '../../errors/s3-errors.js';
+import {
+  S3AccessDeniedError,
+  S3BadCredentialsError,
+  S3NoSuchBucketError,
+  S3RequestError,
+} from '../../errors/s3-errors.js';
 import type { Backend, BackendRecord } from '../backend.js';
 import { connectS3, type S3Connection } from './client.js';
 import { type ResolvedS3Config, resolveS3Config, type S3BackendConfig } from './config.js';
@@ -118,20 +123,7 @@ export class S3Backend implements Backend {
         deadline,
       );
     } catch (error) {
-      // HEAD's 403 has no body to say why: a request that carries an error code tells bad
-      // credentials from a real denial, as headBucket does.
-      if (error instanceof S3AccessDeniedError) {
-        await this.send(
-          context,
-          (signal) =>
-            this.#client.send(
-              new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: path, MaxKeys: 1 }),
-              { abortSignal: signal },
-            ),
-          deadline,
-        );
-      }
-      throw error;
+      throw await this.explainForbidden(error, context, path, deadline);
     }
     // The DeleteObject goes out even when HEAD found nothing: HEAD's bodiless 404 cannot tell a
     // missing key from a missing bucket, and DeleteObject answers NoSuchBucket for the latter.
@@ -256,17 +248,7 @@ export class S3Backend implements Backend {
         deadline,
       );
     } catch (error) {
-      if (error instanceof S3AccessDeniedError) {
-        await this.send(
-          { operation },
-          (signal) =>
-            this.#client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, MaxKeys: 1 }), {
-              abortSignal: signal,
-            }),
-          deadline,
-        );
-      }
-      throw error;
+      throw await this.explainForbidden(error, { operation }, undefined, deadline);
     }
     if (head === undefined) {
       throw new S3NoSuchBucketError(
@@ -279,6 +261,36 @@ export class S3Backend implements Backend {
         },
       );
     }
+  }
+
+  /**
+   * The error to report for a failed HEAD. Its 403 has no body to say why, so a ListObjectsV2
+   * (under `prefix`), which carries an error code, asks again: bad credentials answer as such, and
+   * anything else it meets (a real denial, a timeout, its own success) leaves the 403 standing.
+   */
+  private async explainForbidden(
+    error: unknown,
+    context: Context,
+    prefix: string | undefined,
+    deadline: AbortSignal,
+  ): Promise<unknown> {
+    if (!(error instanceof S3AccessDeniedError)) return error;
+    try {
+      await this.send(
+        context,
+        (signal) =>
+          this.#client.send(
+            new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }),
+            {
+              abortSignal: signal,
+            },
+          ),
+        deadline,
+      );
+    } catch (followUp) {
+      if (followUp instanceof S3BadCredentialsError) return followUp;
+    }
+    return error;
   }
 
   /** The deadline of one operation, shared by every request it makes (timeouts.operationMs). */
