@@ -24,6 +24,10 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
 }
 
+/**
+ * JSON, or YAML whose strings read back as strings under YAML 1.1 too: kubectl and other YAML 1.1
+ * readers take a plain `yes`, `on` or `no` for a boolean, so those are quoted (still valid 1.2).
+ */
 export function render(value: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? JSON.stringify(value, null, 2) : stringify(value).trimEnd();
+  return format === 'json' ? JSON.stringify(value, null, 2) : stringify(value, { version: '1.1' }).trimEnd();
 }

@@ -71,7 +71,8 @@ export const configSchema = z.strictObject({
       workerYoungGenerationMb: positiveInt.optional(),
       maxBatchOps: positiveInt.optional(),
       maxBatchesInFlight: positiveInt.optional(),
-      idleSpinMicros: nonNegativeInt.optional(),
+      /** At most 1 s: an idle worker spins this long per idle spell, a core's time while it does. */
+      idleSpinMicros: nonNegativeInt.max(1_000_000).optional(),
       listPageSize: positiveInt.optional(),
     })
     .prefault({}),

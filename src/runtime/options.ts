@@ -125,7 +125,7 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
     maxObjectBytes: count('maxObjectBytes', options.maxObjectBytes, DEFAULT_MAX_OBJECT_BYTES),
     maxBatchOps: optionalCount('maxBatchOps', options.maxBatchOps),
     maxBatchesInFlight: optionalCount('maxBatchesInFlight', options.maxBatchesInFlight),
-    idleSpinMicros: optionalCount('idleSpinMicros', options.idleSpinMicros, 0),
+    idleSpinMicros: idleSpin(options.idleSpinMicros),
     listPageSize: count('listPageSize', options.listPageSize, 256),
     resourceLimits: checkedResourceLimits(options.resourceLimits),
     closeDeadlineMs: ms('closeDeadlineMs', options.closeDeadlineMs, 5000, 0),
@@ -136,6 +136,22 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
 
 function optionalCount(field: string, value: number | undefined, min = 1): number | undefined {
   return value === undefined ? undefined : count(field, value, value, min);
+}
+
+/** The longest idle spin taken, 1 s: each idle spell spins a core for this long. */
+const MAX_IDLE_SPIN_MICROS = 1_000_000;
+
+function idleSpin(value: number | undefined): number | undefined {
+  const micros = optionalCount('idleSpinMicros', value, 0);
+  if (micros !== undefined && micros > MAX_IDLE_SPIN_MICROS) {
+    throw new InvalidRuntimeConfigError(
+      `idleSpinMicros must be at most ${MAX_IDLE_SPIN_MICROS}, got ${micros}`,
+      {
+        field: 'idleSpinMicros',
+      },
+    );
+  }
+  return micros;
 }
 
 /** A heap too small to start a worker in would abort the whole process, not just the worker. */

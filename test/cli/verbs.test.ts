@@ -369,6 +369,23 @@ describe('CLI input and output edges', () => {
     assert.match(bad.stderr, /^stowage: stdin: line 3: /);
   });
 
+  test('YAML output quotes strings a YAML 1.1 reader (kubectl) would take for booleans', async () => {
+    const object = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'flags', namespace: 'yaml' },
+      data: { a: 'yes', b: 'on', c: 'no' },
+    };
+    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input: JSON.stringify(object),
+    });
+    assert.equal(put.code, 0, put.stderr);
+    const got = await cli('get', 'default', 'v1', 'ConfigMap', 'yaml/flags');
+    assert.match(got.stdout, /a: "yes"\n\s*b: "on"\n\s*c: "no"/);
+    assert.deepEqual(parseYaml(got.stdout).data, object.data);
+  });
+
   test('the list table counts stored bytes: canonical JSON in UTF-8, not UTF-16 units', async () => {
     const object = {
       apiVersion: 'v1',

@@ -389,6 +389,7 @@ test('milliseconds past what a Node timer can wait, a worker heap too small to s
       'instances:\n  - kind: s3\n    bucket: control-plane\n    timeouts:\n      requestMs: 3000000000\n',
     ],
     ['pool.workerHeapMb', 'pool:\n  workerHeapMb: 2\n'],
+    ['pool.idleSpinMicros', 'pool:\n  idleSpinMicros: 1000001\n'],
     ['secrets.keyringFile', 'secrets:\n  keyringFile: ""\n'],
     ['secrets.keyringEnv', 'secrets:\n  keyringEnv: ""\n'],
   ] as const) {
@@ -401,4 +402,5 @@ test('milliseconds past what a Node timer can wait, a worker heap too small to s
   );
   assert.throws(() => resolveOptions({ supervisor: { probeIntervalMs: 2 ** 31 } }), /at most 2147483647/);
   assert.throws(() => resolveOptions({ resourceLimits: { maxOldGenerationSizeMb: 2 } }), /at least 32/);
+  assert.throws(() => resolveOptions({ idleSpinMicros: 1_000_001 }), /at most 1000000/);
 });
