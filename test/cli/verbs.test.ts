@@ -24,6 +24,9 @@ before(() => {
 });
 
 const cli = (...args: string[]) => runCli([...args, '--config', config], { cwd: workdir });
+/** `put default -f -` with `input` on stdin. */
+const putInput = (input: string) =>
+  runCli(['put', 'default', '-f', '-', '--config', config], { cwd: workdir, input });
 
 async function instanceNames(): Promise<[string, string]> {
   const status = await cli('status', '-o', 'json');
@@ -46,11 +49,9 @@ describe('CLI verbs against a configuration', () => {
     const keys = put.stdout.trim().split('\n');
     assert.ok(keys.length > 10, 'the ConfigMapList was expanded');
     assert.match(keys[0] as string, /^v1 ConfigMap monitoring\/grafana-dashboard-/);
-    const multi = await runCli(['put', 'default', '-f', '-', '--config', config], {
-      cwd: workdir,
-      input:
-        'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n',
-    });
+    const multi = await putInput(
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n',
+    );
     assert.deepEqual(multi.stdout.trim().split('\n'), ['v1 Namespace a', 'v1 Namespace b']);
 
     const key = (keys[0] as string).split(' ')[2] as string;
@@ -124,10 +125,7 @@ describe('CLI verbs against a configuration', () => {
         /stdin: line 3 is null, not an object/,
       ],
     ] as const) {
-      const refused = await runCli(['put', 'default', '-f', '-', '--config', config], {
-        cwd: workdir,
-        input,
-      });
+      const refused = await putInput(input);
       assert.equal(refused.code, 1, `${JSON.stringify(input)}: ${refused.stderr}`);
       assert.match(refused.stderr, problem);
     }
@@ -178,10 +176,7 @@ describe('CLI verbs against a configuration', () => {
 
   test('put -f takes a JSON array of objects, as jq makes of a dump', async () => {
     const objects = ['x', 'y'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
-    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
-      cwd: workdir,
-      input: JSON.stringify(objects),
-    });
+    const put = await putInput(JSON.stringify(objects));
     assert.equal(put.code, 0, put.stderr);
     assert.deepEqual(put.stdout.trim().split('\n'), ['v1 Namespace x', 'v1 Namespace y']);
     assert.equal(put.stderr, '');
@@ -194,10 +189,7 @@ describe('CLI verbs against a configuration', () => {
       metadata: { name: 's', namespace: 'ns' },
       data: { a: 'Yg==' },
     };
-    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
-      cwd: workdir,
-      input: JSON.stringify(secret),
-    });
+    const put = await putInput(JSON.stringify(secret));
     assert.equal(put.code, 0, put.stderr);
     assert.match(put.stderr, /warning: v1 Secret ns\/s was stored as an object, unencrypted/);
   });
@@ -342,7 +334,7 @@ describe('CLI input and output edges', () => {
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first, namespace: edges}\n---\n' +
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: edges}\n---\n' +
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: third, namespace: edges}\n';
-    const put = await runCli(['put', 'default', '-f', '-', '--config', config], { cwd: workdir, input });
+    const put = await putInput(input);
     assert.equal(put.code, 1);
     assert.match(put.stderr, /^stowage: stdin: document 2: metadata\.name is required/);
     assert.equal(
@@ -355,16 +347,10 @@ describe('CLI input and output edges', () => {
   test('JSON lines with CRLF endings are read; a bad line is named by its number', async () => {
     const line = (name: string) =>
       `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}","namespace":"crlf"}}`;
-    const crlf = await runCli(['put', 'default', '-f', '-', '--config', config], {
-      cwd: workdir,
-      input: `${line('a')}\r\n${line('b')}\r\n`,
-    });
+    const crlf = await putInput(`${line('a')}\r\n${line('b')}\r\n`);
     assert.equal(crlf.code, 0, crlf.stderr);
     assert.deepEqual(crlf.stdout.trim().split('\n'), ['v1 ConfigMap crlf/a', 'v1 ConfigMap crlf/b']);
-    const bad = await runCli(['put', 'default', '-f', '-', '--config', config], {
-      cwd: workdir,
-      input: `${line('c')}\n${line('d')}\n{"apiVersion":\n${line('e')}\n`,
-    });
+    const bad = await putInput(`${line('c')}\n${line('d')}\n{"apiVersion":\n${line('e')}\n`);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^stowage: stdin: line 3: /);
   });
@@ -376,10 +362,7 @@ describe('CLI input and output edges', () => {
       metadata: { name: 'flags', namespace: 'yaml' },
       data: { a: 'yes', b: 'on', c: 'no' },
     };
-    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
-      cwd: workdir,
-      input: JSON.stringify(object),
-    });
+    const put = await putInput(JSON.stringify(object));
     assert.equal(put.code, 0, put.stderr);
     const got = await cli('get', 'default', 'v1', 'ConfigMap', 'yaml/flags');
     assert.match(got.stdout, /a: "yes"\n\s*b: "on"\n\s*c: "no"/);
@@ -393,10 +376,7 @@ describe('CLI input and output edges', () => {
       metadata: { name: 'utf8', namespace: 'bytes' },
       data: { v: 'ééééé' },
     };
-    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
-      cwd: workdir,
-      input: JSON.stringify(object),
-    });
+    const put = await putInput(JSON.stringify(object));
     assert.equal(put.code, 0, put.stderr);
     const listed = await cli('list', 'default', 'v1', 'ConfigMap');
     const row = listed.stdout.split('\n').find((r) => /\butf8\b/.test(r)) ?? '';

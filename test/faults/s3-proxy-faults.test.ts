@@ -65,32 +65,26 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
         rewrite: (xml) => truncated(xml).replace(/<NextContinuationToken>[^<]*<\/NextContinuationToken>/, ''),
       });
       await assert.rejects(list(), refused(/no continuation token/));
+      /** Every page truncated, continued by the token `next()` gives. */
+      const continuedBy = (next: () => string) =>
+        proxy.setMode({
+          kind: 'rewriteList',
+          rewrite: (xml) =>
+            truncated(xml)
+              .replace(/<NextContinuationToken>[^<]*<\/NextContinuationToken>/, '')
+              .replace(
+                '</ListBucketResult>',
+                `<NextContinuationToken>${next()}</NextContinuationToken></ListBucketResult>`,
+              ),
+        });
       // The same token every time: the listing would never end.
-      proxy.setMode({
-        kind: 'rewriteList',
-        rewrite: (xml) =>
-          truncated(xml)
-            .replace(/<NextContinuationToken>[^<]*<\/NextContinuationToken>/, '')
-            .replace(
-              '</ListBucketResult>',
-              '<NextContinuationToken>again</NextContinuationToken></ListBucketResult>',
-            ),
-      });
+      continuedBy(() => 'again');
       proxy.resetCount();
       await assert.rejects(list(), refused(/a continuation token it had sent before/));
       assert.ok(proxy.requests <= 4, `refused at the first repeat, not followed: ${proxy.requests} requests`);
       // Tokens that cycle, a, b, a: no two in a row are equal, yet the listing would never end.
       let page = 0;
-      proxy.setMode({
-        kind: 'rewriteList',
-        rewrite: (xml) =>
-          truncated(xml)
-            .replace(/<NextContinuationToken>[^<]*<\/NextContinuationToken>/, '')
-            .replace(
-              '</ListBucketResult>',
-              `<NextContinuationToken>${page++ % 2 === 0 ? 'a' : 'b'}</NextContinuationToken></ListBucketResult>`,
-            ),
-      });
+      continuedBy(() => (page++ % 2 === 0 ? 'a' : 'b'));
       proxy.resetCount();
       await assert.rejects(list(), refused(/a continuation token it had sent before/));
       // Before, only a token equal to the one just before was refused: this listing went on for ever.
