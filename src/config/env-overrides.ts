@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors/config-errors.js';
+
 /**
  * Environment variables override the configuration file. `STOWAGE__server__port=9465` sets
  * `server.port`; path segments are separated by a double underscore and array items are numbered
@@ -40,19 +42,21 @@ const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
 export function applyOverrides(tree: Record<string, unknown>, overrides: readonly EnvOverride[]): void {
   for (const { variable, path, value } of overrides) {
     if (path.some((segment) => segment === '' || FORBIDDEN.has(segment))) {
-      throw new Error(`environment variable ${variable} has an invalid path`);
+      throw new ConfigError(`environment variable ${variable} has an invalid path`, {
+        field: path.join('.'),
+      });
     }
     let node: Record<string, unknown> = tree;
     for (let i = 0; i < path.length - 1; i++) {
       const segment = path[i] as string;
-      checkIndex(node, segment, variable);
+      checkIndex(node, path.slice(0, i + 1), variable);
       const next = node[segment];
       if (next === null || typeof next !== 'object') {
         node[segment] = /^\d+$/.test(path[i + 1] as string) ? [] : {};
       }
       node = node[segment] as Record<string, unknown>;
     }
-    checkIndex(node, path[path.length - 1] as string, variable);
+    checkIndex(node, path, variable);
     node[path[path.length - 1] as string] = value;
   }
 }
@@ -62,16 +66,20 @@ export function applyOverrides(tree: Record<string, unknown>, overrides: readonl
  * property of the array, which the schema never reads, and the variable would do nothing. An
  * item past the end would leave a hole in the list that no variable or line explains.
  */
-function checkIndex(node: Record<string, unknown>, segment: string, variable: string): void {
+function checkIndex(node: Record<string, unknown>, at: readonly string[], variable: string): void {
   if (!Array.isArray(node)) return;
+  const segment = at.at(-1) as string;
+  const field = at.join('.');
   if (!/^(0|[1-9]\d*)$/.test(segment)) {
-    throw new Error(
+    throw new ConfigError(
       `environment variable ${variable} names ${JSON.stringify(segment)} where a list wants an item number (0, 1, …)`,
+      { field },
     );
   }
   if (Number(segment) > node.length) {
-    throw new Error(
+    throw new ConfigError(
       `environment variable ${variable} sets item ${segment} of a list of ${node.length}: number the items from ${node.length}`,
+      { field },
     );
   }
 }

@@ -80,11 +80,7 @@ export function loadConfig(options: LoadConfigOptions = {}): StowageConfig {
   // What the file and the embedded default give, before any variable: a field missing from it
   // was made by a variable (problemAt).
   const base = structuredClone(source.tree);
-  try {
-    applyOverrides(source.tree, overrides);
-  } catch (error) {
-    throw new ConfigError((error as Error).message, { field: '' });
-  }
+  applyOverrides(source.tree, overrides);
   const fail = (fieldPath: readonly PropertyKey[], problem: string): never => {
     throw problemAt(fieldPath, problem, { source, base, overrides, file: options.path });
   };

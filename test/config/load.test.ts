@@ -375,7 +375,12 @@ test('an environment variable that names a list item by anything but its number 
   for (const segment of ['x', '01', 'kind']) {
     const error = failure({ env: { [`STOWAGE__instances__${segment}__dir`]: '/tmp/elsewhere' } });
     assert.match(error.message, /where a list wants an item number/, segment);
+    assert.equal(error.details.field, `instances.${segment}`, 'the field the variable names');
   }
+  assert.equal(failure({ env: { STOWAGE__: '1' } }).details.field, '');
+  assert.equal(failure({ env: { STOWAGE__server____port: '1' } }).details.field, 'server..port');
+  const hole = failure({ env: { STOWAGE__instances__2__kind: 'memory', STOWAGE__instances__2__name: 'm' } });
+  assert.equal(hole.details.field, 'instances.2');
 });
 
 test('milliseconds past what a Node timer can wait, a worker heap too small to start in, and an empty keyring source are refused at load', () => {
