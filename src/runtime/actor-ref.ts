@@ -47,10 +47,11 @@ export class ActorRef {
   readonly listings = new ListingSlots((cursor) => this.cancelListing(cursor));
   private readonly batcher: Batcher;
   private slot: WorkerSlot | undefined;
-  /** The slot's backend is open: between a successful open and the worker's death or close. */
-  private opened = false;
-  /** Counts successful opens, so a listing can tell its worker from a restarted one. */
-  private opens = 0;
+  /**
+   * The worker whose open succeeded last. The backend serves while it is still `slot`: a restart
+   * or a death replaces or clears `slot`, so nothing needs resetting here.
+   */
+  private openedSlot: WorkerSlot | undefined;
   private closed = false;
   /**
    * For a backend that does not keep call order, the worker runs each key's calls in order, but
@@ -108,14 +109,20 @@ export class ActorRef {
     return this.slot?.alive ?? false;
   }
 
-  /** Which open of the backend serves now; listings compare it before each page. */
-  get incarnation(): number {
-    return this.opens;
+  /** Which open of the backend serves now, as a token listings compare before each page. */
+  get incarnation(): object | undefined {
+    return this.serving();
   }
 
   /** True while the backend opened as `incarnation` still serves: no restart or close since. */
-  serves(incarnation: number): boolean {
-    return this.opened && this.opens === incarnation && (this.slot?.alive ?? false);
+  serves(incarnation: object | undefined): boolean {
+    return incarnation !== undefined && incarnation === this.serving();
+  }
+
+  /** The worker whose backend is open and serving, if any. */
+  private serving(): WorkerSlot | undefined {
+    const slot = this.slot;
+    return slot?.alive && slot === this.openedSlot ? slot : undefined;
   }
 
   oldestInFlightMs(): number {
@@ -166,8 +173,7 @@ export class ActorRef {
       this.stopWorker();
       throw fromWireError(reply.error);
     }
-    this.opens++;
-    this.opened = true;
+    this.openedSlot = slot;
     this.replyOrder = reply.keepsCallOrder ? undefined : (this.replyOrder ?? new KeyOrder());
     this.options.observer?.opened?.(this.name, this.backendKind, reply.tornTailBytes ?? 0);
   }
@@ -296,7 +302,6 @@ export class ActorRef {
   /** Closes the backend in the worker (bounded by `deadlineMs`), then ends the worker. */
   async close(deadlineMs: number): Promise<void> {
     this.closed = true;
-    this.opened = false;
     const slot = this.slot;
     if (!slot?.alive) return;
     let timer: NodeJS.Timeout | undefined;
@@ -314,10 +319,10 @@ export class ActorRef {
 
   private async sendBatch(ops: OpRequest[]): Promise<readonly OpReply[]> {
     if (this.closed) throw new ClosedError(`${this.name} was closed`, { instance: this.name });
-    const slot = this.slot;
+    const slot = this.serving();
     // Only a listing's later pages skip the facade's check that the instance is up (they follow
     // their worker, and check serves()), so this guards against a worker still opening.
-    if (!slot?.alive || !this.opened)
+    if (!slot)
       throw new ActorDiedError(`the actor of ${this.name} has no open backend: its worker died`, {
         reason: 'exit',
       });
@@ -332,7 +337,6 @@ export class ActorRef {
   private workerDied(slot: WorkerSlot, reason: DeathReason, cause: string): void {
     if (slot !== this.slot) return;
     this.slot = undefined;
-    this.opened = false;
     this.rejectPending(
       new ActorDiedError(`the actor of ${this.name} died (${reason}) before the operation was sent`, {
         reason,
@@ -344,7 +348,6 @@ export class ActorRef {
   private stopWorker(): void {
     const slot = this.slot;
     this.slot = undefined;
-    this.opened = false;
     void slot?.close().catch(() => undefined);
   }
 }

@@ -275,7 +275,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   }
 
   /** Throws why a listing cannot ask for its next page, if it cannot. */
-  private checkListingGoesOn(actor: ActorRef, lease: ListingLease, incarnation: number): void {
+  private checkListingGoesOn(actor: ActorRef, lease: ListingLease, incarnation: object | undefined): void {
     if (this.closed) {
       throw new ClosedError(`provider closed during a listing of ${actor.name}`, { instance: actor.name });
     }
