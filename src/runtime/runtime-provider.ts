@@ -75,15 +75,15 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     const entry = resolveWorkerEntry();
     const localWorkers = configs.filter((config) => !isRemote(config.kind)).length;
     // One storage under two spellings (a symbolic link, an endpoint with a trailing slash) would be
-    // two actors writing it, each ordering its own calls: refused like one name given twice.
+    // two actors writing it, each ordering its own calls: refused like one name given twice, which
+    // is one storage too (a name hashes what the storage identity normalizes).
     const storages = new Map<string, string>();
     for (const config of configs) {
       const name = this.nameOf(config);
       const storage = config.kind === 'module' ? name : storageIdentity(config);
       const same = storages.get(storage);
-      if (this.supervisor.get(name) || same !== undefined) {
-        const twice =
-          same === undefined || same === name ? `${name} is configured twice` : `${name} is ${same} again`;
+      if (same !== undefined) {
+        const twice = same === name ? `${name} is configured twice` : `${name} is ${same} again`;
         throw new InvalidRuntimeConfigError(`instance ${twice}`, { field: 'instances' });
       }
       storages.set(storage, name);
