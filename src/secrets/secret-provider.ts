@@ -99,15 +99,8 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
       // An empty namespace would match nothing and look like an empty listing.
       throw new InvalidSecretError('secret namespace, when given, must not be empty', { field: 'namespace' });
     }
-    const records = await this.channel.listRecords(instance, SECRET_GVK);
-    const infos: SecretInfo[] = [];
-    for (const record of records) {
-      const key = parseObjectKey(SECRET_GVK, record.key);
-      if (key.namespace === undefined || (namespace !== undefined && key.namespace !== namespace)) continue;
-      const identity = { instance, namespace: key.namespace, name: key.name };
-      infos.push(info(identity, parseRecord(record.bytes, identity)));
-    }
-    return infos.sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+    const stored = await this.storedSecrets(instance, namespace);
+    return stored.map(({ identity, bytes }) => info(identity, parseRecord(bytes, identity)));
   }
 
   /**
@@ -120,7 +113,7 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
   async rotate(instance: string): Promise<{ rotated: number; unchanged: number }> {
     let rotated = 0;
     let unchanged = 0;
-    for (const identity of await this.identities(instance)) {
+    for (const { identity } of await this.storedSecrets(instance)) {
       await this.serialized(identity, async () => {
         const record = await this.read(identity);
         if (record === undefined) return; // deleted since the listing
@@ -145,15 +138,24 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
     return { rotated, unchanged };
   }
 
-  /** Every secret stored on the instance, by namespace and name; no record is parsed. */
-  private async identities(instance: string): Promise<SecretIdentity[]> {
-    const identities: SecretIdentity[] = [];
+  /**
+   * Every secret stored on the instance (in one namespace, if given), by namespace and name, with
+   * its record's bytes; no record is parsed, so each caller parses them in its own turn.
+   */
+  private async storedSecrets(
+    instance: string,
+    namespace?: string,
+  ): Promise<{ readonly identity: SecretIdentity; readonly bytes: Uint8Array }[]> {
+    const stored: { identity: SecretIdentity; bytes: Uint8Array }[] = [];
     for (const record of await this.channel.listRecords(instance, SECRET_GVK)) {
       const key = parseObjectKey(SECRET_GVK, record.key);
-      if (key.namespace !== undefined)
-        identities.push({ instance, namespace: key.namespace, name: key.name });
+      if (key.namespace === undefined || (namespace !== undefined && key.namespace !== namespace)) continue;
+      stored.push({ identity: { instance, namespace: key.namespace, name: key.name }, bytes: record.bytes });
     }
-    return identities.sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+    return stored.sort(
+      (a, b) =>
+        compare(a.identity.namespace, b.identity.namespace) || compare(a.identity.name, b.identity.name),
+    );
   }
 
   private serialized<T>(identity: SecretIdentity, task: () => Promise<T>): Promise<T> {
