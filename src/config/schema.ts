@@ -3,7 +3,7 @@ import { LOG_SYNCS } from '../backends/file/layout.js';
 import { s3ConfigSchema } from '../backends/s3/config.js';
 import { MachineId } from '../contract/machine-id.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
-import { MIN_WORKER_HEAP_MB } from './worker-limits.js';
+import { MAX_IDLE_SPIN_MICROS, MIN_WORKER_HEAP_MB } from './worker-limits.js';
 
 /**
  * The configuration file's schema (YAML or JSON). Every field has a default, so an empty file —
@@ -71,8 +71,7 @@ export const configSchema = z.strictObject({
       workerYoungGenerationMb: positiveInt.optional(),
       maxBatchOps: positiveInt.optional(),
       maxBatchesInFlight: positiveInt.optional(),
-      /** At most 1 s: an idle worker spins this long per idle spell, a core's time while it does. */
-      idleSpinMicros: nonNegativeInt.max(1_000_000).optional(),
+      idleSpinMicros: nonNegativeInt.max(MAX_IDLE_SPIN_MICROS).optional(),
       listPageSize: positiveInt.optional(),
     })
     .prefault({}),

@@ -8,6 +8,9 @@ import type { StowageConfig } from './schema.js';
  */
 export const MIN_WORKER_HEAP_MB = 32;
 
+/** The longest idle spin a worker takes, 1 s: each idle spell spins a core for this long. */
+export const MAX_IDLE_SPIN_MICROS = 1_000_000;
+
 /** The `pool` settings that bound each instance's worker, as worker_threads resource limits. */
 export function workerResourceLimits(pool: StowageConfig['pool']): ResourceLimits | undefined {
   const limits: ResourceLimits = {

@@ -1,6 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { MAX_TIMER_MS } from '../config/timer-limit.js';
-import { MIN_WORKER_HEAP_MB } from '../config/worker-limits.js';
+import { MAX_IDLE_SPIN_MICROS, MIN_WORKER_HEAP_MB } from '../config/worker-limits.js';
 import { InvalidRuntimeConfigError } from '../errors/index.js';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../objects/codec.js';
 import type { RuntimeObserver } from './observer.js';
@@ -137,9 +137,6 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
 function optionalCount(field: string, value: number | undefined, min = 1): number | undefined {
   return value === undefined ? undefined : count(field, value, value, min);
 }
-
-/** The longest idle spin taken, 1 s: each idle spell spins a core for this long. */
-const MAX_IDLE_SPIN_MICROS = 1_000_000;
 
 function idleSpin(value: number | undefined): number | undefined {
   const micros = optionalCount('idleSpinMicros', value, 0);
