@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { checkArguments } from './arguments.js';
 import type { CommandContext } from './commands/context.js';
 import { copyCommand, verifyCommand } from './commands/copy.js';
 import { dumpCommand, statusCommand } from './commands/instances.js';
 import { deleteCommand, getCommand, listCommand, putCommand } from './commands/objects.js';
 import { secretCommand } from './commands/secret.js';
 import { serveCommand } from './commands/serve.js';
-import { gvkArgs } from './gvk-arg.js';
 import { openLocalTarget } from './open-local.js';
 import { UsageError } from './output.js';
 import { remoteTarget } from './remote-target.js';
@@ -21,47 +21,13 @@ export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--ser
   delete <instance> <apiVersion> <kind> <key>  one object
   copy --from <instance> --to <instance>       every object, for migration or backup
   verify <instance> <instance>                 compare two instances, report differences
-  dump <instance>                              every object as JSON lines
+  dump [instance]                              every object as JSON lines
   secret put|get|delete|list|rotate ...        secrets (see docs/operations.md)
 
 The instance name "default" means the first configured instance. Without --server, verbs open the
 configuration (--config, or defaults and STOWAGE__* variables) in this process.
 Exit codes: 0 success, 1 failure (or: not found, differences, instance down), 2 usage or configuration
 error, 141 the output's reader went away (as SIGPIPE).`;
-
-/**
- * The positionals and flags each verb cannot do without, checked before the target is opened: a
- * missing argument must not first create `./data`, or fail on a lock held by a running server.
- */
-interface Required {
-  readonly args: readonly string[];
-  readonly flags?: readonly ('file' | 'from' | 'to')[];
-  /** Where `<apiVersion> <kind>` start, checked as well. */
-  readonly gvkAt?: number;
-}
-
-const REQUIRED: Readonly<Record<string, Required>> = {
-  get: { args: ['<instance>', '<apiVersion>', '<kind>', '<key>'], gvkAt: 1 },
-  list: { args: ['<instance>', '<apiVersion>', '<kind>'], gvkAt: 1 },
-  put: { args: ['<instance>'], flags: ['file'] },
-  delete: { args: ['<instance>', '<apiVersion>', '<kind>', '<key>'], gvkAt: 1 },
-  copy: { args: [], flags: ['from', 'to'] },
-  verify: { args: ['<instance>', '<other instance>'] },
-  secret: { args: ['put|get|delete|list|rotate', '<instance>'] },
-};
-
-function checkRequired(verb: string, positionals: readonly string[], flags: Record<string, unknown>): void {
-  if (!Object.hasOwn(REQUIRED, verb)) return;
-  const required = REQUIRED[verb] as Required;
-  const missing = required.args.find((_, index) => (positionals[index] ?? '') === '');
-  if (missing) throw new UsageError(`${verb}: missing ${missing}`);
-  if (required.gvkAt !== undefined) gvkArgs(positionals[required.gvkAt], positionals[required.gvkAt + 1]);
-  const flag = required.flags?.find((name) => flags[name] === undefined);
-  if (flag)
-    throw new UsageError(
-      `${verb} needs --${flag}${flag === 'file' ? ' <file> (or -f - for stdin)' : ' <instance>'}`,
-    );
-}
 
 /** A --server value fetch can use: an http(s) URL. */
 function checkServer(server: string): void {
@@ -114,9 +80,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return verb === undefined && !values.help ? 2 : 0;
   }
   const env = process.env;
+  checkArguments(verb, rest, values);
   if (verb === 'serve') return serveCommand(loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env }));
   const run = VERBS[verb] as Verb;
-  checkRequired(verb, rest, values);
   if (values.server !== undefined) checkServer(values.server);
   const token = values.token ?? env.STOWAGE_TOKEN;
   const target = values.server

@@ -74,6 +74,25 @@ describe('CLI verbs against a configuration', () => {
     const gone = await cli('get', 'default', 'v1', 'Namespace', 'a');
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /not found/);
+    assert.doesNotMatch(gone.stderr, /holds/, 'no hint when the kind was spelt as stored');
+  });
+
+  test('a get or list that finds nothing under a kubectl spelling of a stored kind names the stored one', async () => {
+    await putInput('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: hint\n');
+    const plural = await cli('list', 'default', 'apps/v1', 'deployments');
+    assert.equal(plural.code, 0, plural.stderr);
+    assert.match(
+      plural.stderr,
+      /no apps\/v1 deployments in default; .* default holds apps\/v1 Deployment\n$/,
+    );
+    const otherVersion = await cli('get', 'default', 'v1', 'Deployment', 'hint/web');
+    assert.equal(otherVersion.code, 1);
+    assert.match(
+      otherVersion.stderr,
+      /Deployment hint\/web not found in default; .* holds apps\/v1 Deployment/,
+    );
+    const unrelated = await cli('list', 'default', 'v1', 'Pod');
+    assert.equal(unrelated.stderr, '', 'no hint when no stored kind is near');
   });
 
   test('dump writes every object as JSON lines', async () => {
@@ -403,11 +422,26 @@ describe('CLI input and output edges', () => {
       ['status', '--server', 'notaurl'],
       ['get'],
       ['put', 'default'],
+      // Arguments and flags a verb would not use are refused, not ignored.
+      ['delete', 'default', 'v1', 'ConfigMap', 'a/b', 'a/c'],
+      ['get', 'default', 'v1', 'ConfigMap', 'a/b', '--from', 'x'],
+      ['serve', '--server', 'http://127.0.0.1:1'],
+      ['secret', 'list', 'default', 'ns', 'extra'],
+      ['secret'],
+      ['dump', 'default', 'extra'],
     ]) {
       const result = await run(...args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /^stowage: /, args.join(' '));
     }
+    const extra = await run('delete', 'default', 'v1', 'ConfigMap', 'a/b', 'a/c');
+    assert.match(extra.stderr, /unexpected argument "a\/c"; it takes <instance> <apiVersion> <kind> <key>/);
+    const optional = await run('secret', 'list', 'default', 'ns', 'extra');
+    assert.match(optional.stderr, /it takes <instance> \[<namespace>\]/);
+    assert.match(
+      (await run('get', 'default', 'v1', 'ConfigMap', 'a/b', '-f', 'x')).stderr,
+      /get: --file does not apply/,
+    );
     assert.ok(!existsSync(join(empty, 'data')), 'no instance directory was created for a usage error');
   });
 

@@ -5,19 +5,19 @@ import { canonicalJson } from '../../objects/canonical-json.js';
 import { encodeObject } from '../../objects/codec.js';
 import { parseManifestEntries } from '../../objects/manifests.js';
 import { gvkArgs, requireArg } from '../gvk-arg.js';
+import { kindHint } from '../kind-hint.js';
 import { parseFormat, render, table, UsageError } from '../output.js';
 import type { CommandContext } from './context.js';
 
 /** `get <instance> <apiVersion> <kind> <key> [-o json|yaml]`: exit 1 when absent. */
 export async function getCommand({ target, positionals, flags, out }: CommandContext): Promise<number> {
-  const [instance, apiVersion, kind, key] = positionals;
-  const object = await target.get(
-    requireArg(instance, '<instance>'),
-    gvkArgs(apiVersion, kind),
-    requireArg(key, '<key>'),
-  );
+  const [instanceArg, apiVersion, kind, key] = positionals;
+  const instance = requireArg(instanceArg, '<instance>');
+  const gvk = gvkArgs(apiVersion, kind);
+  const object = await target.get(instance, gvk, requireArg(key, '<key>'));
   if (object === undefined) {
-    out.stderr.write(`stowage: ${kind} ${key} not found in ${instance}\n`);
+    const hint = await kindHint(target, instance, gvk);
+    out.stderr.write(`stowage: ${kind} ${key} not found in ${instance}${hint ? `; ${hint}` : ''}\n`);
     return 1;
   }
   const format = parseFormat(flags.output, 'yaml');
@@ -27,10 +27,15 @@ export async function getCommand({ target, positionals, flags, out }: CommandCon
 
 /** `list <instance> <apiVersion> <kind> [-o table|json|yaml]`. */
 export async function listCommand({ target, positionals, flags, out }: CommandContext): Promise<number> {
-  const [instance, apiVersion, kind] = positionals;
+  const [instanceArg, apiVersion, kind] = positionals;
+  const instance = requireArg(instanceArg, '<instance>');
+  const gvk = gvkArgs(apiVersion, kind);
   const objects: RuntimeObject[] = [];
-  for await (const object of target.list(requireArg(instance, '<instance>'), gvkArgs(apiVersion, kind)))
-    objects.push(object);
+  for await (const object of target.list(instance, gvk)) objects.push(object);
+  if (objects.length === 0) {
+    const hint = await kindHint(target, instance, gvk);
+    if (hint) out.stderr.write(`stowage: no ${apiVersion} ${kind} in ${instance}; ${hint}\n`);
+  }
   objects.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   const format = parseFormat(flags.output, 'table');
   if (format === 'table') {

@@ -1,0 +1,86 @@
+import { gvkArgs } from './gvk-arg.js';
+import { UsageError } from './output.js';
+
+/** The flags a verb may take; --config, --server, --token and --help are the CLI's own. */
+type VerbFlag = 'output' | 'file' | 'from' | 'to';
+const GLOBAL_FLAGS: ReadonlySet<string> = new Set(['config', 'server', 'token', 'help']);
+/** serve runs the configuration in this process: a server to talk to does not apply. */
+const LOCAL_ONLY_FLAGS: ReadonlySet<string> = new Set(['config', 'help']);
+
+/** The command line one verb accepts. */
+interface VerbArguments {
+  /** Positionals it cannot do without, in order. */
+  readonly required: readonly string[];
+  /** Positionals it may take after them. */
+  readonly optional?: readonly string[];
+  readonly flags?: readonly VerbFlag[];
+  /** Of `flags`, those it cannot do without. */
+  readonly requiredFlags?: readonly ('file' | 'from' | 'to')[];
+  /** Where `<apiVersion> <kind>` start, checked as well. */
+  readonly gvkAt?: number;
+}
+
+const OBJECT_ADDRESS = ['<instance>', '<apiVersion>', '<kind>', '<key>'];
+const SECRET_ADDRESS = ['<instance>', '<namespace>', '<name>'];
+
+/** `secret` is listed by action: each takes its own arguments. */
+const VERB_ARGUMENTS: Readonly<Record<string, VerbArguments>> = {
+  serve: { required: [] },
+  status: { required: [], flags: ['output'] },
+  get: { required: OBJECT_ADDRESS, flags: ['output'], gvkAt: 1 },
+  list: { required: OBJECT_ADDRESS.slice(0, 3), flags: ['output'], gvkAt: 1 },
+  put: { required: ['<instance>'], flags: ['file'], requiredFlags: ['file'] },
+  delete: { required: OBJECT_ADDRESS, gvkAt: 1 },
+  copy: { required: [], flags: ['from', 'to'], requiredFlags: ['from', 'to'] },
+  verify: { required: ['<instance>', '<other instance>'] },
+  dump: { required: [], optional: ['<instance>'] },
+  'secret put': { required: SECRET_ADDRESS, flags: ['file'] },
+  'secret get': { required: SECRET_ADDRESS },
+  'secret delete': { required: SECRET_ADDRESS },
+  'secret list': { required: ['<instance>'], optional: ['<namespace>'], flags: ['output'] },
+  'secret rotate': { required: ['<instance>'] },
+};
+
+/**
+ * Checks a verb's command line before anything is opened: a missing argument must not first create
+ * `./data` or fail on a lock held by a running server, and an argument or flag the verb would not
+ * use is refused rather than ignored (`delete … a b` must not delete only `a`). The verbs keep
+ * their own checks for their other callers.
+ */
+export function checkArguments(
+  verb: string,
+  positionals: readonly string[],
+  flags: Readonly<Record<string, unknown>>,
+): void {
+  let name = verb;
+  let args = positionals;
+  if (verb === 'secret') {
+    name = `secret ${positionals[0] ?? ''}`;
+    if (!Object.hasOwn(VERB_ARGUMENTS, name))
+      throw new UsageError('expected secret put|get|delete|list|rotate');
+    args = positionals.slice(1);
+  }
+  if (!Object.hasOwn(VERB_ARGUMENTS, name)) return;
+  const spec = VERB_ARGUMENTS[name] as VerbArguments;
+  const missing = spec.required.find((_, index) => (args[index] ?? '') === '');
+  if (missing) throw new UsageError(`${name}: missing ${missing}`);
+  const optional = spec.optional ?? [];
+  if (args.length > spec.required.length + optional.length) {
+    const takes = [...spec.required, ...optional.map((arg) => `[${arg}]`)].join(' ') || 'no arguments';
+    throw new UsageError(
+      `${name}: unexpected argument ${JSON.stringify(args[spec.required.length + optional.length])}; it takes ${takes}`,
+    );
+  }
+  if (spec.gvkAt !== undefined) gvkArgs(args[spec.gvkAt], args[spec.gvkAt + 1]);
+  const own = name === 'serve' ? LOCAL_ONLY_FLAGS : GLOBAL_FLAGS;
+  const stray = Object.keys(flags).find(
+    (flag) => flags[flag] !== undefined && !own.has(flag) && !spec.flags?.includes(flag as VerbFlag),
+  );
+  if (stray) throw new UsageError(`${name}: --${stray} does not apply`);
+  const flag = spec.requiredFlags?.find((required) => flags[required] === undefined);
+  if (flag) {
+    throw new UsageError(
+      `${name} needs --${flag}${flag === 'file' ? ' <file> (or -f - for stdin)' : ' <instance>'}`,
+    );
+  }
+}
