@@ -112,7 +112,7 @@ export class MetricsObserver implements RuntimeObserver {
     });
     this.probeFailures = new Counter({
       name: METRICS.probeFailures,
-      help: 'Liveness probes that failed.',
+      help: 'Liveness probes that failed or timed out.',
       labelNames: STORE_LABELS,
       registers,
     });

@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { InstanceSnapshot, RuntimeSnapshot } from '../runtime/observer.js';
 import { METRICS, STORE_LABELS } from './definitions.js';
 
@@ -42,39 +42,55 @@ export class SnapshotGauges {
     };
     // Registered before the event counters, so a store new to this scrape gets its zeroed
     // counters (through onStore) before they are read.
-    perStore(METRICS.instanceUp, '1 when the instance is initialized and passing its liveness probe.', (i) =>
-      i.up ? 1 : 0,
+    perStore(
+      METRICS.instanceUp,
+      '1 while the instance is up: initialized, and not stopped by failed probes, a crash or the restart limit.',
+      (i) => (i.up ? 1 : 0),
     );
     perStore(
       METRICS.meanPersistLatency,
       'Mean seconds from call to backend commit over the recent window; equals instanceStatus().meanPersistLatency.',
       (i) => i.meanPersistLatency,
     );
-    perStore(METRICS.queueDepth, 'Operations waiting in the mailbox.', (i) => i.queueDepth);
+    perStore(
+      METRICS.queueDepth,
+      'Operations waiting in the mailbox; under the wait policy, callers waiting for room too.',
+      (i) => i.queueDepth,
+    );
     perStore(
       METRICS.queueCapacity,
-      'How many operations the mailbox holds before it refuses.',
+      'Operations the mailbox holds before it refuses (reject) or makes callers wait (wait).',
       (i) => i.queueCapacity,
     );
     perStore(
       METRICS.operationsInFlight,
-      'Operations dispatched to the worker and not yet answered.',
+      'Operations out of the mailbox and not yet answered: being batched or in the worker.',
       (i) => i.inFlight,
     );
-    const pool = (name: string, help: string, read: (s: RuntimeSnapshot) => number): void => {
-      const gauge: Gauge = new Gauge({
-        name,
-        help,
-        registers,
-        collect: () => {
-          const snapshot = this.take();
-          if (snapshot) gauge.set(read(snapshot));
-          else gauge.reset();
-        },
-      });
-    };
-    pool(METRICS.poolUtilization, 'Busy fraction of the worker pool, 0 to 1.', (s) => s.poolUtilization);
-    pool(METRICS.poolWorkers, 'Worker threads in the pool.', (s) => s.workers);
+    // A counter the runtime keeps rather than one fed by events: busy time accrues continuously,
+    // so it is read at scrape time like the gauges, and only ever grows.
+    const busy: Counter<(typeof STORE_LABELS)[number]> = new Counter({
+      name: METRICS.workerBusy,
+      help: "Seconds the store's worker threads had at least one request outstanding.",
+      labelNames: STORE_LABELS,
+      registers,
+      collect: () => {
+        busy.reset();
+        for (const instance of this.take()?.instances ?? []) {
+          busy.inc({ backend: instance.backend, store: instance.store }, instance.busySeconds);
+        }
+      },
+    });
+    const workers: Gauge = new Gauge({
+      name: METRICS.poolWorkers,
+      help: 'Live worker threads, one per store whose actor has one.',
+      registers,
+      collect: () => {
+        const snapshot = this.take();
+        if (snapshot) workers.set(snapshot.workers);
+        else workers.reset();
+      },
+    });
   }
 
   /** Starts reading this source at every scrape; its stores are registered at once. */

@@ -13,6 +13,7 @@ import { KeyOrder } from '../store/key-order.js';
 import { SharedTask } from '../store/shared-task.js';
 import { Batcher, type BatcherConfig } from './batcher.js';
 import { batchingFor } from './batching.js';
+import { BusyMeter } from './busy-meter.js';
 import { ListingSlots } from './listing-slots.js';
 import { Mailbox } from './mailbox.js';
 import type { Operation } from './observer.js';
@@ -46,6 +47,7 @@ export class ActorRef {
   /** Listings open on this instance at once, and those waiting for a slot (listing-slots.ts). */
   readonly listings = new ListingSlots((cursor) => this.cancelListing(cursor));
   private readonly batcher: Batcher;
+  private readonly busy = new BusyMeter();
   private slot: WorkerSlot | undefined;
   /**
    * The worker whose open succeeded last. The backend serves while it is still `slot`: a restart
@@ -101,8 +103,9 @@ export class ActorRef {
     return this.mailbox.inFlight;
   }
 
-  get utilization(): number {
-    return this.slot?.utilization ?? 0;
+  /** Seconds this actor's workers have had a request outstanding, over all of them (BusyMeter). */
+  get busySeconds(): number {
+    return this.busy.busySeconds();
   }
 
   get hasWorker(): boolean {
@@ -140,6 +143,7 @@ export class ActorRef {
         concurrentTasks: this.batching.maxBatchesInFlight + 3,
         idleSpinMicros: this.idleSpinMicros,
       },
+      this.busy,
       (reason, cause) => this.workerDied(slot, reason, cause),
     );
     this.slot = slot;

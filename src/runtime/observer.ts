@@ -46,11 +46,11 @@ export interface InstanceSnapshot {
   readonly queueCapacity: number;
   readonly inFlight: number;
   readonly meanPersistLatency: number;
+  /** Seconds the store's workers have had a request outstanding, over their lives; only grows. */
+  readonly busySeconds: number;
 }
 
 export interface RuntimeSnapshot {
   readonly instances: readonly InstanceSnapshot[];
-  /** Busy fraction of the worker pool, 0..1. */
-  readonly poolUtilization: number;
   readonly workers: number;
 }

@@ -26,7 +26,7 @@ import { recordOrderKey } from '../store/key-order.js';
 import { ActorRef } from './actor-ref.js';
 import { idleSpinFor, isRemote } from './batching.js';
 import type { ListingLease } from './listing-slots.js';
-import type { RuntimeSnapshot } from './observer.js';
+import type { Operation, RuntimeSnapshot } from './observer.js';
 import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './options.js';
 import type { InstanceConfig, Page } from './protocol.js';
 import { Supervisor } from './supervisor.js';
@@ -124,7 +124,6 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
 
   snapshot(): RuntimeSnapshot {
     const entries = this.supervisor.all();
-    const live = entries.filter((e) => e.actor.hasWorker);
     return {
       instances: entries.map(({ actor, phase }) => ({
         store: actor.name,
@@ -134,16 +133,15 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
         queueCapacity: actor.mailbox.capacity,
         inFlight: actor.inFlight,
         meanPersistLatency: actor.latency.mean(),
+        busySeconds: actor.busySeconds,
       })),
-      poolUtilization:
-        live.length === 0 ? 0 : live.reduce((sum, e) => sum + e.actor.utilization, 0) / live.length,
-      workers: live.length,
+      workers: entries.filter((e) => e.actor.hasWorker).length,
     };
   }
 
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
     const started = performance.now();
-    const actor = this.ready(instance);
+    const actor = this.ready(instance, 'put');
     const { gvk, key, json } = encodeSmallObject(
       object,
       INLINE_ENCODE_MAX_CHARS,
@@ -159,13 +157,13 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
 
   async getObject(instance: string, gvk: GroupVersionKind, key: string): Promise<RuntimeObject | undefined> {
     const started = performance.now();
-    const actor = this.ready(instance);
+    const actor = this.ready(instance, 'get');
     return actor.call({ op: 'get', ...objectAddress(gvk, key), key }, started);
   }
 
   async deleteObject(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
     const started = performance.now();
-    const actor = this.ready(instance);
+    const actor = this.ready(instance, 'delete');
     return actor.call({ op: 'delete', ...objectAddress(gvk, key), key }, started);
   }
 
@@ -177,7 +175,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
 
   /** Pages of `listPageSize` objects cross from the worker; the listing's iterator stays there. */
   async *streamAllObjects(instance: string, gvk: GroupVersionKind): AsyncIterable<RuntimeObject> {
-    const actor = this.ready(instance);
+    const actor = this.ready(instance, 'get_all');
     const checked = checkGvk(gvk);
     yield* this.pages(actor, (cursor) =>
       actor.call(
@@ -189,12 +187,12 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
 
   /** Every GVK the instance holds objects of, sorted (stowage's reserved records excluded). */
   async listKinds(instance: string): Promise<GroupVersionKind[]> {
-    return this.ready(instance).call({ op: 'list-kinds' }, performance.now());
+    return this.ready(instance, undefined).call({ op: 'list-kinds' }, performance.now());
   }
 
   async putRecord(instance: string, gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void> {
     const started = performance.now();
-    const actor = this.ready(instance);
+    const actor = this.ready(instance, 'put');
     // Structured clone copies the whole buffer behind a view: send a record that owns its bytes.
     const record = ownedBytes(bytes);
     await actor.call({ op: 'put-record', order: recordOrder(gvk, key), gvk, key, bytes: record }, started);
@@ -202,19 +200,19 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
 
   async getRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<Uint8Array | undefined> {
     const started = performance.now();
-    const actor = this.ready(instance);
+    const actor = this.ready(instance, 'get');
     return actor.call({ op: 'get-record', order: recordOrder(gvk, key), gvk, key }, started);
   }
 
   async deleteRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean> {
     const started = performance.now();
-    const actor = this.ready(instance);
+    const actor = this.ready(instance, 'delete');
     return actor.call({ op: 'delete-record', order: recordOrder(gvk, key), gvk, key }, started);
   }
 
   /** In pages, as streamAllObjects: one task for every record could outlast the hang timeout. */
   async listRecords(instance: string, gvk: GroupVersionKind): Promise<BackendRecord[]> {
-    const actor = this.ready(instance);
+    const actor = this.ready(instance, 'get_all');
     const checked = checkReservedGvk(gvk);
     const records: BackendRecord[] = [];
     const pages = this.pages(actor, (cursor) =>
@@ -238,7 +236,10 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     actor: ActorRef,
     fetch: (cursor: string | null) => Promise<Page<T>>,
   ): AsyncIterable<T> {
-    const started = performance.now();
+    // The listing's time is what it spent waiting for a slot and for pages, not the time the
+    // consumer took between them.
+    let waitedMs = 0;
+    let waitingSince: number | undefined = performance.now();
     let lease: ListingLease | undefined;
     let errorCode: string | undefined;
     try {
@@ -254,23 +255,27 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
           lease.fetching = false;
           lease.idleSince = performance.now();
         }
+        waitedMs += lease.idleSince - waitingSince;
+        waitingSince = undefined;
         lease.cursor = page.cursor;
         for (const item of page.items) {
           yield item;
           // Idle means the consumer stopped pulling, not that it is still working through a page.
           lease.idleSince = performance.now();
         }
+        waitingSince = performance.now();
       } while (lease.cursor !== null);
     } catch (error) {
       errorCode = (error as StowageError).code ?? 'STOWAGE_INTERNAL';
       throw error;
     } finally {
+      if (waitingSince !== undefined) waitedMs += performance.now() - waitingSince;
       if (lease) {
         // An expired lease's cursor was closed when its slot was taken back.
         if (lease.cursor !== null && !lease.expired) actor.cancelListing(lease.cursor);
         actor.listings.release(lease);
       }
-      actor.observe('get_all', started, undefined, errorCode);
+      actor.observe('get_all', performance.now() - waitedMs, undefined, errorCode);
     }
   }
 
@@ -316,19 +321,25 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     );
   }
 
-  private ready(instance: string): ActorRef {
+  /**
+   * The actor of an instance that is up. A call refused because its instance is down or not yet
+   * initialized is counted as a failed `operation` of that store: those are the failures an
+   * operator looks for. An unknown instance is not, since its name would be a label value no
+   * configuration bounds.
+   */
+  private ready(instance: string, operation: Operation | undefined): ActorRef {
     if (this.closed) throw new ClosedError('provider is closed');
     const e = this.supervisor.get(instance);
     if (!e) throw new UnknownInstanceError(`no instance named ${JSON.stringify(instance)}`, { instance });
     if (e.phase === 'up') return e.actor;
-    if (!e.everUp) throw new NotInitializedError(`instance ${instance} is not initialized`, { instance });
-    throw new InstanceDownError(
-      `instance ${instance} is down (${e.phase}): ${e.lastFailure ?? 'restarting'}`,
-      {
-        instance,
-        phase: e.phase,
-      },
-    );
+    const error = e.everUp
+      ? new InstanceDownError(`instance ${instance} is down (${e.phase}): ${e.lastFailure ?? 'restarting'}`, {
+          instance,
+          phase: e.phase,
+        })
+      : new NotInitializedError(`instance ${instance} is not initialized`, { instance });
+    e.actor.observe(operation, performance.now(), undefined, error.code);
+    throw error;
   }
 
   private nameOf(config: InstanceConfig): string {

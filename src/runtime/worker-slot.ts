@@ -1,7 +1,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ActorDiedError, ClosedError } from '../errors/index.js';
-import { BusyMeter } from './busy-meter.js';
+import type { BusyMeter } from './busy-meter.js';
 import type { ActorWorkerData, HostReply, HostRequest } from './protocol.js';
 import type { WorkerEntry } from './worker-entry.js';
 
@@ -29,12 +29,13 @@ export class WorkerSlot {
   private closing = false;
   /** Start times of tasks in flight, oldest first (a Set keeps insertion order). */
   private readonly running = new Set<{ readonly started: number }>();
-  private readonly busy = new BusyMeter();
   /** Requests posted to the worker, which its idle spin watches. */
   private readonly posted = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
   constructor(
     config: WorkerSlotConfig,
+    /** The actor's, so its busy time carries on across workers. */
+    private readonly busy: BusyMeter,
     private readonly onDeath: (reason: DeathReason, cause: string) => void,
   ) {
     this.pool = new Piscina({
@@ -60,11 +61,6 @@ export class WorkerSlot {
 
   get alive(): boolean {
     return this.death === undefined && !this.closing;
-  }
-
-  /** The fraction of the time since the previous read that a request was outstanding (BusyMeter). */
-  get utilization(): number {
-    return this.death === undefined ? this.busy.ratio() : 0;
   }
 
   /** Milliseconds the oldest task in flight has been running; 0 when idle. */

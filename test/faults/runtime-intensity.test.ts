@@ -34,7 +34,9 @@ test('after R restarts in T seconds the instance stays down until restartInstanc
     ]);
     assert.equal(h.observer.restarts.length, 2, 'only the restarts within the limit happened');
     assert.equal(h.provider.instanceStatus(h.faulty).status, false);
+    const completed = h.observer.completed;
     await assert.rejects(h.provider.getObject(h.faulty, CONFIG_MAP, 'intensity/kept'), InstanceDownError);
+    assert.equal(h.observer.completed, completed + 1, 'the refusal is counted as a failed get');
     assert.equal(h.provider.instanceStatus(h.healthy).status, true);
 
     await h.provider.restartInstance(h.faulty);

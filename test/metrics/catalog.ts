@@ -13,6 +13,7 @@ export function fakeSnapshot(overrides: Partial<RuntimeSnapshot> = {}): RuntimeS
         queueCapacity: 1024,
         inFlight: 1,
         meanPersistLatency: 0.0004,
+        busySeconds: 12.5,
       },
       {
         store: 's3-9c0d1e2f3a4b',
@@ -22,9 +23,9 @@ export function fakeSnapshot(overrides: Partial<RuntimeSnapshot> = {}): RuntimeS
         queueCapacity: 256,
         inFlight: 0,
         meanPersistLatency: 0.012,
+        busySeconds: 0,
       },
     ],
-    poolUtilization: 0.25,
     workers: 2,
     ...overrides,
   };

@@ -116,7 +116,7 @@ describe('MetricsObserver', () => {
   });
 
   test('an event for a store the snapshot never listed still creates its label sets at zero', async () => {
-    const metrics = metricsWithFakeRuntime({ instances: [], poolUtilization: 0, workers: 0 });
+    const metrics = metricsWithFakeRuntime({ instances: [], workers: 0 });
     metrics.observer.queueRejected('memory-0123456789ab', 'memory');
     const labels = { backend: 'memory', store: 'memory-0123456789ab' };
     assert.equal(
@@ -126,7 +126,7 @@ describe('MetricsObserver', () => {
   });
 
   test("the last open's torn-tail bytes are a gauge per store, from zero, set again by every open", async () => {
-    const metrics = metricsWithFakeRuntime({ instances: [], poolUtilization: 0, workers: 0 });
+    const metrics = metricsWithFakeRuntime({ instances: [], workers: 0 });
     const read = () => value(metrics.registry, 'stowage_last_open_torn_tail_bytes', FILE);
     metrics.observer.queueRejected(FILE.store, FILE.backend);
     assert.equal(await read(), 0);
@@ -137,7 +137,7 @@ describe('MetricsObserver', () => {
   });
 
   test('the operation label holds the four contract operations only: probes and initializes have metrics of their own', async () => {
-    const metrics = metricsWithFakeRuntime({ instances: [], poolUtilization: 0, workers: 0 });
+    const metrics = metricsWithFakeRuntime({ instances: [], workers: 0 });
     metrics.observer.queueRejected('memory-0123456789ab', 'memory');
     const { values } = await metrics.registry.getSingleMetric('stowage_operations_total')!.get();
     assert.deepEqual(values.map((v) => v.labels.operation).sort(), ['delete', 'get', 'get_all', 'put']);
@@ -157,20 +157,21 @@ describe('snapshot gauges', () => {
     assert.equal(await value(r, 'stowage_queue_capacity', s3), 256);
     assert.equal(await value(r, 'stowage_operations_in_flight', FILE), 1);
     assert.equal(await value(r, 'stowage_mean_persist_latency_seconds', s3), 0.012);
-    assert.equal(await value(r, 'stowage_pool_utilization_ratio', {}), 0.25);
+    assert.equal(await value(r, 'stowage_worker_busy_seconds_total', FILE), 12.5);
     assert.equal(await value(r, 'stowage_pool_workers', {}), 2);
 
     const [file] = fakeSnapshot().instances;
     assert.ok(file);
-    snapshot = { instances: [{ ...file, queueDepth: 7, up: false }], poolUtilization: 1, workers: 1 };
+    snapshot = { instances: [{ ...file, queueDepth: 7, up: false, busySeconds: 14 }], workers: 1 };
     assert.equal(await value(r, 'stowage_queue_depth', FILE), 7);
     assert.equal(await value(r, 'stowage_instance_up', FILE), 0);
     assert.equal(await value(r, 'stowage_instance_up', s3), undefined);
-    assert.equal(await value(r, 'stowage_pool_utilization_ratio', {}), 1);
+    assert.equal(await value(r, 'stowage_worker_busy_seconds_total', FILE), 14, 'read again, not added up');
+    assert.equal(await value(r, 'stowage_worker_busy_seconds_total', s3), undefined);
   });
 
   test('a store that first appears in a later snapshot has zeroed counters in that same scrape', async () => {
-    let snapshot: RuntimeSnapshot = { instances: [], poolUtilization: 0, workers: 0 };
+    let snapshot: RuntimeSnapshot = { instances: [], workers: 0 };
     const metrics = metricsWithFakeRuntime(snapshot);
     metrics.watch({ snapshot: () => snapshot });
     snapshot = fakeSnapshot();

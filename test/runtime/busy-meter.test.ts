@@ -2,22 +2,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BusyMeter } from '../../src/runtime/busy-meter.js';
 
-test('the busy fraction counts time with at least one request outstanding, overlapping ones once', () => {
-  const meter = new BusyMeter(0);
+test('busy time counts time with at least one request outstanding, overlapping ones once', () => {
+  const meter = new BusyMeter();
   meter.started(100);
   meter.started(200); // overlaps the first: not counted twice
   meter.finished(600);
   meter.finished(800);
-  // Busy from 100 to 800 of the first 2,000 ms.
-  assert.equal(meter.ratio(2000), 0.35);
+  assert.equal(meter.busySeconds(2000), 0.7, 'busy from 100 to 800');
 });
 
-test('each read covers the time since the previous one; reads closer than a second repeat the last', () => {
-  const meter = new BusyMeter(0);
-  meter.started(0);
-  assert.equal(meter.ratio(1000), 1, 'a request outstanding the whole time');
-  meter.finished(1500);
-  assert.equal(meter.ratio(1200), 1, 'too soon after the last read');
-  assert.equal(meter.ratio(3000), 0.25, '500 ms busy of the 2,000 since the read at 1,000');
-  assert.equal(meter.ratio(5000), 0, 'idle since');
+test('busy time includes the interval under way and never goes down, however often it is read', () => {
+  const meter = new BusyMeter();
+  meter.started(1000);
+  assert.equal(meter.busySeconds(1500), 0.5, 'a request outstanding since 1,000');
+  assert.equal(meter.busySeconds(1500), 0.5, 'a second reader at the same moment sees the same');
+  meter.finished(2000);
+  assert.equal(meter.busySeconds(5000), 1, 'idle since 2,000');
+  meter.started(6000);
+  meter.finished(6250);
+  assert.equal(meter.busySeconds(7000), 1.25);
 });

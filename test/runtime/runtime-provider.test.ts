@@ -163,10 +163,12 @@ describe('runtime provider facade', () => {
     });
   });
 
-  test('pool utilization reads high while the worker is kept busy and near 0 once it idles', async () => {
+  test("a store's busy seconds grow by most of the time its worker is kept busy, and hardly at all while it idles", async () => {
     await withProvider({ kind: 'memory', name: 'busy' }, {}, async (provider, instance) => {
-      provider.snapshot(); // starts the first window now
-      const until = performance.now() + 1200;
+      const busySeconds = () => provider.snapshot().instances[0]?.busySeconds ?? Number.NaN;
+      const before = busySeconds();
+      const started = performance.now();
+      const until = started + 1200;
       await Promise.all(
         Array.from({ length: 64 }, async (_, w) => {
           for (let i = 0; performance.now() < until; i++) {
@@ -174,11 +176,17 @@ describe('runtime provider facade', () => {
           }
         }),
       );
-      const busy = provider.snapshot().poolUtilization;
-      assert.ok(busy > 0.5 && busy <= 1, `${busy} while 64 callers kept it busy`);
+      const loaded = busySeconds() - before;
+      const elapsed = (performance.now() - started) / 1000;
+      assert.ok(
+        loaded > 0.5 * elapsed && loaded <= elapsed,
+        `${loaded} s busy of ${elapsed} s under 64 callers`,
+      );
+      const idleFrom = busySeconds();
+      assert.equal(busySeconds() >= idleFrom, true, 'a second read takes nothing away');
       await sleep(1100);
-      const idle = provider.snapshot().poolUtilization;
-      assert.ok(idle < 0.05, `${idle}: idle but for the liveness probe`);
+      const idle = busySeconds() - idleFrom;
+      assert.ok(idle < 0.055, `${idle} s busy in 1.1 s idle but for the liveness probe`);
     });
   });
 
@@ -340,11 +348,44 @@ describe('runtime provider facade', () => {
         snapshot.instances.map((i) => [i.store, i.backend, i.up, i.queueDepth, i.queueCapacity, i.inFlight]),
         provider.instances().map((store) => [store, 'memory', true, 0, 7, 0]),
       );
-      assert.ok(snapshot.poolUtilization >= 0 && snapshot.poolUtilization <= 1);
+      for (const { busySeconds } of snapshot.instances) assert.ok(busySeconds > 0, `${busySeconds} s busy`);
     } finally {
       await provider.close();
     }
     assert.equal(provider.snapshot().workers, 0);
+  });
+
+  test('calls refused because a store is not up count as its failures, an unknown store is not counted; a listing is timed by its pages, not its consumer', async () => {
+    const events: { store: string; operation: string; seconds: number; errorCode?: string }[] = [];
+    const observer = new RecordingObserver();
+    observer.operationCompleted = (event) => {
+      events.push(event);
+    };
+    const provider = new RuntimeProvider([{ kind: 'memory', name: 'refusals' }], { observer });
+    const [instance] = provider.instances() as [string];
+    try {
+      await assert.rejects(provider.putObject(instance, makeObject({ name: 'a' })), NotInitializedError);
+      await assert.rejects(provider.getObject('memory-000000000000', CONFIG_MAP, 'a'), UnknownInstanceError);
+      assert.deepEqual(
+        events.map((e) => [e.store, e.operation, e.errorCode]),
+        [[instance, 'put', 'STOWAGE_NOT_INITIALIZED']],
+      );
+      await provider.initialize(MachineId.generate());
+      for (const name of ['a', 'b', 'c'])
+        await provider.putObject(instance, makeObject({ name, namespace: 'x' }));
+      events.length = 0;
+      const started = performance.now();
+      for await (const _ of provider.streamAllObjects(instance, CONFIG_MAP)) await sleep(150);
+      const consumed = (performance.now() - started) / 1000;
+      const [listing] = events;
+      assert.equal(listing?.operation, 'get_all');
+      assert.ok(
+        listing.seconds < consumed - 0.4,
+        `the listing took ${listing.seconds} s of the ${consumed} s its consumer spent on it, 0.45 s of that asleep`,
+      );
+    } finally {
+      await provider.close();
+    }
   });
 
   test('close drains what was accepted before it, then refuses new work', async () => {
