@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO, runCli, startServe } from '../helpers/cli.js';
 
 const workdir = mkdtempSync(join(tmpdir(), 'stowage-serve-'));
@@ -45,6 +46,26 @@ test('npm start serves the embedded default, and the README walkthrough works ag
   const result = await server.stopped;
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /SIGTERM: draining and closing\nstowage stopped/);
+});
+
+test('SIGTERM to `npm start` itself reaches the server, which drains and stops: nothing is left running', async () => {
+  const dir = mkdtempSync(join(workdir, 'npm-'));
+  const server = await startServe(dir, { STOWAGE__instances__0__dir: join(dir, 'data') }, 'npm');
+  const group = server.child.pid as number;
+  try {
+    assert.match(server.output(), new RegExp(`${dir}/data`), 'the data went where the test put it');
+    server.child.kill('SIGTERM');
+    // The output closes only when every process holding it has exited: one left behind keeps it.
+    const result = await Promise.race([server.stopped, sleep(15_000).then(() => undefined)]);
+    assert.ok(result, 'the server was still running 15 s after npm was told to stop');
+    assert.match(result.stdout, /SIGTERM: draining and closing\nstowage stopped/);
+  } finally {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // The whole group has exited.
+    }
+  }
 });
 
 test('the data written before a graceful stop is there after a restart', async () => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 const BIN = `${REPO}src/cli/bin.ts`;
@@ -62,12 +62,22 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 export async function startServe(
   cwd: string,
   env: NodeJS.ProcessEnv = {},
+  /**
+   * `npm start` in the repository (which fixes the working directory there, so `env` should
+   * place the data elsewhere), in a process group of its own for the caller to clean up.
+   */
+  via: 'node' | 'npm' = 'node',
 ): Promise<{ url: string; child: ChildProcess; output: () => string; stopped: Promise<CliResult> }> {
-  const child = spawn(process.execPath, ['--import', TSX, BIN, 'serve'], {
-    cwd,
+  const options: SpawnOptions = {
+    cwd: via === 'npm' ? REPO : cwd,
     env: { ...process.env, STOWAGE__server__port: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    detached: via === 'npm',
+  };
+  const child =
+    via === 'npm'
+      ? spawn('npm', ['start'], options)
+      : spawn(process.execPath, ['--import', TSX, BIN, 'serve'], options);
   const stopped = collect(child);
   let seen = '';
   const url = await new Promise<string>((resolve, reject) => {
