@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FileBackend, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FileBackend, FileIoError, gvk, MachineId, type ObjectKey } from '../../src/index.js';
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
@@ -44,6 +45,34 @@ test('the instance directory is 0700 and every file in it 0600, whatever the uma
     assert.equal(await mode(join(root, 'created')), 0o700, 'missing parents are created 0700 too');
   } finally {
     process.umask(previous);
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a directory that cannot be made fails the open at once with the system error for the directory concerned', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-mkdir-'));
+  try {
+    await writeFile(join(root, 'a-file'), '');
+    // Under /proc mkdir fails with ENOENT though the parent exists: Node's recursive mkdir spun on
+    // that for ever, at full CPU, and the open never settled.
+    for (const [dir, errno, about] of [
+      ['/proc/stowage-no-such/data', 'ENOENT', '/proc/stowage-no-such'],
+      [join(root, 'a-file', 'data'), 'ENOTDIR', join(root, 'a-file', 'data')],
+    ] as const) {
+      const backend = new FileBackend(dir);
+      const opened = backend.open(MachineId.generate());
+      const outcome = await Promise.race([
+        opened.then(
+          () => 'opened',
+          (error: unknown) => error,
+        ),
+        sleep(5000).then(() => 'still opening after 5 s'),
+      ]);
+      assert.ok(outcome instanceof FileIoError, `${dir}: ${String(outcome)}`);
+      assert.equal(outcome.details.errno, errno, outcome.message);
+      assert.ok(outcome.message.includes(about), outcome.message);
+    }
+  } finally {
     await rm(root, { recursive: true, force: true });
   }
 });

@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { type GroupVersionKind, gvkString, parseGvkString } from '../../contract/gvk.js';
@@ -29,6 +29,7 @@ import {
 } from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
 import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
+import { makeDirectories } from './make-directories.js';
 import { type FileBackendOptions, type ResolvedFileBackendOptions, resolveOptions } from './options.js';
 import { RecordIndex } from './record-index.js';
 import { type RecoveryReport, recover } from './recovery.js';
@@ -120,7 +121,7 @@ export class FileBackend implements Backend {
   private async openOnce(machineId: MachineId): Promise<void> {
     let lock: DirectoryLock;
     try {
-      const created = await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
+      const created = await makeDirectories(this.dir, DIR_MODE);
       if (created !== undefined) await syncNewDirectories(created, this.dir);
       await chmod(this.dir, DIR_MODE);
       lock = await DirectoryLock.acquire(this.dir, machineId);

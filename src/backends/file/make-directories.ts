@@ -1,0 +1,35 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * `mkdir -p`: creates `dir` and its missing parents with `mode`, and returns the first directory
+ * it created, or undefined when `dir` existed (as `mkdir(dir, { recursive: true })` does). It is
+ * built from single mkdir calls because Node's recursive mkdir (26.10) never returns, at full CPU,
+ * where mkdir fails with ENOENT under a parent that exists: any path under /proc. Each failure
+ * here is the system's own, for the directory it concerns.
+ */
+export async function makeDirectories(dir: string, mode: number): Promise<string | undefined> {
+  try {
+    return (await makeOne(dir, mode)) ? dir : undefined;
+  } catch (error) {
+    const parent = dirname(dir);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw error;
+    const created = await makeDirectories(parent, mode);
+    // Now that the parent exists, an ENOENT is the directory's own and final.
+    await makeOne(dir, mode);
+    return created ?? dir;
+  }
+}
+
+/** True when it created `dir`, false when a directory was there already. */
+async function makeOne(dir: string, mode: number): Promise<boolean> {
+  try {
+    await mkdir(dir, { mode });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // A file of that name is no directory: refused as mkdir refuses it.
+    if (!(await stat(dir)).isDirectory()) throw error;
+    return false;
+  }
+}
