@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_OBJECT_BYTES } from '../../src/objects/codec.js';
 import {
   type BackendKind,
   isScenarioName,
@@ -77,6 +78,10 @@ export function parseObjects(text: string): ObjectSource {
     throw new UsageError(`--objects: expected a size (2048, 2KiB) or fixtures`);
   const bytes = Math.round(Number(match[1]) * unit);
   if (bytes < 128) throw new UsageError('--objects: at least 128 bytes');
+  // The run's provider keeps the default size limit: a larger object would fail every put.
+  if (bytes > DEFAULT_MAX_OBJECT_BYTES) {
+    throw new UsageError(`--objects: at most ${DEFAULT_MAX_OBJECT_BYTES} bytes, stowage's object size limit`);
+  }
   return { kind: 'sized', bytes };
 }
 
@@ -84,7 +89,12 @@ export function parseMix(text: string): Mix {
   const mix: Record<OpKind, number> = { put: 0, get: 0, list: 0, delete: 0 };
   for (const part of text.split(',')) {
     const [op, weight] = part.split('=');
-    if (!OPS.includes(op as OpKind) || weight === undefined || !(Number(weight) >= 0)) {
+    // Number('') is 0 and Infinity outweighs everything: neither is a weight anyone meant.
+    if (
+      !OPS.includes(op as OpKind) ||
+      !weight?.trim() ||
+      !(Number(weight) >= 0 && Number.isFinite(Number(weight)))
+    ) {
       throw new UsageError(
         `--mix: expected op=weight pairs over ${OPS.join(', ')}, got ${JSON.stringify(part)}`,
       );
@@ -152,10 +162,11 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
       ignored.push(`--${option} does not apply to --backend ${backend}`);
     }
   }
-  const metricsPort = s('metrics-port') === undefined ? undefined : Number(s('metrics-port'));
+  const portText = s('metrics-port');
+  const metricsPort = portText === undefined ? undefined : Number(portText);
   if (
     metricsPort !== undefined &&
-    !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)
+    !(/^\d+$/.test(portText ?? '') && metricsPort >= 0 && metricsPort < 65536)
   ) {
     throw new UsageError('--metrics-port: an integer in [0, 65535]');
   }
@@ -174,7 +185,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
     metricsPort,
     dir: s('dir'),
     s3: {
-      endpoint: s('endpoint'),
+      endpoint: endpointArg(s('endpoint')),
       bucket: s('bucket') ?? 'stowage-loadtest',
       region: s('region') ?? 'us-east-1',
       allowRemote: v['allow-remote'] === true,
@@ -234,7 +245,8 @@ function applyOverrides(
     }
     case 'burst':
       use('rate', 'concurrency', 'mix', 'count', 'runs', 'p99-bound');
-      return { ...shape, bursts: duration === undefined ? shape.bursts : Math.max(1, Math.round(duration)) };
+      // --duration counts bursts here, so it is a whole number, not seconds rounded.
+      return { ...shape, bursts: int('duration', s('duration'), 3600) ?? shape.bursts };
     case 'startup':
       use('rate', 'duration', 'mix', 'concurrency', 'p99-bound', 'keys');
       return {
@@ -243,4 +255,14 @@ function applyOverrides(
         runs: int('runs', s('runs'), 100) ?? shape.runs,
       };
   }
+}
+
+/** An S3 endpoint is an http(s) URL; anything else is a usage mistake, not a crash in the setup. */
+function endpointArg(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const protocol = URL.canParse(text) ? new URL(text).protocol : undefined;
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`--endpoint: expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
+  }
+  return text;
 }

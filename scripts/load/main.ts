@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { machine, versions } from '../../bench/machine.js';
+import { makeDirectories } from '../../src/backends/file/make-directories.js';
 import { MachineId } from '../../src/contract/machine-id.js';
 import { MetricsServerError } from '../../src/errors/index.js';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics/server.js';
@@ -46,49 +47,75 @@ async function serveMetrics(metrics: StowageMetrics, port: number | undefined): 
 }
 
 function outputPaths(options: LoadOptions, startedAt: Date): { json: string; html: string } {
-  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  // To the millisecond, so two runs started in the same second do not write one report.
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace('T', '-')
+    .replace('.', '-')
+    .replace('Z', '');
   const json = resolve(
     options.out ?? `loadtest-results/${options.scenario.name}-${options.scenario.backend}-${stamp}.json`,
   );
   return { json, html: json.replace(/(\.json)?$/, '.html') };
 }
 
+/** Makes the report's directory before any load, so a bad `--out` costs no run. */
+async function prepareOutput(options: LoadOptions, startedAt: Date): Promise<{ json: string; html: string }> {
+  const files = outputPaths(options, startedAt);
+  try {
+    await makeDirectories(dirname(files.json), 0o755);
+  } catch (error) {
+    throw new SetupError(`--out ${files.json}: cannot make its directory: ${(error as Error).message}`);
+  }
+  return files;
+}
+
 async function run(options: LoadOptions): Promise<number> {
   const { scenario } = options;
   for (const note of options.ignored) process.stderr.write(`note: ${note}\n`);
   const startedAt = new Date();
-  // Ctrl-C or SIGTERM at any point, until the target is closed, removes what the run made (a
-  // temporary directory, a radosgw it started), even while the target is still being set up, then
-  // exits 128 + the signal's number. Later signals wait for that cleanup instead of cutting it short.
+  const files = await prepareOutput(options, startedAt);
   let target: Target | undefined;
+  let metrics: StowageMetrics | undefined;
+  let provider: RuntimeProvider | undefined;
+  let server: MetricsServer | undefined;
+  let progress: Progress | undefined;
+  // One cleanup, whichever comes first, the end of the run or a signal; a second caller waits for
+  // it. The provider closes first, so the load stops before the target (a radosgw) goes away.
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      progress?.stop();
+      await provider?.close();
+      await server?.close();
+      metrics?.stop();
+      await target?.close();
+    })());
+  // Ctrl-C or SIGTERM at any point removes what the run made (a temporary directory, a radosgw it
+  // started), even while the target is still being set up, writes no report, then exits 128 + the
+  // signal's number. Later signals wait for that cleanup instead of cutting it short.
   let interrupted: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted !== undefined) return;
     interrupted = signal === 'SIGINT' ? 130 : 143;
-    if (target) void target.close().finally(() => process.exit(interrupted));
+    if (target) void cleanup().finally(() => process.exit(interrupted));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    target = await openTarget(scenario.backend, options.dir, options.s3);
-  } catch (error) {
-    if (interrupted !== undefined) process.exit(interrupted);
-    throw error;
-  } finally {
-    if (!target) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+    try {
+      target = await openTarget(scenario.backend, options.dir, options.s3);
+    } catch (error) {
+      if (interrupted !== undefined) process.exit(interrupted);
+      throw error;
     }
-  }
-  if (interrupted !== undefined) {
-    await target.close();
-    process.exit(interrupted);
-  }
-  const metrics = new StowageMetrics();
-  let provider: RuntimeProvider | undefined;
-  let server: MetricsServer | undefined;
-  let progress: Progress | undefined;
-  try {
+    // A signal during the open found no target to close: close it now.
+    if (interrupted !== undefined) {
+      await cleanup();
+      process.exit(interrupted);
+    }
+    metrics = new StowageMetrics();
     provider = new RuntimeProvider([target.config], {
       mailbox: { capacity: scenario.mailboxCapacity },
       observer: metrics.observer,
@@ -121,6 +148,8 @@ async function run(options: LoadOptions): Promise<number> {
     progress.start(load.shape === 'open' || load.shape === 'closed' ? scenario.name : load.shape);
     const extra = await runShape(ctx, load);
     progress.stop();
+    // Interrupted: what failed after the signal was the cleanup, not the store.
+    if (interrupted !== undefined) return interrupted;
     const report = buildReport({
       scenario,
       target: target.where,
@@ -134,18 +163,16 @@ async function run(options: LoadOptions): Promise<number> {
       metricsUrl: server.url,
       ...extra,
     });
-    const files = outputPaths(options, startedAt);
-    mkdirSync(dirname(files.json), { recursive: true });
     writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(files.html, renderHtml(report));
     process.stdout.write(renderTable(report, files));
     return report.checks.every((c) => c.ok) ? 0 : 1;
+  } catch (error) {
+    // A signal's cleanup makes the run's own calls fail; that is the signal, not an error.
+    if (interrupted !== undefined) return interrupted;
+    throw error;
   } finally {
-    progress?.stop();
-    await provider?.close();
-    await server?.close();
-    metrics.stop();
-    await target.close();
+    await cleanup();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

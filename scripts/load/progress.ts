@@ -20,14 +20,21 @@ export function formatPoint(point: TimelinePoint, phase: string): string {
   ].join('  ');
 }
 
+/** How often the queue depth is sampled: a burst fills and drains the mailbox within a second. */
+const DEPTH_SAMPLE_MS = 50;
+/** An interval shorter than this is not closed on its own: its rate would be noise. */
+const MIN_POINT_SECONDS = 0.25;
+
 /**
  * Closes a timeline interval every second and prints it on stderr (stdout stays for the report).
- * On a terminal the line is rewritten in place; in a log, each second is its own line.
+ * On a terminal the line is rewritten in place; in a log, each second is its own line. Each point's
+ * queue depth is the deepest sampled during its interval.
  */
 export class Progress {
   private timer: NodeJS.Timeout | undefined;
+  private sampler: NodeJS.Timeout | undefined;
+  private deepest = 0;
   private phase = '';
-  private phaseStarted = 0;
   private readonly tty = process.stderr.isTTY === true;
 
   constructor(
@@ -38,40 +45,53 @@ export class Progress {
 
   start(phase: string): void {
     this.phase = phase;
-    this.phaseStarted = performance.now();
     this.timer ??= setInterval(() => this.tick(), 1000);
+    this.sampler ??= setInterval(() => this.sampleDepth(), DEPTH_SAMPLE_MS);
   }
 
   /**
    * Closes the interval under way under the old phase's label and starts the next one with the
-   * new phase, so no printed second mixes two phases under the second one's name.
+   * new phase, so no printed second mixes two phases under the second one's name. An interval
+   * under MIN_POINT_SECONDS old is not closed: its operations go into the new phase's first point
+   * (a phase shorter than that has no point of its own; the report times ramp steps, bursts and
+   * startup's phases on their own).
    */
   setPhase(phase: string): void {
-    const phaseSeconds = (performance.now() - this.phaseStarted) / 1000;
-    if (this.timer && phase !== this.phase && phaseSeconds >= 0.25) {
+    if (this.timer && phase !== this.phase && this.tick(MIN_POINT_SECONDS)) {
       clearInterval(this.timer);
-      // Closed however short: its operations belong to the old phase, not to the new one's first line.
-      this.tick();
       this.timer = setInterval(() => this.tick(), 1000);
     }
     this.phase = phase;
-    this.phaseStarted = performance.now();
   }
 
   /** Stops the ticker and closes the last partial interval, so the timeline covers the whole run. */
   stop(): void {
+    clearInterval(this.sampler);
+    this.sampler = undefined;
     if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
-    this.tick(0.25);
+    this.tick(MIN_POINT_SECONDS);
     if (this.print && this.tty) process.stderr.write('\n');
   }
 
-  private tick(minSeconds = 0): void {
+  private sampleDepth(): number {
     const provider = this.provider();
-    const point = this.recorder.tick(provider ? queueDepth(provider) : 0, minSeconds);
-    if (!point || !this.print) return;
-    const line = formatPoint(point, this.phase);
-    process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    const depth = provider ? queueDepth(provider) : 0;
+    this.deepest = Math.max(this.deepest, depth);
+    return depth;
+  }
+
+  /** Closes the interval into a point unless it is shorter than `minSeconds`; true if it did. */
+  private tick(minSeconds = 0): boolean {
+    const deepest = Math.max(this.deepest, this.sampleDepth());
+    const point = this.recorder.tick(deepest, minSeconds);
+    if (!point) return false;
+    this.deepest = 0;
+    if (this.print) {
+      const line = formatPoint(point, this.phase);
+      process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    }
+    return true;
   }
 }

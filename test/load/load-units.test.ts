@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { machine, versions } from '../../bench/machine.js';
 import { parseLoadArgs, parseMix, parseObjects, UsageError } from '../../scripts/load/args.js';
 import { closedLoop, openLoop } from '../../scripts/load/drivers.js';
+import { Progress } from '../../scripts/load/progress.js';
 import { newHistogram, percentilesMs, Recorder, timed } from '../../scripts/load/recorder.js';
 import { lineChart } from '../../scripts/load/report/chart.js';
 import { buildReport } from '../../scripts/load/report/model.js';
 import { Keyspace, OperationPicker } from '../../scripts/load/workload.js';
 import { QueueFullError } from '../../src/errors/index.js';
 import { identify } from '../../src/objects/identity.js';
+import type { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 
 describe('load-test arguments', () => {
   test('a preset with overrides; --rate turns a closed loop into a fixed rate', () => {
@@ -71,9 +74,56 @@ describe('load-test arguments', () => {
       ['--scenario', 'startup', '--backend', 'memory'],
       ['--scenario', 'smoke', '--bogus', '1'],
       ['--scenario', 'smoke', 'stray'],
+      // Over stowage's object size limit: every put would fail, or the preload build crash.
+      ['--scenario', 'smoke', '--objects', '64MiB'],
+      // Weights that read as a number but mean nothing: Infinity took every operation, '' was 0.
+      ['--scenario', 'smoke', '--mix', 'put=Infinity,get=1'],
+      ['--scenario', 'smoke', '--mix', 'put=,get=1'],
+      ['--scenario', 'smoke', '--metrics-port', ''],
+      // burst's --duration counts bursts: 0.2 was rounded up to one without a word.
+      ['--scenario', 'burst', '--duration', '0.2'],
+      ['--scenario', 'smoke', '--backend', 's3', '--endpoint', 'notaurl'],
     ]) {
       assert.throws(() => parseLoadArgs(bad), UsageError, bad.join(' '));
     }
+  });
+});
+
+describe('the timeline', () => {
+  /** A provider whose only store reports `depth()` as its queue depth. */
+  const fakeProvider = (depth: () => number) =>
+    ({
+      snapshot: () => ({ instances: [{ queueDepth: depth() }], workers: 1 }),
+    }) as unknown as RuntimeProvider;
+
+  test("a point's queue depth is the deepest seen in its second, not the depth at its end", async () => {
+    const recorder = new Recorder();
+    const started = performance.now();
+    // Full for 300 ms, then drained, as a burst leaves the mailbox well before the second ends.
+    const progress = new Progress(
+      recorder,
+      () => fakeProvider(() => (performance.now() - started < 300 ? 500 : 0)),
+      false,
+    );
+    progress.start('burst');
+    await sleep(1100);
+    progress.stop();
+    assert.equal(recorder.timeline[0]?.queueDepth, 500, JSON.stringify(recorder.timeline));
+  });
+
+  test('a phase change just after a point does not close a sliver of a point, whose rate would be noise', async () => {
+    const recorder = new Recorder();
+    const progress = new Progress(recorder, () => fakeProvider(() => 0), false);
+    progress.start('a');
+    await sleep(1030);
+    progress.setPhase('b');
+    await sleep(400);
+    progress.stop();
+    const ends = recorder.timeline.map((point) => point.t);
+    const lengths = ends.map((t, i) => t - (i === 0 ? 0 : (ends[i - 1] as number)));
+    assert.equal(lengths.length, 2, JSON.stringify(ends));
+    for (const seconds of lengths)
+      assert.ok(seconds >= 0.25, `a point of ${seconds} s: ${JSON.stringify(ends)}`);
   });
 });
 

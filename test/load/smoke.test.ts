@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -197,6 +197,22 @@ describe('an environment that cannot run the scenario', () => {
       ]);
       assert.equal(busy.code, 2, busy.stderr);
       assert.match(busy.stderr, new RegExp(`^--metrics-port ${port}: `, 'm'));
+      // A report that cannot be written is found before the load, not after it.
+      const notADirectory = join(dir, 'a-file');
+      writeFileSync(notADirectory, '');
+      const started = performance.now();
+      const out = await run([
+        '--scenario',
+        'smoke',
+        '--backend',
+        'memory',
+        '--out',
+        join(notADirectory, 'r.json'),
+      ]);
+      assert.equal(out.code, 2, out.stderr);
+      assert.match(out.stderr, /^--out .*a-file\/r\.json: cannot make its directory: EEXIST: file already exists/m);
+      assert.doesNotMatch(out.stderr, /metrics: /, 'no run was started');
+      assert.ok(performance.now() - started < 15_000);
     } finally {
       taken.close();
     }
@@ -252,6 +268,7 @@ describe('interrupting a run', () => {
         readdirSync(tmp).filter((n) => n.startsWith('stowage-loadtest-')),
         [],
       );
+      assert.equal(existsSync(join(dir, `${signal}.json`)), false, 'an interrupted run writes no report');
     });
   }
 });
