@@ -14,7 +14,8 @@ type StoreGauge = Gauge<(typeof STORE_LABELS)[number]>;
  * set on every change would be wrong the moment a worker died between two changes. A store that
  * leaves the snapshot leaves these gauges too. Each gauge takes its own snapshot: the runtime
  * answers from its status table without waiting on any mailbox, so that is cheap, and it stays
- * correct when a host reads a single metric out of a merged registry.
+ * correct when a host reads a single metric out of a merged registry. The workers' busy seconds,
+ * a counter the runtime keeps, are read the same way.
  */
 export class SnapshotGauges {
   private source: SnapshotSource | undefined;
