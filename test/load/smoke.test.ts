@@ -210,7 +210,10 @@ describe('an environment that cannot run the scenario', () => {
         join(notADirectory, 'r.json'),
       ]);
       assert.equal(out.code, 2, out.stderr);
-      assert.match(out.stderr, /^--out .*a-file\/r\.json: cannot make its directory: EEXIST: file already exists/m);
+      assert.match(
+        out.stderr,
+        /^--out .*a-file\/r\.json: cannot make its directory: EEXIST: file already exists/m,
+      );
       assert.doesNotMatch(out.stderr, /metrics: /, 'no run was started');
       assert.ok(performance.now() - started < 15_000);
     } finally {
