@@ -33,7 +33,9 @@ export function encodeSmallObject(
 ): ObjectIdentity & { readonly json: string | undefined } {
   const identity = identify(object);
   const json = canonicalJsonUpTo(object, maxLength);
-  if (json !== undefined) checkedSize(json, maxObjectBytes);
+  // A UTF-16 unit takes at most 3 UTF-8 bytes: below the limit by that bound, the exact count (a
+  // pass over the text on the caller's thread) cannot refuse it.
+  if (json !== undefined && json.length * 3 > maxObjectBytes) checkedSize(json, maxObjectBytes);
   return { gvk: identity.gvk, key: identity.key, json };
 }
 
