@@ -4,6 +4,41 @@ import { quotedKey, quoteString } from './json-quote.js';
 /** Deeper nesting than this is refused rather than risking a stack overflow in a reader. */
 export const MAX_DEPTH = 200;
 
+/*
+ * What JSON cannot carry exactly, worded once for the two walks that refuse it: the encoder here
+ * and the copy the runtime takes of a large object (plain-copy.ts), so both refuse the same objects
+ * with the same message.
+ */
+export const CYCLE = 'the object contains a cycle';
+export const TOO_DEEP = `nesting deeper than ${MAX_DEPTH} levels`;
+export const SPARSE = 'sparse arrays cannot be represented in JSON';
+
+/** Why a number cannot be written as JSON, or undefined when it can. */
+export function unwritableNumber(value: number): string | undefined {
+  return Number.isFinite(value) ? undefined : `${value} cannot be represented in JSON`;
+}
+
+/** Why a value of this type (not string, number, boolean or object) cannot be written as JSON. */
+export function unwritableType(value: unknown): string {
+  return `a ${typeof value} cannot be represented in JSON`;
+}
+
+/** Why an object is not plain JSON data (a class instance, symbol keys), or undefined when it is. */
+export function unwritableObject(value: object): string | undefined {
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    return `a ${proto?.constructor?.name ?? 'non-plain object'} cannot be represented in JSON`;
+  }
+  if (Object.getOwnPropertySymbols(value).length > 0) return 'symbol-keyed properties cannot be represented';
+  return undefined;
+}
+
+/** The InvalidObjectError for `why` at the field `path` leads to. */
+export function invalidAt(path: readonly (string | number)[], why: string): InvalidObjectError {
+  const field = formatPath(path);
+  return new InvalidObjectError(`${field || 'object'}: ${why}`, { field });
+}
+
 /**
  * Serializes a JSON value canonically (object keys sorted by UTF-16 code unit, no whitespace) and, in
  * the same pass, refuses what JSON cannot carry exactly: functions, symbols, BigInt, undefined, NaN,
@@ -64,25 +99,27 @@ class CanonicalWriter {
       case 'boolean':
         this.out += node ? 'true' : 'false';
         return;
-      case 'number':
-        if (!Number.isFinite(node)) this.fail(depth, `${node} cannot be represented in JSON`);
+      case 'number': {
+        const why = unwritableNumber(node);
+        if (why) this.fail(depth, why);
         this.out += Object.is(node, -0) ? '0' : String(node);
         return;
+      }
       case 'object':
         if (node === null) this.out += 'null';
         else this.writeContainer(node, depth);
         return;
       default:
-        this.fail(depth, `a ${typeof node} cannot be represented in JSON`);
+        this.fail(depth, unwritableType(node));
     }
   }
 
   private writeContainer(node: object, depth: number): void {
     // A linear scan: real objects are a few levels deep, and MAX_DEPTH bounds the worst case.
     for (let d = 0; d < depth; d++) {
-      if (this.ancestors[d] === node) this.fail(depth, 'the object contains a cycle');
+      if (this.ancestors[d] === node) this.fail(depth, CYCLE);
     }
-    if (depth >= MAX_DEPTH) this.fail(depth, `nesting deeper than ${MAX_DEPTH} levels`);
+    if (depth >= MAX_DEPTH) this.fail(depth, TOO_DEEP);
     this.ancestors[depth] = node;
     if (Array.isArray(node)) this.writeArray(node, depth);
     else this.writeObject(node, depth);
@@ -93,7 +130,7 @@ class CanonicalWriter {
     this.out += '[';
     for (let i = 0; i < node.length; i++) {
       this.path[depth] = i;
-      if (!(i in node)) this.fail(child, 'sparse arrays cannot be represented in JSON');
+      if (!(i in node)) this.fail(child, SPARSE);
       if (i > 0) this.out += ',';
       if (this.out.length > this.maxLength) throw OVER_BUDGET;
       this.write(node[i], child);
@@ -102,13 +139,8 @@ class CanonicalWriter {
   }
 
   private writeObject(node: object, depth: number): void {
-    const proto = Object.getPrototypeOf(node);
-    if (proto !== Object.prototype && proto !== null) {
-      this.fail(depth, `a ${proto?.constructor?.name ?? 'non-plain object'} cannot be represented in JSON`);
-    }
-    if (Object.getOwnPropertySymbols(node).length > 0) {
-      this.fail(depth, 'symbol-keyed properties cannot be represented');
-    }
+    const why = unwritableObject(node);
+    if (why) this.fail(depth, why);
     const keys = Object.keys(node);
     // Many objects arrive with their keys in order already; checking is cheaper than sorting.
     for (let i = 1; i < keys.length; i++) {
@@ -132,8 +164,7 @@ class CanonicalWriter {
 
   /** `depth` is the length of the path to the offending value. */
   private fail(depth: number, why: string): never {
-    const field = formatPath(this.path.slice(0, depth));
-    throw new InvalidObjectError(`${field || 'object'}: ${why}`, { field });
+    throw invalidAt(this.path.slice(0, depth), why);
   }
 }
 

@@ -1,9 +1,15 @@
 import { gvkString } from '../contract/gvk.js';
 import type { RuntimeObject } from '../contract/types.js';
-import { CorruptObjectError, ObjectTooLargeError } from '../errors/index.js';
+import {
+  CorruptObjectError,
+  InvalidObjectError,
+  ObjectTooLargeError,
+  StowageError,
+} from '../errors/index.js';
 import { canonicalJson, canonicalJsonUpTo } from './canonical-json.js';
 import { identify, type ObjectIdentity } from './identity.js';
 import { utf8Owned } from './owned-bytes.js';
+import { plainCopy } from './plain-copy.js';
 
 /** etcd's request limit, the default object size limit. */
 export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
@@ -15,28 +21,63 @@ export interface EncodedObject extends ObjectIdentity {
 
 /** Validates an object completely and produces its canonical bytes. Nothing is stored on failure. */
 export function encodeObject(object: unknown, maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES): EncodedObject {
-  const identity = identify(object);
-  const json = canonicalJson(object);
-  return { gvk: identity.gvk, key: identity.key, bytes: utf8Owned(json, checkedSize(json, maxObjectBytes)) };
+  return readingCallerObject(() => {
+    const identity = identify(object);
+    const json = canonicalJson(object);
+    return {
+      gvk: identity.gvk,
+      key: identity.key,
+      bytes: utf8Owned(json, checkedSize(json, maxObjectBytes)),
+    };
+  });
 }
 
 /**
- * encodeObject() up to the canonical JSON, for objects whose JSON has at most `maxLength`
- * characters: validated, size-checked and encoded, but left as a string for the thread that stores
- * it to turn into bytes. A larger one gets only its identity checked (`json` undefined) and is left
- * to be encoded elsewhere: its later fields are not yet validated.
+ * An object made ready on the runtime's caller thread: `json`, its canonical JSON, for the thread
+ * that stores it to turn into bytes; or, for a larger one, `copy`, a validated plain copy that
+ * thread encodes. Either way it is fixed at the call: what the caller changes afterwards is not
+ * stored.
  */
-export function encodeSmallObject(
-  object: unknown,
-  maxLength: number,
-  maxObjectBytes: number,
-): ObjectIdentity & { readonly json: string | undefined } {
-  const identity = identify(object);
-  const json = canonicalJsonUpTo(object, maxLength);
-  // A UTF-16 unit takes at most 3 UTF-8 bytes: below the limit by that bound, the exact count (a
-  // pass over the text on the caller's thread) cannot refuse it.
-  if (json !== undefined && json.length * 3 > maxObjectBytes) checkedSize(json, maxObjectBytes);
-  return { gvk: identity.gvk, key: identity.key, json };
+export type PreparedObject = ObjectIdentity &
+  (
+    | { readonly json: string; readonly copy?: undefined }
+    | { readonly json?: undefined; readonly copy: RuntimeObject }
+  );
+
+/**
+ * encodeObject() up to the canonical JSON for objects whose JSON has at most `maxLength` characters
+ * (validated and size-checked); a larger one is validated and copied instead (plainCopy), its size
+ * checked where it is encoded.
+ */
+export function prepareObject(object: unknown, maxLength: number, maxObjectBytes: number): PreparedObject {
+  return readingCallerObject(() => {
+    const identity = identify(object);
+    const json = canonicalJsonUpTo(object, maxLength);
+    if (json === undefined) {
+      const copy = plainCopy(object as RuntimeObject);
+      // From the copy, which is what gets stored, should a getter answer differently twice.
+      const stored = identify(copy);
+      return { gvk: stored.gvk, key: stored.key, copy };
+    }
+    // A UTF-16 unit takes at most 3 UTF-8 bytes: below the limit by that bound, the exact count (a
+    // pass over the text on the caller's thread) cannot refuse it.
+    if (json.length * 3 > maxObjectBytes) checkedSize(json, maxObjectBytes);
+    return { gvk: identity.gvk, key: identity.key, json };
+  });
+}
+
+/**
+ * Runs `read` over a caller's object, and turns what reading it throws that is not a StowageError
+ * (a getter, a Proxy's trap) into an InvalidObjectError, so every failure of a put is typed.
+ */
+function readingCallerObject<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof StowageError) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new InvalidObjectError(`the object could not be read: ${why}`, { field: '' });
+  }
 }
 
 /** The UTF-8 size of `json`; throws ObjectTooLargeError past `maxObjectBytes`. */

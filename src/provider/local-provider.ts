@@ -17,7 +17,6 @@ import {
   NotInitializedError,
   UnknownInstanceError,
 } from '../errors/index.js';
-import { identify } from '../objects/identity.js';
 import type { RecordChannel } from '../secrets/record-channel.js';
 import { MeanWindow } from '../stats/mean-window.js';
 import { KeyOrder, recordOrderKey } from '../store/key-order.js';
@@ -107,10 +106,13 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
 
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
     const slot = this.ready(instance);
+    // Encoded now, not when its turn comes behind earlier calls on the key (S3): the object as it
+    // was at the call is what gets stored.
+    const encoded = slot.store.encode(object);
     return persist(
       slot,
-      () => objectOrderKey(object),
-      () => slot.store.put(object),
+      () => recordOrderKey(encoded.gvk, encoded.key),
+      () => slot.store.putEncodedObject(encoded),
     );
   }
 
@@ -212,12 +214,6 @@ function orderKey(gvk: GroupVersionKind, key: string): string {
 
 function reservedOrderKey(gvk: GroupVersionKind, key: string): string {
   return recordOrderKey(checkReservedGvk(gvk), key);
-}
-
-/** identify() validates the GVK, so this skips orderKey()'s re-check. */
-function objectOrderKey(object: RuntimeObject): string {
-  const { gvk, key } = identify(object);
-  return recordOrderKey(gvk, key);
 }
 
 /**

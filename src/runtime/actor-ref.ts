@@ -4,10 +4,8 @@ import {
   ClosedError,
   fromWireError,
   InitializeFailedError,
-  InvalidObjectError,
-  StowageError,
+  type StowageError,
 } from '../errors/index.js';
-import { encodeObject } from '../objects/codec.js';
 import { MeanWindow } from '../stats/mean-window.js';
 import { KeyOrder } from '../store/key-order.js';
 import { SharedTask } from '../store/shared-task.js';
@@ -92,7 +90,7 @@ export class ActorRef {
     const observer = options.observer;
     this.mailbox = new Mailbox(options.mailbox, name, () => observer?.queueRejected(name, this.backendKind));
     this.batching = batchingFor(config.kind, options);
-    this.batcher = new Batcher(this.batching, (ops) => this.sendBatch(ops), uncloneableError);
+    this.batcher = new Batcher(this.batching, (ops) => this.sendBatch(ops));
   }
 
   get backendKind(): string {
@@ -354,19 +352,4 @@ export class ActorRef {
     this.slot = undefined;
     void slot?.close().catch(() => undefined);
   }
-}
-
-/**
- * The typed error for an object structured clone refused (a function, a symbol, a getter that
- * throws): the encoder's, which names the field, when it refuses the object too.
- */
-function uncloneableError(op: OpRequest, error: Error): Error {
-  if (op.op === 'put') {
-    try {
-      encodeObject(op.object);
-    } catch (typed) {
-      if (typed instanceof StowageError) return typed;
-    }
-  }
-  return new InvalidObjectError(`the object cannot be sent to the worker: ${error.message}`, { field: '' });
 }

@@ -1,3 +1,4 @@
+import { InternalError } from '../errors/index.js';
 import type { OpReply, OpRequest } from './protocol.js';
 import { RequestNotSentError } from './worker-slot.js';
 
@@ -36,17 +37,14 @@ export class Batcher {
   /** The size at which a batch counts as full and leaves at once; see adaptFullSize(). */
   private fullSize: number;
   /**
-   * Set while a batch carrying a whole object is out: no other batch leaves until it returns. Such
-   * an object may turn out not to clone, and its batch's other operations are then sent again; had
-   * a later batch left meanwhile, an earlier put of a key could land after a later one.
+   * Set while a batch carrying a whole object is out: no other batch leaves until it returns, so
+   * this thread clones one large object per round trip to the worker (see batchLength()).
    */
   private holdForObject = false;
 
   constructor(
     private readonly config: BatcherConfig,
     private readonly send: SendBatch,
-    /** Rebuilds the error for an operation whose contents cannot be structured-cloned. */
-    private readonly uncloneable: (op: OpRequest, error: Error) => Error,
   ) {
     this.fullSize = config.maxBatchOps;
   }
@@ -94,8 +92,10 @@ export class Batcher {
       },
       (error: unknown) => {
         this.opsInFlight -= batch.length;
-        if (error instanceof RequestNotSentError) this.splitUncloneable(batch, error);
-        else for (const entry of batch) entry.reject(error);
+        // The caller's thread sends only strings, bytes and plain copies (plainCopy), so a message
+        // that cannot be cloned is a bug here, not the caller's data; the worker did not receive it.
+        const failure = error instanceof RequestNotSentError ? new InternalError(error.message) : error;
+        for (const entry of batch) entry.reject(failure);
         this.settled(carriesObject);
       },
     );
@@ -145,31 +145,5 @@ export class Batcher {
     this.inFlight--;
     if (carriedObject) this.holdForObject = false;
     this.schedule();
-  }
-
-  /**
-   * The batch never reached the worker. Fails the operations that cannot be cloned, alone, and sends
-   * the rest again ahead of newer work: no batch left after this one (holdForObject), so they keep
-   * their place. When every operation clones alone (a getter that threw only the first time), the
-   * whole object is taken to be the cause, since nothing else a batch carries can fail to clone.
-   */
-  private splitUncloneable(batch: Pending[], error: RequestNotSentError): void {
-    const retry: Pending[] = [];
-    const refuse = (entry: Pending, cause: unknown) =>
-      entry.reject(this.uncloneable(entry.op, cause instanceof Error ? cause : new Error(String(cause))));
-    for (const entry of batch) {
-      try {
-        structuredClone(entry.op);
-        retry.push(entry);
-      } catch (cloneError) {
-        refuse(entry, cloneError);
-      }
-    }
-    if (retry.length === batch.length) {
-      for (const entry of batch) if (entry.op.op === 'put') refuse(entry, error.cause);
-      this.pending.unshift(...batch.filter((entry) => entry.op.op !== 'put'));
-      return;
-    }
-    this.pending.unshift(...retry);
   }
 }

@@ -19,7 +19,7 @@ import {
   type StowageError,
   UnknownInstanceError,
 } from '../errors/index.js';
-import { encodeSmallObject } from '../objects/codec.js';
+import { prepareObject } from '../objects/codec.js';
 import { ownedBytes } from '../objects/owned-bytes.js';
 import type { RecordChannel } from '../secrets/record-channel.js';
 import { recordOrderKey } from '../store/key-order.js';
@@ -40,20 +40,22 @@ import { resolveWorkerEntry } from './worker-entry.js';
  * from about 47k to 71–76k/s (docs/architecture.md). Larger objects are encoded in the worker: a dense
  * one (a CRD) costs about 4.7 µs per KiB to encode, which would stall the caller's event loop for
  * milliseconds. Finding that an object is larger stops the walk just past the limit, which costs
- * about 50 µs for a CRD. 84 of the 131 kube-prometheus fixture objects are under it.
+ * about 50 µs for a CRD; such an object is then validated and copied here (plainCopy), which shares
+ * its strings instead of quoting them. 84 of the 131 kube-prometheus fixture objects are under it.
  */
 export const INLINE_ENCODE_MAX_CHARS = 8 * 1024;
 
 /**
  * The persistence contract served by supervised actors on worker threads (docs/architecture.md):
  *
- *   caller ─▶ RuntimeProvider: encode (small) or identify (large), order key ─▶ Mailbox (p-queue)
+ *   caller ─▶ RuntimeProvider: encode (small) or validate and copy (large), order key ─▶ Mailbox (p-queue)
  *          ─▶ Batcher (group commit per message) ─▶ WorkerSlot (1-thread piscina) ─▶ backend
  *   Supervisor: initialize/retry, probes, restarts, status table — all on the main thread.
  *
  * Small objects are validated and encoded here, on the caller's thread, and cross as JSON text; larger
- * ones are validated and encoded in the worker (ObjectStore), so they cost the caller's event loop
- * only the structured clone. See INLINE_ENCODE_MAX_CHARS.
+ * ones are validated and copied here, so what is stored is the object as it was at the call, and
+ * encoded in the worker (ObjectStore), so they cost the caller's event loop the copy and the
+ * structured clone, not the encoding. See INLINE_ENCODE_MAX_CHARS.
  */
 export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   private readonly options: ResolvedOptions;
@@ -142,14 +144,11 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
     const started = performance.now();
     const actor = this.ready(instance, 'put');
-    const { gvk, key, json } = encodeSmallObject(
-      object,
-      INLINE_ENCODE_MAX_CHARS,
-      this.options.maxObjectBytes,
-    );
+    const prepared = prepareObject(object, INLINE_ENCODE_MAX_CHARS, this.options.maxObjectBytes);
+    const { gvk, key, json, copy } = prepared;
     const order = recordOrderKey(gvk, key);
     await actor.call(
-      json === undefined ? { op: 'put', order, object } : { op: 'put-encoded', order, gvk, key, json },
+      json === undefined ? { op: 'put', order, object: copy } : { op: 'put-encoded', order, gvk, key, json },
       started,
     );
     return key;

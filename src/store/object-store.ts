@@ -40,10 +40,23 @@ export class ObjectStore {
   put(object: RuntimeObject): Promise<ObjectKey> {
     let encoded: EncodedObject;
     try {
-      encoded = encodeObject(object, this.maxObjectBytes);
+      encoded = this.encode(object);
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.putEncodedObject(encoded);
+  }
+
+  /**
+   * put() in two steps, for a caller that must encode at once but store later (behind earlier calls
+   * on the key): the object is validated and fixed as it is now, and what the caller changes
+   * meanwhile is not stored. Throws what put() rejects with.
+   */
+  encode(object: RuntimeObject): EncodedObject {
+    return encodeObject(object, this.maxObjectBytes);
+  }
+
+  putEncodedObject(encoded: EncodedObject): Promise<ObjectKey> {
     return this.backend.put(encoded.gvk, encoded.key, encoded.bytes).then(() => encoded.key);
   }
 

@@ -9,16 +9,12 @@ import { makeObject } from '../helpers/objects.js';
 function recording(maxBatchOps: number, maxBatchesInFlight: number) {
   const sent: OpRequest[][] = [];
   const answers: (() => void)[] = [];
-  const batcher = new Batcher(
-    { maxBatchOps, maxBatchesInFlight },
-    (ops) => {
-      sent.push(ops);
-      return new Promise<readonly OpReply[]>((resolve) => {
-        answers.push(() => resolve(ops.map(() => ({ ok: true, value: undefined, seconds: 0 }))));
-      });
-    },
-    (_op, error) => error,
-  );
+  const batcher = new Batcher({ maxBatchOps, maxBatchesInFlight }, (ops) => {
+    sent.push(ops);
+    return new Promise<readonly OpReply[]>((resolve) => {
+      answers.push(() => resolve(ops.map(() => ({ ok: true, value: undefined, seconds: 0 }))));
+    });
+  });
   return { batcher, sent, answers };
 }
 

@@ -86,8 +86,8 @@ describe('runtime provider facade', () => {
     await withProvider({ kind: 'memory', name: 'clone' }, {}, async (provider, instance) => {
       // Small: encoded on the caller's thread, which refuses the function before anything is queued.
       const small = makeObject({ name: 'small', namespace: 'x', data: { fn: () => 1 } });
-      // Large: past INLINE_ENCODE_MAX_CHARS before the function ("a" sorts first), so it travels as
-      // a structured clone, which refuses it; the batch is split and only this put fails.
+      // Large: past INLINE_ENCODE_MAX_CHARS before the function ("a" sorts first), so it is copied
+      // instead of encoded; the copy refuses the function, also before anything is queued.
       const large = makeObject({
         name: 'large',
         namespace: 'x',
@@ -114,9 +114,9 @@ describe('runtime provider facade', () => {
     });
   });
 
-  test('when a large object cannot be cloned, its batch-mates are sent again without overtaking later puts of the same key', async () => {
-    // Two operations per batch: [v1, bad] is refused whole by structured clone, after which v1 is
-    // sent again. Had [v2, m] left meanwhile, v1 would have landed last.
+  test('a large object that cannot be stored is refused at the call; the puts around it land in order', async () => {
+    // Two operations per batch. The bad object is refused before it is queued (plainCopy), so it
+    // never shares a message with v1, and v2 still lands after v1.
     await withProvider({ kind: 'memory', name: 'order' }, { maxBatchOps: 2 }, async (provider, instance) => {
       const version = (v: string) => makeObject({ name: 'k', namespace: 'x', data: { v } });
       const bad = makeObject({
@@ -138,7 +138,7 @@ describe('runtime provider facade', () => {
     });
   });
 
-  test('a large object whose getter throws while it is cloned fails alone with InvalidObjectError; the worker is not restarted', async () => {
+  test('a large object whose getter throws fails alone with InvalidObjectError at the call; the worker is not restarted', async () => {
     const observer = new RecordingObserver();
     await withProvider({ kind: 'memory', name: 'getter' }, { observer }, async (provider, instance) => {
       const data: Record<string, unknown> = { a: 'x'.repeat(INLINE_ENCODE_MAX_CHARS) };
@@ -158,7 +158,7 @@ describe('runtime provider facade', () => {
       assert.ok(error instanceof InvalidObjectError, String(error));
       assert.match(error.message, /getter refuses/);
       await sleep(100);
-      assert.deepEqual(observer.restarts, [], 'a message that never left does not kill the worker');
+      assert.deepEqual(observer.restarts, [], 'the worker never saw the object');
       assert.equal(provider.instanceStatus(instance).status, true);
     });
   });

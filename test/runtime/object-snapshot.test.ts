@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  InvalidObjectError,
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  type PersistenceProvider,
+  type RuntimeObject,
+} from '../../src/index.js';
+import { INLINE_ENCODE_MAX_CHARS, RuntimeProvider } from '../../src/runtime/runtime-provider.js';
+import { makeObject } from '../helpers/objects.js';
+
+const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
+
+/** Both providers over a memory backend, so every case runs against each. */
+const PROVIDERS: readonly [string, () => PersistenceProvider][] = [
+  // The memory backend does not keep call order, so LocalProvider queues calls on one key (KeyOrder).
+  ['LocalProvider', () => new LocalProvider([{ name: 'memory-snapshot', backend: new MemoryBackend() }])],
+  ['RuntimeProvider', () => new RuntimeProvider([{ kind: 'memory', name: 'snapshot' }])],
+];
+
+/** Over INLINE_ENCODE_MAX_CHARS, so the runtime copies it instead of encoding it on this thread. */
+const large = (name: string, data: Record<string, unknown> = {}): RuntimeObject =>
+  makeObject({ name, namespace: 'x', data: { a: 'x'.repeat(INLINE_ENCODE_MAX_CHARS), ...data } });
+
+async function withEach(body: (provider: PersistenceProvider, instance: string) => Promise<void>) {
+  for (const [, create] of PROVIDERS) {
+    const provider = create();
+    try {
+      await provider.initialize(MachineId.generate());
+      await body(provider, provider.instances()[0] as string);
+    } finally {
+      await provider.close();
+    }
+  }
+}
+
+describe('what a put stores is the object as it was at the call', () => {
+  test('a change the caller makes after putObject returns, small or large, queued behind a call on its key or not, is not stored', async () => {
+    await withEach(async (provider, instance) => {
+      for (const object of [makeObject({ name: 'small', namespace: 'x' }), large('large')]) {
+        const key = `x/${object.metadata.name}`;
+        // The second put waits behind the first on the same key; both are changed once called.
+        const first = structuredClone(object);
+        const second = structuredClone(object);
+        (second.data as Record<string, unknown>).v = 'second';
+        const puts = [provider.putObject(instance, first), provider.putObject(instance, second)];
+        (first.data as Record<string, unknown>).v = 'changed after the call';
+        (second.data as Record<string, unknown>).v = 'changed after the call';
+        await Promise.all(puts);
+        const stored = await provider.getObject(instance, CONFIG_MAP, key);
+        assert.equal(
+          (stored?.data as Record<string, unknown> | undefined)?.v,
+          'second',
+          `${provider.constructor.name} ${key}`,
+        );
+      }
+    });
+  });
+
+  test('both providers refuse the same objects, large or small, with InvalidObjectError naming the field', async () => {
+    class Labels {
+      app = 'web';
+    }
+    await withEach(async (provider, instance) => {
+      const name = provider.constructor.name;
+      for (const [what, data, field] of [
+        ['a symbol key', { [Symbol('s')]: 1, s: 1 }, 'data'],
+        ['a class instance', { labels: new Labels() }, 'data.labels'],
+        ['a function', { fn: () => 1 }, 'data.fn'],
+        ['NaN', { n: Number.NaN }, 'data.n'],
+      ] as const) {
+        for (const object of [makeObject({ name: 'bad', namespace: 'x', data }), large('bad', data)]) {
+          await assert.rejects(
+            provider.putObject(instance, object),
+            (error: unknown) => error instanceof InvalidObjectError && error.details.field === field,
+            `${name}: ${what}`,
+          );
+        }
+      }
+      assert.equal(await provider.getObject(instance, CONFIG_MAP, 'x/bad'), undefined, name);
+      // A Proxy over plain data reads as that data: stored by both, not refused by structured clone.
+      const proxied = large('proxied');
+      await provider.putObject(instance, new Proxy(proxied, {}));
+      assert.deepEqual(await provider.getObject(instance, CONFIG_MAP, 'x/proxied'), proxied, name);
+    });
+  });
+
+  test('a getter or a Proxy trap that throws is an InvalidObjectError, not the raw error', async () => {
+    await withEach(async (provider, instance) => {
+      const throwing = (data: Record<string, unknown>) => {
+        Object.defineProperty(data, 'z', {
+          enumerable: true,
+          get() {
+            throw new RangeError('getter refuses');
+          },
+        });
+        return data;
+      };
+      const metadata = { namespace: 'x' };
+      Object.defineProperty(metadata, 'name', {
+        enumerable: true,
+        get() {
+          throw new TypeError('name refuses');
+        },
+      });
+      const trapped = new Proxy(makeObject({ name: 'trapped', namespace: 'x' }), {
+        ownKeys() {
+          throw new Error('ownKeys refuses');
+        },
+      });
+      for (const [object, message] of [
+        [makeObject({ name: 'g', namespace: 'x', data: throwing({}) }), /getter refuses/],
+        [{ ...large('g'), data: throwing({ a: 'x'.repeat(INLINE_ENCODE_MAX_CHARS) }) }, /getter refuses/],
+        [{ apiVersion: 'v1', kind: 'ConfigMap', metadata } as unknown as RuntimeObject, /name refuses/],
+        [trapped, /ownKeys refuses/],
+      ] as const) {
+        await assert.rejects(
+          provider.putObject(instance, object),
+          (error: unknown) => error instanceof InvalidObjectError && message.test(error.message),
+          `${provider.constructor.name}: ${String(message)}`,
+        );
+      }
+    });
+  });
+});
