@@ -35,3 +35,29 @@ export class MachineId {
     return this.value;
   }
 }
+
+/**
+ * The machine a provider runs as, checked at each initialize(): `given` must be a MachineId and,
+ * once one is set (`current`), the same one. A provider's backends hold their locks for one
+ * machine; a second id would reopen them as another at the next restart. A MachineId from another
+ * copy of this module (a CommonJS and an ES module copy in one process) is taken by its value.
+ */
+export function sameMachine(current: MachineId | undefined, given: unknown): MachineId {
+  const isMachineId =
+    given instanceof MachineId ||
+    (typeof given === 'object' &&
+      given !== null &&
+      typeof (given as Partial<MachineId>).equals === 'function');
+  if (!isMachineId) {
+    throw new InvalidMachineIdError(
+      `initialize() needs a MachineId (MachineId.generate() or MachineId.parse()), got ${given === null ? 'null' : typeof given}`,
+    );
+  }
+  const machine = MachineId.parse(String(given));
+  if (current && !current.equals(machine)) {
+    throw new InvalidMachineIdError(
+      `this provider was initialized as machine ${current}; it cannot also be ${machine}: close it and create another provider`,
+    );
+  }
+  return machine;
+}

@@ -2,7 +2,7 @@ import type { Backend, BackendRecord } from '../backends/backend.js';
 import { nestedPrefixesProblem, nestedS3Prefixes } from '../backends/s3/config.js';
 import { S3Backend } from '../backends/s3/s3-backend.js';
 import { checkGvk, checkReservedGvk, type GroupVersionKind } from '../contract/gvk.js';
-import type { MachineId } from '../contract/machine-id.js';
+import { type MachineId, sameMachine } from '../contract/machine-id.js';
 import type { ObjectKey } from '../contract/object-key.js';
 import {
   type PersistenceProvider,
@@ -12,8 +12,8 @@ import {
 import {
   ClosedError,
   ConfigError,
-  describeError,
   InitializeFailedError,
+  type InstanceFailure,
   NotInitializedError,
   UnknownInstanceError,
 } from '../errors/index.js';
@@ -50,9 +50,13 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
   private readonly slots = new Map<string, Slot>();
   private closed = false;
   private closing: Promise<void> | undefined;
+  private machineId: MachineId | undefined;
 
   constructor(instances: readonly LocalInstance[], options: ObjectStoreOptions = {}) {
-    for (const { name, backend } of instances) {
+    if (!Array.isArray(instances)) {
+      throw new ConfigError('instances must be an array of { name, backend }', { field: 'instances' });
+    }
+    for (const { name, backend } of instances.map(checkInstance)) {
       if (this.slots.has(name))
         throw new ConfigError(`instance ${name} is configured twice`, { field: 'instances' });
       this.slots.set(name, {
@@ -74,24 +78,22 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
   /** Opens every instance; those that open stay usable even when others fail. */
   async initialize(machineId: MachineId): Promise<void> {
     if (this.closed) throw new ClosedError('provider is closed');
-    const failed: string[] = [];
-    const reasons: string[] = [];
+    const machine = sameMachine(this.machineId, machineId);
+    this.machineId = machine;
+    const failures: InstanceFailure[] = [];
     await Promise.all(
-      [...this.slots].map(async ([name, slot]) => {
+      [...this.slots].map(async ([instance, slot]) => {
         if (slot.up) return;
         try {
-          await openSlot(slot, machineId);
+          await openSlot(slot, machine);
         } catch (error) {
-          failed.push(name);
-          reasons.push(`${name}: ${describeError(error)}`);
+          failures.push({ instance, error });
         }
       }),
     );
-    if (failed.length > 0) {
-      throw new InitializeFailedError(`initialize failed for ${reasons.join('; ')}`, {
-        instances: failed.sort().join(','),
-      });
-    }
+    // Cut off by close(): that, not the opens it interrupted, is why the instances are not up.
+    if (this.closed) throw new ClosedError('provider closed during initialize');
+    if (failures.length > 0) throw InitializeFailedError.of('initialize', failures);
   }
 
   instances(): string[] {
@@ -192,10 +194,22 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
   private ready(instance: string): Slot {
     if (this.closed) throw new ClosedError('provider is closed');
     const slot = this.slots.get(instance);
-    if (!slot) throw new UnknownInstanceError(`no instance named ${JSON.stringify(instance)}`, { instance });
+    if (!slot) throw UnknownInstanceError.named(instance);
     if (!slot.up) throw new NotInitializedError(`instance ${instance} is not initialized`, { instance });
     return slot;
   }
+}
+
+/** A LocalInstance as given, checked: a call from code has no schema in front of it. */
+function checkInstance(instance: LocalInstance): LocalInstance {
+  const { name, backend } = (instance ?? {}) as Partial<LocalInstance>;
+  if (typeof name !== 'string' || name === '') {
+    throw new ConfigError('every instance needs a name, a non-empty string', { field: 'instances' });
+  }
+  if (typeof backend?.put !== 'function' || typeof backend.open !== 'function') {
+    throw new ConfigError(`instance ${name} needs a backend`, { field: 'instances' });
+  }
+  return { name, backend };
 }
 
 /** Another machine's open goes to the backend, which refuses it while the first holds the store. */

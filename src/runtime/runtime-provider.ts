@@ -25,6 +25,7 @@ import type { RecordChannel } from '../secrets/record-channel.js';
 import { recordOrderKey } from '../store/key-order.js';
 import { ActorRef } from './actor-ref.js';
 import { idleSpinFor, isRemote } from './batching.js';
+import { checkInstanceConfig } from './instance-config.js';
 import type { ListingLease } from './listing-slots.js';
 import type { Operation, RuntimeSnapshot } from './observer.js';
 import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './options.js';
@@ -63,7 +64,13 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   private closed = false;
   private closing: Promise<void> | undefined;
 
-  constructor(configs: readonly InstanceConfig[], options: RuntimeOptions = {}) {
+  constructor(instanceConfigs: readonly InstanceConfig[], options: RuntimeOptions = {}) {
+    if (!Array.isArray(instanceConfigs)) {
+      throw new InvalidRuntimeConfigError('instances must be an array of instance configurations', {
+        field: 'instances',
+      });
+    }
+    const configs = instanceConfigs.map(checkInstanceConfig);
     this.options = resolveOptions(options);
     this.supervisor = new Supervisor(this.options);
     const s3 = configs.filter((config) => config.kind === 's3');
@@ -116,11 +123,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
    * initialize), with a fresh restart history. Throws InitializeFailedError if it fails again.
    */
   restartInstance(instance: string): Promise<void> {
-    if (!this.supervisor.get(instance)) {
-      return Promise.reject(
-        new UnknownInstanceError(`no instance named ${JSON.stringify(instance)}`, { instance }),
-      );
-    }
+    if (!this.supervisor.get(instance)) return Promise.reject(UnknownInstanceError.named(instance));
     return this.supervisor.restartInstance(instance);
   }
 
@@ -329,7 +332,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   private ready(instance: string, operation: Operation | undefined): ActorRef {
     if (this.closed) throw new ClosedError('provider is closed');
     const e = this.supervisor.get(instance);
-    if (!e) throw new UnknownInstanceError(`no instance named ${JSON.stringify(instance)}`, { instance });
+    if (!e) throw UnknownInstanceError.named(instance);
     if (e.phase === 'up') return e.actor;
     const error = e.everUp
       ? new InstanceDownError(`instance ${instance} is down (${e.phase}): ${e.lastFailure ?? 'restarting'}`, {

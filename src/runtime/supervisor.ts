@@ -1,5 +1,12 @@
-import type { MachineId } from '../contract/machine-id.js';
-import { ClosedError, describeError, InitializeFailedError, NotInitializedError } from '../errors/index.js';
+import { type MachineId, sameMachine } from '../contract/machine-id.js';
+import {
+  ClosedError,
+  describeError,
+  InitializeFailedError,
+  type InstanceFailure,
+  InternalError,
+  NotInitializedError,
+} from '../errors/index.js';
 import type { ActorRef } from './actor-ref.js';
 import type { ResolvedOptions } from './options.js';
 import { backoffMs, RestartIntensity } from './restart-policy.js';
@@ -23,7 +30,7 @@ export interface Supervised {
   /** The last death or failed start, for diagnostics. */
   lastFailure: string | undefined;
   /** The start under way (with its retries), which every other caller joins rather than racing it. */
-  starting: Promise<string | undefined> | undefined;
+  starting: Promise<unknown> | undefined;
 }
 
 /**
@@ -66,9 +73,8 @@ export class Supervisor {
   /** Starts every instance that is not up; throws InitializeFailedError naming those that failed. */
   async initialize(machineId: MachineId): Promise<void> {
     if (this.closed) throw new ClosedError('provider is closed');
-    this.machineId = machineId;
-    const failed: string[] = [];
-    const reasons: string[] = [];
+    this.machineId = sameMachine(this.machineId, machineId);
+    const failures: InstanceFailure[] = [];
     await Promise.all(
       this.all()
         .filter((e) => e.phase !== 'up')
@@ -77,8 +83,7 @@ export class Supervisor {
           e.intensity.reset();
           const { error, joined } = await this.start(e, this.options.supervisor.initializeAttempts);
           if (error === undefined) return;
-          failed.push(e.actor.name);
-          reasons.push(`${e.actor.name}: ${error}`);
+          failures.push({ instance: e.actor.name, error });
           // A start this call joined is the retry of whoever began it, counted and rescheduled there.
           if (!joined) this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
         }),
@@ -86,10 +91,8 @@ export class Supervisor {
     this.startProbing();
     // Cut off by close(): that, not the start it interrupted, is why the instances are not up.
     if (this.closed) throw new ClosedError('provider closed during initialize');
-    if (failed.length > 0) {
-      throw new InitializeFailedError(`initialize failed for ${reasons.sort().join('; ')}`, {
-        instances: failed.sort().join(','),
-      });
+    if (failures.length > 0) {
+      throw InitializeFailedError.of('initialize', failures);
     }
   }
 
@@ -105,7 +108,7 @@ export class Supervisor {
     if (error !== undefined) {
       if (this.closed) throw new ClosedError('provider closed during restartInstance');
       if (!joined) this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
-      throw new InitializeFailedError(`restart of ${instance} failed: ${error}`, { instances: instance });
+      throw InitializeFailedError.of('restart', [{ instance, error }]);
     }
   }
 
@@ -142,10 +145,7 @@ export class Supervisor {
    * A caller that joined (`joined`) leaves a failure to the one that began the start, so it is
    * counted and retried once.
    */
-  private async start(
-    e: Supervised,
-    attempts: number,
-  ): Promise<{ error: string | undefined; joined: boolean }> {
+  private async start(e: Supervised, attempts: number): Promise<{ error: unknown; joined: boolean }> {
     if (e.starting) return { error: await e.starting, joined: true };
     e.starting = this.attemptStart(e, attempts).finally(() => {
       e.starting = undefined;
@@ -153,10 +153,10 @@ export class Supervisor {
     return { error: await e.starting, joined: false };
   }
 
-  /** Tries to start `e` up to `attempts` times with backoff; returns the last error message, or undefined when up. */
-  private async attemptStart(e: Supervised, attempts: number): Promise<string | undefined> {
+  /** Tries to start `e` up to `attempts` times with backoff; returns the last error, or undefined when up. */
+  private async attemptStart(e: Supervised, attempts: number): Promise<unknown> {
     const { backoffBaseMs, backoffMaxMs } = this.options.supervisor;
-    let lastError = 'closed';
+    let lastError: unknown = new ClosedError('provider closed before the instance started');
     for (let attempt = 0; attempt < attempts && !this.closed; attempt++) {
       if (attempt > 0) {
         this.options.observer?.actorRestarted(e.actor.name, e.actor.backendKind, 'initialize');
@@ -175,8 +175,9 @@ export class Supervisor {
         this.changed(e, 'up', true, 'up');
         return undefined;
       } catch (error) {
-        lastError = describeError(error);
-        e.lastFailure = `initialize: ${lastError}`;
+        // undefined is what a start that succeeded returns.
+        lastError = error ?? new InternalError('the start failed without an error');
+        e.lastFailure = `initialize: ${describeError(error)}`;
         e.phase = 'backoff';
       }
     }

@@ -8,7 +8,7 @@ import {
 } from '../contract/gvk.js';
 import { checkObjectKey, type ObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject } from '../contract/types.js';
-import { ObjectTooLargeError } from '../errors/index.js';
+import { ConfigError, ObjectTooLargeError } from '../errors/index.js';
 import {
   DEFAULT_MAX_OBJECT_BYTES,
   decodeObject,
@@ -33,7 +33,14 @@ export class ObjectStore {
     readonly backend: Backend,
     options: ObjectStoreOptions = {},
   ) {
-    this.maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+    const max = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+    // NaN would compare false with every size, and so turn the limit off.
+    if (!Number.isSafeInteger(max) || max <= 0) {
+      throw new ConfigError(`maxObjectBytes must be a positive integer, got ${max}`, {
+        field: 'maxObjectBytes',
+      });
+    }
+    this.maxObjectBytes = max;
   }
 
   /** Not `async`: one promise and one microtask fewer on every put (a few percent at 256 in flight). */

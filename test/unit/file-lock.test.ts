@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import {
   FileBackend,
-  InitializeFailedError,
+  InvalidMachineIdError,
   LocalProvider,
   LockedError,
   MachineId,
@@ -183,7 +183,7 @@ const exists = (path: string) =>
     () => false,
   );
 
-test('LocalProvider: a concurrent initialize() for another machine is refused by the file instance', async () => {
+test('LocalProvider: a concurrent initialize() for another machine is refused before it reaches the file instance', async () => {
   const provider = new LocalProvider([{ name: 'file-a', backend: new FileBackend(freshDir()) }]);
   const results = await Promise.allSettled([
     provider.initialize(MachineId.generate()),
@@ -193,7 +193,7 @@ test('LocalProvider: a concurrent initialize() for another machine is refused by
     results.map((r) => r.status),
     ['fulfilled', 'rejected'],
   );
-  assert.ok(results[1]?.status === 'rejected' && results[1].reason instanceof InitializeFailedError);
-  assert.match(String((results[1] as PromiseRejectedResult).reason.message), /already open in this process/);
+  assert.ok(results[1]?.status === 'rejected' && results[1].reason instanceof InvalidMachineIdError);
+  assert.match(String((results[1] as PromiseRejectedResult).reason.message), /initialized as machine/);
   await provider.close();
 });

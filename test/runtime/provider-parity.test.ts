@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import {
+  ClosedError,
+  ConfigError,
+  FileBackend,
+  InitializeFailedError,
+  InvalidMachineIdError,
+  InvalidRuntimeConfigError,
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  type PersistenceProvider,
+  UnknownInstanceError,
+} from '../../src/index.js';
+import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
+import { makeObject } from '../helpers/objects.js';
+
+const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
+
+/** Each provider over one memory instance, not yet initialized. */
+const PROVIDERS: readonly (() => PersistenceProvider)[] = [
+  () => new LocalProvider([{ name: 'memory-parity', backend: new MemoryBackend() }]),
+  () => new RuntimeProvider([{ kind: 'memory', name: 'parity' }]),
+];
+
+describe('LocalProvider and RuntimeProvider answer bad calls alike, with typed errors', () => {
+  test('an instance name that is not a string is an unknown instance, not a raw TypeError', async () => {
+    for (const create of PROVIDERS) {
+      const provider = create();
+      try {
+        await provider.initialize(MachineId.generate());
+        for (const name of [1n, { a: 1 }, null]) {
+          await assert.rejects(
+            provider.getObject(name as unknown as string, CONFIG_MAP, 'x/a'),
+            (error: unknown) => error instanceof UnknownInstanceError && error.details.instance === null,
+            `${provider.constructor.name} ${typeof name}`,
+          );
+        }
+      } finally {
+        await provider.close();
+      }
+    }
+  });
+
+  test('initialize takes a MachineId, and only the one it was first given', async () => {
+    for (const create of PROVIDERS) {
+      const provider = create();
+      const name = provider.constructor.name;
+      try {
+        await assert.rejects(
+          provider.initialize(undefined as unknown as MachineId),
+          InvalidMachineIdError,
+          name,
+        );
+        const machine = MachineId.generate();
+        await provider.initialize(machine);
+        await provider.initialize(MachineId.parse(machine.toString()));
+        await assert.rejects(
+          provider.initialize(MachineId.generate()),
+          (error: unknown) =>
+            error instanceof InvalidMachineIdError && /initialized as machine/.test(error.message),
+          name,
+        );
+        const [instance] = provider.instances() as [string];
+        await provider.putObject(instance, makeObject({ name: 'still', namespace: 'x' }));
+      } finally {
+        await provider.close();
+      }
+    }
+  });
+
+  test('initialize cut off by close fails with ClosedError on both', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-parity-'));
+    try {
+      for (const provider of [
+        new LocalProvider([{ name: 'file-race', backend: new FileBackend(join(dir, 'local')) }]),
+        new RuntimeProvider([{ kind: 'file', dir: join(dir, 'runtime') }]),
+      ]) {
+        const initializing = provider.initialize(MachineId.generate());
+        const closing = provider.close();
+        await assert.rejects(initializing, ClosedError, provider.constructor.name);
+        await closing;
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('InitializeFailedError says which code each failed instance had', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-parity-'));
+    const holder = new FileBackend(dir);
+    await holder.open(MachineId.generate());
+    try {
+      for (const provider of [
+        new LocalProvider([{ name: 'file-held', backend: new FileBackend(dir) }]),
+        new RuntimeProvider([{ kind: 'file', dir }], { supervisor: { initializeAttempts: 1 } }),
+      ]) {
+        await assert.rejects(
+          provider.initialize(MachineId.generate()),
+          (error: unknown) =>
+            error instanceof InitializeFailedError && error.details.codes === 'STOWAGE_LOCKED',
+          provider.constructor.name,
+        );
+        await provider.close();
+      }
+    } finally {
+      await holder.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('constructors refuse what they cannot use, with a configuration error', () => {
+    for (const instances of [null, [null], [{ name: '', backend: new MemoryBackend() }], [{ name: 'x' }]]) {
+      assert.throws(() => new LocalProvider(instances as never), ConfigError, JSON.stringify(instances));
+    }
+    for (const maxObjectBytes of [Number.NaN, -1, 0, 1.5]) {
+      assert.throws(
+        () => new LocalProvider([{ name: 'm', backend: new MemoryBackend() }], { maxObjectBytes }),
+        (error: unknown) => error instanceof ConfigError && error.details.field === 'maxObjectBytes',
+        String(maxObjectBytes),
+      );
+    }
+    for (const [config, field] of [
+      [{ kind: 'bogus' }, 'kind'],
+      [{ kind: 'file', dir: 5 }, 'dir'],
+      [{ kind: 'memory' }, 'name'],
+      [null, 'instances'],
+    ] as const) {
+      assert.throws(
+        () => new RuntimeProvider([config as never]),
+        (error: unknown) => error instanceof InvalidRuntimeConfigError && error.details.field === field,
+        JSON.stringify(config),
+      );
+    }
+  });
+});
