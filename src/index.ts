@@ -1,14 +1,19 @@
+export { type OpenStowage, openStowage } from './app/open-stowage.js';
 export type { Backend, BackendRecord } from './backends/backend.js';
 export type { BackendConfig } from './backends/factory.js';
 export { dumpJsonLines } from './backends/file/dump.js';
 export { FileBackend, type FileBackendStats } from './backends/file/file-backend.js';
+export type { LogSync, OpenFile } from './backends/file/layout.js';
 export type { LockOwner } from './backends/file/lock.js';
+export type { LogIo } from './backends/file/log-writer.js';
 export type { FileBackendOptions } from './backends/file/options.js';
 export type { RecoveryReport } from './backends/file/recovery.js';
 export { createMemoryVolume, MemoryBackend, type MemoryVolume } from './backends/memory.js';
 export { type S3BackendConfig, s3InstanceName } from './backends/s3/config.js';
 export { S3Backend } from './backends/s3/s3-backend.js';
 export { instanceName } from './config/instance-name.js';
+export { type LoadConfigOptions, loadConfig } from './config/load.js';
+export type { StowageConfig } from './config/schema.js';
 export {
   apiVersionOf,
   checkGvk,
