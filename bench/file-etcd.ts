@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
@@ -11,6 +12,8 @@ import { closedLoop, type LoadResult } from './file-load.js';
 export interface Etcd {
   readonly url: string;
   readonly version: string;
+  /** CPU seconds the etcd process has used so far (user + system, from /proc). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -56,7 +59,15 @@ export async function startEtcd(): Promise<Etcd | undefined> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url, version, stop };
+  return { url, version, cpuSeconds: () => processCpuSeconds(child.pid as number), stop };
+}
+
+/** utime + stime of a process, fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function healthy(url: string): Promise<boolean> {
@@ -101,7 +112,8 @@ export async function etcdPuts(
       req.end(body);
     });
   try {
-    return await closedLoop(concurrency, durationMs, (worker, i) => put(`/bench/${worker}/${i % 256}`));
+    // 16 keys per worker, as stowage's contenders have.
+    return await closedLoop(concurrency, durationMs, (worker, i) => put(`/bench/${worker}/${i % 16}`));
   } finally {
     agent.destroy();
   }

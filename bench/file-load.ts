@@ -36,9 +36,10 @@ export function rate(result: LoadResult): number {
   return result.ops / result.seconds;
 }
 
+/** The nearest-rank percentile: the smallest value with at least p% of the sample at or below it. */
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /** A ConfigMap-shaped object of about `bytes` canonical JSON bytes. */

@@ -4,21 +4,33 @@ import { closedLoop, type LoadResult } from './file-load.js';
 
 /**
  * Baseline (a): one file per object, the obvious durable layout: write a temporary file, fsync
- * it, rename it over the object's file. Keys cycle so renames overwrite, as updates would.
+ * it, rename it over the object's file, fsync the directory (or the rename is not durable). Each
+ * worker cycles through 16 keys, as stowage's contenders do, so renames overwrite as updates would.
  */
-export function rawFilePerObject(dir: string, concurrency: number, durationMs: number, payload: Buffer) {
-  return closedLoop(concurrency, durationMs, async (worker, i) => {
-    const name = `o-${worker}-${i % 256}`;
-    const temporary = join(dir, `${name}.tmp`);
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.write(payload, 0, payload.length, 0);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, join(dir, name));
-  });
+export async function rawFilePerObject(
+  dir: string,
+  concurrency: number,
+  durationMs: number,
+  payload: Buffer,
+) {
+  const directory = await open(dir, 'r');
+  try {
+    return await closedLoop(concurrency, durationMs, async (worker, i) => {
+      const name = `o-${worker}-${i % 16}`;
+      const temporary = join(dir, `${name}.tmp`);
+      const handle = await open(temporary, 'w', 0o600);
+      try {
+        await handle.write(payload, 0, payload.length, 0);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, join(dir, name));
+      await directory.sync();
+    });
+  } finally {
+    await directory.close();
+  }
 }
 
 /**

@@ -29,26 +29,39 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 /**
  * Whether measured values meet a `≥ x` / `≤ x` goal. Several values (one per in-flight level, or
  * direct and runtime, each with the runs behind its median: `0.36× (runs 0.31× / 0.40×)`) give
- * `yes` when all meet it, `partly` when some do.
+ * `yes` when all meet it, `no` when none does. Otherwise labelled parts (`64 in flight: …`) get a
+ * verdict each, so a level that missed in every run is not hidden in a `partly`; unlabelled ones
+ * give `partly`.
  */
 export function met(goal: string, measured: string | undefined): string {
   const bound = /([≥≤])\s*([\d.]+)/.exec(goal);
   if (!bound || measured === undefined) return '—';
-  const values = measured
-    .split(';')
-    .flatMap((part) =>
-      [
-        ...part
-          .split(':')
-          .at(-1)!
-          .matchAll(/\d+(?:\.\d+)?/g),
-      ].map((m) => Number(m[0])),
-    )
-    .filter((v) => Number.isFinite(v));
-  if (values.length === 0) return '—';
   const limit = Number(bound[2]);
-  const ok = values.filter((v) => (bound[1] === '≥' ? v >= limit : v <= limit)).length;
-  return ok === values.length ? 'yes' : ok === 0 ? 'no' : 'partly';
+  const parts = measured.split(';').map((part) => {
+    const label = part.includes(':') ? part.slice(0, part.lastIndexOf(':')).trim() : undefined;
+    const values = [
+      ...part
+        .split(':')
+        .at(-1)!
+        .matchAll(/\d+(?:\.\d+)?/g),
+    ]
+      .map((m) => Number(m[0]))
+      .filter((v) => Number.isFinite(v));
+    const ok = values.filter((v) => (bound[1] === '≥' ? v >= limit : v <= limit)).length;
+    return {
+      label,
+      count: values.length,
+      verdict: ok === values.length ? 'yes' : ok === 0 ? 'no' : 'partly',
+    };
+  });
+  const counted = parts.filter((part) => part.count > 0);
+  if (counted.length === 0) return '—';
+  const verdicts = new Set(counted.map((part) => part.verdict));
+  if (verdicts.size === 1) return counted[0]!.verdict;
+  if (counted.every((part) => part.label !== undefined)) {
+    return counted.map((part) => `${part.label}: ${part.verdict}`).join('; ');
+  }
+  return 'partly';
 }
 
 /** The head of docs/benchmarks.md: how to reproduce, the machine, the versions, the runs, the goals. */
