@@ -9,7 +9,7 @@ export type { LogIo } from './backends/file/log-writer.js';
 export type { FileBackendOptions } from './backends/file/options.js';
 export type { RecoveryReport } from './backends/file/recovery.js';
 export { createMemoryVolume, MemoryBackend, type MemoryVolume } from './backends/memory.js';
-export { type S3BackendConfig, s3InstanceName } from './backends/s3/config.js';
+export { type ResolvedS3Config, type S3BackendConfig, s3InstanceName } from './backends/s3/config.js';
 export { S3Backend } from './backends/s3/s3-backend.js';
 export { instanceName } from './config/instance-name.js';
 export { type LoadConfigOptions, loadConfig } from './config/load.js';
@@ -48,7 +48,7 @@ export {
 export type { SnapshotSource } from './metrics/snapshot-gauges.js';
 export { StowageMetrics, type StowageMetricsOptions } from './metrics/stowage-metrics.js';
 export { canonicalJson } from './objects/canonical-json.js';
-export { DEFAULT_MAX_OBJECT_BYTES, decodeObject, encodeObject } from './objects/codec.js';
+export { DEFAULT_MAX_OBJECT_BYTES, decodeObject, type EncodedObject, encodeObject } from './objects/codec.js';
 export { identify, type ObjectIdentity } from './objects/identity.js';
 export { type LocalInstance, LocalProvider } from './provider/local-provider.js';
 export type {
