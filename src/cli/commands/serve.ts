@@ -36,6 +36,12 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
     await stowage.close();
     throw error;
   }
+  // Before the banner: a supervisor may take it as the sign of readiness and signal at once, and
+  // until a listener exists SIGTERM ends the process where it stands, with no drain.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   const out = process.stdout;
   out.write(
     `stowage serving ${stowage.provider.instances().length} instance(s) as machine ${stowage.machineId}\n`,
@@ -60,10 +66,7 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
     : undefined;
   ticker?.unref();
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await signalled;
   const forceExit = () => process.exit(130);
   process.once('SIGTERM', forceExit);
   process.once('SIGINT', forceExit);
