@@ -53,9 +53,16 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     host,
     port: bound,
     url: `http://${urlHost}:${bound}${path}`,
-    // Node's close() also drops idle keep-alive connections, such as Prometheus's between scrapes.
-    close: () =>
-      new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+    // Node's close() drops idle keep-alive connections, such as Prometheus's between scrapes, but
+    // on Node 22 not one that has connected and sent no request yet, and close() waited on it for
+    // ever; a scrape in progress has nothing worth finishing at shutdown, so every one is dropped.
+    close: () => {
+      const closed = new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
+      server.closeAllConnections();
+      return closed;
+    },
   };
 }
 

@@ -51,10 +51,17 @@ export class RecordingObserver implements RuntimeObserver {
     this.poke();
   }
 
-  /** Resolves once `check()` holds; checked after every event. */
+  /**
+   * Resolves once `check()` holds; checked after every event. It holds the event loop open
+   * meanwhile: the idle worker and the supervisor's timers do not, and Node 22's test runner ends
+   * a test whose loop has nothing left (cancelled: "Promise resolution is still pending").
+   */
   until(check: () => boolean): Promise<void> {
     if (check()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ check, resolve }));
+    const keepAlive = setInterval(() => undefined, 1000);
+    return new Promise<void>((resolve) => this.waiters.push({ check, resolve })).finally(() =>
+      clearInterval(keepAlive),
+    );
   }
 
   statesOf(store: string): string[] {

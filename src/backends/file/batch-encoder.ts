@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, RECORD_HEADER_BYTES, type RecordOp } from './format.js';
 
 /** A record as a batch holds it: a put carries its value, a delete none. */

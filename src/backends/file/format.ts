@@ -1,5 +1,5 @@
-import { crc32 } from 'node:zlib';
 import { InvalidGvkError, InvalidKeyError } from '../../errors/index.js';
+import { crc32 } from './crc32.js';
 
 /**
  * The on-disk format, version 1 (docs/file-format.md is the reference). Every file starts with a
