@@ -57,8 +57,9 @@ export class Progress {
    * startup's phases on their own).
    */
   setPhase(phase: string): void {
-    if (this.timer && phase !== this.phase && this.tick(MIN_POINT_SECONDS)) {
+    if (this.timer && phase !== this.phase && this.recorder.intervalSeconds() >= MIN_POINT_SECONDS) {
       clearInterval(this.timer);
+      this.tick();
       this.timer = setInterval(() => this.tick(), 1000);
     }
     this.phase = phase;
@@ -82,16 +83,15 @@ export class Progress {
     return depth;
   }
 
-  /** Closes the interval into a point unless it is shorter than `minSeconds`; true if it did. */
-  private tick(minSeconds = 0): boolean {
+  /** Closes the interval into a point unless it is shorter than `minSeconds` (Recorder.tick). */
+  private tick(minSeconds = 0): void {
     const deepest = Math.max(this.deepest, this.sampleDepth());
     const point = this.recorder.tick(deepest, minSeconds);
-    if (!point) return false;
+    if (!point) return;
     this.deepest = 0;
     if (this.print) {
       const line = formatPoint(point, this.phase);
       process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
     }
-    return true;
   }
 }

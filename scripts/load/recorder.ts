@@ -129,6 +129,11 @@ export class Recorder {
     this.window.ok++;
   }
 
+  /** Seconds since the current interval began. */
+  intervalSeconds(now = performance.now()): number {
+    return (now - this.intervalStarted) / 1000;
+  }
+
   /**
    * Closes the current interval into a timeline point (called once a second, and at the end). A
    * final sliver shorter than `minSeconds` is left out of the timeline, where its rate would be

@@ -111,10 +111,11 @@ describe('the timeline', () => {
     assert.equal(recorder.timeline[0]?.queueDepth, 500, JSON.stringify(recorder.timeline));
   });
 
-  test('a phase change just after a point does not close a sliver of a point, whose rate would be noise', async () => {
+  test('a phase change just after a point, or at the start, does not close a sliver of a point, whose rate would be noise', async () => {
     const recorder = new Recorder();
     const progress = new Progress(recorder, () => fakeProvider(() => 0), false);
-    progress.start('a');
+    progress.start('start');
+    progress.setPhase('a');
     await sleep(1030);
     progress.setPhase('b');
     await sleep(400);
