@@ -9,8 +9,8 @@ export const MAX_DEPTH = 200;
  * and the copy the runtime takes of a large object (plain-copy.ts), so both refuse the same objects
  * with the same message.
  */
-export const CYCLE = 'the object contains a cycle';
-export const TOO_DEEP = `nesting deeper than ${MAX_DEPTH} levels`;
+const CYCLE = 'the object contains a cycle';
+const TOO_DEEP = `nesting deeper than ${MAX_DEPTH} levels`;
 export const SPARSE = 'sparse arrays cannot be represented in JSON';
 
 /** Why a number cannot be written as JSON, or undefined when it can. */
@@ -30,6 +30,20 @@ export function unwritableObject(value: object): string | undefined {
     return `a ${proto?.constructor?.name ?? 'non-plain object'} cannot be represented in JSON`;
   }
   if (Object.getOwnPropertySymbols(value).length > 0) return 'symbol-keyed properties cannot be represented';
+  return undefined;
+}
+
+/**
+ * Records `node` as the container entered at `depth`, or says why it cannot be: it encloses
+ * itself, or it is nested too deep. A linear scan of `ancestors` (entries past `depth` are stale):
+ * real objects are a few levels deep, and MAX_DEPTH bounds the worst case.
+ */
+export function enterContainer(ancestors: object[], node: object, depth: number): string | undefined {
+  for (let d = 0; d < depth; d++) {
+    if (ancestors[d] === node) return CYCLE;
+  }
+  if (depth >= MAX_DEPTH) return TOO_DEEP;
+  ancestors[depth] = node;
   return undefined;
 }
 
@@ -115,12 +129,8 @@ class CanonicalWriter {
   }
 
   private writeContainer(node: object, depth: number): void {
-    // A linear scan: real objects are a few levels deep, and MAX_DEPTH bounds the worst case.
-    for (let d = 0; d < depth; d++) {
-      if (this.ancestors[d] === node) this.fail(depth, CYCLE);
-    }
-    if (depth >= MAX_DEPTH) this.fail(depth, TOO_DEEP);
-    this.ancestors[depth] = node;
+    const why = enterContainer(this.ancestors, node, depth);
+    if (why) this.fail(depth, why);
     if (Array.isArray(node)) this.writeArray(node, depth);
     else this.writeObject(node, depth);
   }

@@ -1,10 +1,8 @@
 import type { RuntimeObject } from '../contract/types.js';
 import {
-  CYCLE,
+  enterContainer,
   invalidAt,
-  MAX_DEPTH,
   SPARSE,
-  TOO_DEEP,
   unwritableNumber,
   unwritableObject,
   unwritableType,
@@ -47,11 +45,8 @@ class PlainCopier {
   }
 
   private copyContainer(node: object, depth: number): unknown {
-    for (let d = 0; d < depth; d++) {
-      if (this.ancestors[d] === node) throw invalidAt(this.path.slice(0, depth), CYCLE);
-    }
-    if (depth >= MAX_DEPTH) throw invalidAt(this.path.slice(0, depth), TOO_DEEP);
-    this.ancestors[depth] = node;
+    const entered = enterContainer(this.ancestors, node, depth);
+    if (entered) throw invalidAt(this.path.slice(0, depth), entered);
     const child = depth + 1;
     if (Array.isArray(node)) {
       const copy = new Array<unknown>(node.length);

@@ -104,7 +104,7 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     if (segments.length === 4) {
       allowOnly(req.method, READ_METHODS);
       const status = provider.instanceStatus(instance);
-      if (!status.exists) throw new UnknownInstanceError(`no instance named ${instance}`, { instance });
+      if (!status.exists) throw UnknownInstanceError.named(instance);
       return sendJson(res, 200, status);
     }
     if (segments[4] === 'objects') {
