@@ -114,6 +114,21 @@ describe('grafana/stowage-dashboard.json', () => {
     assert.throws(() => selectors('sum by (store (rate(stowage_operations_total[1m]))'), /does not parse/);
   });
 
+  test('every aggregation keeps the host apart, and the store wherever a panel selects stores', () => {
+    for (const query of queries) checkGrouping(query, /\bstore=~/.test(query.expr));
+  });
+
+  test('the grouping check catches an aggregation that merges hosts or stores', () => {
+    const bad = (expr: string) => ({ where: 'bad', expr });
+    assert.throws(() => checkGrouping(bad('sum(rate(stowage_operations_total[1m]))'), false), /without by/);
+    assert.throws(() => checkGrouping(bad('max by (store) (stowage_queue_depth)'), false), /instance/);
+    assert.throws(
+      () => checkGrouping(bad('max by (instance) (stowage_queue_depth{store=~".*"})'), true),
+      /store/,
+    );
+    checkGrouping(bad('max by (instance, store) (stowage_queue_depth{store=~".*"})'), true);
+  });
+
   test('every registered metric family appears on the dashboard', async () => {
     const used = new Set(queries.flatMap((q) => selectors(q.expr).map((s) => s.metric)));
     for (const variable of variableQueries()) for (const s of selectors(variable.expr)) used.add(s.metric);
@@ -132,6 +147,10 @@ describe('grafana/alerts/stowage-rules.yml expressions', () => {
         assert.ok(series.has(metric), `${rule.where}: ${metric}`);
     }
     checkFunctionUse(rules, series);
+  });
+
+  test('alert per host and store, so one alert never merges two stores', () => {
+    for (const rule of rules) checkGrouping(rule, true);
   });
 });
 
@@ -168,6 +187,22 @@ function variableQueries(): NamedQuery[] {
       assert.ok(match?.[1], `variable ${v.name}: unexpected query ${text}`);
       return { where: `variable ${v.name}`, expr: substituteGrafanaVariables(match[1]) };
     });
+}
+
+/**
+ * Hosts configured alike share store names, so an aggregation that drops `instance` (the scrape
+ * target) merges two hosts' stores into one line; one that drops `store` where the query selects
+ * stores merges the stores of a host.
+ */
+function checkGrouping(query: NamedQuery, keepsStore: boolean): void {
+  const aggregations = [...query.expr.matchAll(/\b(sum|min|max|avg|count)\s*(?:by\s*\(([^)]*)\))?\s*\(/g)];
+  assert.ok(aggregations.length > 0, `${query.where}: no aggregation`);
+  for (const [text, , by] of aggregations) {
+    assert.ok(by !== undefined, `${query.where}: ${text} aggregates without by ()`);
+    const labels = by.split(',').map((label) => label.trim());
+    assert.ok(labels.includes('instance'), `${query.where}: ${text} drops instance`);
+    if (keepsStore) assert.ok(labels.includes('store'), `${query.where}: ${text} drops store`);
+  }
 }
 
 function checkFunctionUse(named: readonly NamedQuery[], series: Map<string, string>): void {
