@@ -151,14 +151,36 @@ function idleSpin(value: number | undefined): number | undefined {
   return micros;
 }
 
-/** A heap too small to start a worker in would abort the whole process, not just the worker. */
+/**
+ * The smallest value of each worker resource limit. A heap too small to start a worker in, or a
+ * stack too small for its first calls (0.1 MiB: "Maximum call stack size exceeded" while the
+ * worker loads), aborts the whole process, not just the worker; Node's default stack is 4 MiB.
+ * The others only need to be positive.
+ */
+const RESOURCE_LIMIT_MINIMA: Readonly<Record<keyof ResourceLimits, number>> = {
+  maxOldGenerationSizeMb: MIN_WORKER_HEAP_MB,
+  maxYoungGenerationSizeMb: Number.MIN_VALUE,
+  codeRangeSizeMb: Number.MIN_VALUE,
+  stackSizeMb: 1,
+};
+
 function checkedResourceLimits(limits: ResourceLimits | undefined): ResourceLimits | undefined {
-  const heap = limits?.maxOldGenerationSizeMb;
-  if (heap !== undefined && !(heap >= MIN_WORKER_HEAP_MB)) {
-    throw new InvalidRuntimeConfigError(
-      `resourceLimits.maxOldGenerationSizeMb must be at least ${MIN_WORKER_HEAP_MB}, got ${String(heap)}`,
-      { field: 'resourceLimits.maxOldGenerationSizeMb' },
-    );
+  if (limits === undefined) return undefined;
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
+    throw new InvalidRuntimeConfigError(`resourceLimits must be an object, got ${String(limits)}`, {
+      field: 'resourceLimits',
+    });
+  }
+  for (const [name, value] of Object.entries(limits)) {
+    const field = `resourceLimits.${name}`;
+    if (!Object.hasOwn(RESOURCE_LIMIT_MINIMA, name)) {
+      throw new InvalidRuntimeConfigError(`${field} is not a worker resource limit`, { field });
+    }
+    const min = RESOURCE_LIMIT_MINIMA[name as keyof ResourceLimits];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+      const bound = min === Number.MIN_VALUE ? 'a number > 0' : `a number ≥ ${min}`;
+      throw new InvalidRuntimeConfigError(`${field} must be ${bound}, got ${String(value)}`, { field });
+    }
   }
   return limits;
 }
@@ -176,7 +198,8 @@ function ms(field: string, value: number | undefined, fallback: number, min = 1)
 
 function count(field: string, value: number | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+  // Safe integers only: a larger one is not exact, and the stores refuse it where they check again.
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     throw new InvalidRuntimeConfigError(`${field} must be an integer ≥ ${min}, got ${String(value)}`, {
       field,
     });

@@ -308,16 +308,20 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   private async closeOnce(): Promise<void> {
     this.closed = true;
     this.supervisor.stop();
-    const deadline = this.options.closeDeadlineMs;
+    // One deadline for the drain and the backend's close together: each used to get all of it.
+    // A worker terminated at the deadline loses nothing acknowledged, and its file lock is stale
+    // once its thread is gone.
+    const ends = performance.now() + this.options.closeDeadlineMs;
+    const left = () => Math.max(0, ends - performance.now());
     await Promise.all(
       this.supervisor.all().map(async (e) => {
-        await e.actor.mailbox.drain(deadline);
+        await e.actor.mailbox.drain(left());
         const closed = new ClosedError(`provider closed before the operation ran`, {
           instance: e.actor.name,
         });
         e.actor.rejectPending(closed);
         e.actor.listings.rejectWaiting(closed);
-        await e.actor.close(deadline);
+        await e.actor.close(left());
         this.supervisor.markClosed(e);
       }),
     );

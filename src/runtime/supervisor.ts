@@ -74,6 +74,9 @@ export class Supervisor {
   async initialize(machineId: MachineId): Promise<void> {
     if (this.closed) throw new ClosedError('provider is closed');
     this.machineId = sameMachine(this.machineId, machineId);
+    // Before the starts, not after them: an instance that comes up is served at once, so it is
+    // watched at once too, while another instance's open may retry for minutes.
+    this.startProbing();
     const failures: InstanceFailure[] = [];
     await Promise.all(
       this.all()
@@ -88,7 +91,6 @@ export class Supervisor {
           if (!joined) this.retryAfterFailedStart(e, this.options.supervisor.backoffMaxMs);
         }),
     );
-    this.startProbing();
     // Cut off by close(): that, not the start it interrupted, is why the instances are not up.
     if (this.closed) throw new ClosedError('provider closed during initialize');
     if (failures.length > 0) {
@@ -236,7 +238,8 @@ export class Supervisor {
       void actor.probe(probeTimeoutMs).then((result) => {
         e.probing = false;
         this.options.observer?.probed(actor.name, actor.backendKind, result.seconds, result.ok);
-        if (e.phase !== 'up') return;
+        // A probe that ends during close() must not kill a worker that is draining its mailbox.
+        if (e.phase !== 'up' || this.closed) return;
         e.probeFailures = result.ok ? 0 : e.probeFailures + 1;
         if (e.probeFailures >= probeFailureThreshold) {
           actor.kill(result.timedOut ? 'hang' : 'probe', result.cause);

@@ -7,8 +7,8 @@ import { createBackend } from '../../src/backends/create-backend.js';
 import type { BackendConfig } from '../../src/backends/factory.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors/config-errors.js';
-import { FileBackend, MachineId } from '../../src/index.js';
-import { resolveOptions } from '../../src/runtime/options.js';
+import { FileBackend, InvalidRuntimeConfigError, MachineId } from '../../src/index.js';
+import { type RuntimeOptions, resolveOptions } from '../../src/runtime/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stowage-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -406,6 +406,33 @@ test('milliseconds past what a Node timer can wait, a worker heap too small to s
     2147483647,
   );
   assert.throws(() => resolveOptions({ supervisor: { probeIntervalMs: 2 ** 31 } }), /at most 2147483647/);
-  assert.throws(() => resolveOptions({ resourceLimits: { maxOldGenerationSizeMb: 2 } }), /at least 32/);
   assert.throws(() => resolveOptions({ idleSpinMicros: 1_000_001 }), /at most 1000000/);
+});
+
+test('RuntimeOptions: worker resource limits and counts that would fail late, or abort the process, are refused at once', () => {
+  const fieldOf = (options: RuntimeOptions): unknown => {
+    try {
+      resolveOptions(options);
+    } catch (error) {
+      assert.ok(error instanceof InvalidRuntimeConfigError, String(error));
+      return error.details.field;
+    }
+    return 'accepted';
+  };
+  for (const [options, field] of [
+    [{ resourceLimits: { maxOldGenerationSizeMb: 2 } }, 'resourceLimits.maxOldGenerationSizeMb'],
+    // 0.1 MiB of stack killed the whole embedding process when the worker loaded.
+    [{ resourceLimits: { stackSizeMb: 0.1 } }, 'resourceLimits.stackSizeMb'],
+    [{ resourceLimits: { codeRangeSizeMb: Number.NaN } }, 'resourceLimits.codeRangeSizeMb'],
+    [{ resourceLimits: { maxYoungGenerationSizeMb: -1 } }, 'resourceLimits.maxYoungGenerationSizeMb'],
+    [{ resourceLimits: { maxYoungGenerationSizeMb: '8' } }, 'resourceLimits.maxYoungGenerationSizeMb'],
+    [{ resourceLimits: { maxOldGenerationSizeMB: 64 } }, 'resourceLimits.maxOldGenerationSizeMB'],
+    [{ resourceLimits: 5 }, 'resourceLimits'],
+    // Past 2^53 an integer is not exact; the stores refused it in every open, retried for ever.
+    [{ maxObjectBytes: 2 ** 53 }, 'maxObjectBytes'],
+    [{ mailbox: { capacity: 1e300 } }, 'mailbox.capacity'],
+  ] as const) {
+    assert.equal(fieldOf(options as unknown as RuntimeOptions), field, JSON.stringify(options));
+  }
+  assert.equal(fieldOf({ resourceLimits: { stackSizeMb: 1, maxYoungGenerationSizeMb: 0.5 } }), 'accepted');
 });

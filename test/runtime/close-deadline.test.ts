@@ -18,6 +18,8 @@ async function parked(gate: Int32Array): Promise<void> {
   if (result.async) await result.value;
 }
 
+const CLOSE_DEADLINE_MS = 1500;
+
 test('a blocked worker: policy wait times out typed, and close() returns by its deadline, refusing what did not drain', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-close-'));
   const sab = new SharedArrayBuffer(8);
@@ -34,7 +36,7 @@ test('a blocked worker: policy wait times out typed, and close() returns by its 
     {
       allowModuleBackends: true,
       mailbox: { capacity: 2, concurrency: 1, policy: 'wait', waitMs: 50 },
-      closeDeadlineMs: 100,
+      closeDeadlineMs: CLOSE_DEADLINE_MS,
       supervisor: { hangTimeoutMs: 60_000 },
     },
   );
@@ -55,7 +57,11 @@ test('a blocked worker: policy wait times out typed, and close() returns by its 
     // The status table answers at once while the worker is stuck and its mailbox is full.
     assert.equal(provider.instanceStatus(instance).status, true);
     assert.equal(provider.snapshot().instances[0]?.queueDepth, 2);
+    const closing = performance.now();
     await provider.close();
+    const took = performance.now() - closing;
+    // The drain and the backend's close share the deadline; each used to get all of it (2x).
+    assert.ok(took < 1.8 * CLOSE_DEADLINE_MS, `close() took ${Math.round(took)} ms`);
     for (const op of [blocked, ...queued]) assert.ok((await op) instanceof ClosedError);
   } finally {
     Atomics.store(gate, 0, 1);
