@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LOG_SYNCS } from '../backends/file/layout.js';
 import { s3ConfigSchema } from '../backends/s3/config.js';
 import { MachineId } from '../contract/machine-id.js';
+import { ENV_VARIABLE_NAME, KEYRING_TEXT_MISPLACED, LINE_BREAK } from '../secrets/keyring-source.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
 import { MAX_IDLE_SPIN_MICROS, MIN_WORKER_HEAP_MB } from './worker-limits.js';
 
@@ -111,9 +112,13 @@ export const configSchema = z.strictObject({
   secrets: z
     .strictObject({
       /** Keyring file (mode 0600). */
-      keyringFile: z.string().min(1).optional(),
+      keyringFile: z
+        .string()
+        .min(1)
+        .refine((path) => !LINE_BREAK.test(path), KEYRING_TEXT_MISPLACED)
+        .optional(),
       /** Name of an environment variable holding the keyring. */
-      keyringEnv: z.string().min(1).optional(),
+      keyringEnv: z.string().regex(ENV_VARIABLE_NAME, KEYRING_TEXT_MISPLACED).optional(),
     })
     // Either source, not both: one of them would be ignored without a word.
     .refine((secrets) => secrets.keyringFile === undefined || secrets.keyringEnv === undefined, {

@@ -6,6 +6,17 @@ import { type Keyring, parseKeyring } from './keyring.js';
 /** The environment variable `keyringFromEnv` reads by default. */
 export const KEYRING_ENV = 'STOWAGE_SECRET_KEYRING';
 
+/** What the name of an environment variable is made of. */
+export const ENV_VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A keyring is several lines; a path to one is not. */
+export const LINE_BREAK = /[\r\n]/;
+/**
+ * The keyring's own text, put where its file's path or its variable's name belongs, is an easy
+ * slip; the messages then do not quote what was given, since it is the secret.
+ */
+export const KEYRING_TEXT_MISPLACED =
+  'must name the keyring (a file path, a variable name), not hold it: the value is not shown';
+
 /** Any permission bit for group or others: the file must be 0600 or stricter. */
 const GROUP_OR_OTHER = 0o077;
 
@@ -15,6 +26,12 @@ const GROUP_OR_OTHER = 0o077;
  * the file read, even if the path is swapped in between.
  */
 export async function loadKeyringFile(path: string): Promise<Keyring> {
+  if (LINE_BREAK.test(path)) {
+    throw new KeyringInvalidError(`keyring file path ${KEYRING_TEXT_MISPLACED}`, {
+      source: 'file',
+      field: '',
+    });
+  }
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     // Symlinks are followed (Kubernetes mounts secrets through them); the checks below apply to
@@ -58,6 +75,9 @@ export async function loadKeyringFile(path: string): Promise<Keyring> {
 
 /** Reads a keyring from an environment variable holding the same YAML or JSON as a keyring file. */
 export function keyringFromEnv(variable = KEYRING_ENV, env: NodeJS.ProcessEnv = process.env): Keyring {
+  if (!ENV_VARIABLE_NAME.test(variable)) {
+    throw new KeyringInvalidError(`keyring variable ${KEYRING_TEXT_MISPLACED}`, { source: 'env', field: '' });
+  }
   const text = env[variable];
   if (text === undefined || text.trim() === '') {
     throw new KeyringInvalidError(`environment variable ${variable} is not set`, {

@@ -115,6 +115,15 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       return sendJson(res, 200, await provider.listKinds(instance));
     }
     if (segments[4] === 'secrets') {
+      // Without a token, loopback serves every local user, and so would hand out the values that
+      // the keyring's mode 0600 keeps from them.
+      if (options.secrets && options.token === undefined) {
+        throw new HttpError(
+          403,
+          'STOWAGE_SECRETS_NEED_TOKEN',
+          'the secret API is served only with server.token set: without one, every local user could read every secret',
+        );
+      }
       return handleSecrets(options.secrets, instance, segments.slice(5), req, res, maxBodyBytes);
     }
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);

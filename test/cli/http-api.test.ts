@@ -30,6 +30,10 @@ async function withServer(body: (url: string, objects: string) => Promise<void>)
   }
 }
 
+/** The secret routes are served only with a token. */
+const TOKEN = 'a-token-of-16-characters-or-more';
+const BEARER = { authorization: `Bearer ${TOKEN}` };
+
 const errorCode = async (response: Response) =>
   ((await response.json()) as { error: { code: string } }).error.code;
 
@@ -143,15 +147,42 @@ test('secrets/_rotate takes only POST: another method is 405, not an invalid sec
   const provider = new LocalProvider([{ name: 'memory-test', backend: new MemoryBackend() }]);
   await provider.initialize(MachineId.generate());
   const secrets = new EncryptedSecretProvider(provider, keyringOf(testKey('key1')));
-  const server = await startServer({ provider, secrets, port: 0 });
+  const server = await startServer({ provider, secrets, port: 0, token: TOKEN });
   try {
     const rotate = `${server.url}/api/v1/instances/default/secrets/_rotate`;
-    const got = await fetch(rotate);
+    const got = await fetch(rotate, { headers: BEARER });
     assert.equal(got.status, 405);
     assert.equal(await errorCode(got), 'STOWAGE_METHOD_NOT_ALLOWED');
-    const posted = await fetch(rotate, { method: 'POST' });
+    const posted = await fetch(rotate, { method: 'POST', headers: BEARER });
     assert.equal(posted.status, 200);
     assert.deepEqual(await posted.json(), { rotated: 0, unchanged: 0 });
+  } finally {
+    await server.close();
+    await provider.close();
+  }
+});
+
+test('with a keyring but no token, the secret routes answer 403 and hand out nothing; the object routes still serve', async () => {
+  const provider = new LocalProvider([{ name: 'memory-test', backend: new MemoryBackend() }]);
+  await provider.initialize(MachineId.generate());
+  const secrets = new EncryptedSecretProvider(provider, keyringOf(testKey('key1')));
+  await secrets.putSecret('memory-test', 'prod', 'db', Buffer.from('hunter2'));
+  const server = await startServer({ provider, secrets, port: 0 });
+  try {
+    const base = `${server.url}/api/v1/instances/default`;
+    for (const [url, method] of [
+      [`${base}/secrets/prod/db`, 'GET'],
+      [`${base}/secrets`, 'GET'],
+      [`${base}/secrets/prod/db`, 'PUT'],
+      [`${base}/secrets/prod/db`, 'DELETE'],
+      [`${base}/secrets/_rotate`, 'POST'],
+    ] as const) {
+      const response = await fetch(url, { method, ...(method === 'PUT' ? { body: 'changed' } : {}) });
+      assert.equal(response.status, 403, `${method} ${url}`);
+      assert.equal(await errorCode(response), 'STOWAGE_SECRETS_NEED_TOKEN');
+    }
+    assert.equal((await secrets.getSecret('memory-test', 'prod', 'db'))?.toString(), 'hunter2');
+    assert.equal((await fetch(`${base}/kinds`)).status, 200);
   } finally {
     await server.close();
     await provider.close();

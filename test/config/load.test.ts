@@ -131,6 +131,21 @@ test('secrets.keyringFile and secrets.keyringEnv together are refused: one would
   assert.match(error.message, /not both/);
 });
 
+test("a keyring's own text put in keyringEnv or keyringFile is refused without being quoted", () => {
+  const secret = 'lGRT0ByCtSsyIGaboSTBU4hg1r4emE01nIMnAs2S2Yg=';
+  const keyring = `keys:\n  - name: key1\n    secret: ${secret}\n`;
+  for (const field of ['keyringEnv', 'keyringFile']) {
+    const error = failure({ env: { [`STOWAGE__secrets__${field}`]: keyring } });
+    assert.equal(error.details.field, `secrets.${field}`);
+    assert.match(error.message, /not hold it/);
+    assert.ok(!JSON.stringify(error.toWire()).includes(secret), field);
+  }
+  assert.equal(
+    loadConfig({ env: { STOWAGE__secrets__keyringEnv: 'MY_KEYRING_2' } }).secrets.keyringEnv,
+    'MY_KEYRING_2',
+  );
+});
+
 test("an S3 instance's own fields are checked at load, with their line; two entries that are one instance are refused", () => {
   const s3 = failure({
     path: file(

@@ -153,4 +153,15 @@ describe('keyring from the environment', () => {
       },
     );
   });
+
+  test("the keyring's own text given as the variable's name, or as the file's path, is refused unquoted", async () => {
+    const text = keyringYaml(key1, key2);
+    const unquoted = (error: unknown) => {
+      assert.ok(error instanceof KeyringInvalidError, String(error));
+      assert.ok(!JSON.stringify(error.toWire()).includes(key1.base64), error.message);
+      return true;
+    };
+    assert.throws(() => keyringFromEnv(text, {}), unquoted);
+    await assert.rejects(loadKeyringFile(text), unquoted);
+  });
 });
