@@ -13,8 +13,12 @@ export function parseFormat(value: string | undefined, fallback: OutputFormat): 
 /** Bad command-line usage: reported as one line, exit code 2. */
 export class UsageError extends Error {}
 
-/** Left-aligned columns, two spaces apart, headers in capitals. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * Left-aligned columns, two spaces apart, headers in capitals. Control characters in a cell are
+ * shown escaped, so stored text cannot break a row or drive the terminal.
+ */
+export function table(headers: readonly string[], rawRows: readonly (readonly string[])[]): string {
+  const rows = rawRows.map((row) => row.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -30,4 +34,9 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
  */
 export function render(value: unknown, format: 'json' | 'yaml'): string {
   return format === 'json' ? JSON.stringify(value, null, 2) : stringify(value, { version: '1.1' }).trimEnd();
+}
+
+function printable(cell: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
+  return cell.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -10,6 +10,7 @@ export const SECRET_GVK = gvk('internal.stowage.io', 'v1', 'EncryptedSecret');
 
 export const RECORD_FORMAT = 1;
 export const RECORD_ALGORITHM = 'aes-256-gcm-envelope';
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Which secret a record is for; the ciphertext is bound to exactly this. */
 export interface SecretIdentity {
@@ -105,13 +106,22 @@ export function parseRecord(bytes: Uint8Array, identity: SecretIdentity): Parsed
     }
     return decoded;
   };
+  // The form toISOString() writes. Checked because the times are shown before the record is
+  // authenticated (listSecrets), and free text there could forge lines of a listing.
+  const time = (field: string): string => {
+    const found = text(field);
+    if (!ISO_TIME.test(found) || Number.isNaN(Date.parse(found))) {
+      throw corrupt(field, `${field} is not an ISO 8601 UTC time`);
+    }
+    return found;
+  };
   const keyId = text('keyId');
   // Checked here so that an error naming the key id never repeats arbitrary stored text.
   if (!isKeyId(keyId)) throw corrupt('keyId', 'keyId is not a key name (a DNS-1123 label)');
   return {
     keyId,
-    createdAt: text('createdAt'),
-    updatedAt: text('updatedAt'),
+    createdAt: time('createdAt'),
+    updatedAt: time('updatedAt'),
     wrappedKey: box('wrappedKey', WRAPPED_KEY_BYTES, WRAPPED_KEY_BYTES),
     ciphertext: box('ciphertext', NONCE_BYTES + TAG_BYTES),
   };

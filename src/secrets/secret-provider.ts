@@ -230,13 +230,15 @@ function checkIdentity(instance: string, namespace: string, name: string): Secre
 /**
  * The value's bytes in a buffer of the provider's own, which it wipes once written: a copy of a
  * caller's buffer (the caller may reuse it while the put waits its turn), or a string's UTF-8
- * taken as it is, since nothing else holds that.
+ * taken as it is, since nothing else holds that. Never a slice of Node's shared buffer pool,
+ * whose other users could read the plaintext through their `.buffer` until it is wiped.
  */
 function plaintextCopy(value: Uint8Array | string): Buffer {
   const bytes = toBytes(value);
-  return typeof value === 'string'
-    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    : Buffer.from(bytes);
+  if (typeof value === 'string') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }
 
 function toBytes(value: Uint8Array | string): Uint8Array {

@@ -13,7 +13,12 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     if (size > limit) throw new HttpError(413, 'STOWAGE_BODY_TOO_LARGE', `request body over ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  // A buffer of its own, not Buffer.concat's slice of Node's shared pool: the body may be a
+  // secret, which the pool would keep beside unrelated buffers after its route has wiped it.
+  const body = Buffer.allocUnsafeSlow(size);
+  let offset = 0;
+  for (const chunk of chunks) offset += chunk.copy(body, offset);
+  return body;
 }
 
 /**

@@ -36,12 +36,15 @@ export async function handleSecrets(
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', 'expected /secrets/{namespace}/{name}');
   allowOnly(req.method, ['PUT', ...READ_METHODS, 'DELETE']);
   switch (req.method) {
-    case 'PUT':
-      return sendJson(
-        res,
-        200,
-        await secrets.putSecret(instance, namespace, name, await readBody(req, maxBodyBytes)),
-      );
+    case 'PUT': {
+      const value = await readBody(req, maxBodyBytes);
+      try {
+        return sendJson(res, 200, await secrets.putSecret(instance, namespace, name, value));
+      } finally {
+        // The provider wipes its own copy; this one is the server's.
+        value.fill(0);
+      }
+    }
     case 'GET':
     case 'HEAD': {
       const value = await secrets.getSecret(instance, namespace, name);

@@ -192,6 +192,11 @@ export const tamperCases: readonly SecretCase[] = [
         await corrupt(Buffer.from('[]'));
         // A key id no keyring could hold is corrupt, so no message repeats arbitrary stored text.
         await corrupt(editRecord(alpha, (r) => (r.keyId = `KEY-${'x'.repeat(200)}`)));
+        // Times are shown by listings before anything is authenticated: free text there could
+        // forge a listing's rows (a line break, a terminal escape).
+        await corrupt(editRecord(alpha, (r) => (r.updatedAt = '\u001b[31mforged-row\u001b[0m')));
+        await corrupt(editRecord(alpha, (r) => (r.createdAt = '2026-11-30T00:00:00.000Z\nprod  db')));
+        await corrupt(editRecord(alpha, (r) => (r.createdAt = '2026-13-45T00:00:00.000Z')));
         // Put over a corrupt record is how an operator recovers it.
         await context.secrets(keyring).putSecret(context.instance, 'ns', 'alpha', 'replaced');
         assert.equal(Buffer.from((await getAlpha(context))!).toString(), 'replaced');

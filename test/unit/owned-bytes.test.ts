@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { FileBackend, MachineId, MemoryBackend, type ObjectKey } from '../../src/index.js';
 import { encodeObject } from '../../src/objects/codec.js';
 import { ownedBytes, utf8Owned } from '../../src/objects/owned-bytes.js';
+import { readBody } from '../../src/server/body.js';
 import { makeObject } from '../helpers/objects.js';
 
 const owns = (bytes: Uint8Array) => bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
@@ -72,4 +75,13 @@ test('the memory backend keeps owned bytes as given and copies a view out of its
   const stored = (await backend.get(CONFIG_MAP, 'x/b' as ObjectKey))!;
   assert.ok(owns(stored));
   assert.deepEqual(Buffer.from(stored), pooled);
+});
+
+test("an HTTP request body (a secret's value, on the secret routes) is read into a buffer of its own", async () => {
+  const chunks = [Buffer.from('hunter2-'), Buffer.from('http-body')];
+  const request = Object.assign(Readable.from(chunks), { headers: {} }) as unknown as IncomingMessage;
+  const body = await readBody(request, 1024);
+  assert.equal(body.toString(), 'hunter2-http-body');
+  // Buffer.concat's result was a slice of the shared pool, beside other buffers.
+  assert.ok(owns(body));
 });
