@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   gvk,
   MachineId,
@@ -202,6 +203,49 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
       proxy.setMode({ kind: 'pass' });
       assert.deepEqual(Buffer.from((await backend.get(CONFIG_MAP, KEY))!), BYTES);
     } finally {
+      await backend.close();
+    }
+  });
+  test('requests beyond maxSockets wait for a socket without their connect timeout running: slow, not failed', async () => {
+    const backend = await openThroughProxy({
+      maxSockets: 2,
+      maxAttempts: 1,
+      timeouts: { connectMs: 300, requestMs: 5000, operationMs: 8000 },
+    });
+    try {
+      await backend.put(CONFIG_MAP, KEY, BYTES);
+      proxy.setMode({ kind: 'delay', ms: 400 });
+      // 8 gets on 2 sockets: the last wait about 1.2 s for one, four times connectMs.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 8 }, () => backend.get(CONFIG_MAP, KEY)),
+      );
+      // Before, the SDK's connect timer ran from each request's creation: the waiting ones failed
+      // as STOWAGE_S3_TIMEOUT without ever being sent.
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : String(o.reason))),
+        Array.from({ length: 8 }, () => 'ok'),
+      );
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await backend.close();
+    }
+  });
+
+  test('the probe has a socket of its own: it answers for the server, not behind the queue of operations', async () => {
+    const backend = await openThroughProxy({ maxSockets: 2, timeouts: { operationMs: 20_000 } });
+    try {
+      await backend.put(CONFIG_MAP, KEY, BYTES);
+      proxy.setMode({ kind: 'delay', ms: 300 });
+      let settled = 0;
+      const gets = Array.from({ length: 12 }, () => backend.get(CONFIG_MAP, KEY).finally(() => settled++));
+      // Time for the gets to pass the SDK's middleware and queue for the sockets.
+      await sleep(100);
+      await backend.probe();
+      // 12 gets on 2 sockets take 6 rounds; the probe takes one. Before, it queued behind them all.
+      assert.ok(settled <= 4, `${settled} of 12 gets had finished when the probe did`);
+      await Promise.all(gets);
+    } finally {
+      proxy.setMode({ kind: 'pass' });
       await backend.close();
     }
   });

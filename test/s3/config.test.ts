@@ -33,6 +33,12 @@ test('the prefix is normalized, and one that could climb out of itself is refuse
   }
 });
 
+test('region names the SDK takes are accepted', () => {
+  for (const region of ['us-east-1', 'default', 'eu-central-2', 'US', 'zg1']) {
+    assert.equal(resolveS3Config({ bucket: 'b-1', region }).region, region);
+  }
+});
+
 test('invalid fields are named in the error, and their values are never echoed', () => {
   const cases: [object, string][] = [
     [{ bucket: 'B' }, 'bucket'],
@@ -44,6 +50,15 @@ test('invalid fields are named in the error, and their values are never echoed',
     [{ bucket: 'b-1', forcePathstyle: true }, 'forcePathstyle'],
     [{ bucket: 'b-1', prefix: 'p'.repeat(257) }, 'prefix'],
     [{ bucket: 'b-1', credentials: { accessKeyId: SECRET } }, 'credentials.secretAccessKey'],
+    // Each of these reached the storage the bare endpoint does, under another instance name.
+    [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/?x' }, 'endpoint'],
+    [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/#a' }, 'endpoint'],
+    [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/?' }, 'endpoint'],
+    // The SDK refuses these at the first request, which reported them as an unreachable endpoint.
+    [{ bucket: 'b-1', region: 'us east-1' }, 'region'],
+    [{ bucket: 'b-1', region: 'a/b' }, 'region'],
+    [{ bucket: 'b-1', region: 'us-east-1\n' }, 'region'],
+    [{ bucket: 'b-1', region: 'r'.repeat(64) }, 'region'],
   ];
   for (const [config, field] of cases) {
     assert.throws(

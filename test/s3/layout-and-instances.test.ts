@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ListObjectsV2Command, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  CorruptObjectError,
   gvk,
   LocalProvider,
   MachineId,
@@ -128,6 +129,33 @@ describe('s3 key layout, open() writability check, and two instances in one prov
     } finally {
       await root.close();
       await nested.close();
+    }
+  });
+  test('an empty "folder" key a console made under a kind is skipped by listings; another foreign key is still refused', async () => {
+    const bucket = await radosgw.createBucket();
+    const backend = new S3Backend(radosgw.config(bucket, { prefix: 'cp' }));
+    try {
+      await backend.open(MachineId.generate());
+      const bytes = Buffer.from(
+        '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"}}',
+      );
+      await backend.put(CONFIG_MAP, 'default/a' as ObjectKey, bytes);
+      // What "Create folder" makes. Before, it made every listing of the kind fail.
+      await admin.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'cp/core/v1/ConfigMap/default/', Body: '' }),
+      );
+      const listed = async () => {
+        const keys: string[] = [];
+        for await (const record of backend.list(CONFIG_MAP)) keys.push(record.key);
+        return keys;
+      };
+      assert.deepEqual(await listed(), ['default/a']);
+      await admin.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'cp/core/v1/ConfigMap/default/notes.txt', Body: 'x' }),
+      );
+      await assert.rejects(listed(), CorruptObjectError);
+    } finally {
+      await backend.close();
     }
   });
 });

@@ -24,3 +24,16 @@ test('a reset connection is unreachable even when the SDK names it a TimeoutErro
     toS3Error(Object.assign(new Error('aborted'), { name: 'AbortError' }), context) instanceof S3TimeoutError,
   );
 });
+
+test("a reset while the operation's deadline had passed is a timeout: the deadline's abort destroyed the socket", () => {
+  const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+  assert.ok(toS3Error(reset, context) instanceof S3UnreachableError);
+  assert.ok(toS3Error(reset, { ...context, deadlineExpired: true }) instanceof S3TimeoutError);
+});
+
+test('a bare Error carries its code as awsCode (TLS spoken to a plain HTTP port: EPROTO)', () => {
+  const error = toS3Error(Object.assign(new Error('wrong version number'), { code: 'EPROTO' }), context);
+  assert.ok(error instanceof S3UnreachableError);
+  assert.equal(error.details.awsCode, 'EPROTO');
+  assert.match(error.message, /EPROTO/);
+});

@@ -94,8 +94,20 @@ export const s3ConfigSchema = z.strictObject({
       const parsed = new URL(url);
       return parsed.username === '' && parsed.password === '';
     }, 'must not carry credentials (user:password@); use credentials')
+    // The SDK drops a query and a fragment: such an endpoint reaches the storage the bare one
+    // does, under another instance name, so two actors could write one prefix.
+    .refine((url) => {
+      if (!URL.canParse(url)) return true;
+      const parsed = new URL(url);
+      return parsed.search === '' && parsed.hash === '' && !url.includes('?') && !url.includes('#');
+    }, 'must not carry a query (?) or a fragment (#)')
     .optional(),
-  region: z.string().min(1).default('us-east-1'),
+  // What the SDK accepts as a region (a host label); anything else failed at open as if the
+  // endpoint were unreachable.
+  region: z
+    .string()
+    .regex(/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/, 'must be a region name (letters, digits and -)')
+    .default('us-east-1'),
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid bucket name'),
   // 256 keeps the longest possible key (253-character group and name) under S3's 1,024 bytes.
   prefix: z

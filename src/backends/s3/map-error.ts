@@ -14,6 +14,8 @@ export interface S3ErrorContext {
   readonly operation: string;
   readonly bucket: string;
   readonly key?: string;
+  /** The operation's deadline had passed when it failed: whatever the failure, that is why. */
+  readonly deadlineExpired?: boolean;
 }
 
 /** What the SDK (and Node underneath it) attach to a failure. */
@@ -51,7 +53,9 @@ export function toS3Error(error: unknown, context: S3ErrorContext): StowageError
   if (error instanceof StowageError) return error;
   const failure = (typeof error === 'object' && error !== null ? error : {}) as SdkFailure;
   const status = failure.$metadata?.httpStatusCode;
-  const awsCode = failure.Code ?? failure.name ?? 'Unknown';
+  // A bare Error with a code (EPROTO: TLS spoken to a plain HTTP port) says more by its code.
+  const awsCode =
+    failure.Code ?? (failure.name === 'Error' && typeof failure.code === 'string' ? failure.code : failure.name) ?? 'Unknown';
   const details: ErrorDetails = {
     operation: context.operation,
     bucket: context.bucket,
@@ -64,8 +68,9 @@ export function toS3Error(error: unknown, context: S3ErrorContext): StowageError
 
   const timedOut = () =>
     new S3TimeoutError(`${where} timed out after ${details.attempts} attempt(s)`, details);
-  // The operation's own deadline aborted it.
-  if (failure.name === 'AbortError') return timedOut();
+  // The operation's own deadline aborted it: the socket it destroyed can surface as ECONNRESET
+  // in a body being read, which is not the server's doing.
+  if (failure.name === 'AbortError' || context.deadlineExpired) return timedOut();
   // Before the SDK's timeout name: its HTTP handler renames a reset connection (ECONNRESET, EPIPE)
   // to a TimeoutError, but the code still says what happened.
   if (failure.code !== undefined && UNREACHABLE.has(failure.code)) {

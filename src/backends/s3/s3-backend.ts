@@ -8,6 +8,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import PQueue from 'p-queue';
 import { type GroupVersionKind, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
@@ -25,7 +26,22 @@ import { gvkPrefix, keyFromPath, markerPath, objectPath, rootPrefix, STOWAGE_DIR
 import { isNotFound, type S3ErrorContext, toS3Error } from './map-error.js';
 import { mapOrdered } from './ordered-map.js';
 
-type Context = Omit<S3ErrorContext, 'bucket'>;
+type Context = Omit<S3ErrorContext, 'bucket' | 'deadlineExpired'>;
+
+/**
+ * An SDK client and the slots in front of its sockets. A request waits for a slot here, under its
+ * operation's deadline, rather than for a socket inside the SDK: there the connection timeout runs
+ * from the request's creation, so a request that waited for a socket longer than connectMs failed
+ * as a timeout without ever being sent.
+ */
+interface Lane {
+  readonly connection: S3Connection;
+  readonly requests: PQueue;
+}
+
+function lane(config: ResolvedS3Config): Lane {
+  return { connection: connectS3(config), requests: new PQueue({ concurrency: config.maxSockets }) };
+}
 
 /** Keys per ListObjectsV2 page: the S3 maximum, so a listing costs the fewest round trips. */
 const PAGE_SIZE = 1000;
@@ -42,15 +58,22 @@ const PAGE_SIZE = 1000;
 export class S3Backend implements Backend {
   readonly kind = 's3';
   readonly config: Omit<ResolvedS3Config, 'credentials'>;
-  readonly #connection: S3Connection;
+  readonly #lane: Lane;
   readonly #client: S3Client;
+  /**
+   * The liveness probe's own connection, one socket: a probe measures the server, not this
+   * backend's queue. Sharing the operations' sockets, a probe waited behind up to 192 requests of
+   * a server answering in 0.8 s, timed out three times, and the instance was restarted as hung.
+   */
+  readonly #probeLane: Lane;
 
   constructor(config: S3BackendConfig) {
     const resolved = resolveS3Config(config);
     const { credentials: _credentials, ...visible } = resolved;
     this.config = visible;
-    this.#connection = connectS3(resolved);
-    this.#client = this.#connection.client;
+    this.#lane = lane(resolved);
+    this.#client = this.#lane.connection.client;
+    this.#probeLane = lane({ ...resolved, maxSockets: 1 });
   }
 
   /** Checks the bucket exists and is writable: HeadBucket, then a marker object written and removed. */
@@ -168,17 +191,20 @@ export class S3Backend implements Backend {
   }
 
   async probe(): Promise<void> {
-    await this.headBucket('probe');
+    await this.headBucket('probe', this.deadline(), this.#probeLane);
   }
 
   async close(): Promise<void> {
-    this.#connection.destroy();
+    this.#lane.connection.destroy();
+    this.#probeLane.connection.destroy();
   }
 
   private async *listKeys(gvk: GroupVersionKind): AsyncIterable<{ key: ObjectKey; path: string }> {
     for await (const page of this.listPages(gvkPrefix(this.config.prefix, gvk))) {
       for (const entry of page.Contents ?? []) {
-        if (entry.Key) yield { key: keyFromPath(this.config.prefix, gvk, entry.Key), path: entry.Key };
+        // An empty key ending in `/` is a "folder" a console or a tool made, not an object.
+        if (!entry.Key || (entry.Key.endsWith('/') && entry.Size === 0)) continue;
+        yield { key: keyFromPath(this.config.prefix, gvk, entry.Key), path: entry.Key };
       }
     }
   }
@@ -238,14 +264,17 @@ export class S3Backend implements Backend {
    * HeadBucket has no response body, so a 404 is reported as NoSuchBucket here, and a 403 is
    * explained by a GET that does carry an error code: bad credentials versus access denied.
    */
-  private async headBucket(operation: string, deadline = this.deadline()): Promise<void> {
+  private async headBucket(operation: string, deadline = this.deadline(), via = this.#lane): Promise<void> {
     let head: unknown;
     try {
       head = await this.sendOrMissing(
         { operation },
         (signal) =>
-          this.#client.send(new HeadBucketCommand({ Bucket: this.config.bucket }), { abortSignal: signal }),
+          via.connection.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }), {
+            abortSignal: signal,
+          }),
         deadline,
+        via,
       );
     } catch (error) {
       throw await this.explainForbidden(error, { operation }, undefined, deadline);
@@ -298,16 +327,20 @@ export class S3Backend implements Backend {
     return AbortSignal.timeout(this.config.timeouts.operationMs);
   }
 
-  /** Runs one SDK call under the operation's deadline; every failure leaves as a typed error. */
+  /**
+   * Runs one SDK call, once a request slot is free, under the operation's deadline (which the
+   * wait for the slot counts against); every failure leaves as a typed error.
+   */
   private async send<T>(
     context: Context,
     call: (signal: AbortSignal) => Promise<T>,
     signal = this.deadline(),
+    via = this.#lane,
   ): Promise<T> {
     try {
-      return await call(signal);
+      return await via.requests.add(() => call(signal), { signal });
     } catch (error) {
-      throw toS3Error(error, { ...context, bucket: this.config.bucket });
+      throw toS3Error(error, { ...context, bucket: this.config.bucket, deadlineExpired: signal.aborted });
     }
   }
 
@@ -316,6 +349,7 @@ export class S3Backend implements Backend {
     context: Context,
     call: (signal: AbortSignal) => Promise<T>,
     signal = this.deadline(),
+    via = this.#lane,
   ): Promise<T | undefined> {
     return this.send(
       context,
@@ -325,6 +359,7 @@ export class S3Backend implements Backend {
           throw error;
         }),
       signal,
+      via,
     );
   }
 }
