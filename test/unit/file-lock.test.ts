@@ -1,11 +1,24 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  chown,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HEARTBEAT_MS, HEARTBEAT_STALE_MS, removeStaleLock } from '../../src/backends/file/lock.js';
 import {
   FileBackend,
   InvalidMachineIdError,
@@ -18,6 +31,7 @@ import {
 let root: string;
 let dirs = 0;
 const freshDir = () => join(root, `dir-${dirs++}`);
+const NOBODY = 65534;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'stowage-lock-'));
@@ -92,6 +106,136 @@ test('a lock whose pid now belongs to another process (a reused pid) is stale', 
   const backend = await opened(dir);
   assert.equal(backend.lockInfo().tookOverFrom?.token, 'earlier');
   await backend.close();
+});
+
+test("a lock naming a reused pid that is another user's process is stale too (kill(pid, 0) answers EPERM)", {
+  skip:
+    process.getuid?.() !== 0 && process.env.CI !== 'true' ? 'needs root, to run a child as nobody' : false,
+}, async () => {
+  assert.equal(process.getuid?.(), 0, 'CI runs as root');
+  // The test root is mode 0700 (mkdtemp): nobody could not reach a directory inside it.
+  const parent = await mkdtemp(join(tmpdir(), 'stowage-lock-nobody-'));
+  after(() => rm(parent, { recursive: true, force: true }));
+  await chmod(parent, 0o711);
+  const dir = join(parent, 'instance');
+  await (await opened(dir)).close();
+  // pid 1 is root's: to the child, running as nobody, kill(1, 0) is EPERM. Its start time is not
+  // the one recorded, so it is not the owner: a dead owner's pid, reused.
+  const stale = {
+    machineId: MachineId.generate().toString(),
+    pid: 1,
+    startTime: '12345',
+    hostname: hostname(),
+    token: 'reused',
+    acquiredAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, 'LOCK'), JSON.stringify(stale), { mode: 0o600 });
+  await chown(dir, NOBODY, NOBODY);
+  for (const file of await readdir(dir)) await chown(join(dir, file), NOBODY, NOBODY);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('../faults/file-lock-opener.ts', import.meta.url).pathname, dir],
+    // The repository's root, where tsx resolves from.
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      uid: NOBODY,
+      gid: NOBODY,
+      cwd: new URL('../..', import.meta.url),
+    },
+  );
+  let line = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    line += chunk.toString();
+  });
+  await once(child, 'exit');
+  // Before, EPERM ended the judgement: the lock stayed, STOWAGE_LOCKED, until removed by hand.
+  assert.deepEqual(JSON.parse(line), { tookOverFrom: 'reused' });
+});
+
+test("a contender late to a stale lock that another has taken over leaves the new owner's lock alone, and a third cannot get in", async () => {
+  const dir = freshDir();
+  await (await opened(dir)).close();
+  const stale = {
+    machineId: MachineId.generate().toString(),
+    pid: 2 ** 22 + 17,
+    startTime: null,
+    thread: null,
+    hostname: hostname(),
+    token: 'deadbeef',
+    acquiredAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, 'LOCK'), JSON.stringify(stale), { mode: 0o600 });
+  // B judges the stale lock, and is descheduled; A takes it over meanwhile.
+  const a = await opened(dir);
+  try {
+    assert.equal(a.lockInfo().tookOverFrom?.token, 'deadbeef');
+    // B resumes with the lock it judged. Before, it renamed A's fresh lock aside, C got in while it
+    // was away, and B's link back failed: A and C both wrote the log, and A's writes were lost.
+    assert.equal(await removeStaleLock(join(dir, 'LOCK'), stale), false);
+    await assert.rejects(opened(dir), LockedError);
+    await a.probe();
+    assert.deepEqual(
+      (await readdir(dir)).filter((file) => file.startsWith('LOCK')),
+      ['LOCK'],
+      'no link left behind',
+    );
+  } finally {
+    await a.close();
+  }
+});
+
+test('a lock from another PID namespace under this host name is judged by its heartbeat, not by a pid this process cannot see', async () => {
+  const dir = freshDir();
+  await (await opened(dir)).close();
+  const other = {
+    machineId: MachineId.generate().toString(),
+    // Dead here, yet maybe alive in its own namespace: a container given this host's name.
+    pid: 2 ** 22 + 17,
+    startTime: '1',
+    thread: null,
+    pidNamespace: 'pid:[1]',
+    hostname: hostname(),
+    token: 'other-namespace',
+    acquiredAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, 'LOCK'), JSON.stringify(other), { mode: 0o600 });
+  // Touched just now: its holder lives. Before, the dead pid made it stale; two writers shared the log.
+  await assert.rejects(opened(dir), LockedError);
+  const longAgo = new Date(Date.now() - HEARTBEAT_STALE_MS - 10_000);
+  await utimes(join(dir, 'LOCK'), longAgo, longAgo);
+  const backend = await opened(dir);
+  try {
+    assert.equal(backend.lockInfo().tookOverFrom?.token, 'other-namespace');
+  } finally {
+    await backend.close();
+  }
+});
+
+test('the holder touches its lock every heartbeat', { timeout: 30_000 }, async () => {
+  const dir = freshDir();
+  const backend = await opened(dir);
+  try {
+    const longAgo = new Date(Date.now() - HEARTBEAT_STALE_MS - 10_000);
+    await utimes(join(dir, 'LOCK'), longAgo, longAgo);
+    await sleep(HEARTBEAT_MS + 1000);
+    const age = Date.now() - (await stat(join(dir, 'LOCK'))).mtimeMs;
+    assert.ok(age < HEARTBEAT_MS + 1000, `LOCK last touched ${Math.round(age)} ms ago`);
+  } finally {
+    await backend.close();
+  }
+});
+
+test('an unreadable lock file is refused with a message that says so and what to do', async () => {
+  const dir = freshDir();
+  await (await opened(dir)).close();
+  for (const content of ['', 'not json at all\n']) {
+    await writeFile(join(dir, 'LOCK'), content, { mode: 0o600 });
+    await assert.rejects(opened(dir), (error: unknown) => {
+      assert.ok(error instanceof LockedError);
+      assert.match(error.message, /is unreadable .*remove it once no writer uses this directory/);
+      return true;
+    });
+  }
 });
 
 test('a lock held from another host is never taken over, even if its pid is dead here', async () => {

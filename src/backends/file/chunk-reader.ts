@@ -2,6 +2,8 @@ import type { FileHandle } from 'node:fs/promises';
 
 /** Bytes read per call while open scans a file. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
+/** The most one read is asked for: Node refuses a length of 2^31 or more. */
+const MAX_READ_BYTES = 2 ** 30;
 
 /**
  * Reads a file front to back for open's scan, holding one chunk at a time (or one batch, when a
@@ -40,7 +42,9 @@ export class ChunkReader {
     const buffer = wanted <= this.spare.length ? this.spare : Buffer.allocUnsafe(wanted);
     let filled = 0;
     while (filled < wanted) {
-      const { bytesRead } = await this.handle.read(buffer, filled, wanted - filled, offset + filled);
+      // One read takes less than 2 GiB; a batch can be larger.
+      const length = Math.min(wanted - filled, MAX_READ_BYTES);
+      const { bytesRead } = await this.handle.read(buffer, filled, length, offset + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }

@@ -68,18 +68,20 @@ export async function scanFile(
     offset += end;
   }
   if (offset < reader.size) {
-    // Only damaged files get here; the rest of one is read whole to look for a valid batch after it.
-    const rest = await reader.at(offset, reader.size - offset);
-    const next = nextValidBatch(rest, 1);
+    // Only damaged files get here: is there a valid batch after the damage?
+    const next = await nextValidBatch(reader, offset + 1);
     if (next >= 0) {
       throw new CorruptLogError(
-        `${file} is corrupt at offset ${offset}: the batch there fails its checksum, yet a valid batch follows at offset ${offset + next}`,
+        `${file} is corrupt at offset ${offset}: the batch there fails its checksum, yet a valid batch follows at offset ${next}`,
         { file, offset },
       );
     }
   }
   return { kind: 'read', header, goodEnd: offset, droppedBytes: reader.size - offset, records };
 }
+
+/** How much of a damaged file's rest is searched for a batch marker at a time. */
+const SEARCH_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /** The bytes the batch header at `offset` claims as its batch, or undefined when there is no header. */
 async function wholeBatchAt(reader: ChunkReader, offset: number): Promise<Buffer | undefined> {
@@ -88,9 +90,25 @@ async function wholeBatchAt(reader: ChunkReader, offset: number): Promise<Buffer
   return reader.at(offset, BATCH_HEADER_BYTES + head.readUInt32LE(8));
 }
 
-function nextValidBatch(bytes: Buffer, from: number): number {
-  for (let at = bytes.indexOf(BATCH_MARKER, from); at >= 0; at = bytes.indexOf(BATCH_MARKER, at + 1)) {
-    if (validBatchEnd(bytes, at) >= 0) return at;
+/**
+ * The offset of the first valid batch at or after `from`, or -1. Searched a chunk at a time, not by
+ * reading the rest of the file whole: a log's rest can be over 2 GiB, more than one read can take.
+ */
+async function nextValidBatch(reader: ChunkReader, from: number): Promise<number> {
+  let at = from;
+  while (at < reader.size) {
+    const window = await reader.at(at, SEARCH_WINDOW_BYTES);
+    if (window.length < BATCH_MARKER.length) return -1;
+    const found = window.indexOf(BATCH_MARKER);
+    if (found < 0) {
+      // A marker cut by the window's end is found whole in the next.
+      at += window.length - (BATCH_MARKER.length - 1);
+      continue;
+    }
+    const candidate = at + found;
+    const batch = await wholeBatchAt(reader, candidate);
+    if (batch && validBatchEnd(batch, 0) >= 0) return candidate;
+    at = candidate + 1;
   }
   return -1;
 }

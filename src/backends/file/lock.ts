@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MachineId } from '../../contract/machine-id.js';
 import { LockedError } from '../../errors/index.js';
@@ -18,6 +18,11 @@ export interface LockOwner {
    * alive: its lock is stale once the thread is gone. Absent in locks written before it existed.
    */
   readonly thread?: { readonly tid: number; readonly startTime: string | null } | null;
+  /**
+   * The PID namespace of the process (Linux: the link /proc/self/ns/pid), or null off Linux.
+   * Absent in locks written before it existed.
+   */
+  readonly pidNamespace?: string | null;
   readonly hostname: string;
   /** Unique per acquisition: release and takeover check it, so they never touch another's lock. */
   readonly token: string;
@@ -26,23 +31,44 @@ export interface LockOwner {
 
 const ATTEMPTS = 5;
 
+/** How often the holder touches `LOCK` (its modification time), so that its age says it lives. */
+export const HEARTBEAT_MS = 5_000;
+/**
+ * How long untouched a lock from another PID namespace must be to count as stale: far above the
+ * heartbeat, since a worker's event loop can be held up by a blocking write, or a host by load.
+ */
+export const HEARTBEAT_STALE_MS = 60_000;
+
+const PID_NAMESPACE = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+})();
+
 /**
  * The single-writer lock of an instance directory. It is created whole and atomically: the
  * content is written and synced to a private temporary file, then hard-linked to `LOCK`, which
  * fails if `LOCK` exists (atomic on local filesystems and NFS alike).
  *
  * A lock whose owner is a dead process on this host, or a thread of a live one that has exited (an
- * actor's worker that crashed or was terminated), is stale. Taking it over renames it aside
- * (only one contender's rename can succeed) and checks that what was moved is the stale lock
- * that was judged, then competes for `LOCK` again with the same atomic link.
+ * actor's worker that crashed or was terminated), is stale. Taking it over removes it
+ * (removeStaleLock, which only one contender can do, and only to that lock), then competes for
+ * `LOCK` again with the same atomic link.
  */
 export class DirectoryLock {
+  private readonly heartbeat: NodeJS.Timeout;
+
   private constructor(
     private readonly dir: string,
     readonly owner: LockOwner,
     /** The dead owner whose stale lock was taken over, if any. */
     readonly tookOverFrom: LockOwner | null,
-  ) {}
+  ) {
+    this.heartbeat = setInterval(() => void this.touch(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
 
   static async acquire(dir: string, machineId: MachineId): Promise<DirectoryLock> {
     const owner: LockOwner = {
@@ -50,6 +76,7 @@ export class DirectoryLock {
       pid: process.pid,
       startTime: processStartTime(process.pid),
       thread: currentThread(),
+      pidNamespace: PID_NAMESPACE,
       hostname: hostname(),
       token: randomBytes(12).toString('hex'),
       acquiredAt: new Date().toISOString(),
@@ -63,19 +90,8 @@ export class DirectoryLock {
       }
       const current = await readOwner(lockPath);
       if (current === undefined) continue;
-      if (!isStale(current)) throw lockedBy(current, lockPath);
-      const aside = `${lockPath}.stale.${owner.token}`;
-      try {
-        await rename(lockPath, aside);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
-      const moved = await readOwner(aside);
-      if (moved?.token === current.token) tookOverFrom = current;
-      // A live contender's fresh lock was moved by mistake: put it back before anyone notices.
-      else await link(aside, lockPath).catch(() => undefined);
-      await unlink(aside);
+      if (!isStale(current, await touchedAt(lockPath))) throw lockedBy(current, lockPath);
+      if (await removeStaleLock(lockPath, current)) tookOverFrom = current;
     }
     throw new LockedError(
       `could not acquire ${lockPath} after ${ATTEMPTS} attempts; writers are contending`,
@@ -83,6 +99,18 @@ export class DirectoryLock {
         lockFile: lockPath,
       },
     );
+  }
+
+  /** Touches `LOCK` while it is this lock: touching one that replaced it would keep that alive. */
+  private async touch(): Promise<void> {
+    const lockPath = pathIn(this.dir, LOCK_FILE);
+    try {
+      if ((await readOwner(lockPath))?.token !== this.owner.token) return;
+      const now = new Date();
+      await utimes(lockPath, now, now);
+    } catch {
+      // The next beat tries again; verify() and the probe report a lock that is gone.
+    }
   }
 
   /** Throws LockedError when the lock file is no longer this lock (removed or replaced by hand). */
@@ -97,10 +125,40 @@ export class DirectoryLock {
   }
 
   async release(): Promise<void> {
+    clearInterval(this.heartbeat);
     const lockPath = pathIn(this.dir, LOCK_FILE);
     if ((await readOwner(lockPath))?.token !== this.owner.token) return;
     await unlink(lockPath);
     await syncDirectory(this.dir);
+  }
+}
+
+/**
+ * Removes `LOCK` if it is still the stale lock `judged`; false when it is not (gone, or another
+ * contender's by now). `LOCK` is first hard-linked to a name derived from the judged lock's token:
+ * only one contender can make that link, and only the one that made it removes `LOCK`, so `LOCK`
+ * is still the judged lock when it does. A contender that comes late links whatever `LOCK` is then,
+ * finds another token, and removes only its link. (Renaming `LOCK` aside, as before, could move a
+ * fresh lock another contender had just made, and putting it back could fail once a third had
+ * made its own: two writers then held the directory.)
+ */
+export async function removeStaleLock(lockPath: string, judged: LockOwner): Promise<boolean> {
+  // The token is the file's text, so it is hashed before it becomes part of a path.
+  const aside = `${lockPath}.stale.${createHash('sha256').update(judged.token).digest('hex').slice(0, 24)}`;
+  try {
+    await link(lockPath, aside);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Gone, or another contender is removing this same stale lock: look again.
+    if (code === 'ENOENT' || code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    if ((await readOwner(aside))?.token !== judged.token) return false;
+    await unlink(lockPath);
+    return true;
+  } finally {
+    await unlink(aside).catch(() => undefined);
   }
 }
 
@@ -142,13 +200,34 @@ async function readOwner(path: string): Promise<LockOwner | undefined> {
   return { machineId: 'unknown', pid: -1, startTime: null, hostname: 'unknown', token: '', acquiredAt: '' };
 }
 
-/** Only a lock from this host can be judged: a pid on another host (NFS) means nothing here. */
-function isStale(owner: LockOwner): boolean {
+/** When `LOCK` was last touched (ms since the epoch); undefined when it is gone. */
+async function touchedAt(lockPath: string): Promise<number | undefined> {
+  try {
+    return (await stat(lockPath)).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Only a lock from this host can be judged: a pid on another host (NFS) means nothing here. Nor
+ * does one from another PID namespace under this host name (containers given one hostname, pods
+ * on the host's network): that lock is judged by its heartbeat, its age since last touched.
+ */
+function isStale(owner: LockOwner, touched: number | undefined): boolean {
   if (owner.hostname !== hostname() || owner.pid <= 0) return false;
+  if (owner.pidNamespace != null && owner.pidNamespace !== PID_NAMESPACE) {
+    return touched !== undefined && Date.now() - touched > HEARTBEAT_STALE_MS;
+  }
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return true;
+    // EPERM: the pid is another user's process, which may be the owner's pid reused; its start
+    // time below tells, being readable whoever owns the process.
+    if (code !== 'EPERM') return false;
   }
   const startTime = processStartTime(owner.pid);
   if (owner.startTime !== null && startTime !== null && startTime !== owner.startTime) return true;
@@ -200,8 +279,18 @@ function statStartTime(path: string, rethrow = false): string | null {
 }
 
 function lockedBy(owner: LockOwner, lockFile: string): LockedError {
+  if (owner.token === '') {
+    return new LockedError(
+      `${lockFile} is unreadable (not a lock stowage writes: empty, or edited); remove it once no writer uses this directory`,
+      { lockFile },
+    );
+  }
+  const elsewhere =
+    owner.hostname === hostname() && owner.pidNamespace != null && owner.pidNamespace !== PID_NAMESPACE
+      ? ` in another PID namespace (taken over once untouched for ${HEARTBEAT_STALE_MS / 1000} s)`
+      : '';
   return new LockedError(
-    `${lockFile} is held by machine ${owner.machineId}, pid ${owner.pid} on host ${owner.hostname}`,
+    `${lockFile} is held by machine ${owner.machineId}, pid ${owner.pid} on host ${owner.hostname}${elsewhere}`,
     { lockFile, machineId: owner.machineId, pid: owner.pid, hostname: owner.hostname },
   );
 }

@@ -55,7 +55,9 @@ export function toS3Error(error: unknown, context: S3ErrorContext): StowageError
   const status = failure.$metadata?.httpStatusCode;
   // A bare Error with a code (EPROTO: TLS spoken to a plain HTTP port) says more by its code.
   const awsCode =
-    failure.Code ?? (failure.name === 'Error' && typeof failure.code === 'string' ? failure.code : failure.name) ?? 'Unknown';
+    failure.Code ??
+    (failure.name === 'Error' && typeof failure.code === 'string' ? failure.code : failure.name) ??
+    'Unknown';
   const details: ErrorDetails = {
     operation: context.operation,
     bucket: context.bucket,
