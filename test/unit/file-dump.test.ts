@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { PassThrough, Writable } from 'node:stream';
 import { test } from 'node:test';
 import {
   dumpJsonLines,
@@ -63,4 +66,51 @@ test('dumping a directory that does not exist is a typed FileIoError naming it',
     assert.equal(error.details.file, missing);
     return true;
   });
+});
+
+test('a dump of an instance that another process compacts all the while reads every object: a file compacted away under it is read again', {
+  timeout: 60_000,
+}, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-dump-live-'));
+  const dir = join(root, 'instance');
+  const writer = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('../faults/file-compacting-writer.ts', import.meta.url).pathname, dir, '4'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const lines = createInterface({ input: writer.stdout! })[Symbol.asyncIterator]();
+    assert.equal((await lines.next()).value, 'ready');
+    const exited = once(writer, 'exit');
+    let running = true;
+    void exited.then(() => {
+      running = false;
+    });
+    const failures: string[] = [];
+    let dumps = 0;
+    // Bounded by the writer's 4 s, and by a count.
+    while (running && dumps < 5000) {
+      dumps++;
+      let count = 0;
+      const out = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          count += chunk.toString().split('\n').length - 1;
+          done();
+        },
+      });
+      try {
+        await dumpJsonLines(dir, out);
+        if (count !== 200) failures.push(`${count} lines`);
+      } catch (error) {
+        failures.push(String(error));
+      }
+    }
+    const { compactions } = JSON.parse((await lines.next()).value as string) as { compactions: number };
+    assert.ok(compactions > 10, `the writer compacted ${compactions} times`);
+    // Before, a few in a hundred failed with STOWAGE_FILE_IO ENOENT.
+    assert.deepEqual(failures, [], `${failures.length} of ${dumps} dumps failed`);
+  } finally {
+    writer.kill();
+    await rm(root, { recursive: true, force: true });
+  }
 });
