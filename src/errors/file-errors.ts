@@ -16,6 +16,15 @@ export class CorruptLogError extends StowageError {
   static override readonly code = 'STOWAGE_CORRUPT_LOG';
 }
 
+/**
+ * A put of a new object would take its kind past the file instance's limit of objects per kind
+ * (`details.gvk`, `details.limit`): V8's Map, which indexes a kind in memory, holds at most 2^24
+ * entries, and a log that held more could never be opened again. Nothing was written.
+ */
+export class TooManyObjectsError extends StowageError {
+  static override readonly code = 'STOWAGE_TOO_MANY_OBJECTS';
+}
+
 /** A file was written by an unknown on-disk format version (`details.file`, `details.version`). */
 export class UnsupportedFormatError extends StowageError {
   static override readonly code = 'STOWAGE_UNSUPPORTED_FORMAT';

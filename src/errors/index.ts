@@ -1,6 +1,12 @@
 import { registerErrorClasses } from './base.js';
 import { ConfigError } from './config-errors.js';
-import { CorruptLogError, FileIoError, LockedError, UnsupportedFormatError } from './file-errors.js';
+import {
+  CorruptLogError,
+  FileIoError,
+  LockedError,
+  TooManyObjectsError,
+  UnsupportedFormatError,
+} from './file-errors.js';
 import { MetricsServerError } from './metrics-errors.js';
 import {
   CorruptObjectError,
@@ -77,6 +83,7 @@ registerErrorClasses(
   CorruptLogError,
   UnsupportedFormatError,
   FileIoError,
+  TooManyObjectsError,
   ReservedGroupError,
   InvalidSecretError,
   SecretDecryptFailedError,

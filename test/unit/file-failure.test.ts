@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { defaultLogSync, logFlags, type OpenFile } from '../../src/backends/file/layout.js';
+import { ConfigError } from '../../src/errors/config-errors.js';
 import {
   FileBackend,
   type FileBackendOptions,
@@ -13,6 +14,7 @@ import {
   MachineId,
   type ObjectKey,
   ObjectTooLargeError,
+  TooManyObjectsError,
 } from '../../src/index.js';
 import { makeObject, makeSizedObject } from '../helpers/objects.js';
 
@@ -175,6 +177,36 @@ for (const blockingIo of [false, true]) {
     await reopened.close();
   });
 }
+
+test('a kind at maxObjectsPerKind refuses new objects, typed and before writing, and still takes overwrites', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const bytes = (v: number) => Buffer.from(JSON.stringify({ v }));
+  const backend = new FileBackend(dir, { maxObjectsPerKind: 3 });
+  await backend.open(MachineId.generate());
+  try {
+    for (const name of ['a', 'b', 'c']) await backend.put(KIND, `default/${name}` as ObjectKey, bytes(1));
+    await assert.rejects(backend.put(KIND, 'default/d' as ObjectKey, bytes(1)), (error: unknown) => {
+      assert.ok(error instanceof TooManyObjectsError);
+      assert.deepEqual(error.details, { gvk: 'core/v1/ConfigMap', limit: 3 });
+      return true;
+    });
+    await backend.put(KIND, 'default/a' as ObjectKey, bytes(2));
+    await backend.put(gvk('apps', 'v1', 'Deployment'), 'default/d' as ObjectKey, bytes(1));
+    await backend.delete(KIND, 'default/b' as ObjectKey);
+    await backend.put(KIND, 'default/d' as ObjectKey, bytes(1));
+  } finally {
+    await backend.close();
+  }
+  const reopened = new FileBackend(dir);
+  await reopened.open(MachineId.generate());
+  const keys: string[] = [];
+  for await (const record of reopened.list(KIND)) keys.push(record.key);
+  assert.deepEqual(keys.sort(), ['default/a', 'default/c', 'default/d']);
+  await reopened.close();
+  for (const maxObjectsPerKind of [0, 2 ** 24, 1.5]) {
+    assert.throws(() => new FileBackend(dir, { maxObjectsPerKind }), ConfigError, String(maxObjectsPerKind));
+  }
+});
 
 test('when the log cannot even be cut back, the backend refuses every later write and fails its probe', async () => {
   const dir = join(root, `dir-${dirs++}`);

@@ -40,7 +40,8 @@ async function readLive(path: string): Promise<{ index: RecordIndex; report: Rec
     try {
       return { index, report: (await recover(path, index, false)).report };
     } catch (error) {
-      if (error instanceof FileIoError && error.details.errno === 'ENOENT' && attempt < READ_ATTEMPTS) continue;
+      if (error instanceof FileIoError && error.details.errno === 'ENOENT' && attempt < READ_ATTEMPTS)
+        continue;
       // A missing or unreadable directory is a typed error like the backend's own open would give.
       throw error instanceof StowageError ? error : ioError('dump', path, error);
     }

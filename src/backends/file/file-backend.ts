@@ -11,6 +11,7 @@ import {
   NotInitializedError,
   ObjectTooLargeError,
   StowageError,
+  TooManyObjectsError,
 } from '../../errors/index.js';
 import type { Backend, BackendRecord } from '../backend.js';
 import { Compactor, createLog } from './compactor.js';
@@ -183,6 +184,16 @@ export class FileBackend implements Backend {
           bytes.byteLength,
           MAX_VALUE_BYTES,
           "the file format's limit",
+        );
+      }
+      const { maxObjectsPerKind } = this.options;
+      if (this.index.countOf(id) >= maxObjectsPerKind && !this.index.has(id, key)) {
+        throw new TooManyObjectsError(
+          `${id} holds ${maxObjectsPerKind} objects, this instance's limit per kind`,
+          {
+            gvk: id,
+            limit: maxObjectsPerKind,
+          },
         );
       }
     } catch (error) {

@@ -27,6 +27,11 @@ export interface FileBackendOptions {
    * @default `o_dsync` on Linux, `fdatasync` elsewhere
    */
   readonly logSync?: LogSync;
+  /**
+   * Objects one kind (GVK) may hold; a put of a new object past it is refused with
+   * TooManyObjectsError. At most MAX_OBJECTS_PER_KIND. @default MAX_OBJECTS_PER_KIND
+   */
+  readonly maxObjectsPerKind?: number;
 }
 
 export interface ResolvedFileBackendOptions {
@@ -35,7 +40,15 @@ export interface ResolvedFileBackendOptions {
   readonly openFile: OpenFile;
   readonly io: LogIo;
   readonly logSync: LogSync;
+  readonly maxObjectsPerKind: number;
 }
+
+/**
+ * V8's Map, which indexes a kind, holds at most 2^24 (16,777,216) entries; past it, applying a
+ * durable write threw, and reopening replayed the same writes into the same wall. This leaves room
+ * for 777,216 puts of new objects of one kind in flight at once.
+ */
+export const MAX_OBJECTS_PER_KIND = 16_000_000;
 
 export const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_COMPACT_GARBAGE_RATIO = 0.5;
@@ -44,7 +57,18 @@ export function resolveOptions(options: FileBackendOptions): ResolvedFileBackend
   const logSync = options.logSync ?? defaultLogSync();
   const unavailable = logSyncUnavailable(logSync);
   if (unavailable) throw new ConfigError(`logSync ${unavailable}`, { field: 'logSync' });
+  const maxObjectsPerKind = options.maxObjectsPerKind ?? MAX_OBJECTS_PER_KIND;
+  if (
+    !Number.isSafeInteger(maxObjectsPerKind) ||
+    maxObjectsPerKind < 1 ||
+    maxObjectsPerKind > MAX_OBJECTS_PER_KIND
+  ) {
+    throw new ConfigError(`maxObjectsPerKind must be an integer from 1 to ${MAX_OBJECTS_PER_KIND}`, {
+      field: 'maxObjectsPerKind',
+    });
+  }
   return {
+    maxObjectsPerKind,
     compactMinBytes: options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
     compactGarbageRatio: options.compactGarbageRatio ?? DEFAULT_COMPACT_GARBAGE_RATIO,
     openFile: options.openFile ?? openFile,

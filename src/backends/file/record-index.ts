@@ -27,6 +27,11 @@ export class RecordIndex {
     return this.kinds.get(gvk)?.get(key);
   }
 
+  /** How many records `gvk` holds. */
+  countOf(gvk: string): number {
+    return this.kinds.get(gvk)?.size ?? 0;
+  }
+
   has(gvk: string, key: string): boolean {
     return this.kinds.get(gvk)?.has(key) ?? false;
   }
