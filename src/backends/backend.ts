@@ -8,6 +8,15 @@ export interface BackendRecord {
   readonly bytes: Uint8Array;
 }
 
+/** What the store above a backend tells it at open. */
+export interface OpenOptions {
+  /**
+   * The store's object size limit. Writes are checked above the backend; a backend that reads
+   * objects others may have written (S3) can bound its reads by it.
+   */
+  readonly maxObjectBytes: number;
+}
+
 /**
  * What a storage backend implements. It stores opaque bytes under (gvk, key) and knows nothing
  * about threads, validation or JSON: the ObjectStore above it does that, once, for every backend.
@@ -30,7 +39,7 @@ export interface Backend {
    */
   readonly keepsCallOrder?: boolean;
   /** Opens files or connections and loads state. Called once before any other call. */
-  open(machineId: MachineId): Promise<void>;
+  open(machineId: MachineId, options?: OpenOptions): Promise<void>;
   /**
    * Bytes the last open() cut off as a torn tail: never acknowledged, but reported (the file
    * backend's log; absent for backends that cannot tear).

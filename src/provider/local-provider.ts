@@ -215,7 +215,7 @@ function checkInstance(instance: LocalInstance): LocalInstance {
 /** Another machine's open goes to the backend, which refuses it while the first holds the store. */
 function openSlot(slot: Slot, machineId: MachineId): Promise<void> {
   return slot.opening.run(machineId, () =>
-    slot.store.backend.open(machineId).then(() => {
+    slot.store.backend.open(machineId, { maxObjectBytes: slot.store.maxObjectBytes }).then(() => {
       slot.up = true;
     }),
   );

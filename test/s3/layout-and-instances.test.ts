@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3_READ_FLOOR_BYTES } from '../../src/backends/s3/s3-backend.js';
 import {
   CorruptObjectError,
   gvk,
@@ -154,6 +155,36 @@ describe('s3 key layout, open() writability check, and two instances in one prov
         new PutObjectCommand({ Bucket: bucket, Key: 'cp/core/v1/ConfigMap/default/notes.txt', Body: 'x' }),
       );
       await assert.rejects(listed(), CorruptObjectError);
+    } finally {
+      await backend.close();
+    }
+  });
+  test('an object larger than the bound on reads, planted by another tool, is refused unread; the backend goes on serving', async () => {
+    const bucket = await radosgw.createBucket();
+    const backend = new S3Backend(radosgw.config(bucket, { prefix: 'cp' }));
+    try {
+      await backend.open(MachineId.generate(), { maxObjectBytes: 1024 });
+      const key = 'default/huge' as ObjectKey;
+      const huge = Buffer.alloc(S3_READ_FLOOR_BYTES + 1, 0x20);
+      await admin.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'cp/core/v1/ConfigMap/default/huge.json', Body: huge }),
+      );
+      // Before, it was read whole: 200 MiB took 2.5 s and 230 MiB of memory, 32 at once in a listing.
+      await assert.rejects(backend.get(CONFIG_MAP, key), (error: unknown) => {
+        assert.ok(error instanceof CorruptObjectError, String(error));
+        assert.equal(error.details.bytes, S3_READ_FLOOR_BYTES + 1);
+        return true;
+      });
+      await assert.rejects(async () => {
+        for await (const _ of backend.list(CONFIG_MAP)) {
+          // drain
+        }
+      }, CorruptObjectError);
+      const bytes = Buffer.from(
+        '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"}}',
+      );
+      await backend.put(CONFIG_MAP, 'default/a' as ObjectKey, bytes);
+      assert.deepEqual(Buffer.from((await backend.get(CONFIG_MAP, 'default/a' as ObjectKey))!), bytes);
     } finally {
       await backend.close();
     }

@@ -12,14 +12,14 @@ import PQueue from 'p-queue';
 import { type GroupVersionKind, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
-import { InvalidGvkError } from '../../errors/object-errors.js';
+import { CorruptObjectError, InvalidGvkError } from '../../errors/object-errors.js';
 import {
   S3AccessDeniedError,
   S3BadCredentialsError,
   S3NoSuchBucketError,
   S3RequestError,
 } from '../../errors/s3-errors.js';
-import type { Backend, BackendRecord } from '../backend.js';
+import type { Backend, BackendRecord, OpenOptions } from '../backend.js';
 import { connectS3, type S3Connection } from './client.js';
 import { type ResolvedS3Config, resolveS3Config, type S3BackendConfig } from './config.js';
 import { gvkPrefix, keyFromPath, markerPath, objectPath, rootPrefix, STOWAGE_DIR } from './keys.js';
@@ -42,6 +42,13 @@ interface Lane {
 function lane(config: ResolvedS3Config): Lane {
   return { connection: connectS3(config), requests: new PQueue({ concurrency: config.maxSockets }) };
 }
+
+/**
+ * The smallest bound on an object's size read back, whatever the store's limit: objects written
+ * under a higher limit than today's stay readable up to it, while one planted by another tool (a
+ * 200 MiB object was read whole before, 32 at a time in a listing) is refused unread.
+ */
+export const S3_READ_FLOOR_BYTES = 64 * 1024 * 1024;
 
 /** Keys per ListObjectsV2 page: the S3 maximum, so a listing costs the fewest round trips. */
 const PAGE_SIZE = 1000;
@@ -66,6 +73,8 @@ export class S3Backend implements Backend {
    * a server answering in 0.8 s, timed out three times, and the instance was restarted as hung.
    */
   readonly #probeLane: Lane;
+  /** Objects larger than this are refused on read, before their body is read. */
+  #maxReadBytes = S3_READ_FLOOR_BYTES;
 
   constructor(config: S3BackendConfig) {
     const resolved = resolveS3Config(config);
@@ -77,7 +86,8 @@ export class S3Backend implements Backend {
   }
 
   /** Checks the bucket exists and is writable: HeadBucket, then a marker object written and removed. */
-  async open(machineId: MachineId): Promise<void> {
+  async open(machineId: MachineId, options?: OpenOptions): Promise<void> {
+    this.#maxReadBytes = Math.max(S3_READ_FLOOR_BYTES, options?.maxObjectBytes ?? 0);
     const deadline = this.deadline();
     await this.headBucket('open', deadline);
     const marker = markerPath(this.config.prefix, String(machineId));
@@ -256,6 +266,15 @@ export class S3Backend implements Backend {
         new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
         { abortSignal: signal },
       );
+      const length = response.ContentLength ?? 0;
+      if (length > this.#maxReadBytes) {
+        // Not read: the socket goes with the body, and the request's slot with the socket.
+        (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+        throw new CorruptObjectError(
+          `the S3 object ${path} is ${length} bytes, over the ${this.#maxReadBytes}-byte bound on reads: stowage wrote no object that large`,
+          { where: path, bytes: length, limit: this.#maxReadBytes },
+        );
+      }
       return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
     });
   }

@@ -113,7 +113,7 @@ async function open(
   if (opened) return { tornTailBytes: 0, keepsCallOrder: opened.order === undefined };
   const backend = await loadBackend(request.config);
   try {
-    await backend.open(MachineId.parse(request.machineId));
+    await backend.open(MachineId.parse(request.machineId), { maxObjectBytes: request.maxObjectBytes });
   } catch (error) {
     // A half-opened backend may hold a lock or a handle; release what it can before the retry.
     await backend.close().catch(() => undefined);
