@@ -54,7 +54,7 @@ export function prepareObject(object: unknown, maxLength: number, maxObjectBytes
     const identity = identify(object);
     const json = canonicalJsonUpTo(object, maxLength);
     if (json === undefined) {
-      const copy = plainCopy(object as RuntimeObject);
+      const copy = plainCopy(object as RuntimeObject, maxObjectBytes);
       // From the copy, which is what gets stored, should a getter answer differently twice.
       const stored = identify(copy);
       return { gvk: stored.gvk, key: stored.key, copy };

@@ -184,8 +184,13 @@ export class ActorRef {
    * Runs one operation through the mailbox and the worker. `started` is when the facade was
    * called, so latencies include the time spent queued.
    */
-  call<K extends OpRequest['op']>(op: Extract<OpRequest, { op: K }>, started: number): Promise<OpValues[K]> {
-    const result = this.send(op, started);
+  /** `admitted`: a listing's later page, which the mailbox takes past its capacity (Mailbox.submit). */
+  call<K extends OpRequest['op']>(
+    op: Extract<OpRequest, { op: K }>,
+    started: number,
+    admitted = false,
+  ): Promise<OpValues[K]> {
+    const result = this.send(op, started, admitted);
     const order = this.replyOrder;
     if (!order || !('order' in op)) return result;
     // Held back, not delayed in starting: the call is in the mailbox already. Handled here so a
@@ -197,6 +202,7 @@ export class ActorRef {
   private async send<K extends OpRequest['op']>(
     op: Extract<OpRequest, { op: K }>,
     started: number,
+    admitted: boolean,
   ): Promise<OpValues[K]> {
     const observer = this.options.observer;
     let reply: OpReply;
@@ -204,7 +210,7 @@ export class ActorRef {
       reply = await this.mailbox.submit(() => {
         observer?.queueWaited(this.name, this.backendKind, (performance.now() - started) / 1000);
         return this.batcher.push(op);
-      });
+      }, admitted);
     } catch (error) {
       this.observe(OBSERVED[op.op], started, undefined, (error as StowageError).code ?? 'STOWAGE_INTERNAL');
       throw error;

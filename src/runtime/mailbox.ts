@@ -52,10 +52,18 @@ export class Mailbox {
     return this.config.capacity;
   }
 
-  /** Runs `task` once admitted and a concurrency slot is free; throws QueueFull/QueueTimeout when refused. */
-  submit<T>(task: () => Promise<T>): Promise<T> {
-    // The check and the enqueue happen in one synchronous step, so a burst cannot overshoot.
-    if (this.waiters.length === 0 && this.queue.size + this.reserved < this.config.capacity) {
+  /**
+   * Runs `task` once admitted and a concurrency slot is free; throws QueueFull/QueueTimeout when
+   * refused. A task `admitted` already (a listing's later page: its first page was admitted, and
+   * listing slots bound how many run) skips the capacity check and waits only for a slot.
+   */
+  submit<T>(task: () => Promise<T>, admitted = false): Promise<T> {
+    // The check and the enqueue happen in one synchronous step, so a burst cannot overshoot. Room
+    // promised to a woken waiter that has not enqueued yet (reserved) is its, not a newcomer's.
+    if (
+      admitted ||
+      (this.waiters.length === 0 && this.reserved === 0 && this.queue.size < this.config.capacity)
+    ) {
       return this.enqueue(task);
     }
     return this.admit().then(() => {

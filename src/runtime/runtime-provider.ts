@@ -183,6 +183,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
       actor.call(
         { op: 'list', gvk: checked, cursor, pageSize: this.options.listPageSize },
         performance.now(),
+        cursor !== null,
       ),
     );
   }
@@ -221,6 +222,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
       actor.call(
         { op: 'list-records', gvk: checked, cursor, pageSize: this.options.listPageSize },
         performance.now(),
+        cursor !== null,
       ),
     );
     for await (const record of pages) records.push(record);

@@ -68,6 +68,31 @@ describe('mailbox', () => {
     assert.deepEqual(order, ['queued', 'waiter-a', 'waiter-b']);
   });
 
+  test('policy wait: a waiter admitted for room is not overtaken by a submit made before it enqueued', async () => {
+    const box = mailbox({ capacity: 2, policy: 'wait', concurrency: 2 });
+    const started: string[] = [];
+    const first = gate();
+    const second = gate();
+    const named = (name: string, wait?: () => Promise<string>, onStart?: () => void) => async () => {
+      started.push(name);
+      onStart?.();
+      return wait ? wait() : name;
+    };
+    const all: Promise<unknown>[] = [
+      box.submit(named('t1', first.task)),
+      box.submit(named('t2', second.task)),
+    ];
+    all.push(box.submit(named('q1')));
+    // When q2 starts, room frees for the waiter W; code that runs then submits N, after W.
+    all.push(box.submit(named('q2', undefined, () => all.push(box.submit(named('N'))))));
+    all.push(box.submit(named('W')));
+    first.release('t1');
+    second.release('t2');
+    while (started.length < 6) await Promise.all([...all]);
+    // Before, N took the room W had been promised, in the microtask before W enqueued.
+    assert.deepEqual(started, ['t1', 't2', 'q1', 'q2', 'W', 'N']);
+  });
+
   test('policy wait: the deadline passes and the op fails with QueueTimeoutError (mock timers)', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     let rejected = 0;

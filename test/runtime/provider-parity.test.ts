@@ -13,6 +13,7 @@ import {
   LocalProvider,
   MachineId,
   MemoryBackend,
+  ObjectTooLargeError,
   type PersistenceProvider,
   UnknownInstanceError,
 } from '../../src/index.js';
@@ -28,6 +29,39 @@ const PROVIDERS: readonly (() => PersistenceProvider)[] = [
 ];
 
 describe('LocalProvider and RuntimeProvider answer bad calls alike, with typed errors', () => {
+  test("an object far over the size limit is refused on the caller's thread, not sent to the worker to be refused there", async () => {
+    const chunk = 'x'.repeat(1024 * 1024);
+    // 100 strings of 1 MiB, shared: cheap to build, 100 MiB to clone.
+    const huge = makeObject({
+      name: 'huge',
+      namespace: 'n',
+      data: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, chunk])),
+    });
+    const providers = [
+      new LocalProvider([{ name: 'memory-parity', backend: new MemoryBackend() }]),
+      // Before, the copy crossed to this worker whole, which died of it (oom), with the put beside it.
+      new RuntimeProvider([{ kind: 'memory', name: 'parity' }], {
+        resourceLimits: { maxOldGenerationSizeMb: 64 },
+      }),
+    ];
+    for (const provider of providers) {
+      try {
+        await provider.initialize(MachineId.generate());
+        const [instance] = provider.instances() as [string];
+        const beside = provider.putObject(instance, makeObject({ name: 'beside', namespace: 'n' }));
+        await assert.rejects(
+          provider.putObject(instance, huge),
+          ObjectTooLargeError,
+          provider.constructor.name,
+        );
+        assert.equal(await beside, 'n/beside');
+        assert.equal(provider.instanceStatus(instance).status, true);
+      } finally {
+        await provider.close();
+      }
+    }
+  });
+
   test('an instance name that is not a string is an unknown instance, not a raw TypeError', async () => {
     for (const create of PROVIDERS) {
       const provider = create();

@@ -11,6 +11,7 @@ import {
   MachineId,
   NotInitializedError,
   ObjectTooLargeError,
+  QueueFullError,
   UnknownInstanceError,
 } from '../../src/index.js';
 import type { RuntimeOptions } from '../../src/runtime/options.js';
@@ -421,6 +422,55 @@ test('a second close() resolves only when the first has finished: a signal handl
     await again.initialize(MachineId.generate());
   } finally {
     await again.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a listing's later pages pass a full mailbox: only its first page is admitted against the capacity", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-list-full-'));
+  const provider = new RuntimeProvider(
+    [
+      {
+        kind: 'module',
+        module: fixtureModule('slow-list-backend'),
+        name: 'slow',
+        options: { dir, delayMs: 0, putDelayMs: 100 },
+      },
+    ],
+    {
+      allowModuleBackends: true,
+      listPageSize: 2,
+      mailbox: { capacity: 2, concurrency: 1, policy: 'reject' },
+    },
+  );
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    for (let i = 0; i < 6; i++)
+      await provider.putObject(instance, makeObject({ name: `o${i}`, namespace: 'n' }));
+    const listing = provider.streamAllObjects(instance, CONFIG_MAP)[Symbol.asyncIterator]();
+    await listing.next();
+    await listing.next();
+    // One put in flight for 100 ms and two queued: the mailbox is full.
+    const puts = [0, 1, 2].map((i) =>
+      provider.putObject(instance, makeObject({ name: `f${i}`, namespace: 'n' })).then(
+        () => 'ok',
+        (error: { code?: string }) => error.code,
+      ),
+    );
+    await assert.rejects(
+      provider.putObject(instance, makeObject({ name: 'refused', namespace: 'n' })),
+      QueueFullError,
+    );
+    // Before, this page was refused with QUEUE_FULL like a new call, and the listing died.
+    const rest: string[] = [];
+    for (let item = await listing.next(); !item.done; item = await listing.next()) {
+      rest.push((item.value as { metadata: { name: string } }).metadata.name);
+    }
+    assert.equal(rest.length, 4);
+    assert.deepEqual(await Promise.all(puts), ['ok', 'ok', 'ok']);
+  } finally {
+    await provider.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
