@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isHttpUrl } from '../../src/cli/http-url.js';
+import { httpUrlProblem } from '../../src/cli/http-url.js';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../../src/objects/codec.js';
 import {
   type BackendKind,
@@ -261,8 +261,7 @@ function applyOverrides(
 /** An S3 endpoint is an http(s) URL; anything else is a usage mistake, not a crash in the setup. */
 function endpointArg(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  if (!isHttpUrl(text)) {
-    throw new UsageError(`--endpoint: expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
-  }
+  const problem = httpUrlProblem(text);
+  if (problem) throw new UsageError(`--endpoint: ${problem}`);
   return text;
 }

@@ -18,6 +18,8 @@ interface VerbArguments {
   readonly requiredFlags?: readonly ('file' | 'from' | 'to')[];
   /** Where `<apiVersion> <kind>` start, checked as well. */
   readonly gvkAt?: number;
+  /** The -o formats it takes, when not all of table, json and yaml. */
+  readonly outputs?: readonly string[];
 }
 
 const OBJECT_ADDRESS = ['<instance>', '<apiVersion>', '<kind>', '<key>'];
@@ -27,7 +29,7 @@ const SECRET_ADDRESS = ['<instance>', '<namespace>', '<name>'];
 const VERB_ARGUMENTS: Readonly<Record<string, VerbArguments>> = {
   serve: { required: [] },
   status: { required: [], flags: ['output'] },
-  get: { required: OBJECT_ADDRESS, flags: ['output'], gvkAt: 1 },
+  get: { required: OBJECT_ADDRESS, flags: ['output'], gvkAt: 1, outputs: ['yaml', 'json'] },
   list: { required: OBJECT_ADDRESS.slice(0, 3), flags: ['output'], gvkAt: 1 },
   put: { required: ['<instance>'], flags: ['file'], requiredFlags: ['file'] },
   delete: { required: OBJECT_ADDRESS, gvkAt: 1 },
@@ -77,6 +79,18 @@ export function checkArguments(
     (flag) => flags[flag] !== undefined && !own.has(flag) && !spec.flags?.includes(flag as VerbFlag),
   );
   if (stray) throw new UsageError(`${name}: --${stray} does not apply`);
+  if (spec.outputs && typeof flags.output === 'string' && !spec.outputs.includes(flags.output)) {
+    throw new UsageError(`${name}: -o ${flags.output} does not apply; it takes ${spec.outputs.join(' or ')}`);
+  }
+  // Either a configuration here or a server there: the other would be ignored without a word.
+  if (flags.server !== undefined && flags.config !== undefined) {
+    throw new UsageError(
+      `${name}: --config and --server do not go together; a verb runs on one or the other`,
+    );
+  }
+  if (flags.token !== undefined && flags.server === undefined) {
+    throw new UsageError(`${name}: --token applies only with --server`);
+  }
   const flag = spec.requiredFlags?.find((required) => flags[required] === undefined);
   if (flag) {
     throw new UsageError(

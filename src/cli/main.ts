@@ -7,7 +7,7 @@ import { dumpCommand, statusCommand } from './commands/instances.js';
 import { deleteCommand, getCommand, listCommand, putCommand } from './commands/objects.js';
 import { secretCommand } from './commands/secret.js';
 import { serveCommand } from './commands/serve.js';
-import { isHttpUrl } from './http-url.js';
+import { httpUrlProblem } from './http-url.js';
 import { openLocalTarget } from './open-local.js';
 import { UsageError } from './output.js';
 import { remoteTarget } from './remote-target.js';
@@ -32,9 +32,8 @@ error, 141 the output's reader went away (as SIGPIPE).`;
 
 /** A --server value fetch can use: an http(s) URL. */
 function checkServer(server: string): void {
-  if (!isHttpUrl(server)) {
-    throw new UsageError(`--server ${JSON.stringify(server)} is not an http:// or https:// URL`);
-  }
+  const problem = httpUrlProblem(server);
+  if (problem) throw new UsageError(`--server: ${problem}`);
 }
 
 type Verb = (context: CommandContext) => Promise<number>;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type BackendConfig, backendInstanceName, storageIdentity } from '../backends/factory.js';
@@ -7,6 +7,7 @@ import { nestedPrefixesProblem, nestedS3Prefixes, type S3BackendConfig } from '.
 import { ConfigError } from '../errors/config-errors.js';
 import { applyOverrides, type EnvOverride, envOverrides } from './env-overrides.js';
 import { configSchema, DEFAULT_INSTANCES, type StowageConfig } from './schema.js';
+import { shownKey, shownPath } from './shown-key.js';
 
 export interface LoadConfigOptions {
   /** A YAML or JSON file; when absent, only defaults and the environment apply. */
@@ -19,10 +20,23 @@ interface Source {
   lineOf(path: readonly PropertyKey[]): number | undefined;
 }
 
+/** A configuration file is a few KiB; this bounds what a wrong path (a log, a disk image) costs. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** The parser's messages that read better in our words (the rest are its own, first line only). */
+const YAML_PROBLEMS: Readonly<Record<string, string>> = {
+  MULTIPLE_DOCS: 'the file holds more than one YAML document (a `---` between two); keep one',
+  DUPLICATE_KEY: 'a mapping has the same key twice',
+};
+
 function readSource(path: string | undefined): Source {
   if (path === undefined) return { tree: {}, lineOf: () => undefined };
   let text: string;
   try {
+    // A FIFO would block the read for ever, a device or a huge file cost without end.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new Error('not a regular file');
+    if (stat.size > MAX_CONFIG_BYTES) throw new Error(`${stat.size} bytes, over ${MAX_CONFIG_BYTES}`);
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}`, {
@@ -30,13 +44,21 @@ function readSource(path: string | undefined): Source {
     });
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  // logLevel error: the parser's warnings (a collection as a key) would otherwise reach stderr.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
   const syntax = doc.errors[0];
   if (syntax) {
     const line = lineCounter.linePos(syntax.pos[0]).line;
-    throw new ConfigError(`${path}:${line}: ${syntax.message.split('\n')[0]}`, { field: '', line });
+    const message = YAML_PROBLEMS[syntax.code] ?? syntax.message.split('\n')[0];
+    throw new ConfigError(`${path}:${line}: ${message}`, { field: '', line });
   }
-  const value = doc.toJS() ?? {};
+  let value: Record<string, unknown>;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (error) {
+    // An alias to no anchor, or so many aliases that they would expand without bound.
+    throw new ConfigError(`${path}: ${(error as Error).message.split('\n')[0]}`, { field: '' });
+  }
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(`${path}:1: the configuration must be a mapping`, { field: '', line: 1 });
   }
@@ -55,7 +77,7 @@ function readSource(path: string | undefined): Source {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys')
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(shownKey).join(', ')}`;
   return issue.message;
 }
 
@@ -241,8 +263,9 @@ function problemAt(
   const where = fromEnv
     ? `environment variable ${fromEnv.variable}`
     : `${file ?? 'configuration'}${line === undefined ? '' : `:${line}`}`;
-  return new ConfigError(`${where}: ${field || '(root)'}: ${problem}`, {
-    field,
+  const shown = shownPath(fieldPath);
+  return new ConfigError(`${where}: ${shown || '(root)'}: ${problem}`, {
+    field: shown,
     ...(line === undefined ? {} : { line }),
   });
 }

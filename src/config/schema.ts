@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LOG_SYNCS } from '../backends/file/layout.js';
 import { s3ConfigSchema } from '../backends/s3/config.js';
 import { MachineId } from '../contract/machine-id.js';
-import { ENV_VARIABLE_NAME, KEYRING_TEXT_MISPLACED, LINE_BREAK } from '../secrets/keyring-source.js';
+import { ENV_VARIABLE_NAME, KEYRING_TEXT, KEYRING_TEXT_MISPLACED } from '../secrets/keyring-source.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
 import { MAX_IDLE_SPIN_MICROS, MIN_WORKER_HEAP_MB } from './worker-limits.js';
 
@@ -106,7 +106,15 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: nonNegativeInt.max(65535).default(9464),
       /** Bearer token for the HTTP API; required to bind anything but loopback. */
-      token: z.string().min(16).optional(),
+      token: z
+        .string()
+        .min(16)
+        // A YAML block (`token: |`) keeps a trailing newline that no HTTP client sends back.
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+        .refine((token) => !/[\u0000-\u001f\u007f]/.test(token) && token.trim() === token, {
+          message: 'must not hold control characters (a newline?) or spaces at either end',
+        })
+        .optional(),
     })
     .prefault({}),
   secrets: z
@@ -115,7 +123,7 @@ export const configSchema = z.strictObject({
       keyringFile: z
         .string()
         .min(1)
-        .refine((path) => !LINE_BREAK.test(path), KEYRING_TEXT_MISPLACED)
+        .refine((path) => !KEYRING_TEXT.test(path), KEYRING_TEXT_MISPLACED)
         .optional(),
       /** Name of an environment variable holding the keyring. */
       keyringEnv: z.string().regex(ENV_VARIABLE_NAME, KEYRING_TEXT_MISPLACED).optional(),

@@ -8,8 +8,18 @@ export const KEYRING_ENV = 'STOWAGE_SECRET_KEYRING';
 
 /** What the name of an environment variable is made of. */
 export const ENV_VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** A keyring is several lines; a path to one is not. */
-export const LINE_BREAK = /[\r\n]/;
+/**
+ * Keyring text rather than a path: several lines, or one line of JSON or flow YAML (`{"keys": …}`,
+ * `{keys: [...]}`), or a `keys:` mapping.
+ */
+export const KEYRING_TEXT = /[\r\n]|^\s*[{[]|\bkeys\s*:/;
+/** What a path is made of here; anything else (a base64 key, say) is not shown in messages. */
+const PATH_LIKE = /^[A-Za-z0-9_./~@%+-]{1,4096}$/;
+
+/** The path as messages show it: itself, or a placeholder when it may be a secret. */
+function shownKeyringPath(path: string): string {
+  return PATH_LIKE.test(path) ? path : '<a value that is no path, not shown>';
+}
 /**
  * The keyring's own text, put where its file's path or its variable's name belongs, is an easy
  * slip; the messages then do not quote what was given, since it is the secret.
@@ -26,7 +36,7 @@ const GROUP_OR_OTHER = 0o077;
  * the file read, even if the path is swapped in between.
  */
 export async function loadKeyringFile(path: string): Promise<Keyring> {
-  if (LINE_BREAK.test(path)) {
+  if (KEYRING_TEXT.test(path)) {
     throw new KeyringInvalidError(`keyring file path ${KEYRING_TEXT_MISPLACED}`, {
       source: 'file',
       field: '',
@@ -41,16 +51,16 @@ export async function loadKeyringFile(path: string): Promise<Keyring> {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-    throw new KeyringInvalidError(`keyring file ${path} cannot be opened (${code})`, {
-      source: path,
+    throw new KeyringInvalidError(`keyring file ${shownKeyringPath(path)} cannot be opened (${code})`, {
+      source: shownKeyringPath(path),
       field: '',
     });
   }
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) {
-      throw new KeyringInvalidError(`keyring file ${path} is not a regular file`, {
-        source: path,
+      throw new KeyringInvalidError(`keyring file ${shownKeyringPath(path)} is not a regular file`, {
+        source: shownKeyringPath(path),
         field: '',
       });
     }
@@ -58,13 +68,13 @@ export async function loadKeyringFile(path: string): Promise<Keyring> {
     if ((mode & GROUP_OR_OTHER) !== 0) {
       const octal = `0${mode.toString(8).padStart(3, '0')}`;
       throw new KeyringInsecureError(
-        `keyring file ${path} has mode ${octal}; group and others must have no access (chmod 600)`,
-        { path, mode: octal },
+        `keyring file ${shownKeyringPath(path)} has mode ${octal}; group and others must have no access (chmod 600)`,
+        { path: shownKeyringPath(path), mode: octal },
       );
     }
     const bytes = await handle.readFile();
     try {
-      return parseKeyring(bytes.toString('utf8'), path);
+      return parseKeyring(bytes.toString('utf8'), shownKeyringPath(path));
     } finally {
       bytes.fill(0);
     }

@@ -429,6 +429,13 @@ describe('CLI input and output edges', () => {
       ['secret', 'list', 'default', 'ns', 'extra'],
       ['secret'],
       ['dump', 'default', 'extra'],
+      ['status', '--server', 'http://user:s3cretpw@127.0.0.1:1'],
+      ['status', '--server', 'http://127.0.0.1:1/?x=1'],
+      ['status', '--server', 'http://127.0.0.1:1#frag'],
+      // Each of these was ignored without a word.
+      ['status', '--server', 'http://127.0.0.1:1', '--config', 'elsewhere.yaml'],
+      ['status', '--token', 'abcdefghijklmnopqrst'],
+      ['get', 'default', 'v1', 'ConfigMap', 'a/b', '-o', 'table'],
     ]) {
       const result = await run(...args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -441,6 +448,10 @@ describe('CLI input and output edges', () => {
     assert.match(
       (await run('get', 'default', 'v1', 'ConfigMap', 'a/b', '-f', 'x')).stderr,
       /get: --file does not apply/,
+    );
+    assert.doesNotMatch(
+      (await run('status', '--server', 'http://user:s3cretpw@127.0.0.1:1')).stderr,
+      /s3cretpw/,
     );
     assert.ok(!existsSync(join(empty, 'data')), 'no instance directory was created for a usage error');
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,15 +135,73 @@ test('secrets.keyringFile and secrets.keyringEnv together are refused: one would
 test("a keyring's own text put in keyringEnv or keyringFile is refused without being quoted", () => {
   const secret = 'lGRT0ByCtSsyIGaboSTBU4hg1r4emE01nIMnAs2S2Yg=';
   const keyring = `keys:\n  - name: key1\n    secret: ${secret}\n`;
-  for (const field of ['keyringEnv', 'keyringFile']) {
-    const error = failure({ env: { [`STOWAGE__secrets__${field}`]: keyring } });
+  const oneLine = JSON.stringify({ keys: [{ name: 'k1', secret }] });
+  for (const [field, value] of [
+    ['keyringEnv', keyring],
+    ['keyringFile', keyring],
+    ['keyringEnv', oneLine],
+    // One line of JSON passed the line-break check and was quoted whole when it could not be opened.
+    ['keyringFile', oneLine],
+    ['keyringFile', `{keys: [{name: k1, secret: ${secret}}]}`],
+  ]) {
+    const error = failure({ env: { [`STOWAGE__secrets__${field}`]: value } });
     assert.equal(error.details.field, `secrets.${field}`);
     assert.match(error.message, /not hold it/);
-    assert.ok(!JSON.stringify(error.toWire()).includes(secret), field);
+    assert.ok(!JSON.stringify(error.toWire()).includes(secret), `${field}: ${value}`);
   }
   assert.equal(
     loadConfig({ env: { STOWAGE__secrets__keyringEnv: 'MY_KEYRING_2' } }).secrets.keyringEnv,
     'MY_KEYRING_2',
+  );
+});
+
+test('server.token refuses a newline or spaces at its ends, which no client sends back', () => {
+  for (const token of [
+    'abcdefghijklmnopqrst\n',
+    ' abcdefghijklmnopqrst',
+    ' '.repeat(16),
+    'abcdefgh\tijklmnop',
+  ]) {
+    const error = failure({
+      path: file('token.yaml', `server:\n  token: ${JSON.stringify(token)}\n`),
+      env: {},
+    });
+    assert.equal(error.details.field, 'server.token');
+    assert.ok(!error.message.includes('abcdefgh'), error.message);
+  }
+});
+
+test('a file the YAML reader cannot resolve, or that is no regular file, is one ConfigError line', () => {
+  const cases: [string, RegExp][] = [
+    ['instances:\n  - *nope\n', /alias/],
+    ['a: 1\n---\nb: 2\n', /more than one YAML document/],
+    ['mailbox:\n  capacity: 1\n  capacity: 2\n', /same key twice/],
+  ];
+  for (const [yaml, why] of cases) {
+    const error = failure({ path: file('resolve.yaml', yaml), env: {} });
+    assert.match(error.message, why);
+    assert.equal(error.message.split('\n').length, 1);
+  }
+  const fifo = join(dir, 'config.fifo');
+  execFileSync('mkfifo', [fifo]);
+  // Before, reading it waited for a writer for ever.
+  assert.match(failure({ path: fifo, env: {} }).message, /not a regular file/);
+});
+
+test('an unknown key that is no field name (a value that became a key) is not shown', () => {
+  const secret = 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY';
+  const error = failure({
+    path: file(
+      'flow.yaml',
+      `instances:\n  - kind: s3\n    bucket: b-1\n    endpoint: http://127.0.0.1:7480\n    credentials: {accessKeyId: AKIAEXAMPLE, secretAccessKey ${secret}}\n`,
+    ),
+    env: {},
+  });
+  assert.match(error.message, /unknown field/);
+  assert.ok(!JSON.stringify(error.toWire()).includes(secret), error.message);
+  assert.match(
+    failure({ path: file('typo.yaml', 'mailbox:\n  capasity: 1\n'), env: {} }).message,
+    /unknown field capasity/,
   );
 });
 

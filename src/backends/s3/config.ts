@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instanceName } from '../../config/instance-name.js';
+import { shownPath } from '../../config/shown-key.js';
 import { MAX_TIMER_MS } from '../../config/timer-limit.js';
 import { S3ConfigError } from '../../errors/s3-errors.js';
 
@@ -147,8 +148,8 @@ export function resolveS3Config(config: S3BackendConfig): ResolvedS3Config {
   const parsed = s3ConfigSchema.safeParse(fields);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
-    const field = path.join('.');
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] as string] : issue.path;
+    const field = shownPath(path);
     // Only the field and the rule: a value here could be a secret (a key pasted in the wrong field).
     throw new S3ConfigError(`invalid s3 configuration: ${field || 'config'}: ${issue.message}`, { field });
   }

@@ -20,6 +20,7 @@ export async function getCommand({ target, positionals, flags, out }: CommandCon
     out.stderr.write(`stowage: ${kind} ${key} not found in ${instance}${hint ? `; ${hint}` : ''}\n`);
     return 1;
   }
+  // checkArguments refuses -o table for get: one object is shown whole.
   const format = parseFormat(flags.output, 'yaml');
   out.stdout.write(`${render(object, format === 'table' ? 'yaml' : format)}\n`);
   return 0;
