@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { Document, parse, visit } from 'yaml';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -29,11 +29,33 @@ export function table(headers: readonly string[], rawRows: readonly (readonly st
 }
 
 /**
- * JSON, or YAML whose strings read back as strings under YAML 1.1 too: kubectl and other YAML 1.1
- * readers take a plain `yes`, `on` or `no` for a boolean, so those are quoted (still valid 1.2).
+ * JSON, or YAML whose strings read back as strings under YAML 1.1 and 1.2 alike. Written as 1.1,
+ * kubectl and other YAML 1.1 readers take a plain `yes`, `on` or `no` for a boolean, so those are
+ * quoted (still valid 1.2); and a string that 1.2's core schema would read as something else
+ * (`0o14`, an octal number there) is quoted too, since `put -f` reads 1.2: `get -o yaml` then
+ * `put -f` stored the string `0o14` as the number 12.
  */
 export function render(value: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? JSON.stringify(value, null, 2) : stringify(value, { version: '1.1' }).trimEnd();
+  if (format === 'json') return JSON.stringify(value, null, 2);
+  const document = new Document(value, { version: '1.1' });
+  visit(document, {
+    Scalar(_, node) {
+      if (typeof node.value === 'string' && !node.type && readsAsOtherThan(node.value))
+        node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return document.toString().trimEnd();
+}
+
+/** Whether YAML 1.2 (core schema) reads `text`, written plain, as anything but that string. */
+function readsAsOtherThan(text: string): boolean {
+  // What a plain scalar that means something else looks like: a short token, no spaces.
+  if (text.length > 64 || /\s/.test(text)) return false;
+  try {
+    return parse(text) !== text;
+  } catch {
+    return true;
+  }
 }
 
 function printable(cell: string): string {

@@ -93,7 +93,10 @@ function objectsOf(document: unknown, where: string): ManifestObject[] {
   }
   if (typeof document !== 'object') throw notAnObject(where, document);
   const value = document as Partial<RuntimeObject> & { items?: unknown };
-  if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
+  // A List has no name of its own. A named object of a kind that ends in List (an `AllowList` with
+  // `items`) is itself the object: unpacked, a dump of it was restored as its items instead.
+  const named = typeof value.metadata === 'object' && value.metadata !== null && 'name' in value.metadata;
+  if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items) && !named) {
     return value.items.map((item, index) => {
       const at = `${where}: items[${index}]`;
       if (item === null || typeof item !== 'object' || Array.isArray(item)) throw notAnObject(at, item);

@@ -80,7 +80,10 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     }
     if (closing) throw new HttpError(503, 'STOWAGE_CLOSED', 'the server is shutting down');
     if (!authorized(req, options.token)) {
-      throw new HttpError(401, 'STOWAGE_UNAUTHORIZED', 'missing or wrong bearer token');
+      throw new HttpError(401, 'STOWAGE_UNAUTHORIZED', 'missing or wrong bearer token', {
+        // RFC 9110 §11.6.1: a 401 names the scheme it wants.
+        'www-authenticate': 'Bearer',
+      });
     }
     if (path === '/metrics' && metrics) {
       allowOnly(req.method, READ_METHODS);

@@ -37,7 +37,9 @@ export async function handleObjects(
   const gvk = makeGvk(group === 'core' ? '' : group, version, kind);
   if (keyParts.length === 0) {
     allowOnly(req.method, READ_METHODS);
-    const format = new URL(req.url ?? '/', 'http://x').searchParams.get('format');
+    // From the target's query alone: an absolute-form target's authority (`GET http://[/…`) need
+    // not parse, and new URL() threw on it (an untyped 500).
+    const format = new URLSearchParams(/\?([^#]*)/.exec(req.url ?? '')?.[1] ?? '').get('format');
     await streamList(provider, instance, gvk, req.method === 'HEAD', res, format);
     return;
   }

@@ -10,6 +10,7 @@ import {
   MemoryBackend,
   type ObjectKey,
   StowageError,
+  UnknownInstanceError,
 } from '../../src/index.js';
 
 /** A memory backend that refuses every put but those whose key ends in 0, as a full disk would. */
@@ -50,6 +51,37 @@ test('copy exits 1 and names what it could not copy when puts to the target fail
     assert.match(errors, /4 objects copied/);
     assert.match(errors, /36 objects could not be copied/);
     assert.match(errors, /not copied: core\/v1\/ConfigMap d\/o1: no space left for d\/o1\n/);
+  } finally {
+    await provider.close();
+  }
+});
+
+test('copy to an instance that does not exist fails before reading anything, even from an empty source', async () => {
+  const provider = new LocalProvider([
+    { name: 'from', backend: new MemoryBackend() },
+    { name: 'empty', backend: new MemoryBackend() },
+  ]);
+  await provider.initialize(MachineId.generate());
+  try {
+    await provider.putObject('from', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', namespace: 'd' },
+    });
+    for (const from of ['from', 'empty']) {
+      // Before, from the empty source: "0 objects copied", exit 0; from the other, a failed put each.
+      await assert.rejects(
+        copyCommand({
+          target: localTarget(provider, undefined, async () => undefined),
+          positionals: [],
+          flags: { from, to: 'no-such-instance' },
+          out: { stdout: new PassThrough(), stderr: new PassThrough() as unknown as NodeJS.WriteStream },
+          readStdin: async () => Buffer.alloc(0),
+        }),
+        UnknownInstanceError,
+        from,
+      );
+    }
   } finally {
     await provider.close();
   }

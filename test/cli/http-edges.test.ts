@@ -275,7 +275,9 @@ test('the bearer scheme is matched case-insensitively; the token is not', async 
       const answer = await fetch(instances, { headers: { authorization: `${scheme} s3cret` } });
       assert.equal(answer.status, 200, scheme);
     }
-    assert.equal((await fetch(instances, { headers: { authorization: 'Bearer S3CRET' } })).status, 401);
+    const refused = await fetch(instances, { headers: { authorization: 'Bearer S3CRET' } });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('www-authenticate'), 'Bearer');
   });
 });
 
@@ -302,5 +304,20 @@ test('a request that is not HTTP is answered 400 STOWAGE_BAD_REQUEST with a type
     const text = await received;
     assert.match(text, /^HTTP\/1\.1 400 /);
     assert.match(text, /"code":"STOWAGE_BAD_REQUEST"/);
+  });
+});
+
+test('a listing asked for in absolute form with an authority that does not parse is served, not an untyped 500', async () => {
+  await withServer({}, async (url) => {
+    for (const authority of ['[', '%', 'a:99999']) {
+      const { socket, received } = await rawConnection(url);
+      socket.write(
+        `GET http://${authority}/api/v1/instances/default/objects/core/v1/ConfigMap?format=json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      );
+      const text = await received;
+      // Before, reading the query parsed the whole target as a URL, which threw: 500 STOWAGE_INTERNAL.
+      assert.match(text, /^HTTP\/1\.1 200 /, authority);
+      assert.match(text, /"name":"demo"/, authority);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { table } from '../../src/cli/output.js';
+import { parse } from 'yaml';
+import { render, table } from '../../src/cli/output.js';
 
 test('a table shows control characters in a cell escaped: stored text cannot add a row or drive the terminal', () => {
   const text = table(['name', 'updated'], [['db', '\u001b[31mforged\u001b[0m\nprod  db-backup  key2']]);
@@ -8,4 +9,29 @@ test('a table shows control characters in a cell escaped: stored text cannot add
   assert.ok(!text.includes('\u001b'));
   assert.match(text, /\\x1b\[31mforged\\x1b\[0m\\x0aprod {2}db-backup {2}key2$/);
   assert.equal(table(['a'], [['plain']]), 'A\nplain');
+});
+
+test('YAML output reads back as the same strings under YAML 1.2 (what put -f reads) and 1.1 (kubectl)', () => {
+  const object = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'ambiguous', namespace: 'default' },
+    // 0o14 read back as the number 12 before; the others already came back as written.
+    data: {
+      a: '0o14',
+      b: 'yes',
+      c: '1e3',
+      d: '0x1F',
+      e: '2001-12-14',
+      f: 'null',
+      g: '.inf',
+      h: 'on',
+      i: '010',
+      j: 'plain text',
+    },
+  };
+  const yaml = render(object, 'yaml');
+  assert.deepEqual(parse(yaml), object);
+  assert.deepEqual(parse(yaml, { version: '1.1' }), object);
+  assert.match(yaml, /j: plain text/);
 });

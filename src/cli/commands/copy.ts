@@ -14,11 +14,14 @@ const COPY_CONCURRENCY = 32;
 export async function copyCommand({ target, flags, out }: CommandContext): Promise<number> {
   const from = requireArg(flags.from, '--from <instance>');
   const to = requireArg(flags.to, '--to <instance>');
+  // Both must exist before anything is read: a mistyped target was found only by its first put
+  // (every one of thousands failing), or not at all when the source was empty (exit 0).
+  const [kinds] = await Promise.all([target.kinds(from), target.kinds(to)]);
   const progress = new Progress(`copy ${from} → ${to}`, out.stderr);
   let copied = 0;
   const failures: string[] = [];
   const inFlight = new Set<Promise<void>>();
-  for (const gvk of await target.kinds(from)) {
+  for (const gvk of kinds) {
     for await (const object of target.list(from, gvk)) {
       // Each put settles its own outcome, so no failure can slip between the awaits below.
       const put: Promise<void> = target.put(to, object).then(
