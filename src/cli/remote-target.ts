@@ -1,4 +1,4 @@
-import { checkGvk, type GroupVersionKind } from '../contract/gvk.js';
+import { checkGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
 import { checkObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject, SecretInfo } from '../contract/types.js';
 import { fromWireError, StowageError, type WireError } from '../errors/index.js';
@@ -96,13 +96,32 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
       const response = await call(`${objectsUrl(instance, gvk)}?format=ndjson`);
       if (!response?.body) return;
       let buffered = '';
+      let listed = 0;
       const decoder = new TextDecoder();
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) if (line !== '') yield JSON.parse(line) as RuntimeObject;
+      // The server writes whole lines and ends the body only after the last: a listing that stops
+      // anywhere else was cut off, and must not pass for a complete one.
+      const cutOff = (why: string) =>
+        new Error(
+          `the listing of ${gvkString(gvk)} in ${instance} was cut off after ${listed} objects: ${why}`,
+        );
+      try {
+        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+          buffered += decoder.decode(chunk, { stream: true });
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) {
+            if (line === '') continue;
+            listed++;
+            yield JSON.parse(line) as RuntimeObject;
+          }
+        }
+      } catch (error) {
+        // undici says only "terminated" when the connection drops mid-body.
+        if (error instanceof TypeError)
+          throw cutOff(String((error as { cause?: unknown }).cause ?? error.message));
+        throw error;
       }
+      if ((buffered + decoder.decode()).trim() !== '') throw cutOff('it ended inside an object');
     },
     kinds: (instance) => required<GroupVersionKind[]>(`${instanceUrl(instance)}/kinds`),
     secrets: {

@@ -435,6 +435,15 @@ test('one storage spelled two ways is refused: a directory and a symbolic link t
     env: {},
   });
   assert.match(slash.message, /instances\.1\.\w+: the same instance as instances\.0/);
+  // The SDK takes an AWS region in any case; accepted twice before.
+  const region = failure({
+    path: file(
+      'region.yaml',
+      'instances:\n  - kind: s3\n    region: us-east-1\n    bucket: control-plane\n  - kind: s3\n    region: US-EAST-1\n    bucket: control-plane\n',
+    ),
+    env: {},
+  });
+  assert.match(region.message, /instances\.1\.\w+: the same instance as instances\.0/);
   const nested = failure({
     path: file(
       'nested-spelling.yaml',

@@ -173,7 +173,8 @@ function storeOf(config: ResolvedS3Config): string {
  * written (s3InstanceName), so existing names do not change; only comparisons use this.
  */
 function sameStoreOf(config: ResolvedS3Config): string {
-  return config.endpoint === undefined ? storeOf(config) : new URL(config.endpoint).href;
+  // AWS regions are lower case; the SDK takes `US-EAST-1` for the same one.
+  return config.endpoint === undefined ? `aws:${config.region.toLowerCase()}` : new URL(config.endpoint).href;
 }
 
 /** What two S3 configurations of one bucket and prefix share however they spell the endpoint. */
