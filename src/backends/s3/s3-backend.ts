@@ -72,7 +72,8 @@ export class S3Backend implements Backend {
    * backend's queue. Sharing the operations' sockets, a probe waited behind up to 192 requests of
    * a server answering in 0.8 s, timed out three times, and the instance was restarted as hung.
    */
-  readonly #probeLane: Lane;
+  #probeLane: Lane | undefined;
+  readonly #resolved: ResolvedS3Config;
   /** Objects larger than this are refused on read, before their body is read. */
   #maxReadBytes = S3_READ_FLOOR_BYTES;
 
@@ -82,7 +83,7 @@ export class S3Backend implements Backend {
     this.config = visible;
     this.#lane = lane(resolved);
     this.#client = this.#lane.connection.client;
-    this.#probeLane = lane({ ...resolved, maxSockets: 1 });
+    this.#resolved = resolved;
   }
 
   /** Checks the bucket exists and is writable: HeadBucket, then a marker object written and removed. */
@@ -201,12 +202,14 @@ export class S3Backend implements Backend {
   }
 
   async probe(): Promise<void> {
+    // Made at the first probe: LocalProvider never probes, and needs no second client.
+    this.#probeLane ??= lane({ ...this.#resolved, maxSockets: 1 });
     await this.headBucket('probe', this.deadline(), this.#probeLane);
   }
 
   async close(): Promise<void> {
     this.#lane.connection.destroy();
-    this.#probeLane.connection.destroy();
+    this.#probeLane?.connection.destroy();
   }
 
   private async *listKeys(gvk: GroupVersionKind): AsyncIterable<{ key: ObjectKey; path: string }> {
