@@ -23,13 +23,35 @@ function classify(code: string | undefined): { status: number; code: string; mes
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, canAnswer: boolean): void {
   if (error.code !== 'ECONNRESET' && socket.writable && canAnswer) {
     const { status, code, message } = classify(error.code);
-    const body = `${JSON.stringify({ error: { code, message, details: {} } })}\n`;
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-        'content-type: application/json; charset=utf-8\r\n' +
-        `content-length: ${Buffer.byteLength(body)}\r\n` +
-        `connection: close\r\n\r\n${body}`,
-    );
+    answerRaw(socket, status, code, message);
   }
   socket.destroy();
+}
+
+/**
+ * node:http's `connect` handler: a CONNECT, which node:http hands over as a raw socket and would
+ * otherwise close unanswered, gets the 405 every other method the API does not take gets.
+ */
+export function answerConnect(socket: Duplex): void {
+  if (socket.writable)
+    answerRaw(
+      socket,
+      405,
+      'STOWAGE_METHOD_NOT_ALLOWED',
+      'CONNECT is not served here',
+      'allow: GET, HEAD\r\n',
+    );
+  socket.destroy();
+}
+
+/** A typed JSON error written straight to a socket, which closes after it. */
+function answerRaw(socket: Duplex, status: number, code: string, message: string, headers = ''): void {
+  const body = `${JSON.stringify({ error: { code, message, details: {} } })}\n`;
+  socket.write(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      headers +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`,
+  );
 }

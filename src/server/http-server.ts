@@ -6,7 +6,7 @@ import type { PersistenceProvider, SecretPersistenceProvider } from '../contract
 import { UnknownInstanceError } from '../errors/index.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { authorized, checkBind } from './auth.js';
-import { answerClientError } from './client-errors.js';
+import { answerClientError, answerConnect } from './client-errors.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { allowOnly, HttpError, READ_METHODS, sendError, sendJson } from './http-errors.js';
 import { handleObjects } from './object-routes.js';
@@ -73,6 +73,9 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   const connections = new ConnectionTracker();
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && req.headers.host === undefined) {
+      throw new HttpError(400, 'STOWAGE_BAD_REQUEST', 'an HTTP/1.1 request needs a Host header');
+    }
     const path = requestPath(req.url ?? '/');
     if (path === '/healthz') {
       allowOnly(req.method, READ_METHODS);
@@ -137,6 +140,8 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
       requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // Checked in the handler instead, so the answer is a typed body, not node:http's bare 400.
+      requireHostHeader: false,
     },
     (req, res) => {
       connections.add(req, res);
@@ -153,6 +158,7 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(error, socket, connections.canAnswerRaw(socket)),
   );
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerConnect(socket));
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

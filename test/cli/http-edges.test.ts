@@ -321,3 +321,22 @@ test('a listing asked for in absolute form with an authority that does not parse
     }
   });
 });
+
+test('an HTTP/1.1 request without a Host header, and a CONNECT, get typed answers, not a bare 400 or silence', async () => {
+  await withServer({}, async (url) => {
+    const noHost = await rawConnection(url);
+    noHost.socket.write('GET /api/v1/instances HTTP/1.1\r\nConnection: close\r\n\r\n');
+    const refused = await noHost.received;
+    assert.match(refused, /^HTTP\/1\.1 400 /);
+    assert.match(refused, /"code":"STOWAGE_BAD_REQUEST"/);
+    const connect = await rawConnection(url);
+    connect.socket.write('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
+    const answer = await connect.received;
+    // Before, the connection closed with no answer at all.
+    assert.match(answer, /^HTTP\/1\.1 405 /);
+    assert.match(answer, /"code":"STOWAGE_METHOD_NOT_ALLOWED"/);
+    const http10 = await rawConnection(url);
+    http10.socket.write('GET /healthz HTTP/1.0\r\n\r\n');
+    assert.match(await http10.received, /^HTTP\/1\.1 200 /);
+  });
+});
