@@ -103,6 +103,15 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
   if (policy !== 'reject' && policy !== 'wait') {
     throw new InvalidRuntimeConfigError(`mailbox.policy must be reject or wait`, { field: 'mailbox.policy' });
   }
+  const backoffBaseMs = ms('supervisor.backoffBaseMs', s.backoffBaseMs, 100, 0);
+  const backoffMaxMs = ms('supervisor.backoffMaxMs', s.backoffMaxMs, 5000, 0);
+  // The first delay is the base, capped by the most: a base above it was ignored without a word.
+  if (backoffBaseMs > backoffMaxMs) {
+    throw new InvalidRuntimeConfigError(
+      `supervisor.backoffBaseMs (${backoffBaseMs}) must be at most supervisor.backoffMaxMs (${backoffMaxMs})`,
+      { field: 'supervisor.backoffBaseMs' },
+    );
+  }
   return {
     mailbox: {
       capacity: count('mailbox.capacity', m.capacity, 1024),
@@ -112,8 +121,8 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
     },
     supervisor: {
       initializeAttempts: count('supervisor.initializeAttempts', s.initializeAttempts, 3),
-      backoffBaseMs: ms('supervisor.backoffBaseMs', s.backoffBaseMs, 100, 0),
-      backoffMaxMs: ms('supervisor.backoffMaxMs', s.backoffMaxMs, 5000, 0),
+      backoffBaseMs,
+      backoffMaxMs,
       probeIntervalMs: ms('supervisor.probeIntervalMs', s.probeIntervalMs, 1000),
       probeTimeoutMs: ms('supervisor.probeTimeoutMs', s.probeTimeoutMs, 1000),
       probeFailureThreshold: count('supervisor.probeFailureThreshold', s.probeFailureThreshold, 3),

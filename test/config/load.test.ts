@@ -514,6 +514,9 @@ test('RuntimeOptions: worker resource limits and counts that would fail late, or
     // Past 2^53 an integer is not exact; the stores refused it in every open, retried for ever.
     [{ maxObjectBytes: 2 ** 53 }, 'maxObjectBytes'],
     [{ mailbox: { capacity: 1e300 } }, 'mailbox.capacity'],
+    // The base was capped by the most without a word.
+    [{ supervisor: { backoffBaseMs: 5000, backoffMaxMs: 10 } }, 'supervisor.backoffBaseMs'],
+    [{ supervisor: { backoffBaseMs: 6000 } }, 'supervisor.backoffBaseMs'],
   ] as const) {
     assert.equal(fieldOf(options as unknown as RuntimeOptions), field, JSON.stringify(options));
   }

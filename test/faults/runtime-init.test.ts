@@ -107,7 +107,7 @@ test('restartInstance during initialize joins the start under way instead of rac
 }, async () => {
   const h = await faultHarness(
     'flaky-init-backend',
-    { supervisor: { initializeAttempts: 3, backoffBaseMs: 300 } },
+    { supervisor: { initializeAttempts: 3, backoffBaseMs: 300, backoffMaxMs: 300 } },
     { failures: 1 },
   );
   try {
@@ -169,7 +169,7 @@ test('initialize cut off by close() fails with ClosedError, not as a failed star
 }, async () => {
   const h = await faultHarness(
     'flaky-init-backend',
-    { supervisor: { initializeAttempts: 3, backoffBaseMs: 5_000 } },
+    { supervisor: { initializeAttempts: 3, backoffBaseMs: 5_000, backoffMaxMs: 5_000 } },
     { failures: 100 },
   );
   try {
