@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LOG_SYNCS } from '../backends/file/layout.js';
 import { s3ConfigSchema } from '../backends/s3/config.js';
 import { MachineId } from '../contract/machine-id.js';
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from '../runtime/options.js';
 import { ENV_VARIABLE_NAME, KEYRING_TEXT, KEYRING_TEXT_MISPLACED } from '../secrets/keyring-source.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
 import { MAX_IDLE_SPIN_MICROS, MIN_WORKER_HEAP_MB } from './worker-limits.js';
@@ -97,6 +98,11 @@ export const configSchema = z.strictObject({
       maxRestarts: nonNegativeInt.optional(),
       withinMs: positiveMs.optional(),
     })
+    // The first delay is the base, capped by the most: a base above it would be ignored.
+    .refine(
+      (s) => (s.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS) <= (s.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS),
+      { message: 'must be at most backoffMaxMs', path: ['backoffBaseMs'] },
+    )
     .prefault({}),
   /** How long a graceful close lets queued work drain before rejecting it (RuntimeOptions.closeDeadlineMs). */
   shutdown: z.strictObject({ drainDeadlineMs: nonNegativeMs.optional() }).prefault({}),

@@ -95,6 +95,9 @@ export type ResolvedOptions = Required<
   readonly observer: RuntimeObserver | undefined;
 };
 
+export const DEFAULT_BACKOFF_BASE_MS = 100;
+export const DEFAULT_BACKOFF_MAX_MS = 5000;
+
 /** Fills defaults and checks every number; an invalid option is an InvalidRuntimeConfigError naming it. */
 export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
   const m = options.mailbox ?? {};
@@ -103,8 +106,8 @@ export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
   if (policy !== 'reject' && policy !== 'wait') {
     throw new InvalidRuntimeConfigError(`mailbox.policy must be reject or wait`, { field: 'mailbox.policy' });
   }
-  const backoffBaseMs = ms('supervisor.backoffBaseMs', s.backoffBaseMs, 100, 0);
-  const backoffMaxMs = ms('supervisor.backoffMaxMs', s.backoffMaxMs, 5000, 0);
+  const backoffBaseMs = ms('supervisor.backoffBaseMs', s.backoffBaseMs, DEFAULT_BACKOFF_BASE_MS, 0);
+  const backoffMaxMs = ms('supervisor.backoffMaxMs', s.backoffMaxMs, DEFAULT_BACKOFF_MAX_MS, 0);
   // The first delay is the base, capped by the most: a base above it was ignored without a word.
   if (backoffBaseMs > backoffMaxMs) {
     throw new InvalidRuntimeConfigError(

@@ -478,6 +478,7 @@ test('milliseconds past what a Node timer can wait, a worker heap too small to s
     ],
     ['pool.workerHeapMb', 'pool:\n  workerHeapMb: 2\n'],
     ['pool.idleSpinMicros', 'pool:\n  idleSpinMicros: 1000001\n'],
+    ['supervisor.backoffBaseMs', 'supervisor:\n  backoffBaseMs: 6000\n'],
     ['secrets.keyringFile', 'secrets:\n  keyringFile: ""\n'],
     ['secrets.keyringEnv', 'secrets:\n  keyringEnv: ""\n'],
   ] as const) {
