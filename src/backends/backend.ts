@@ -8,6 +8,14 @@ export interface BackendRecord {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * The most objects of one kind the file and memory backends hold. V8's Map, which indexes a kind
+ * in each, holds at most 2^24 (16,777,216) entries; past it, the file backend's applying of a
+ * durable write threw, and its reopening replayed the same writes into the same wall. This leaves
+ * room for 777,216 puts of new objects of one kind in flight at once.
+ */
+export const MAX_OBJECTS_PER_KIND = 16_000_000;
+
 /** What the store above a backend tells it at open. */
 export interface OpenOptions {
   /**

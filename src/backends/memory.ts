@@ -1,7 +1,8 @@
 import { type GroupVersionKind, gvkString, parseGvkString } from '../contract/gvk.js';
 import type { ObjectKey } from '../contract/object-key.js';
+import { TooManyObjectsError } from '../errors/index.js';
 import { ownedBytes } from '../objects/owned-bytes.js';
-import type { Backend, BackendRecord } from './backend.js';
+import { type Backend, type BackendRecord, MAX_OBJECTS_PER_KIND } from './backend.js';
 
 /**
  * Where a memory backend keeps its records. Sharing one volume between successive backends
@@ -34,6 +35,12 @@ export class MemoryBackend implements Backend {
     if (!records) {
       records = new Map();
       this.volume.set(id, records);
+    }
+    if (records.size >= MAX_OBJECTS_PER_KIND && !records.has(key)) {
+      throw new TooManyObjectsError(`${id} holds ${MAX_OBJECTS_PER_KIND} objects, the limit per kind`, {
+        gvk: id,
+        limit: MAX_OBJECTS_PER_KIND,
+      });
     }
     // Kept as given when it owns its buffer (Backend.put: callers never change it afterwards);
     // a view is copied, or it would pin the larger buffer behind it.

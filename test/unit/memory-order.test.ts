@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gvk, LocalProvider, MachineId, MemoryBackend } from '../../src/index.js';
+import { MAX_OBJECTS_PER_KIND } from '../../src/backends/backend.js';
+import {
+  gvk,
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  type ObjectKey,
+  TooManyObjectsError,
+} from '../../src/index.js';
 
 const KIND = gvk('', 'v1', 'ConfigMap');
 const version = (v: string) => ({
@@ -29,4 +37,20 @@ test('memory behind LocalProvider: calls on one key complete in the order they w
   } finally {
     await provider.close();
   }
+});
+
+test('a kind at the most objects a Map holds refuses new objects typed, and still takes overwrites', async () => {
+  /** A kind as full as the limit, without filling 16 million entries. */
+  class FullKind extends Map<ObjectKey, Uint8Array> {
+    override get size(): number {
+      return MAX_OBJECTS_PER_KIND;
+    }
+  }
+  const full = new FullKind([['d/kept' as ObjectKey, Buffer.from('{}')]]);
+  const backend = new MemoryBackend(new Map([['core/v1/ConfigMap', full]]));
+  const configMap = gvk('', 'v1', 'ConfigMap');
+  // Before, past 2^24 the Map threw a raw RangeError.
+  await assert.rejects(backend.put(configMap, 'd/new' as ObjectKey, Buffer.from('{}')), TooManyObjectsError);
+  await backend.put(configMap, 'd/kept' as ObjectKey, Buffer.from('{"v":2}'));
+  assert.equal(Buffer.from((await backend.get(configMap, 'd/kept' as ObjectKey))!).toString(), '{"v":2}');
 });

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors/index.js';
+import { MAX_OBJECTS_PER_KIND } from '../backend.js';
 import { defaultLogSync, type LogSync, logSyncUnavailable, type OpenFile, openFile } from './layout.js';
 import type { LogIo } from './log-writer.js';
 
@@ -42,13 +43,6 @@ export interface ResolvedFileBackendOptions {
   readonly logSync: LogSync;
   readonly maxObjectsPerKind: number;
 }
-
-/**
- * V8's Map, which indexes a kind, holds at most 2^24 (16,777,216) entries; past it, applying a
- * durable write threw, and reopening replayed the same writes into the same wall. This leaves room
- * for 777,216 puts of new objects of one kind in flight at once.
- */
-export const MAX_OBJECTS_PER_KIND = 16_000_000;
 
 export const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_COMPACT_GARBAGE_RATIO = 0.5;
