@@ -1,5 +1,6 @@
 import { InvalidGvkError, ReservedGroupError } from '../errors/index.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from './dns.js';
+import { quoted } from './quoted.js';
 
 /** Group, version and kind of an object. The core group is the empty string. */
 export interface GroupVersionKind {
@@ -17,7 +18,7 @@ export function gvk(group: string, version: string, kind: string): GroupVersionK
     typeof group !== 'string' ||
     (group !== '' && !(group.length <= 253 && DNS1123_SUBDOMAIN.test(group)))
   ) {
-    throw new InvalidGvkError(`group ${JSON.stringify(group)} is not a DNS-1123 subdomain`, {
+    throw new InvalidGvkError(`group ${quoted(group)} is not a DNS-1123 subdomain`, {
       field: 'group',
     });
   }
@@ -28,12 +29,12 @@ export function gvk(group: string, version: string, kind: string): GroupVersionK
     });
   }
   if (typeof version !== 'string' || !(version.length <= 63 && DNS1123_LABEL.test(version))) {
-    throw new InvalidGvkError(`version ${JSON.stringify(version)} is not a DNS-1123 label`, {
+    throw new InvalidGvkError(`version ${quoted(version)} is not a DNS-1123 label`, {
       field: 'version',
     });
   }
   if (typeof kind !== 'string' || !KIND.test(kind)) {
-    throw new InvalidGvkError(`kind ${JSON.stringify(kind)} must be alphanumeric and start with a letter`, {
+    throw new InvalidGvkError(`kind ${quoted(kind)} must be alphanumeric and start with a letter`, {
       field: 'kind',
     });
   }
@@ -45,7 +46,7 @@ export function gvkFromApiVersion(apiVersion: string, kind: string): GroupVersio
   const slash = apiVersion.indexOf('/');
   if (slash === -1) return gvk('', apiVersion, kind);
   if (apiVersion.indexOf('/', slash + 1) !== -1) {
-    throw new InvalidGvkError(`apiVersion ${JSON.stringify(apiVersion)} has more than one "/"`, {
+    throw new InvalidGvkError(`apiVersion ${quoted(apiVersion)} has more than one "/"`, {
       field: 'apiVersion',
     });
   }
@@ -65,7 +66,7 @@ export function isReservedGroup(group: string): boolean {
 /** Throws ReservedGroupError for a GVK in the reserved group; public entry points call it. */
 export function rejectReservedGroup(value: GroupVersionKind): GroupVersionKind {
   if (isReservedGroup(value.group)) {
-    const message = `group ${JSON.stringify(value.group)} is reserved for stowage's own records`;
+    const message = `group ${quoted(value.group)} is reserved for stowage's own records`;
     throw new ReservedGroupError(message, { field: 'group' });
   }
   return value;
@@ -109,7 +110,7 @@ export function gvkString(value: GroupVersionKind): string {
 export function parseGvkString(text: string): GroupVersionKind {
   const parts = text.split('/');
   if (parts.length !== 3)
-    throw new InvalidGvkError(`${JSON.stringify(text)} is not group/version/kind`, { field: 'gvk' });
+    throw new InvalidGvkError(`${quoted(text)} is not group/version/kind`, { field: 'gvk' });
   const [group, version, kind] = parts as [string, string, string];
   return gvk(group === 'core' ? '' : group, version, kind);
 }

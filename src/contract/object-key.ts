@@ -2,6 +2,7 @@ import type { StowageError } from '../errors/index.js';
 import { InvalidKeyError, InvalidObjectError } from '../errors/index.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN, RBAC_NAME } from './dns.js';
 import type { GroupVersionKind } from './gvk.js';
+import { quoted } from './quoted.js';
 
 /**
  * Identifies an object within its GVK: `namespace/name`, or `name` for cluster-scoped objects.
@@ -28,7 +29,7 @@ export function checkName(gvk: GroupVersionKind, name: unknown, fail: ErrorFacto
   if (name.length > MAX_NAME) throw fail(`${field} is longer than ${MAX_NAME} characters`, field);
   const pattern = usesPathSegmentNames(gvk) ? RBAC_NAME : DNS1123_SUBDOMAIN;
   if (!pattern.test(name) || name.includes('..')) {
-    throw fail(`${field} ${JSON.stringify(name)} is not a valid name for ${gvk.kind}`, field);
+    throw fail(`${field} ${quoted(name)} is not a valid name for ${gvk.kind}`, field);
   }
   return name;
 }
@@ -38,7 +39,7 @@ export function checkNamespace(namespace: unknown, fail: ErrorFactory = invalidO
   if (namespace === undefined || namespace === '') return undefined;
   if (typeof namespace !== 'string') throw fail(`${field} must be a string`, field);
   if (namespace.length > MAX_NAMESPACE || !DNS1123_LABEL.test(namespace)) {
-    throw fail(`${field} ${JSON.stringify(namespace)} is not a DNS-1123 label`, field);
+    throw fail(`${field} ${quoted(namespace)} is not a DNS-1123 label`, field);
   }
   return namespace;
 }

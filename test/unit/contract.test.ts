@@ -69,3 +69,15 @@ test('PersistenceProviderStatus serializes with the original field names', () =>
     mean_persist_latency: 0,
   });
 });
+
+test('a validation message quotes at most 100 characters of the value, and names a non-string by its type', () => {
+  const long = `K${'x'.repeat(4_000_000)}-`;
+  assert.throws(
+    () => gvk('', 'v1', long),
+    (error: unknown) =>
+      error instanceof InvalidGvkError &&
+      error.message.length < 300 &&
+      /4000002 characters/.test(error.message),
+  );
+  assert.throws(() => gvk('', 'v1', 42 as unknown as string), /kind \(a number\) must be/);
+});
