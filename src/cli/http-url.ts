@@ -1,3 +1,5 @@
+import { quoted } from '../errors/quoted.js';
+
 /**
  * Why `text` is not a URL that fetch and the AWS SDK can use as a base: not http:// or https://,
  * credentials in it (fetch refuses them, and a message quoting the URL would show the password), or
@@ -6,12 +8,12 @@
 export function httpUrlProblem(text: string): string | undefined {
   const url = URL.canParse(text) ? new URL(text) : undefined;
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
-    return `expected an http:// or https:// URL, got ${JSON.stringify(text)}`;
+    return `expected an http:// or https:// URL, got ${quoted(text)}`;
   }
   if (url.username !== '' || url.password !== '')
     return 'the URL must not carry credentials (user:password@)';
   if (url.search !== '' || url.hash !== '' || text.includes('?') || text.includes('#')) {
-    return `the URL must not carry a query (?) or a fragment (#), got ${JSON.stringify(text)}`;
+    return `the URL must not carry a query (?) or a fragment (#), got ${quoted(text)}`;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { InvalidGvkError, ReservedGroupError } from '../errors/index.js';
+import { quoted } from '../errors/quoted.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from './dns.js';
-import { quoted } from './quoted.js';
 
 /** Group, version and kind of an object. The core group is the empty string. */
 export interface GroupVersionKind {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidMachineIdError } from '../errors/index.js';
+import { quoted } from '../errors/quoted.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -50,7 +51,7 @@ export function sameMachine(current: MachineId | undefined, given: unknown): Mac
       typeof (given as Partial<MachineId>).equals === 'function');
   if (!isMachineId) {
     throw new InvalidMachineIdError(
-      `initialize() needs a MachineId (MachineId.generate() or MachineId.parse()), got ${given === null ? 'null' : typeof given}`,
+      `initialize() needs a MachineId (MachineId.generate() or MachineId.parse()), got ${quoted(given)}`,
     );
   }
   const machine = MachineId.parse(String(given));

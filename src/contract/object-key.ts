@@ -1,8 +1,8 @@
 import type { StowageError } from '../errors/index.js';
 import { InvalidKeyError, InvalidObjectError } from '../errors/index.js';
+import { quoted } from '../errors/quoted.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN, RBAC_NAME } from './dns.js';
 import type { GroupVersionKind } from './gvk.js';
-import { quoted } from './quoted.js';
 
 /**
  * Identifies an object within its GVK: `namespace/name`, or `name` for cluster-scoped objects.

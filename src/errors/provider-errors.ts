@@ -1,4 +1,5 @@
 import { describeError, StowageError } from './base.js';
+import { quoted } from './quoted.js';
 
 /** The named instance is not one of this provider's instances. */
 export class UnknownInstanceError extends StowageError {
@@ -7,10 +8,11 @@ export class UnknownInstanceError extends StowageError {
   /** For a name a public call was given, which need not even be a string (`details.instance` null then). */
   static named(instance: unknown): UnknownInstanceError {
     if (typeof instance !== 'string') {
-      const got = instance === null ? 'null' : typeof instance;
-      return new UnknownInstanceError(`instance names are strings, got ${got}`, { instance: null });
+      return new UnknownInstanceError(`instance names are strings, got ${quoted(instance)}`, {
+        instance: null,
+      });
     }
-    return new UnknownInstanceError(`no instance named ${JSON.stringify(instance)}`, { instance });
+    return new UnknownInstanceError(`no instance named ${quoted(instance)}`, { instance });
   }
 }
 

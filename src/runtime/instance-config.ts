@@ -1,4 +1,5 @@
 import { InvalidRuntimeConfigError } from '../errors/index.js';
+import { quoted } from '../errors/quoted.js';
 import type { InstanceConfig } from './protocol.js';
 
 /** The string fields each kind of instance is named and located by (s3: resolveS3Config checks its own). */
@@ -24,7 +25,7 @@ export function checkInstanceConfig(config: unknown): InstanceConfig {
   const { kind } = config as { kind?: unknown };
   if (typeof kind !== 'string' || !Object.hasOwn(REQUIRED_TEXT, kind)) {
     throw new InvalidRuntimeConfigError(
-      `instance kind ${typeof kind === 'string' ? JSON.stringify(kind) : typeof kind} is none of ${Object.keys(REQUIRED_TEXT).join(', ')}`,
+      `instance kind ${quoted(kind)} is none of ${Object.keys(REQUIRED_TEXT).join(', ')}`,
       { field: 'kind' },
     );
   }
