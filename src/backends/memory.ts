@@ -37,10 +37,7 @@ export class MemoryBackend implements Backend {
       this.volume.set(id, records);
     }
     if (records.size >= MAX_OBJECTS_PER_KIND && !records.has(key)) {
-      throw new TooManyObjectsError(`${id} holds ${MAX_OBJECTS_PER_KIND} objects, the limit per kind`, {
-        gvk: id,
-        limit: MAX_OBJECTS_PER_KIND,
-      });
+      throw TooManyObjectsError.at(id, MAX_OBJECTS_PER_KIND);
     }
     // Kept as given when it owns its buffer (Backend.put: callers never change it afterwards);
     // a view is copied, or it would pin the larger buffer behind it.

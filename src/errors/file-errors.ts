@@ -17,12 +17,17 @@ export class CorruptLogError extends StowageError {
 }
 
 /**
- * A put of a new object would take its kind past the file instance's limit of objects per kind
+ * A put of a new object would take its kind past the file or memory instance's limit of objects per kind
  * (`details.gvk`, `details.limit`): V8's Map, which indexes a kind in memory, holds at most 2^24
  * entries, and a log that held more could never be opened again. Nothing was written.
  */
 export class TooManyObjectsError extends StowageError {
   static override readonly code = 'STOWAGE_TOO_MANY_OBJECTS';
+
+  /** What every backend's check reports: kind `gvk` holds `limit` objects already. */
+  static at(gvk: string, limit: number): TooManyObjectsError {
+    return new TooManyObjectsError(`${gvk} holds ${limit} objects, the limit per kind`, { gvk, limit });
+  }
 }
 
 /** A file was written by an unknown on-disk format version (`details.file`, `details.version`). */

@@ -188,13 +188,7 @@ export class FileBackend implements Backend {
       }
       const { maxObjectsPerKind } = this.options;
       if (this.index.countOf(id) >= maxObjectsPerKind && !this.index.has(id, key)) {
-        throw new TooManyObjectsError(
-          `${id} holds ${maxObjectsPerKind} objects, this instance's limit per kind`,
-          {
-            gvk: id,
-            limit: maxObjectsPerKind,
-          },
-        );
+        throw TooManyObjectsError.at(id, maxObjectsPerKind);
       }
     } catch (error) {
       return Promise.reject(error);
