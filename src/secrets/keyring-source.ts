@@ -42,6 +42,7 @@ export async function loadKeyringFile(path: string): Promise<Keyring> {
       field: '',
     });
   }
+  const shown = shownKeyringPath(path);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     // Symlinks are followed (Kubernetes mounts secrets through them); the checks below apply to
@@ -51,16 +52,16 @@ export async function loadKeyringFile(path: string): Promise<Keyring> {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-    throw new KeyringInvalidError(`keyring file ${shownKeyringPath(path)} cannot be opened (${code})`, {
-      source: shownKeyringPath(path),
+    throw new KeyringInvalidError(`keyring file ${shown} cannot be opened (${code})`, {
+      source: shown,
       field: '',
     });
   }
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) {
-      throw new KeyringInvalidError(`keyring file ${shownKeyringPath(path)} is not a regular file`, {
-        source: shownKeyringPath(path),
+      throw new KeyringInvalidError(`keyring file ${shown} is not a regular file`, {
+        source: shown,
         field: '',
       });
     }
@@ -68,13 +69,13 @@ export async function loadKeyringFile(path: string): Promise<Keyring> {
     if ((mode & GROUP_OR_OTHER) !== 0) {
       const octal = `0${mode.toString(8).padStart(3, '0')}`;
       throw new KeyringInsecureError(
-        `keyring file ${shownKeyringPath(path)} has mode ${octal}; group and others must have no access (chmod 600)`,
-        { path: shownKeyringPath(path), mode: octal },
+        `keyring file ${shown} has mode ${octal}; group and others must have no access (chmod 600)`,
+        { path: shown, mode: octal },
       );
     }
     const bytes = await handle.readFile();
     try {
-      return parseKeyring(bytes.toString('utf8'), shownKeyringPath(path));
+      return parseKeyring(bytes.toString('utf8'), shown);
     } finally {
       bytes.fill(0);
     }

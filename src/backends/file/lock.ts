@@ -200,6 +200,11 @@ async function readOwner(path: string): Promise<LockOwner | undefined> {
   return { machineId: 'unknown', pid: -1, startTime: null, hostname: 'unknown', token: '', acquiredAt: '' };
 }
 
+/** Whether the lock names a PID namespace other than this process's (locks before it: no). */
+function inOtherPidNamespace(owner: LockOwner): boolean {
+  return owner.pidNamespace != null && owner.pidNamespace !== PID_NAMESPACE;
+}
+
 /** When `LOCK` was last touched (ms since the epoch); undefined when it is gone. */
 async function touchedAt(lockPath: string): Promise<number | undefined> {
   try {
@@ -217,7 +222,7 @@ async function touchedAt(lockPath: string): Promise<number | undefined> {
  */
 function isStale(owner: LockOwner, touched: number | undefined): boolean {
   if (owner.hostname !== hostname() || owner.pid <= 0) return false;
-  if (owner.pidNamespace != null && owner.pidNamespace !== PID_NAMESPACE) {
+  if (inOtherPidNamespace(owner)) {
     return touched !== undefined && Date.now() - touched > HEARTBEAT_STALE_MS;
   }
   try {
@@ -286,7 +291,7 @@ function lockedBy(owner: LockOwner, lockFile: string): LockedError {
     );
   }
   const elsewhere =
-    owner.hostname === hostname() && owner.pidNamespace != null && owner.pidNamespace !== PID_NAMESPACE
+    owner.hostname === hostname() && inOtherPidNamespace(owner)
       ? ` in another PID namespace (taken over once untouched for ${HEARTBEAT_STALE_MS / 1000} s)`
       : '';
   return new LockedError(
