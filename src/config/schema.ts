@@ -4,6 +4,7 @@ import { s3ConfigSchema } from '../backends/s3/config.js';
 import { MachineId } from '../contract/machine-id.js';
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from '../runtime/options.js';
 import { ENV_VARIABLE_NAME, KEYRING_TEXT, KEYRING_TEXT_MISPLACED } from '../secrets/keyring-source.js';
+import { headerValue } from './header-value.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
 import { MAX_IDLE_SPIN_MICROS, MIN_WORKER_HEAP_MB } from './worker-limits.js';
 
@@ -112,14 +113,10 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: nonNegativeInt.max(65535).default(9464),
       /** Bearer token for the HTTP API; required to bind anything but loopback. */
-      token: z
-        .string()
+      token: headerValue
         .min(16)
-        // A YAML block (`token: |`) keeps a trailing newline that no HTTP client sends back.
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-        .refine((token) => !/[\u0000-\u001f\u007f]/.test(token) && token.trim() === token, {
-          message: 'must not hold control characters (a newline?) or spaces at either end',
-        })
+        // Clients trim a header's value: a token with spaces at its ends could never match.
+        .refine((token) => token.trim() === token, 'must not have spaces at either end')
         .optional(),
     })
     .prefault({}),

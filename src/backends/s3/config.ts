@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headerValue } from '../../config/header-value.js';
 import { instanceName } from '../../config/instance-name.js';
 import { shownPath } from '../../config/shown-key.js';
 import { MAX_TIMER_MS } from '../../config/timer-limit.js';
@@ -72,17 +73,6 @@ const positiveInt = z.number().int().positive();
 /** A prefix segment may not be empty, `.` or `..`, so a key can never climb out of its prefix. */
 const PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
-/**
- * A credential goes into HTTP headers, which cannot carry a control character: the SDK's request
- * would fail before it is sent, and be reported as an unreachable endpoint. A newline pasted in
- * with a key is the usual cause.
- */
-const credential = z
-  .string()
-  .min(1)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-  .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not hold control characters (a newline?)');
-
 /** The fields of an S3 instance; the configuration file's schema checks them too (config/schema.ts). */
 export const s3ConfigSchema = z.strictObject({
   endpoint: z
@@ -122,9 +112,9 @@ export const s3ConfigSchema = z.strictObject({
   forcePathStyle: z.boolean().default(false),
   credentials: z
     .strictObject({
-      accessKeyId: credential,
-      secretAccessKey: credential,
-      sessionToken: credential.optional(),
+      accessKeyId: headerValue,
+      secretAccessKey: headerValue,
+      sessionToken: headerValue.optional(),
     })
     .optional(),
   checksumMode: z.enum(['when_supported', 'when_required']).default('when_supported'),
