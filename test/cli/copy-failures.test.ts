@@ -21,6 +21,22 @@ class MostlyFullBackend extends MemoryBackend {
   }
 }
 
+/** `copy --from <from> --to <to>` on the provider, its stderr written to `stderr`. */
+function copy(
+  provider: LocalProvider,
+  from: string,
+  to: string,
+  stderr = new PassThrough(),
+): Promise<number> {
+  return copyCommand({
+    target: localTarget(provider, undefined, async () => undefined),
+    positionals: [],
+    flags: { from, to },
+    out: { stdout: new PassThrough(), stderr: stderr as unknown as NodeJS.WriteStream },
+    readStdin: async () => Buffer.alloc(0),
+  });
+}
+
 test('copy exits 1 and names what it could not copy when puts to the target fail', async () => {
   const provider = new LocalProvider([
     { name: 'from', backend: new MemoryBackend() },
@@ -40,14 +56,7 @@ test('copy exits 1 and names what it could not copy when puts to the target fail
     stderr.on('data', (chunk) => {
       errors += chunk;
     });
-    const code = await copyCommand({
-      target: localTarget(provider, undefined, async () => undefined),
-      positionals: [],
-      flags: { from: 'from', to: 'to' },
-      out: { stdout: new PassThrough(), stderr: stderr as unknown as NodeJS.WriteStream },
-      readStdin: async () => Buffer.alloc(0),
-    });
-    assert.equal(code, 1);
+    assert.equal(await copy(provider, 'from', 'to', stderr), 1);
     assert.match(errors, /4 objects copied/);
     assert.match(errors, /36 objects could not be copied/);
     assert.match(errors, /not copied: core\/v1\/ConfigMap d\/o1: no space left for d\/o1\n/);
@@ -70,17 +79,7 @@ test('copy to an instance that does not exist fails before reading anything, eve
     });
     for (const from of ['from', 'empty']) {
       // Before, from the empty source: "0 objects copied", exit 0; from the other, a failed put each.
-      await assert.rejects(
-        copyCommand({
-          target: localTarget(provider, undefined, async () => undefined),
-          positionals: [],
-          flags: { from, to: 'no-such-instance' },
-          out: { stdout: new PassThrough(), stderr: new PassThrough() as unknown as NodeJS.WriteStream },
-          readStdin: async () => Buffer.alloc(0),
-        }),
-        UnknownInstanceError,
-        from,
-      );
+      await assert.rejects(copy(provider, from, 'no-such-instance'), UnknownInstanceError, from);
     }
   } finally {
     await provider.close();

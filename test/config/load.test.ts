@@ -427,23 +427,21 @@ test('one storage spelled two ways is refused: a directory and a symbolic link t
     env: {},
   });
   assert.equal(below.details.field, 'instances.1.dir');
-  const slash = failure({
-    path: file(
-      'slash.yaml',
-      'instances:\n  - kind: s3\n    endpoint: http://127.0.0.1:7480\n    bucket: control-plane\n  - kind: s3\n    endpoint: HTTP://127.0.0.1:7480/\n    bucket: control-plane\n',
-    ),
-    env: {},
-  });
-  assert.match(slash.message, /instances\.1\.\w+: the same instance as instances\.0/);
-  // The SDK takes an AWS region in any case; accepted twice before.
-  const region = failure({
-    path: file(
-      'region.yaml',
-      'instances:\n  - kind: s3\n    region: us-east-1\n    bucket: control-plane\n  - kind: s3\n    region: US-EAST-1\n    bucket: control-plane\n',
-    ),
-    env: {},
-  });
-  assert.match(region.message, /instances\.1\.\w+: the same instance as instances\.0/);
+  // One S3 store spelled two ways: an endpoint's scheme case and slash; an AWS region's case,
+  // which the SDK takes in any case (accepted twice before).
+  for (const [name, first, second] of [
+    ['slash', 'endpoint: http://127.0.0.1:7480', 'endpoint: HTTP://127.0.0.1:7480/'],
+    ['region', 'region: us-east-1', 'region: US-EAST-1'],
+  ]) {
+    const twice = failure({
+      path: file(
+        `${name}.yaml`,
+        `instances:\n  - kind: s3\n    ${first}\n    bucket: control-plane\n  - kind: s3\n    ${second}\n    bucket: control-plane\n`,
+      ),
+      env: {},
+    });
+    assert.match(twice.message, /instances\.1\.\w+: the same instance as instances\.0/, name);
+  }
   const nested = failure({
     path: file(
       'nested-spelling.yaml',

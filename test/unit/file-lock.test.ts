@@ -18,7 +18,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HEARTBEAT_MS, HEARTBEAT_STALE_MS, removeStaleLock } from '../../src/backends/file/lock.js';
+import {
+  HEARTBEAT_MS,
+  HEARTBEAT_STALE_MS,
+  type LockOwner,
+  removeStaleLock,
+} from '../../src/backends/file/lock.js';
 import {
   FileBackend,
   InvalidMachineIdError,
@@ -37,6 +42,23 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'stowage-lock-'));
 });
 after(() => rm(root, { recursive: true, force: true }));
+
+/** A pid no process has here (above the kernel's pid_max): its owner is dead, to this host. */
+const DEAD_PID = 2 ** 22 + 17;
+
+/** Writes a LOCK owned by someone else: a dead process of this host unless `fields` say otherwise. */
+async function plantLock(dir: string, fields: Partial<LockOwner> & { token: string }): Promise<LockOwner> {
+  const owner: LockOwner = {
+    machineId: MachineId.generate().toString(),
+    pid: DEAD_PID,
+    startTime: '1',
+    hostname: hostname(),
+    acquiredAt: new Date().toISOString(),
+    ...fields,
+  };
+  await writeFile(join(dir, 'LOCK'), JSON.stringify(owner), { mode: 0o600 });
+  return owner;
+}
 
 async function opened(dir: string, machineId = MachineId.generate()): Promise<FileBackend> {
   const backend = new FileBackend(dir);
@@ -121,15 +143,7 @@ test("a lock naming a reused pid that is another user's process is stale too (ki
   await (await opened(dir)).close();
   // pid 1 is root's: to the child, running as nobody, kill(1, 0) is EPERM. Its start time is not
   // the one recorded, so it is not the owner: a dead owner's pid, reused.
-  const stale = {
-    machineId: MachineId.generate().toString(),
-    pid: 1,
-    startTime: '12345',
-    hostname: hostname(),
-    token: 'reused',
-    acquiredAt: new Date().toISOString(),
-  };
-  await writeFile(join(dir, 'LOCK'), JSON.stringify(stale), { mode: 0o600 });
+  await plantLock(dir, { pid: 1, startTime: '12345', token: 'reused' });
   await chown(dir, NOBODY, NOBODY);
   for (const file of await readdir(dir)) await chown(join(dir, file), NOBODY, NOBODY);
   const child = spawn(
@@ -155,16 +169,7 @@ test("a lock naming a reused pid that is another user's process is stale too (ki
 test("a contender late to a stale lock that another has taken over leaves the new owner's lock alone, and a third cannot get in", async () => {
   const dir = freshDir();
   await (await opened(dir)).close();
-  const stale = {
-    machineId: MachineId.generate().toString(),
-    pid: 2 ** 22 + 17,
-    startTime: null,
-    thread: null,
-    hostname: hostname(),
-    token: 'deadbeef',
-    acquiredAt: new Date().toISOString(),
-  };
-  await writeFile(join(dir, 'LOCK'), JSON.stringify(stale), { mode: 0o600 });
+  const stale = await plantLock(dir, { startTime: null, thread: null, token: 'deadbeef' });
   // B judges the stale lock, and is descheduled; A takes it over meanwhile.
   const a = await opened(dir);
   try {
@@ -187,18 +192,8 @@ test("a contender late to a stale lock that another has taken over leaves the ne
 test('a lock from another PID namespace under this host name is judged by its heartbeat, not by a pid this process cannot see', async () => {
   const dir = freshDir();
   await (await opened(dir)).close();
-  const other = {
-    machineId: MachineId.generate().toString(),
-    // Dead here, yet maybe alive in its own namespace: a container given this host's name.
-    pid: 2 ** 22 + 17,
-    startTime: '1',
-    thread: null,
-    pidNamespace: 'pid:[1]',
-    hostname: hostname(),
-    token: 'other-namespace',
-    acquiredAt: new Date().toISOString(),
-  };
-  await writeFile(join(dir, 'LOCK'), JSON.stringify(other), { mode: 0o600 });
+  // Its pid is dead here, yet maybe alive in its own namespace: a container given this host's name.
+  await plantLock(dir, { thread: null, pidNamespace: 'pid:[1]', token: 'other-namespace' });
   // Touched just now: its holder lives. Before, the dead pid made it stale; two writers shared the log.
   await assert.rejects(opened(dir), LockedError);
   const longAgo = new Date(Date.now() - HEARTBEAT_STALE_MS - 10_000);
@@ -241,15 +236,7 @@ test('an unreadable lock file is refused with a message that says so and what to
 test('a lock held from another host is never taken over, even if its pid is dead here', async () => {
   const dir = freshDir();
   await (await opened(dir)).close();
-  const foreign = {
-    machineId: MachineId.generate().toString(),
-    pid: 2 ** 22 + 17,
-    startTime: '1',
-    hostname: `not-${hostname()}`,
-    token: 'foreign',
-    acquiredAt: new Date().toISOString(),
-  };
-  await writeFile(join(dir, 'LOCK'), JSON.stringify(foreign), { mode: 0o600 });
+  const foreign = await plantLock(dir, { hostname: `not-${hostname()}`, token: 'foreign' });
   await assert.rejects(opened(dir), (error: unknown) => {
     assert.ok(error instanceof LockedError);
     assert.equal(error.details.hostname, foreign.hostname);
