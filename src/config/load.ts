@@ -5,6 +5,7 @@ import { type BackendConfig, backendInstanceName, storageIdentity } from '../bac
 import { logSyncUnavailable } from '../backends/file/layout.js';
 import { nestedPrefixesProblem, nestedS3Prefixes, type S3BackendConfig } from '../backends/s3/config.js';
 import { ConfigError } from '../errors/config-errors.js';
+import { quoted } from '../errors/quoted.js';
 import { applyOverrides, type EnvOverride, envOverrides } from './env-overrides.js';
 import { configSchema, DEFAULT_INSTANCES, type StowageConfig } from './schema.js';
 import { shownKey, shownPath } from './shown-key.js';
@@ -264,7 +265,16 @@ function problemAt(
     ? `environment variable ${fromEnv.variable}`
     : `${file ?? 'configuration'}${line === undefined ? '' : `:${line}`}`;
   const shown = shownPath(fieldPath);
-  return new ConfigError(`${where}: ${shown || '(root)'}: ${problem}`, {
+  // A variable that changed an instance's kind makes the file's own fields of it wrong: name it.
+  const kindSetBy =
+    fieldPath[0] === 'instances' && fieldPath.length > 2
+      ? overrides.filter((o) => path(o) === `instances.${String(fieldPath[1])}.kind`).at(-1)
+      : undefined;
+  const kindNote =
+    kindSetBy && kindSetBy !== fromEnv
+      ? ` (environment variable ${kindSetBy.variable} made instances.${String(fieldPath[1])} a ${quoted(kindSetBy.value)} instance)`
+      : '';
+  return new ConfigError(`${where}: ${shown || '(root)'}: ${problem}${kindNote}`, {
     field: shown,
     ...(line === undefined ? {} : { line }),
   });

@@ -288,6 +288,21 @@ test('an instance that only variables describe is blamed on them; one that sets 
   ]);
 });
 
+test("a file instance's field made unknown by a variable that changed its kind names that variable beside the file's line", () => {
+  const error = failure({
+    path: file('kind.yaml', 'instances:\n  - kind: file\n    dir: /srv/stowage\n'),
+    env: { STOWAGE__instances__0__kind: 's3' },
+  });
+  assert.ok(
+    error.message.endsWith(
+      'kind.yaml:3: instances.0.dir: unknown field dir (environment variable STOWAGE__instances__0__kind made instances.0 a "s3" instance)',
+    ),
+    error.message,
+  );
+  const own = failure({ path: file('own.yaml', 'instances:\n  - kind: file\n    dir: ""\n'), env: {} });
+  assert.doesNotMatch(own.message, /environment variable/, 'no variable, no note');
+});
+
 test('a variable whose text parses as JSON is kept as written where the field is a string', () => {
   const config = loadConfig({
     env: { STOWAGE__server__token: '1234567890123456789', STOWAGE__instances__0__dir: '2024' },
