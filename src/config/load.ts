@@ -30,6 +30,22 @@ const YAML_PROBLEMS: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'a mapping has the same key twice',
 };
 
+/**
+ * Why a `.json` file is not JSON. Read as YAML alone, a comment or a trailing comma became part of
+ * the next key, reported as an unknown field that is not shown. Only messages that give a position
+ * are passed on: the others quote the file's text, which may hold a credential.
+ */
+function jsonProblem(text: string): { readonly message: string; readonly line?: number } | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const at = /^(.*) in JSON at position \d+ \(line (\d+) column (\d+)\)$/.exec((error as Error).message);
+    if (!at) return { message: 'comments, trailing commas and single quotes are not JSON' };
+    return { message: `${at[1]} (column ${at[3]})`, line: Number(at[2]) };
+  }
+}
+
 function readSource(path: string | undefined): Source {
   if (path === undefined) return { tree: {}, lineOf: () => undefined };
   let text: string;
@@ -43,6 +59,13 @@ function readSource(path: string | undefined): Source {
     throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}`, {
       field: '',
     });
+  }
+  if (/\.json$/i.test(path)) {
+    const problem = jsonProblem(text);
+    if (problem) {
+      const where = problem.line === undefined ? path : `${path}:${problem.line}`;
+      throw new ConfigError(`${where}: not valid JSON: ${problem.message}`, { field: '', ...problem });
+    }
   }
   const lineCounter = new LineCounter();
   // logLevel error: the parser's warnings (a collection as a key) would otherwise reach stderr.

@@ -188,6 +188,41 @@ test('a file the YAML reader cannot resolve, or that is no regular file, is one 
   assert.match(failure({ path: fifo, env: {} }).message, /not a regular file/);
 });
 
+test('a .json file that is not JSON says so, at its line, and never quotes its text', () => {
+  const cases: [string, string, number | undefined][] = [
+    // Read as YAML, the comment became part of the next key: "unknown field <not shown>".
+    [
+      '{\n  // the data\n  "instances": [{"kind": "memory", "name": "a"}]\n}\n',
+      "Expected property name or '}' (column 3)",
+      2,
+    ],
+    [
+      '{"instances": [{"kind": "memory", "name": "a"}],}',
+      'Expected double-quoted property name (column 49)',
+      1,
+    ],
+    [
+      '{"server": {"token": \'secret-abcdefghijklmnop\'}}',
+      'comments, trailing commas and single quotes are not JSON',
+      undefined,
+    ],
+  ];
+  for (const [json, why, line] of cases) {
+    const error = failure({ path: file('bad.json', json), env: {} });
+    assert.ok(
+      error.message.endsWith(`bad.json${line === undefined ? '' : `:${line}`}: not valid JSON: ${why}`),
+      error.message,
+    );
+    assert.equal(error.details.line, line);
+    assert.ok(!error.message.includes('secret-abc'), error.message);
+  }
+  assert.deepEqual(
+    loadConfig({ path: file('good.json', '{"instances": [{"kind": "memory", "name": "a"}]}'), env: {} })
+      .instances,
+    [{ kind: 'memory', name: 'a' }],
+  );
+});
+
 test('an unknown key that is no field name (a value that became a key) is not shown', () => {
   const secret = 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY';
   const error = failure({
