@@ -1,4 +1,5 @@
 import { InvalidObjectError } from '../errors/index.js';
+import { type AddressFields, checkSameAddress } from './identity.js';
 import { quotedKey, quoteString } from './json-quote.js';
 
 /** Deeper nesting than this is refused rather than risking a stack overflow in a reader. */
@@ -59,8 +60,8 @@ export function invalidAt(path: readonly (string | number)[], why: string): Inva
  * Infinity, cycles, sparse arrays and non-plain objects (Date, Map, class instances). The error names
  * the offending field path. `-0` is written as `0`, which is what JSON gives it back as.
  */
-export function canonicalJson(value: unknown): string {
-  return new CanonicalWriter(Number.POSITIVE_INFINITY).serialize(value);
+export function canonicalJson(value: unknown, address?: AddressFields): string {
+  return new CanonicalWriter(Number.POSITIVE_INFINITY, address).serialize(value);
 }
 
 /** Thrown inside the writer when the output outgrows its budget; never escapes this module. */
@@ -72,9 +73,13 @@ const OVER_BUDGET = Symbol('over budget');
  * `maxLength` characters of work, not its whole size. Anything found unrepresentable before that
  * point still throws; what lies beyond it was not checked.
  */
-export function canonicalJsonUpTo(value: unknown, maxLength: number): string | undefined {
+export function canonicalJsonUpTo(
+  value: unknown,
+  maxLength: number,
+  address?: AddressFields,
+): string | undefined {
   try {
-    const json = new CanonicalWriter(maxLength).serialize(value);
+    const json = new CanonicalWriter(maxLength, address).serialize(value);
     // The walk checks before each field, so the last closing brackets can still overshoot.
     return json.length <= maxLength ? json : undefined;
   } catch (error) {
@@ -95,12 +100,32 @@ class CanonicalWriter {
   /** The containers enclosing the current one, for cycle detection; entries past the depth are stale. */
   private readonly ancestors: object[] = [];
   private readonly path: (string | number)[] = [];
+  /** The address fields as this walk read them, to hold against `address`. */
+  private written: { -readonly [F in keyof AddressFields]?: unknown } = {};
 
-  constructor(private readonly maxLength: number) {}
+  /**
+   * `address`: the values the object's key was derived from. The walk reads the object again, and a
+   * getter, a Proxy or a property that is not enumerable can answer it differently: the object
+   * would be stored under a key its bytes do not hold, unreadable, failing every listing of its kind.
+   */
+  constructor(
+    private readonly maxLength: number,
+    private readonly address: AddressFields | undefined,
+  ) {}
 
   serialize(root: unknown): string {
     this.write(root, 0);
+    if (this.address) checkSameAddress(this.address, this.written);
     return this.out;
+  }
+
+  /** Notes `value`, read at `key` of an object at `depth`, if it is one of the address fields. */
+  private noteAddress(depth: number, key: string, value: unknown): void {
+    if (depth === 0) {
+      if (key === 'apiVersion' || key === 'kind') this.written[key] = value;
+    } else if (this.path[0] === 'metadata' && (key === 'name' || key === 'namespace')) {
+      this.written[key] = value;
+    }
   }
 
   /** Appends `node`, found at `depth` (the number of keys leading to it). */
@@ -167,7 +192,9 @@ class CanonicalWriter {
       if (i > 0) this.out += ',';
       if (this.out.length > this.maxLength) throw OVER_BUDGET;
       this.out += quotedKey(key);
-      this.write((node as Record<string, unknown>)[key], child);
+      const value = (node as Record<string, unknown>)[key];
+      if (depth < 2 && this.address) this.noteAddress(depth, key, value);
+      this.write(value, child);
     }
     this.out += '}';
   }

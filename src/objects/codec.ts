@@ -7,7 +7,7 @@ import {
   StowageError,
 } from '../errors/index.js';
 import { canonicalJson, canonicalJsonUpTo } from './canonical-json.js';
-import { identify, type ObjectIdentity } from './identity.js';
+import { checkSameAddress, identify, type ObjectIdentity } from './identity.js';
 import { utf8Owned } from './owned-bytes.js';
 import { plainCopy } from './plain-copy.js';
 
@@ -23,7 +23,7 @@ export interface EncodedObject extends ObjectIdentity {
 export function encodeObject(object: unknown, maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES): EncodedObject {
   return readingCallerObject(() => {
     const identity = identify(object);
-    const json = canonicalJson(object);
+    const json = canonicalJson(object, identity.fields);
     return {
       gvk: identity.gvk,
       key: identity.key,
@@ -52,12 +52,12 @@ export type PreparedObject = ObjectIdentity &
 export function prepareObject(object: unknown, maxLength: number, maxObjectBytes: number): PreparedObject {
   return readingCallerObject(() => {
     const identity = identify(object);
-    const json = canonicalJsonUpTo(object, maxLength);
+    const json = canonicalJsonUpTo(object, maxLength, identity.fields);
     if (json === undefined) {
       const copy = plainCopy(object as RuntimeObject, maxObjectBytes);
-      // From the copy, which is what gets stored, should a getter answer differently twice.
-      const stored = identify(copy);
-      return { gvk: stored.gvk, key: stored.key, copy };
+      // The copy is what gets stored: it must hold the address the key came from.
+      checkSameAddress(identity.fields, identify(copy).fields);
+      return { gvk: identity.gvk, key: identity.key, copy };
     }
     // A UTF-16 unit takes at most 3 UTF-8 bytes: below the limit by that bound, the exact count (a
     // pass over the text on the caller's thread) cannot refuse it.

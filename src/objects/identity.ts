@@ -2,11 +2,47 @@ import { type GroupVersionKind, gvkFromApiVersion, rejectReservedGroup } from '.
 import { checkName, checkNamespace, makeObjectKey, type ObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject } from '../contract/types.js';
 import { InvalidGvkError, InvalidObjectError } from '../errors/index.js';
+import { quoted } from '../errors/quoted.js';
 
 /** Where an object lives: its GVK and its key within that GVK. */
 export interface ObjectIdentity {
   readonly gvk: GroupVersionKind;
   readonly key: ObjectKey;
+}
+
+/** The values an object's address was derived from, as identify() read them. */
+export interface AddressFields {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: unknown;
+  readonly namespace: unknown;
+}
+
+/** An object's address, with what it was read from, for the encoder to hold to what it writes. */
+export interface IdentifiedObject extends ObjectIdentity {
+  readonly fields: AddressFields;
+}
+
+/**
+ * Throws InvalidObjectError unless `stored`, the address fields as read for what is stored, are
+ * the values `read` that the object's key came from. Reading an object twice can give two answers
+ * (a getter, a Proxy, a property that is not enumerable, so that a walk of its keys skips it), and
+ * an object stored under a key its bytes do not hold cannot be read back, and fails every listing
+ * of its kind.
+ */
+export function checkSameAddress(
+  read: AddressFields,
+  stored: { readonly [F in keyof AddressFields]?: unknown },
+): void {
+  for (const field of ['apiVersion', 'kind', 'name', 'namespace'] as const) {
+    if (read[field] === stored[field]) continue;
+    const path = field === 'name' || field === 'namespace' ? `metadata.${field}` : field;
+    const shown = (value: unknown) => (value === undefined ? 'nothing' : quoted(value));
+    throw new InvalidObjectError(
+      `${path}: read as ${shown(read[field])} for the object's key but as ${shown(stored[field])} for what is stored (a getter, a Proxy or a property that is not enumerable answered differently)`,
+      { field: path },
+    );
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -17,7 +53,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Checks the fields that address an object (apiVersion, kind, metadata.name/namespace) and derives
  * its GVK and key. Cheap: it does not walk the body, so it can run on a hot thread.
  */
-export function identify(object: unknown): ObjectIdentity {
+export function identify(object: unknown): IdentifiedObject {
   if (!isPlainObject(object)) {
     throw new InvalidObjectError('object must be a JSON object', { field: '' });
   }
@@ -32,9 +68,10 @@ export function identify(object: unknown): ObjectIdentity {
     throw new InvalidObjectError('metadata is required', { field: 'metadata' });
   }
   const gvk = rejectReservedGroup(validGvk(apiVersion, kind));
-  const name = checkName(gvk, metadata.name);
-  const namespace = checkNamespace(metadata.namespace);
-  return { gvk, key: makeObjectKey(namespace, name) };
+  const fields = { apiVersion, kind, name: metadata.name, namespace: metadata.namespace };
+  const name = checkName(gvk, fields.name);
+  const namespace = checkNamespace(fields.namespace);
+  return { gvk, key: makeObjectKey(namespace, name), fields };
 }
 
 /**

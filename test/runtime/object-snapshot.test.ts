@@ -87,6 +87,65 @@ describe('what a put stores is the object as it was at the call', () => {
     });
   });
 
+  test('an object whose address reads one way for its key and another for its contents is refused, small or large, and nothing unreadable is stored', async () => {
+    const hidden = <T extends object>(target: T, field: string, value: unknown): T =>
+      Object.defineProperty(target, field, { value, enumerable: false });
+    const cases: [string, (object: RuntimeObject) => object, string][] = [
+      // Each was acknowledged before, stored under a key its bytes did not hold, and failed every
+      // later get of it and listing of its kind with STOWAGE_CORRUPT_OBJECT.
+      [
+        'apiVersion not enumerable',
+        (o) => hidden({ ...o, apiVersion: undefined }, 'apiVersion', 'v1'),
+        'apiVersion',
+      ],
+      [
+        'metadata.namespace not enumerable',
+        (o) => ({ ...o, metadata: hidden({ name: o.metadata.name }, 'namespace', 'x') }),
+        'metadata.namespace',
+      ],
+      [
+        'metadata.name answered by a Proxy get trap only',
+        (o) => ({
+          ...o,
+          metadata: new Proxy(
+            { namespace: 'x' },
+            { get: (t, k) => (k === 'name' ? o.metadata.name : Reflect.get(t, k)) },
+          ),
+        }),
+        'metadata.name',
+      ],
+      [
+        'metadata.name a getter answering twice differently',
+        (o) => {
+          let reads = 0;
+          const metadata = { namespace: 'x' };
+          Object.defineProperty(metadata, 'name', {
+            enumerable: true,
+            get: () => (reads++ === 0 ? o.metadata.name : 'second'),
+          });
+          return { ...o, metadata };
+        },
+        'metadata.name',
+      ],
+    ];
+    await withEach(async (provider, instance) => {
+      const name = provider.constructor.name;
+      for (const [what, shape, field] of cases) {
+        for (const object of [makeObject({ name: 'addr', namespace: 'x' }), large('addr')]) {
+          const size = JSON.stringify(object).length > INLINE_ENCODE_MAX_CHARS ? 'large' : 'small';
+          await assert.rejects(
+            provider.putObject(instance, shape(object) as RuntimeObject),
+            (error: unknown) => error instanceof InvalidObjectError && error.details.field === field,
+            `${name}, ${size}: ${what}`,
+          );
+        }
+      }
+      assert.equal(await provider.getObject(instance, CONFIG_MAP, 'x/addr'), undefined, name);
+      assert.equal(await provider.getObject(instance, CONFIG_MAP, 'x/second'), undefined, name);
+      assert.deepEqual(await provider.getAllObjects(instance, CONFIG_MAP), [], name);
+    });
+  });
+
   test('a getter or a Proxy trap that throws is an InvalidObjectError, not the raw error', async () => {
     await withEach(async (provider, instance) => {
       const throwing = (data: Record<string, unknown>) => {
