@@ -6,7 +6,8 @@ import type { GroupVersionKind } from '../contract/gvk.js';
  * group (`internal.stowage.io`), on the same instances as plain objects but in a key space that
  * the public calls refuse. Implementations check the group and the key, keep per-key order, and
  * never look inside the bytes — so a provider that runs backends on worker threads only ever
- * carries ciphertext.
+ * carries ciphertext. Bytes are the caller's both ways: what a put took and what a get or a listing
+ * gave are copies, so a caller may wipe them.
  *
  * ObjectStore (one backend), LocalProvider and the runtime facade implement it; the secret
  * provider works over any of them.

@@ -118,7 +118,10 @@ export class ObjectStore {
   }
 
   // The internal record channel (see src/secrets/record-channel.ts): already-encoded bytes, only
-  // under the reserved group, which the object methods above refuse.
+  // under the reserved group, which the object methods above refuse. Bytes are copied both ways:
+  // backends keep the buffer a put gives them and hand the same one out on reads, and a caller that
+  // wiped a record it was given (as one does key material) wiped the stored record, and with the
+  // next compaction the file.
 
   async putRecord(gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void> {
     const checkedGvk = checkReservedGvk(gvk);
@@ -126,12 +129,13 @@ export class ObjectStore {
     if (bytes.byteLength > this.maxObjectBytes) {
       throw ObjectTooLargeError.over('the record', bytes.byteLength, this.maxObjectBytes);
     }
-    await this.backend.put(checkedGvk, checkedKey, bytes);
+    await this.backend.put(checkedGvk, checkedKey, new Uint8Array(bytes));
   }
 
   async getRecord(gvk: GroupVersionKind, key: string): Promise<Uint8Array | undefined> {
     const checkedGvk = checkReservedGvk(gvk);
-    return this.backend.get(checkedGvk, checkObjectKey(checkedGvk, key));
+    const bytes = await this.backend.get(checkedGvk, checkObjectKey(checkedGvk, key));
+    return bytes && new Uint8Array(bytes);
   }
 
   async deleteRecord(gvk: GroupVersionKind, key: string): Promise<boolean> {
@@ -145,7 +149,9 @@ export class ObjectStore {
     return records;
   }
 
-  streamRecords(gvk: GroupVersionKind): AsyncIterable<BackendRecord> {
-    return this.backend.list(checkReservedGvk(gvk));
+  async *streamRecords(gvk: GroupVersionKind): AsyncIterable<BackendRecord> {
+    for await (const record of this.backend.list(checkReservedGvk(gvk))) {
+      yield { ...record, bytes: new Uint8Array(record.bytes) };
+    }
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { SECRET_GVK } from '../../src/secrets/record.js';
 import { leakForms, text, withSecrets } from './context.js';
 import { keyForms, keyringOf, testKey } from './keys.js';
 import type { SecretCase } from './suite.js';
@@ -7,6 +8,26 @@ import type { SecretCase } from './suite.js';
 const MARKER = 'PLAINTEXT-MARKER-5b0c1e7a-do-not-store';
 
 export const rawCases: readonly SecretCase[] = [
+  {
+    name: "a record's bytes are the caller's: wiping what getRecord or listRecords gave, or what putRecord took, changes nothing stored",
+    run: (target) =>
+      withSecrets(target, async (context) => {
+        const { channel, instance } = context;
+        const provider = context.secrets(keyringOf(testKey('key1')));
+        await provider.putSecret(instance, 'prod', 'kept', MARKER);
+        const stored = await context.rawRecord('prod', 'kept');
+        // A caller wipes what it was handed, as one does key material. Through LocalProvider these
+        // were the backend's own buffers: every later read failed STOWAGE_SECRET_CORRUPT.
+        (await channel.getRecord(instance, SECRET_GVK, 'prod/kept'))?.fill(0);
+        for (const record of await channel.listRecords(instance, SECRET_GVK)) record.bytes.fill(0);
+        const given = new Uint8Array(stored);
+        await context.plantRecord('prod', 'planted', given);
+        given.fill(0);
+        assert.deepEqual(await context.rawRecord('prod', 'kept'), stored);
+        assert.deepEqual(await context.rawRecord('prod', 'planted'), stored);
+        assert.equal(text(await provider.getSecret(instance, 'prod', 'kept')), MARKER);
+      }),
+  },
   {
     name: 'raw storage holds neither the plaintext (as is, base64, hex) nor the key',
     skipUnless: (target) => target.rawStorage,
