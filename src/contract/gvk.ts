@@ -94,7 +94,15 @@ export function checkAnyGvk(value: GroupVersionKind): GroupVersionKind {
   if (value === null || typeof value !== 'object') {
     throw new InvalidGvkError('gvk must be an object with group, version and kind', { field: 'gvk' });
   }
-  return gvk(value.group, value.version, value.kind);
+  let fields: [unknown, unknown, unknown];
+  try {
+    fields = [value.group, value.version, value.kind];
+  } catch (error) {
+    // A getter or a Proxy's trap: a caller's error, typed like every other refusal of the GVK.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new InvalidGvkError(`gvk could not be read: ${why}`, { field: 'gvk' });
+  }
+  return gvk(...(fields as [string, string, string]));
 }
 
 export function apiVersionOf(value: GroupVersionKind): string {

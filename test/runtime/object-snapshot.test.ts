@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  type GroupVersionKind,
+  InvalidGvkError,
   InvalidObjectError,
   LocalProvider,
   MachineId,
@@ -143,6 +145,26 @@ describe('what a put stores is the object as it was at the call', () => {
       assert.equal(await provider.getObject(instance, CONFIG_MAP, 'x/addr'), undefined, name);
       assert.equal(await provider.getObject(instance, CONFIG_MAP, 'x/second'), undefined, name);
       assert.deepEqual(await provider.getAllObjects(instance, CONFIG_MAP), [], name);
+    });
+  });
+
+  test('a GVK whose getter or Proxy trap throws is an InvalidGvkError on every call that takes one, not the raw error', async () => {
+    const throwing = Object.defineProperty({ group: '', version: 'v1' }, 'kind', {
+      enumerable: true,
+      get() {
+        throw new RangeError('kind refuses');
+      },
+    }) as unknown as GroupVersionKind;
+    const { proxy: revoked, revoke } = Proxy.revocable({ ...CONFIG_MAP }, {});
+    revoke();
+    await withEach(async (provider, instance) => {
+      for (const gvk of [throwing, revoked]) {
+        const typed = (error: unknown) => error instanceof InvalidGvkError && error.details.field === 'gvk';
+        const name = provider.constructor.name;
+        await assert.rejects(provider.getObject(instance, gvk, 'x/a'), typed, `${name} get`);
+        await assert.rejects(provider.deleteObject(instance, gvk, 'x/a'), typed, `${name} delete`);
+        await assert.rejects(provider.getAllObjects(instance, gvk), typed, `${name} getAll`);
+      }
     });
   });
 
