@@ -37,10 +37,15 @@ export class Keyring {
 
   /** Validates ids (DNS-1123 labels, unique) and lengths; copies the material, so callers may wipe theirs. */
   static fromKeys(keys: readonly KeyMaterial[], source = 'keyring'): Keyring {
+    // Callers from JavaScript: anything else failed as a TypeError from inside.
+    if (!Array.isArray(keys)) throw invalid(source, 'keys', 'is not a list of keys');
     if (keys.length === 0) throw invalid(source, 'keys', 'holds no keys');
     const map = new Map<string, KeyObject>();
-    keys.forEach(({ id, secret }, index) => {
+    keys.forEach((key, index) => {
       const field = `keys[${index}]`;
+      if (key === null || typeof key !== 'object')
+        throw invalid(source, field, 'is not a key ({ id, secret })');
+      const { id, secret } = key;
       if (!isKeyId(id)) {
         throw invalid(source, `${field}.name`, 'has a name that is not a DNS-1123 label');
       }

@@ -1,15 +1,18 @@
 import { checkName, checkNamespace, makeObjectKey, parseObjectKey } from '../contract/object-key.js';
 import type { SecretInfo, SecretPersistenceProvider } from '../contract/types.js';
 import {
+  ConfigError,
   InvalidSecretError,
+  KeyringInvalidError,
   SecretCorruptError,
   SecretDecryptFailedError,
   SecretKeyUnknownError,
   type StowageError,
+  UnknownInstanceError,
 } from '../errors/index.js';
 import { KeyOrder } from '../store/key-order.js';
 import { AuthenticationFailed, open, seal } from './envelope.js';
-import type { Keyring } from './keyring.js';
+import { Keyring } from './keyring.js';
 import {
   associatedData,
   encodeRecord,
@@ -47,7 +50,26 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
   constructor(
     private readonly channel: RecordChannel,
     private readonly keyring: Keyring,
-  ) {}
+  ) {
+    // Checked here, not at the first call, where either failed as a TypeError from inside.
+    const methods = ['putRecord', 'getRecord', 'deleteRecord', 'listRecords'] as const;
+    if (
+      channel === null ||
+      typeof channel !== 'object' ||
+      methods.some((m) => typeof channel[m] !== 'function')
+    ) {
+      throw new ConfigError(
+        'the secret provider needs a record channel: a LocalProvider, a RuntimeProvider or an ObjectStore',
+        { field: 'channel' },
+      );
+    }
+    if (!(keyring instanceof Keyring)) {
+      throw new KeyringInvalidError('the secret provider needs a Keyring (Keyring.fromKeys, loadKeyring)', {
+        source: 'argument',
+        field: 'keyring',
+      });
+    }
+  }
 
   async putSecret(
     instance: string,
@@ -217,9 +239,8 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
 }
 
 function checkIdentity(instance: string, namespace: string, name: string): SecretIdentity {
-  if (typeof instance !== 'string' || instance === '') {
-    throw new InvalidSecretError('instance must be a non-empty string', { field: 'instance' });
-  }
+  // As the object calls and listSecrets answer it.
+  if (typeof instance !== 'string' || instance === '') throw UnknownInstanceError.named(instance);
   const checkedNamespace = checkNamespace(namespace, invalidSecret);
   if (checkedNamespace === undefined) {
     throw new InvalidSecretError('secret namespace is required', { field: 'namespace' });

@@ -5,10 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { KeyringInsecureError, KeyringInvalidError } from '../../src/errors/index.js';
-import { parseKeyring } from '../../src/secrets/keyring.js';
+import {
+  ConfigError,
+  KeyringInsecureError,
+  KeyringInvalidError,
+  UnknownInstanceError,
+} from '../../src/errors/index.js';
+import { LocalProvider, MachineId, MemoryBackend } from '../../src/index.js';
+import { Keyring, parseKeyring } from '../../src/secrets/keyring.js';
 import { keyringFromEnv, loadKeyringFile } from '../../src/secrets/keyring-source.js';
-import { keyForms, keyringYaml, testKey } from './keys.js';
+import { EncryptedSecretProvider } from '../../src/secrets/secret-provider.js';
+import { keyForms, keyringOf, keyringYaml, testKey } from './keys.js';
 
 const key1 = testKey('key1');
 const key2 = testKey('key2');
@@ -164,4 +171,24 @@ describe('keyring from the environment', () => {
     assert.throws(() => keyringFromEnv(text, {}), unquoted);
     await assert.rejects(loadKeyringFile(text), unquoted);
   });
+});
+
+test('a keyring or a secret provider built from the wrong arguments is refused at once, typed, not with a TypeError at first use', async () => {
+  for (const keys of [null, 'ab', [null], [5]]) {
+    assert.throws(() => Keyring.fromKeys(keys as never), KeyringInvalidError, JSON.stringify(keys));
+  }
+  const channel = new LocalProvider([{ name: 'm', backend: new MemoryBackend() }]);
+  assert.throws(() => new EncryptedSecretProvider(channel, {} as never), KeyringInvalidError);
+  for (const bad of [null, {}, { getRecord() {} }]) {
+    assert.throws(() => new EncryptedSecretProvider(bad as never, keyringOf(key1)), ConfigError);
+  }
+  // An instance that is no name is unknown, as the object calls and listSecrets say.
+  await channel.initialize(MachineId.generate());
+  const secrets = new EncryptedSecretProvider(channel, keyringOf(key1));
+  for (const instance of [null, '']) {
+    await assert.rejects(secrets.putSecret(instance as never, 'ns', 'a', 'v'), UnknownInstanceError);
+    await assert.rejects(secrets.getSecret(instance as never, 'ns', 'a'), UnknownInstanceError);
+    await assert.rejects(secrets.listSecrets(instance as never), UnknownInstanceError);
+  }
+  await channel.close();
 });

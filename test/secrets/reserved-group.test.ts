@@ -40,7 +40,7 @@ describe('the reserved group', () => {
     await assert.rejects(store.get(SECRET_GVK, 'ns/x'), ReservedGroupError);
     await assert.rejects(store.getAll(SECRET_GVK), ReservedGroupError);
     await assert.rejects(store.delete(SECRET_GVK, 'ns/x'), ReservedGroupError);
-    assert.deepEqual(await store.getRecord(SECRET_GVK, 'ns/x'), Buffer.from('{}'));
+    assert.deepEqual(await store.getRecord(SECRET_GVK, 'ns/x'), new Uint8Array(Buffer.from('{}')));
   });
 });
 
