@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { StowageError, toWireError } from '../errors/index.js';
+import { DISK_FULL_ERRNOS } from '../backends/file/layout.js';
+import { FileIoError, StowageError, toWireError } from '../errors/index.js';
 
 /** HTTP status per error code; anything unlisted is a 500. */
 const STATUS: Readonly<Record<string, number>> = {
@@ -25,6 +26,12 @@ const STATUS: Readonly<Record<string, number>> = {
   STOWAGE_S3_REQUEST_FAILED: 502,
   STOWAGE_S3_TIMEOUT: 504,
 };
+
+/** A file write a full disk refused is 507 Insufficient Storage, as a kind past its object limit is. */
+function statusOf(error: StowageError): number {
+  if (error instanceof FileIoError && DISK_FULL_ERRNOS.has(String(error.details.errno))) return 507;
+  return STATUS[error.code] ?? 500;
+}
 
 /** A request the API cannot take: a 4xx with a stable code, in the same body shape as stowage errors. */
 export class HttpError extends Error {
@@ -83,7 +90,7 @@ export function sendError(res: ServerResponse, error: unknown): void {
     sendJson(res, error.status, body, error.headers);
     return;
   }
-  const status = error instanceof StowageError ? (STATUS[error.code] ?? 500) : 500;
+  const status = error instanceof StowageError ? statusOf(error) : 500;
   const wire =
     status === 500 && !(error instanceof StowageError)
       ? { code: 'STOWAGE_INTERNAL', message: 'internal error', details: {} }

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -18,12 +19,14 @@ import { Compactor, createLog } from './compactor.js';
 import { checkRecordNames, HEADER_BYTES, MAX_VALUE_BYTES, RecordOp } from './format.js';
 import {
   DIR_MODE,
+  DISK_FULL_ERRNOS,
   FILE_MODE,
   ioError,
   LOCK_FILE,
   type LogSync,
   logFlags,
   logName,
+  PROBE_BYTES,
   PROBE_FILE,
   pathIn,
   syncDirectory,
@@ -130,6 +133,8 @@ export class FileBackend implements Backend {
       throw error instanceof StowageError ? error : ioError('lock', this.dir, error);
     }
     try {
+      // At open, while the disk has room, so that PROBE_FILE holds its block before it can fill.
+      await this.writeProbe();
       this.index = new RecordIndex();
       const recovered = await recover(this.dir, this.index, true);
       const generation = recovered.active?.generation ?? recovered.baseGeneration;
@@ -258,15 +263,30 @@ export class FileBackend implements Backend {
     const { writer, lock } = this.opened();
     if (writer.broken) throw writer.broken;
     await lock.verify();
+    await this.writeProbe();
+  }
+
+  /**
+   * Overwrites PROBE_FILE's bytes in place and syncs them. In place, so that a probe of a full disk
+   * needs no new block: truncating and rewriting it did, once it had lost its block, and the failed
+   * probes had the supervisor restart the worker, whose reopen needed a block for the lock and
+   * failed, until the restart limit left the instance down, reads included. A full disk that still
+   * refuses the write (the first one, or any on a copy-on-write filesystem) passes: the disk
+   * answered, writes fail with their own typed errors, and a restart cannot make room.
+   */
+  private async writeProbe(): Promise<void> {
     try {
-      const handle = await this.options.openFile(pathIn(this.dir, PROBE_FILE), 'w', FILE_MODE);
+      const flags = constants.O_RDWR | constants.O_CREAT;
+      const handle = await this.options.openFile(pathIn(this.dir, PROBE_FILE), flags, FILE_MODE);
       try {
-        await handle.write(Buffer.from(`${Date.now()}\n`), 0, undefined, 0);
+        const text = `${String(Date.now()).padEnd(PROBE_BYTES - 1)}\n`;
+        await handle.write(Buffer.from(text), 0, PROBE_BYTES, 0);
         await handle.datasync();
       } finally {
         await handle.close();
       }
     } catch (error) {
+      if (DISK_FULL_ERRNOS.has((error as NodeJS.ErrnoException).code ?? '')) return;
       throw error instanceof FileIoError ? error : ioError('probe', PROBE_FILE, error);
     }
   }

@@ -10,6 +10,8 @@ import { FileIoError } from '../../errors/index.js';
  */
 export const LOCK_FILE = 'LOCK';
 export const PROBE_FILE = 'PROBE';
+/** PROBE_FILE's fixed size: each probe overwrites the same bytes (FileBackend.writeProbe). */
+export const PROBE_BYTES = 32;
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
@@ -110,6 +112,12 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** Wraps a Node filesystem error into a typed one that names the operation and file, never contents. */
+/**
+ * The errnos of a write a full disk refuses: no space, the user's quota, or the process's file-size
+ * limit (RLIMIT_FSIZE). A restart cannot make room, and HTTP answers them 507.
+ */
+export const DISK_FULL_ERRNOS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
 export function ioError(op: string, file: string, error: unknown): FileIoError {
   if (error instanceof FileIoError) return error;
   const errno = (error as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
