@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { machine, versions } from '../../bench/machine.js';
 import { makeDirectories } from '../../src/backends/file/make-directories.js';
@@ -67,6 +68,17 @@ async function prepareOutput(options: LoadOptions, startedAt: Date): Promise<{ j
     await makeDirectories(dirname(files.json), 0o755);
   } catch (error) {
     throw new SetupError(`--out ${files.json}: cannot make its directory: ${(error as Error).message}`);
+  }
+  // Opened now, so a path that is a directory or not writable fails before the load, not after it
+  // with the report lost; a file made only for the check is removed again.
+  for (const file of [files.json, files.html]) {
+    const existed = existsSync(file);
+    try {
+      await (await open(file, 'a')).close();
+    } catch (error) {
+      throw new SetupError(`--out ${file}: cannot write it: ${(error as Error).message}`);
+    }
+    if (!existed) await rm(file, { force: true });
   }
   return files;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -216,6 +216,13 @@ describe('an environment that cannot run the scenario', () => {
       );
       assert.doesNotMatch(out.stderr, /metrics: /, 'no run was started');
       assert.ok(performance.now() - started < 15_000);
+      // A directory where the report goes: after the whole run, EISDIR and exit 1 lost the report.
+      const aDirectory = join(dir, 'r-dir.json');
+      mkdirSync(aDirectory);
+      const isDirectory = await run(['--scenario', 'smoke', '--backend', 'memory', '--out', aDirectory]);
+      assert.equal(isDirectory.code, 2, isDirectory.stderr);
+      assert.match(isDirectory.stderr, /^--out .*r-dir\.json: cannot write it: EISDIR/m);
+      assert.doesNotMatch(isDirectory.stderr, /metrics: /, 'no run was started');
     } finally {
       taken.close();
     }
