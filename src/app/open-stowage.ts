@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { BackendConfig } from '../backends/factory.js';
+import { checkConfig } from '../config/load.js';
 import type { InstanceSettings, StowageConfig } from '../config/schema.js';
 import { workerResourceLimits } from '../config/worker-limits.js';
 import { MachineId } from '../contract/machine-id.js';
@@ -33,6 +34,8 @@ export async function openStowage(
   config: StowageConfig,
   options: { requireAll?: boolean } = {},
 ): Promise<OpenStowage> {
+  // Checked again, for a configuration built in code: a missing section failed as a TypeError.
+  config = checkConfig(config);
   // The keyring first: a refused keyring (say, mode 0644) stops startup before anything is opened.
   const keyring = await loadKeyring(config);
   const metrics = config.metrics.enabled ? new StowageMetrics() : undefined;

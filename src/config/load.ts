@@ -135,6 +135,24 @@ export function loadConfig(options: LoadConfigOptions = {}): StowageConfig {
   return config;
 }
 
+/**
+ * Validates a configuration built in code, such as openStowage's argument, as loadConfig() validates
+ * a file's: the same schema and instance checks, the same ConfigError naming the field. A
+ * configuration that loadConfig() returned passes unchanged.
+ */
+export function checkConfig(config: unknown): StowageConfig {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ConfigError('configuration: the configuration must be an object', { field: '' });
+  }
+  const source: Source = { tree: config as Record<string, unknown>, lineOf: () => undefined };
+  const fail = (fieldPath: readonly PropertyKey[], problem: string): never => {
+    throw problemAt(fieldPath, problem, { source, base: source.tree, overrides: [], file: undefined });
+  };
+  const checked = validate(source.tree, [], fail);
+  checkInstances(checked, source.tree, [], fail);
+  return checked;
+}
+
 function validate(
   tree: Record<string, unknown>,
   overrides: readonly EnvOverride[],

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openStowage } from '../../src/app/open-stowage.js';
 import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors/index.js';
 
 test('configuration reaches the runtime: instances, mailbox and metrics', async () => {
   const config = loadConfig({
@@ -24,4 +25,25 @@ test('configuration reaches the runtime: instances, mailbox and metrics', async 
   } finally {
     await stowage.close();
   }
+});
+
+test('a configuration built in code is checked as a file is: one ConfigError naming the field, not a TypeError', async () => {
+  for (const [config, field] of [
+    [null, ''],
+    [{ instances: [{ kind: 'file' }] }, 'instances.0.dir'],
+    [{ instances: [{ kind: 'memory', name: 'm' }], mailbox: { capcity: 1 } }, 'mailbox.capcity'],
+    [{ instances: [{ kind: 'memory', name: 'm' }], secrets: null }, 'secrets'],
+  ] as const) {
+    await assert.rejects(
+      openStowage(config as never),
+      (error: unknown) => error instanceof ConfigError && error.details.field === field,
+      JSON.stringify(config),
+    );
+  }
+  // What loadConfig() returns passes unchanged.
+  const stowage = await openStowage({
+    ...loadConfig({ env: {} }),
+    instances: [{ kind: 'memory', name: 'm' }],
+  });
+  await stowage.close();
 });
