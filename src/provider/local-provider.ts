@@ -52,7 +52,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
   private closing: Promise<void> | undefined;
   private machineId: MachineId | undefined;
 
-  constructor(instances: readonly LocalInstance[], options: ObjectStoreOptions = {}) {
+  constructor(instances: readonly LocalInstance[], options: ObjectStoreOptions | null = {}) {
     if (!Array.isArray(instances)) {
       throw new ConfigError('instances must be an array of { name, backend }', { field: 'instances' });
     }

@@ -115,7 +115,9 @@ export function operationDeadlineProblem(operationMs: number, hangTimeoutMs: num
 }
 
 /** Fills defaults and checks every number; an invalid option is an InvalidRuntimeConfigError naming it. */
-export function resolveOptions(options: RuntimeOptions = {}): ResolvedOptions {
+export function resolveOptions(given: RuntimeOptions | null = {}): ResolvedOptions {
+  // null from a JavaScript caller means the defaults, as undefined does.
+  const options = given ?? {};
   const m = options.mailbox ?? {};
   const s = options.supervisor ?? {};
   const policy = m.policy ?? 'reject';

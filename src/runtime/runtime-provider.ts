@@ -69,7 +69,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   private closed = false;
   private closing: Promise<void> | undefined;
 
-  constructor(instanceConfigs: readonly InstanceConfig[], options: RuntimeOptions = {}) {
+  constructor(instanceConfigs: readonly InstanceConfig[], options: RuntimeOptions | null = {}) {
     if (!Array.isArray(instanceConfigs)) {
       throw new InvalidRuntimeConfigError('instances must be an array of instance configurations', {
         field: 'instances',

@@ -9,6 +9,7 @@ import {
 import { checkObjectKey, type ObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject } from '../contract/types.js';
 import { ConfigError, ObjectTooLargeError } from '../errors/index.js';
+import { quoted } from '../errors/quoted.js';
 import {
   DEFAULT_MAX_OBJECT_BYTES,
   decodeObject,
@@ -31,12 +32,13 @@ export class ObjectStore {
 
   constructor(
     readonly backend: Backend,
-    options: ObjectStoreOptions = {},
+    options: ObjectStoreOptions | null = {},
   ) {
-    const max = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+    const max = options?.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     // NaN would compare false with every size, and so turn the limit off.
     if (!Number.isSafeInteger(max) || max <= 0) {
-      throw new ConfigError(`maxObjectBytes must be a positive integer, got ${max}`, {
+      const shown = typeof max === 'number' ? String(max) : quoted(max);
+      throw new ConfigError(`maxObjectBytes must be a positive integer, got ${shown}`, {
         field: 'maxObjectBytes',
       });
     }

@@ -8,7 +8,14 @@ import { createBackend } from '../../src/backends/create-backend.js';
 import type { BackendConfig } from '../../src/backends/factory.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors/config-errors.js';
-import { FileBackend, InvalidRuntimeConfigError, MachineId } from '../../src/index.js';
+import {
+  FileBackend,
+  InvalidRuntimeConfigError,
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  RuntimeProvider,
+} from '../../src/index.js';
 import { type RuntimeOptions, resolveOptions } from '../../src/runtime/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stowage-config-'));
@@ -579,4 +586,16 @@ test('RuntimeOptions: worker resource limits and counts that would fail late, or
     assert.equal(fieldOf(options as unknown as RuntimeOptions), field, JSON.stringify(options));
   }
   assert.equal(fieldOf({ resourceLimits: { stackSizeMb: 1, maxYoungGenerationSizeMb: 0.5 } }), 'accepted');
+});
+
+test('options of null from a JavaScript caller are the defaults for both providers; a maxObjectBytes given as text is shown as text', async () => {
+  assert.equal(resolveOptions(null).mailbox.capacity, 1024);
+  const local = new LocalProvider([{ name: 'm', backend: new MemoryBackend() }], null);
+  await local.close();
+  const runtime = new RuntimeProvider([{ kind: 'memory', name: 'm' }], null);
+  await runtime.close();
+  assert.throws(
+    () => new LocalProvider([{ name: 'm', backend: new MemoryBackend() }], { maxObjectBytes: '5' as never }),
+    (error: unknown) => error instanceof ConfigError && /got "5"$/.test(error.message),
+  );
 });

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { createBackend } from '../../src/backends/create-backend.js';
 import { backendInstanceName } from '../../src/backends/factory.js';
-import { FileBackend, gvk, instanceName, MachineId, type ObjectKey } from '../../src/index.js';
+import { ConfigError, FileBackend, gvk, instanceName, MachineId, type ObjectKey } from '../../src/index.js';
 
 test('a file instance is named file-<hash of its resolved path>, the same for every spelling of it', () => {
   const name = backendInstanceName({ kind: 'file', dir: 'data/local' });
@@ -69,4 +69,29 @@ test('building a memory or file backend does not load the AWS SDK (it is importe
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('a file backend built in code with no directory, or with compaction options out of range, is refused with ConfigError naming the field', () => {
+  // resolve('') is the working directory, where the log would have gone.
+  for (const dir of ['', 5, undefined]) {
+    assert.throws(
+      () => new FileBackend(dir as never),
+      (error: unknown) => error instanceof ConfigError && error.details.field === 'dir',
+      String(dir),
+    );
+  }
+  for (const [options, field] of [
+    [{ compactGarbageRatio: 1 }, 'compactGarbageRatio'],
+    [{ compactGarbageRatio: Number.NaN }, 'compactGarbageRatio'],
+    [{ compactGarbageRatio: -0.1 }, 'compactGarbageRatio'],
+    [{ compactMinBytes: 0 }, 'compactMinBytes'],
+    [{ compactMinBytes: 1.5 }, 'compactMinBytes'],
+  ] as const) {
+    assert.throws(
+      () => new FileBackend('/tmp/never-opened', options),
+      (error: unknown) => error instanceof ConfigError && error.details.field === field,
+      JSON.stringify(options),
+    );
+  }
+  assert.ok(new FileBackend('/tmp/never-opened', null as never), 'options of null are the defaults');
 });

@@ -7,6 +7,7 @@ import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
 import {
   ClosedError,
+  ConfigError,
   FileIoError,
   LockedError,
   NotInitializedError,
@@ -87,6 +88,10 @@ export class FileBackend implements Backend {
   private closing: Promise<void> | undefined;
 
   constructor(dir: string, options: FileBackendOptions = {}) {
+    // resolve('') is the working directory: an empty dir would have written the log there.
+    if (typeof dir !== 'string' || dir === '') {
+      throw new ConfigError('a file backend needs dir, a non-empty string', { field: 'dir' });
+    }
     this.dir = resolve(dir);
     this.options = resolveOptions(options);
   }

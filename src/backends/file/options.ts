@@ -47,7 +47,8 @@ export interface ResolvedFileBackendOptions {
 export const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_COMPACT_GARBAGE_RATIO = 0.5;
 
-export function resolveOptions(options: FileBackendOptions): ResolvedFileBackendOptions {
+export function resolveOptions(given: FileBackendOptions | null | undefined): ResolvedFileBackendOptions {
+  const options = given ?? {};
   const logSync = options.logSync ?? defaultLogSync();
   const unavailable = logSyncUnavailable(logSync);
   if (unavailable) throw new ConfigError(`logSync ${unavailable}`, { field: 'logSync' });
@@ -61,10 +62,22 @@ export function resolveOptions(options: FileBackendOptions): ResolvedFileBackend
       field: 'maxObjectsPerKind',
     });
   }
+  // The configuration file's schema checks these; options built in code had no check at all.
+  const compactMinBytes = options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
+  if (!Number.isSafeInteger(compactMinBytes) || compactMinBytes < 1) {
+    throw new ConfigError('compactMinBytes must be a positive integer', { field: 'compactMinBytes' });
+  }
+  const compactGarbageRatio = options.compactGarbageRatio ?? DEFAULT_COMPACT_GARBAGE_RATIO;
+  // 0 compacts whenever the files hold compactMinBytes, garbage or not (tests use it); 1, never.
+  if (!(typeof compactGarbageRatio === 'number' && compactGarbageRatio >= 0 && compactGarbageRatio < 1)) {
+    throw new ConfigError('compactGarbageRatio must be a number from 0 up to, not including, 1', {
+      field: 'compactGarbageRatio',
+    });
+  }
   return {
     maxObjectsPerKind,
-    compactMinBytes: options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES,
-    compactGarbageRatio: options.compactGarbageRatio ?? DEFAULT_COMPACT_GARBAGE_RATIO,
+    compactMinBytes,
+    compactGarbageRatio,
     openFile: options.openFile ?? openFile,
     io: options.blockingIo ? 'blocking' : 'thread-pool',
     logSync,
