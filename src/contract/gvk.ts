@@ -43,6 +43,11 @@ export function gvk(group: string, version: string, kind: string): GroupVersionK
 
 /** Derives the GVK from `apiVersion` ("v1" for the core group, "group/version" otherwise) and `kind`. */
 export function gvkFromApiVersion(apiVersion: string, kind: string): GroupVersionKind {
+  if (typeof apiVersion !== 'string') {
+    throw new InvalidGvkError(`apiVersion must be a string, got ${quoted(apiVersion)}`, {
+      field: 'apiVersion',
+    });
+  }
   const slash = apiVersion.indexOf('/');
   if (slash === -1) return gvk('', apiVersion, kind);
   if (apiVersion.indexOf('/', slash + 1) !== -1) {
@@ -60,6 +65,7 @@ export function gvkFromApiVersion(apiVersion: string, kind: string): GroupVersio
 export const RESERVED_GROUP = 'internal.stowage.io';
 
 export function isReservedGroup(group: string): boolean {
+  if (typeof group !== 'string') return false;
   return group === RESERVED_GROUP || group.endsWith(`.${RESERVED_GROUP}`);
 }
 
@@ -116,6 +122,8 @@ export function gvkString(value: GroupVersionKind): string {
 
 /** The inverse of gvkString, validating as it goes. */
 export function parseGvkString(text: string): GroupVersionKind {
+  if (typeof text !== 'string')
+    throw new InvalidGvkError(`a GVK string must be a string, got ${quoted(text)}`, { field: 'gvk' });
   const parts = text.split('/');
   if (parts.length !== 3)
     throw new InvalidGvkError(`${quoted(text)} is not group/version/kind`, { field: 'gvk' });

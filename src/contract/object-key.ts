@@ -25,7 +25,8 @@ function usesPathSegmentNames(gvk: GroupVersionKind): boolean {
 
 export function checkName(gvk: GroupVersionKind, name: unknown, fail: ErrorFactory = invalidObject): string {
   const field = 'metadata.name';
-  if (typeof name !== 'string' || name === '') throw fail(`${field} is required`, field);
+  if (name === undefined || name === '') throw fail(`${field} is required`, field);
+  if (typeof name !== 'string') throw fail(`${field} must be a string, got ${quoted(name)}`, field);
   if (name.length > MAX_NAME) throw fail(`${field} is longer than ${MAX_NAME} characters`, field);
   const pattern = usesPathSegmentNames(gvk) ? RBAC_NAME : DNS1123_SUBDOMAIN;
   if (!pattern.test(name) || name.includes('..')) {

@@ -1,6 +1,5 @@
 import { type GroupVersionKind, gvkFromApiVersion, rejectReservedGroup } from '../contract/gvk.js';
 import { checkName, checkNamespace, makeObjectKey, type ObjectKey } from '../contract/object-key.js';
-import type { RuntimeObject } from '../contract/types.js';
 import { InvalidGvkError, InvalidObjectError } from '../errors/index.js';
 import { quoted } from '../errors/quoted.js';
 
@@ -45,6 +44,14 @@ export function checkSameAddress(
   }
 }
 
+function requiredText(field: 'apiVersion' | 'kind', value: unknown): string {
+  if (value === undefined || value === '') throw new InvalidObjectError(`${field} is required`, { field });
+  if (typeof value !== 'string') {
+    throw new InvalidObjectError(`${field} must be a string, got ${quoted(value)}`, { field });
+  }
+  return value;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -57,13 +64,9 @@ export function identify(object: unknown): IdentifiedObject {
   if (!isPlainObject(object)) {
     throw new InvalidObjectError('object must be a JSON object', { field: '' });
   }
-  const { apiVersion, kind, metadata } = object as Partial<RuntimeObject>;
-  if (typeof apiVersion !== 'string' || apiVersion === '') {
-    throw new InvalidObjectError('apiVersion is required', { field: 'apiVersion' });
-  }
-  if (typeof kind !== 'string' || kind === '') {
-    throw new InvalidObjectError('kind is required', { field: 'kind' });
-  }
+  const apiVersion = requiredText('apiVersion', object.apiVersion);
+  const kind = requiredText('kind', object.kind);
+  const { metadata } = object;
   if (!isPlainObject(metadata)) {
     throw new InvalidObjectError('metadata is required', { field: 'metadata' });
   }

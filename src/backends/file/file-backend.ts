@@ -139,7 +139,8 @@ export class FileBackend implements Backend {
     }
     try {
       // At open, while the disk has room, so that PROBE_FILE holds its block before it can fill.
-      await this.writeProbe();
+      // Best effort: a failure here is the first probe's to report.
+      await this.writeProbe().catch(() => undefined);
       this.index = new RecordIndex();
       const recovered = await recover(this.dir, this.index, true);
       const generation = recovered.active?.generation ?? recovered.baseGeneration;
