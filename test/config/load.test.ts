@@ -162,12 +162,15 @@ test("a keyring's own text put in keyringEnv or keyringFile is refused without b
   );
 });
 
-test('server.token refuses a newline or spaces at its ends, which no client sends back', () => {
+test('server.token refuses a newline, spaces at its ends or a character past ASCII, which no client sends back', () => {
   for (const token of [
     'abcdefghijklmnopqrst\n',
     ' abcdefghijklmnopqrst',
     ' '.repeat(16),
     'abcdefgh\tijklmnop',
+    // fetch refuses to send it; curl sends it as UTF-8, which never matched.
+    '€uro-token-1234567890',
+    'abcdefghijklmnöpqrst',
   ]) {
     const error = failure({
       path: file('token.yaml', `server:\n  token: ${JSON.stringify(token)}\n`),

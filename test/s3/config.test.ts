@@ -204,18 +204,24 @@ test('RuntimeProvider refuses an S3 operation deadline that does not fit under t
   assert.equal(refusal(undefined, undefined), 'accepted', 'the defaults fit');
 });
 
-test('a credential holding a control character (a pasted newline) is refused, naming the field, never echoing it', () => {
-  for (const field of ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const) {
-    const credentials = { accessKeyId: 'AKIA0123', secretAccessKey: SECRET, [field]: `${SECRET}\n` };
-    assert.throws(
-      () => resolveS3Config({ ...base, credentials }),
-      (error: unknown) => {
-        assert.ok(error instanceof S3ConfigError, String(error));
-        assert.equal(error.details.field, `credentials.${field}`);
-        assert.match(error.message, /control characters/);
-        assert.ok(!error.message.includes(SECRET));
-        return true;
-      },
-    );
+test('a credential holding a control character (a pasted newline) or a character past ASCII is refused, naming the field, never echoing it', () => {
+  // Past ASCII the SDK's request failed before it was sent, reported as STOWAGE_S3_UNREACHABLE.
+  for (const [bad, why] of [
+    [`${SECRET}\n`, /control characters/],
+    [`${SECRET}€`, /must be ASCII/],
+  ] as const) {
+    for (const field of ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const) {
+      const credentials = { accessKeyId: 'AKIA0123', secretAccessKey: SECRET, [field]: bad };
+      assert.throws(
+        () => resolveS3Config({ ...base, credentials }),
+        (error: unknown) => {
+          assert.ok(error instanceof S3ConfigError, String(error));
+          assert.equal(error.details.field, `credentials.${field}`);
+          assert.match(error.message, why);
+          assert.ok(!error.message.includes(SECRET));
+          return true;
+        },
+      );
+    }
   }
 });
