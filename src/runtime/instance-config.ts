@@ -11,6 +11,17 @@ const REQUIRED_TEXT: Readonly<Record<InstanceConfig['kind'], readonly string[]>>
 };
 
 /**
+ * The fields each kind of instance takes (s3: resolveS3Config refuses unknown ones itself). A field
+ * of another name is a typo, or an option of the backend's class that a configuration cannot set
+ * (FileBackendOptions.maxObjectsPerKind): ignored before, without a word.
+ */
+const KNOWN_FIELDS: Readonly<Record<'memory' | 'file' | 'module', readonly string[]>> = {
+  memory: ['kind', 'name'],
+  file: ['kind', 'dir', 'compactMinBytes', 'compactGarbageRatio', 'logSync'],
+  module: ['kind', 'module', 'name', 'options'],
+};
+
+/**
  * Checks the fields that name and locate an instance before anything is started. A configuration
  * file goes through a schema (src/config/schema.ts), but one built in code does not: an unknown
  * kind was named `undefined`, and a missing directory failed only in the worker, as an error of
@@ -28,6 +39,16 @@ export function checkInstanceConfig(config: unknown): InstanceConfig {
       `instance kind ${quoted(kind)} is none of ${Object.keys(REQUIRED_TEXT).join(', ')}`,
       { field: 'kind' },
     );
+  }
+  if (kind !== 's3') {
+    const unknown = Object.keys(config).find(
+      (field) => !KNOWN_FIELDS[kind as keyof typeof KNOWN_FIELDS].includes(field),
+    );
+    if (unknown !== undefined) {
+      throw new InvalidRuntimeConfigError(`a ${kind} instance has no field ${quoted(unknown)}`, {
+        field: unknown.slice(0, 100),
+      });
+    }
   }
   for (const field of REQUIRED_TEXT[kind as InstanceConfig['kind']]) {
     const value = (config as Record<string, unknown>)[field];

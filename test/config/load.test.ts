@@ -602,3 +602,23 @@ test('options of null from a JavaScript caller are the defaults for both provide
     (error: unknown) => error instanceof ConfigError && /got "5"$/.test(error.message),
   );
 });
+
+test('RuntimeProvider refuses a code-built instance with a field its kind does not take, or a logSync that is none, naming the field', () => {
+  const fieldOf = (config: unknown): unknown => {
+    try {
+      new RuntimeProvider([config as never]);
+    } catch (error) {
+      assert.ok(error instanceof InvalidRuntimeConfigError || error instanceof ConfigError, String(error));
+      return error.details.field;
+    }
+    return 'accepted';
+  };
+  // Each was accepted and ignored: the limit was not applied, the typo not seen.
+  assert.equal(fieldOf({ kind: 'file', dir: '/tmp/x', maxObjectsPerKind: 1 }), 'maxObjectsPerKind');
+  assert.equal(fieldOf({ kind: 'file', dir: '/tmp/x', compactMinByte: 10 }), 'compactMinByte');
+  assert.equal(fieldOf({ kind: 'memory', name: 'm', dri: 'x' }), 'dri');
+  assert.throws(
+    () => new FileBackend('/tmp/x', { logSync: 'bogus' as never }),
+    /"bogus" is none of o_dsync, fdatasync/,
+  );
+});

@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileIoError } from '../../errors/index.js';
+import { quoted } from '../../errors/quoted.js';
 
 /**
  * File names in an instance directory. Generations order them: `snapshot-N` holds the state at the
@@ -81,6 +82,8 @@ export function defaultLogSync(): LogSync {
  * undefined when it can. The configuration (at load) and the backend (at construction) both ask.
  */
 export function logSyncUnavailable(sync: LogSync): string | undefined {
+  // From a caller in JavaScript: anything else was taken for o_dsync without a word.
+  if (!LOG_SYNCS.includes(sync)) return `${quoted(sync)} is none of ${LOG_SYNCS.join(', ')}`;
   if (sync === 'o_dsync' && process.platform !== 'linux') {
     return `o_dsync is offered on Linux only, not on ${process.platform}`;
   }
