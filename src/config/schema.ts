@@ -106,10 +106,16 @@ export const configSchema = z
         withinMs: positiveMs.optional(),
       })
       // The first delay is the base, capped by the most: a base above it would be ignored.
-      .refine(
-        (s) => (s.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS) <= (s.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS),
-        { message: 'must be at most backoffMaxMs', path: ['backoffBaseMs'] },
-      )
+      .superRefine((s, context) => {
+        const base = s.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS;
+        const most = s.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS;
+        if (base <= most) return;
+        // The values as they apply: the file may set only one of the two.
+        const shown = (field: string, value: number, set: number | undefined) =>
+          `${field} ${value}${set === undefined ? ', its default' : ''}`;
+        const message = `must be at most backoffMaxMs (${shown('backoffBaseMs', base, s.backoffBaseMs)}; ${shown('backoffMaxMs', most, s.backoffMaxMs)})`;
+        context.addIssue({ code: 'custom', message, path: ['backoffBaseMs'] });
+      })
       .prefault({}),
     /** How long a graceful close lets queued work drain before rejecting it (RuntimeOptions.closeDeadlineMs). */
     shutdown: z.strictObject({ drainDeadlineMs: nonNegativeMs.optional() }).prefault({}),

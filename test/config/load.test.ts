@@ -622,3 +622,13 @@ test('RuntimeProvider refuses a code-built instance with a field its kind does n
     /"bogus" is none of o_dsync, fdatasync/,
   );
 });
+
+test('a backoff base over the most names both values, and which is the default, at the line that set one', () => {
+  const error = failure({ path: file('backoff.yaml', 'supervisor:\n  backoffMaxMs: 50\n'), env: {} });
+  assert.ok(
+    error.message.endsWith(
+      'backoff.yaml:2: supervisor.backoffBaseMs: must be at most backoffMaxMs (backoffBaseMs 100, its default; backoffMaxMs 50)',
+    ),
+    error.message,
+  );
+});
