@@ -15,7 +15,7 @@ import { remoteTarget } from './remote-target.js';
 export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--server <url>] [--token <token>]
 
   serve                                        run the service (what npm start runs)
-  status                                       instances, up or down, mean persist latency
+  status                                       instances, up or down, mean persist latency  [-o table|json|yaml]
   get <instance> <apiVersion> <kind> <key>     one object            [-o yaml|json]
   list <instance> <apiVersion> <kind>          objects of one kind   [-o table|json|yaml]
   put <instance> -f <file|->                   YAML/JSON, multi-document, *List kinds, JSON lines
@@ -26,9 +26,10 @@ export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--ser
   secret put|get|delete|list|rotate ...        secrets (see docs/operations.md)
 
 The instance name "default" means the first configured instance. Without --server, verbs open the
-configuration (--config, or defaults and STOWAGE__* variables) in this process.
+configuration (--config or STOWAGE_CONFIG, or defaults and STOWAGE__* variables) in this process;
+--token may come from STOWAGE_TOKEN.
 Exit codes: 0 success, 1 failure (or: not found, differences, instance down), 2 usage or configuration
-error, 141 the output's reader went away (as SIGPIPE).`;
+error, 130 a second signal during serve's shutdown, 141 the output's reader went away (as SIGPIPE).`;
 
 /** A --server value fetch can use: an http(s) URL. */
 function checkServer(server: string): void {
