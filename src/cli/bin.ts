@@ -27,7 +27,10 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const known = error instanceof StowageError || error instanceof UsageError || error instanceof TypeError;
-    process.stderr.write(`stowage: ${known ? (error as Error).message : String(error)}\n`);
+    // The stable code, to look up in docs/errors.md, unless the message already gives it.
+    const code =
+      error instanceof StowageError && !error.message.includes(error.code) ? ` (${error.code})` : '';
+    process.stderr.write(`stowage: ${known ? (error as Error).message : String(error)}${code}\n`);
     process.exitCode = exitCodeFor(error);
   },
 );

@@ -1,6 +1,6 @@
 import type { GroupVersionKind } from '../contract/gvk.js';
 import type { PersistenceProvider, RuntimeObject, SecretPersistenceProvider } from '../contract/types.js';
-import { StowageError } from '../errors/index.js';
+import { ConfigError } from '../errors/index.js';
 import type { InstanceReadiness } from '../server/readiness.js';
 import { readiness } from '../server/readiness.js';
 
@@ -34,7 +34,9 @@ export function localTarget(
   const name = (instance: string) => resolveInstance(provider.instances(), instance);
   const vault = (): SecretPersistenceProvider => {
     if (!secrets)
-      throw new StowageError('no keyring is configured: set secrets.keyringFile or secrets.keyringEnv');
+      throw new ConfigError('no keyring is configured: set secrets.keyringFile or secrets.keyringEnv', {
+        field: 'secrets',
+      });
     return secrets;
   };
   return {

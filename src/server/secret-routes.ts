@@ -19,7 +19,11 @@ export async function handleSecrets(
   maxBodyBytes: number,
 ): Promise<void> {
   if (!secrets)
-    throw new HttpError(404, 'STOWAGE_SECRETS_DISABLED', 'no keyring is configured (secrets.keyringFile)');
+    throw new HttpError(
+      404,
+      'STOWAGE_SECRETS_DISABLED',
+      'no keyring is configured (secrets.keyringFile or secrets.keyringEnv)',
+    );
   const [namespace, name, extra] = rest;
   if (extra !== undefined)
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', 'expected /secrets/{namespace}/{name}');

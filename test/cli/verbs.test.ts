@@ -290,7 +290,7 @@ describe('bad configuration: one clear line and a non-zero exit', () => {
     assert.equal(result.code, 2);
     assert.equal(
       result.stderr,
-      `stowage: ${join(workdir, 'typo.yaml')}:3: instances.0.dri: unknown field dri\n`,
+      `stowage: ${join(workdir, 'typo.yaml')}:3: instances.0.dri: unknown field dri (STOWAGE_CONFIG_INVALID)\n`,
     );
   });
 
