@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type GroupVersionKind, gvk as makeGvk } from '../contract/gvk.js';
 import type { PersistenceProvider, RuntimeObject } from '../contract/types.js';
+import { quoted } from '../errors/quoted.js';
 import { readJson } from './body.js';
 import { allowOnly, HttpError, READ_METHODS, sendJson } from './http-errors.js';
 
@@ -40,6 +41,10 @@ export async function handleObjects(
     // From the target's query alone: an absolute-form target's authority (`GET http://[/…`) need
     // not parse, and new URL() threw on it (an untyped 500).
     const format = new URLSearchParams(/\?([^#]*)/.exec(req.url ?? '')?.[1] ?? '').get('format');
+    // A misspelled format gave a JSON array, to a client that meant to read lines.
+    if (format !== null && format !== 'json' && format !== 'ndjson') {
+      throw new HttpError(400, 'STOWAGE_BAD_REQUEST', `format must be json or ndjson, not ${quoted(format)}`);
+    }
     await streamList(provider, instance, gvk, req.method === 'HEAD', res, format);
     return;
   }

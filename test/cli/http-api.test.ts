@@ -188,3 +188,20 @@ test('with a keyring but no token, the secret routes answer 403 and hand out not
     await provider.close();
   }
 });
+
+test('a listing names its format: json (the default) or ndjson; a misspelled one is a 400, not a JSON array', async () => {
+  await withServer(async (_url, objects) => {
+    const put = await fetch(objects, {
+      method: 'PUT',
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'x' } }),
+    });
+    assert.equal(put.status, 201);
+    const lines = await fetch(`${objects}/core/v1/ConfigMap?format=ndjson`);
+    assert.equal((await lines.text()).trim().split('\n').length, 1);
+    const array = await fetch(`${objects}/core/v1/ConfigMap?format=json`);
+    assert.equal(((await array.json()) as unknown[]).length, 1);
+    const typo = await fetch(`${objects}/core/v1/ConfigMap?format=ndjs0n`);
+    assert.equal(typo.status, 400);
+    assert.equal(await errorCode(typo), 'STOWAGE_BAD_REQUEST');
+  });
+});
