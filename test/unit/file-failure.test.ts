@@ -166,6 +166,8 @@ for (const blockingIo of [false, true]) {
     await assert.rejects(backend.put(KIND, KEY, Buffer.from('"v3"')), (error: unknown) => {
       assert.ok(error instanceof FileIoError, String(error));
       assert.equal(error.details.op, 'rollback', 'the log could not be cut back, so it takes no more writes');
+      // The write's errno, and the truncation's own beside it.
+      assert.deepEqual([error.details.errno, error.details.rollbackErrno], ['EBADF', 'EINVAL']);
       return true;
     });
     assert.equal(text(await backend.get(KIND, KEY)), '"v1"');

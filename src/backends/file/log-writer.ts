@@ -314,7 +314,12 @@ export class LogWriter<W extends PendingWrite> {
     } catch (cause) {
       this.brokenBy = new FileIoError(
         `${error.message}; truncating ${name} back to ${position} bytes also failed, so it takes no more writes until reopened: ${(cause as Error).message}`,
-        { ...error.details, op: 'rollback' },
+        // errno stays the write's (ENOSPC, say); the truncation's own is beside it.
+        {
+          ...error.details,
+          op: 'rollback',
+          rollbackErrno: (cause as NodeJS.ErrnoException).code ?? 'UNKNOWN',
+        },
       );
     }
   }
