@@ -156,3 +156,35 @@ test('a full disk refuses puts with a typed ENOSPC error (HTTP 507) while reads 
     await reopened.close();
   }
 });
+
+test('a compaction whose snapshot cannot fit in the free space is not started: the free space stays for writes, and the skip is reported', async (t) => {
+  if (!mounted) {
+    t.skip('needs root to mount a tmpfs');
+    return;
+  }
+  const dir = join(mount, 'compacting');
+  const backend = new FileBackend(dir);
+  await backend.open(MachineId.generate());
+  try {
+    const kind = { group: '', version: 'v1', kind: 'ConfigMap' };
+    for (let i = 0; i < 40; i++) {
+      await backend.put(kind, `default/k${i}` as never, Buffer.from(JSON.stringify(object(`k${i}`, 4096))));
+    }
+    const filler = join(mount, 'filler-compacting');
+    const filled = await fill(filler);
+    // 64 KiB free: less than the live records, so a snapshot of them cannot fit.
+    execFileSync('truncate', ['-s', String(filled - 64 * 1024), filler]);
+    await backend.compact();
+    // Before, it wrote its snapshot into the last free space, failing the writes beside it, then
+    // failed with ENOSPC itself.
+    assert.match(
+      backend.stats().lastCompactionError ?? '',
+      /^compact snapshot-\d+\.stow skipped: the snapshot needs about \d+ bytes free, and the filesystem has \d+$/,
+    );
+    await backend.put(kind, 'default/after' as never, Buffer.from(JSON.stringify(object('after', 8192))));
+    assert.ok(await backend.get(kind, 'default/after' as never));
+    await rm(filler);
+  } finally {
+    await backend.close();
+  }
+});

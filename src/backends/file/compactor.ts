@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
-import { readdir, unlink } from 'node:fs/promises';
-import type { FileIoError } from '../../errors/index.js';
+import { readdir, statfs, unlink } from 'node:fs/promises';
+import { FileIoError } from '../../errors/index.js';
 import { encodeHeader, FileType, HEADER_BYTES } from './format.js';
 import {
   classify,
@@ -37,6 +37,12 @@ export interface CompactionPolicy {
  * A crash before step 2 completes reopens from the old snapshot plus logs g and g+1; after it,
  * from the new snapshot plus log g+1. Either way nothing acknowledged is lost.
  */
+/**
+ * Free space a compaction wants beyond the live records: the snapshot's own framing, the new log's
+ * header, and the writes that go on while it is written.
+ */
+export const COMPACTION_HEADROOM_BYTES = 1024 * 1024;
+
 export class Compactor<W extends PendingWrite> {
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -113,6 +119,22 @@ export class Compactor<W extends PendingWrite> {
 
   private async run(): Promise<void> {
     const generation = this.generation + 1;
+    // A snapshot that cannot fit only takes the last free space from the writes going on, then
+    // fails anyway; one that needs more than there is is not started.
+    const room = await statfs(this.dir).then(
+      (fs) => fs.bavail * fs.bsize,
+      () => undefined,
+    );
+    const needed = this.index.liveBytes + COMPACTION_HEADROOM_BYTES;
+    if (room !== undefined && room < needed) {
+      const file = snapshotName(generation);
+      this.failure = new FileIoError(
+        `compact ${file} skipped: the snapshot needs about ${needed} bytes free, and the filesystem has ${room}`,
+        { op: 'compact', file, errno: 'ENOSPC' },
+      );
+      this.retryAtBytes = this.diskBytes + this.policy.minBytes;
+      return;
+    }
     try {
       const state = await this.writer.runExclusive(async () => {
         // A broken writer's log may hold a failed batch past its last durable one. Only the newest
