@@ -53,6 +53,12 @@ export interface Backend {
    * backend's log; absent for backends that cannot tear).
    */
   tornTailBytes?(): number;
+  /**
+   * Why the backend's last compaction failed or was not started (a full disk, say), or null when
+   * it succeeded or none was needed; absent for backends that do not compact. A log that cannot
+   * be compacted grows until one succeeds, so the runtime reports it with each probe.
+   */
+  compactionFailure?(): string | null;
   /** Durably stores the record; resolves only once it would survive a crash. */
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void>;
   get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined>;

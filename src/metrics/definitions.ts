@@ -22,6 +22,7 @@ export const METRICS = {
   probeDuration: 'stowage_probe_duration_seconds',
   probeFailures: 'stowage_probe_failures_total',
   lastOpenTornTail: 'stowage_last_open_torn_tail_bytes',
+  compactionFailing: 'stowage_compaction_failing',
   workerBusy: 'stowage_worker_busy_seconds_total',
   poolWorkers: 'stowage_pool_workers',
   buildInfo: 'stowage_build_info',

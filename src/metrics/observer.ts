@@ -54,6 +54,7 @@ export class MetricsObserver implements RuntimeObserver {
   private readonly probeDuration: SeriesHistogram<(typeof STORE_LABELS)[number]>;
   private readonly probeFailures: Counter<(typeof STORE_LABELS)[number]>;
   private readonly lastOpenTornTail: Gauge<(typeof STORE_LABELS)[number]>;
+  private readonly compactionFailing: Gauge<(typeof STORE_LABELS)[number]>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -122,6 +123,12 @@ export class MetricsObserver implements RuntimeObserver {
       labelNames: STORE_LABELS,
       registers,
     });
+    this.compactionFailing = new Gauge({
+      name: METRICS.compactionFailing,
+      help: "1 while the instance's last compaction failed or was not started (its log grows until one succeeds), else 0; set at each probe.",
+      labelNames: STORE_LABELS,
+      registers,
+    });
   }
 
   /** Creates every label set of the store at zero; calling it again is harmless. */
@@ -166,6 +173,11 @@ export class MetricsObserver implements RuntimeObserver {
     this.lastOpenTornTail.set({ backend, store }, tornTailBytes);
   }
 
+  compactionChecked(store: string, backend: string, failing: boolean): void {
+    this.storeSeries(store, backend);
+    this.compactionFailing.set({ backend, store }, failing ? 1 : 0);
+  }
+
   private storeSeries(store: string, backend: string): StoreSeries {
     const known = this.stores.get(store);
     if (known) return known;
@@ -183,6 +195,7 @@ export class MetricsObserver implements RuntimeObserver {
     this.probeDuration.labels(labels);
     this.probeFailures.inc(labels, 0);
     this.lastOpenTornTail.set(labels, 0);
+    this.compactionFailing.set(labels, 0);
     return series;
   }
 

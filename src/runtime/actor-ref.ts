@@ -246,9 +246,14 @@ export class ActorRef {
   }
 
   /** One liveness probe; never rejects. `timedOut` tells a slow worker from a failing backend. */
-  async probe(
-    timeoutMs: number,
-  ): Promise<{ ok: boolean; timedOut: boolean; seconds: number; cause: string }> {
+  async probe(timeoutMs: number): Promise<{
+    ok: boolean;
+    timedOut: boolean;
+    seconds: number;
+    cause: string;
+    /** As the backend reported it with a passed probe; absent when it does not compact. */
+    compactionFailing?: boolean;
+  }> {
     const slot = this.slot;
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
@@ -265,7 +270,14 @@ export class ActorRef {
       if (reply === 'timeout')
         return { ok: false, timedOut: true, seconds: elapsed(), cause: 'probe timed out' };
       if (!reply.ok) return { ok: false, timedOut: false, seconds: elapsed(), cause: reply.error.message };
-      return { ok: true, timedOut: false, seconds: elapsed(), cause: '' };
+      const { compactionFailing } = reply;
+      return {
+        ok: true,
+        timedOut: false,
+        seconds: elapsed(),
+        cause: '',
+        ...(compactionFailing !== undefined && { compactionFailing }),
+      };
     } catch (error) {
       return { ok: false, timedOut: false, seconds: elapsed(), cause: (error as Error).message };
     } finally {

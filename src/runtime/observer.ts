@@ -31,6 +31,11 @@ export interface RuntimeObserver {
    */
   opened?(store: string, backend: string, tornTailBytes: number): void;
   /**
+   * A probe found whether the instance's last compaction failed or was not started (a full disk):
+   * its log then grows until one succeeds. Only for backends that compact. Optional.
+   */
+  compactionChecked?(store: string, backend: string, failing: boolean): void;
+  /**
    * The supervisor's view of an instance changed: up after (re)initialize, or down with the reason
    * (exit | error | oom | hang | probe | initialize | intensity | closed). Optional.
    */

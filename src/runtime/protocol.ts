@@ -137,6 +137,8 @@ export type HostReply =
       readonly tornTailBytes?: number;
       /** Open only: Backend.keepsCallOrder, which tells the caller whether replies can overtake. */
       readonly keepsCallOrder?: boolean;
+      /** Probe only: whether Backend.compactionFailure reported one (absent: it does not compact). */
+      readonly compactionFailing?: boolean;
       readonly seconds: number;
     }
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };

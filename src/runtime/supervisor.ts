@@ -238,6 +238,9 @@ export class Supervisor {
       void actor.probe(probeTimeoutMs).then((result) => {
         e.probing = false;
         this.options.observer?.probed(actor.name, actor.backendKind, result.seconds, result.ok);
+        if (result.compactionFailing !== undefined) {
+          this.options.observer?.compactionChecked?.(actor.name, actor.backendKind, result.compactionFailing);
+        }
         // A probe that ends during close() must not kill a worker that is draining its mailbox.
         if (e.phase !== 'up' || this.closed) return;
         e.probeFailures = result.ok ? 0 : e.probeFailures + 1;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FileBackend, FileIoError, LocalProvider, MachineId, type RuntimeObject } from '../../src/index.js';
+import { StowageMetrics } from '../../src/metrics/stowage-metrics.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { startServer } from '../../src/server/http-server.js';
 import { RecordingObserver } from './runtime-harness.js';
@@ -186,5 +187,37 @@ test('a compaction whose snapshot cannot fit in the free space is not started: t
     await rm(filler);
   } finally {
     await backend.close();
+  }
+});
+
+test('through the runtime, a file instance whose compactions cannot start shows stowage_compaction_failing 1', async (t) => {
+  if (!mounted) {
+    t.skip('needs root to mount a tmpfs');
+    return;
+  }
+  const metrics = new StowageMetrics();
+  const provider = new RuntimeProvider(
+    [{ kind: 'file', dir: join(mount, 'gauge'), compactMinBytes: 16 * 1024, compactGarbageRatio: 0.1 }],
+    { observer: metrics.observer, supervisor: { probeIntervalMs: 50 } },
+  );
+  metrics.watch(provider);
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    const failing = new RegExp(`stowage_compaction_failing\\{[^}]*store="${instance}"[^}]*\\} (\\d)`);
+    assert.equal(failing.exec(await metrics.registry.metrics())?.[1], '0', 'at zero from the start');
+    // Overwrites of one object make garbage past the policy, and a 1 MiB filesystem has no room
+    // for a snapshot beside its headroom: every compaction is skipped.
+    for (let i = 0; i < 20; i++) await provider.putObject(instance, object('same', 2048));
+    const deadline = Date.now() + 10_000;
+    let shown: string | undefined;
+    while (shown !== '1' && Date.now() < deadline) {
+      await sleep(50);
+      shown = failing.exec(await metrics.registry.metrics())?.[1];
+    }
+    assert.equal(shown, '1');
+  } finally {
+    await provider.close();
+    metrics.stop();
   }
 });

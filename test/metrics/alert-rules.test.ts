@@ -7,7 +7,7 @@ import { requireBinary, run, skipWithout } from './binaries.js';
 import { alertRules, RULE_TESTS_PATH, RULES_PATH } from './grafana-files.js';
 import { signalOfCondition } from './promql.js';
 
-/** The alerts stowage ships (the six and the torn-tail notice), by name in stowage-rules.yml. */
+/** The alerts stowage ships (the six, failing compactions and the torn-tail notice), by name in stowage-rules.yml. */
 const REQUIRED_ALERTS = [
   'StowagePersistLatencyHigh',
   'StowageErrorRateHigh',
@@ -15,6 +15,7 @@ const REQUIRED_ALERTS = [
   'StowageQueueRejecting',
   'StowageInstanceDown',
   'StowageRestartsFlapping',
+  'StowageCompactionFailing',
   'StowageTornTailDropped',
 ];
 

@@ -353,6 +353,10 @@ export class FileBackend implements Backend {
     };
   }
 
+  compactionFailure(): string | null {
+    return this.state?.compactor.lastError?.message ?? null;
+  }
+
   /** Compacts now, whatever the policy says; resolves when done (see stats() for failures). */
   async compact(): Promise<void> {
     await this.opened().compactor.compact();

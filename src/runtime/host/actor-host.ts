@@ -87,9 +87,16 @@ async function handle(request: HostRequest): Promise<HostReply> {
       case 'cancel-listings':
         await cancelListings(actorFor(request.instance), request.cursors);
         return { ok: true, seconds: seconds() };
-      case 'probe':
-        await actorFor(request.instance).store.backend.probe();
-        return { ok: true, seconds: seconds() };
+      case 'probe': {
+        const { backend } = actorFor(request.instance).store;
+        await backend.probe();
+        const failure = backend.compactionFailure?.();
+        return {
+          ok: true,
+          seconds: seconds(),
+          ...(failure !== undefined && { compactionFailing: failure !== null }),
+        };
+      }
       case 'close': {
         const actor = actors.get(request.instance);
         actors.delete(request.instance);
