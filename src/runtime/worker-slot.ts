@@ -52,6 +52,13 @@ export class WorkerSlot {
     });
     // Without an 'error' listener piscina's error event would crash the process.
     this.pool.on('error', (error: Error) => this.died(classify(error), error.message));
+    // A pool this slot gave up can still start a worker: piscina 5.3 ends destroying as destroy()
+    // resolves, and a thread that died of an error but exits only later (a large heap takes a while
+    // to tear down) then has piscina start a replacement in the abandoned pool, a thread that ran
+    // until the process ended (7 of 10 such restarts in a helper's run). It is destroyed at once.
+    this.pool.on('workerCreate', () => {
+      if (this.closing) void this.pool.destroy().catch(() => undefined);
+    });
     // An idle worker that exits rejects no task; this is the only sign. Deferred so that, when
     // tasks were in flight, their rejection (which carries the real cause) is classified first.
     this.pool.on('workerDestroy', () => {
