@@ -55,7 +55,7 @@ export class WorkerSlot {
     // A pool this slot gave up can still start a worker: piscina 5.3 ends destroying as destroy()
     // resolves, and a thread that died of an error but exits only later (a large heap takes a while
     // to tear down) then has piscina start a replacement in the abandoned pool, a thread that ran
-    // until the process ended (7 of 10 such restarts in a helper's run). It is destroyed at once.
+    // until the process ended (5 to 10 of 10 such restarts in a helper's runs). It is destroyed at once.
     this.pool.on('workerCreate', () => {
       if (this.closing) void this.pool.destroy().catch(() => undefined);
     });
