@@ -114,12 +114,54 @@ export function operationDeadlineProblem(operationMs: number, hangTimeoutMs: num
   return `timeouts.operationMs (${operationMs}) must be at least ${S3_HANG_MARGIN_MS} ms under supervisor.hangTimeoutMs (${hangTimeoutMs}), or a slow store would be taken for a hung worker`;
 }
 
+/** Every option's name, by section: anything else is a typo, and was ignored without a word. */
+const KNOWN_OPTIONS = {
+  '': [
+    'mailbox',
+    'supervisor',
+    'maxObjectBytes',
+    'maxBatchOps',
+    'maxBatchesInFlight',
+    'idleSpinMicros',
+    'listPageSize',
+    'resourceLimits',
+    'closeDeadlineMs',
+    'allowModuleBackends',
+    'observer',
+  ],
+  'mailbox.': ['capacity', 'policy', 'waitMs', 'concurrency'],
+  'supervisor.': [
+    'initializeAttempts',
+    'backoffBaseMs',
+    'backoffMaxMs',
+    'probeIntervalMs',
+    'probeTimeoutMs',
+    'probeFailureThreshold',
+    'hangTimeoutMs',
+    'openTimeoutMs',
+    'maxRestarts',
+    'withinMs',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+function checkKnown(section: keyof typeof KNOWN_OPTIONS, options: object): void {
+  const known: readonly string[] = KNOWN_OPTIONS[section];
+  const unknown = Object.keys(options).find((name) => !known.includes(name));
+  if (unknown !== undefined) {
+    const field = `${section}${unknown.slice(0, 100)}`;
+    throw new InvalidRuntimeConfigError(`${field} is no runtime option`, { field });
+  }
+}
+
 /** Fills defaults and checks every number; an invalid option is an InvalidRuntimeConfigError naming it. */
 export function resolveOptions(given: RuntimeOptions | null = {}): ResolvedOptions {
   // null from a JavaScript caller means the defaults, as undefined does.
   const options = given ?? {};
   const m = options.mailbox ?? {};
   const s = options.supervisor ?? {};
+  checkKnown('', options);
+  checkKnown('mailbox.', m);
+  checkKnown('supervisor.', s);
   const policy = m.policy ?? 'reject';
   if (policy !== 'reject' && policy !== 'wait') {
     throw new InvalidRuntimeConfigError(`mailbox.policy must be reject or wait`, { field: 'mailbox.policy' });

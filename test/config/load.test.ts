@@ -585,6 +585,10 @@ test('RuntimeOptions: worker resource limits and counts that would fail late, or
     // The base was capped by the most without a word.
     [{ supervisor: { backoffBaseMs: 5000, backoffMaxMs: 10 } }, 'supervisor.backoffBaseMs'],
     [{ supervisor: { backoffBaseMs: 6000 } }, 'supervisor.backoffBaseMs'],
+    // Typos were ignored: the capacity stayed 1024.
+    [{ mailbox: { capcity: 1 } }, 'mailbox.capcity'],
+    [{ supervisor: { hangTimeout: 1 } }, 'supervisor.hangTimeout'],
+    [{ maxObjectByte: 1 }, 'maxObjectByte'],
   ] as const) {
     assert.equal(fieldOf(options as unknown as RuntimeOptions), field, JSON.stringify(options));
   }
