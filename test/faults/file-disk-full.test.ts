@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, rm, unlink } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { open, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FileBackend, FileIoError, LocalProvider, MachineId, type RuntimeObject } from '../../src/index.js';
 import { StowageMetrics } from '../../src/metrics/stowage-metrics.js';
@@ -16,10 +17,6 @@ import { startServer } from '../../src/server/http-server.js';
 import { RecordingObserver } from './runtime-harness.js';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
-
-let root: string;
-let mount: string;
-let mounted = false;
 
 /** Mounts a tmpfs of `size`; why it cannot, when it cannot (not root, no mount binary). */
 function mountTmpfs(at: string, size: string): string | undefined {
@@ -31,17 +28,16 @@ function mountTmpfs(at: string, size: string): string | undefined {
   }
 }
 
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'stowage-diskfull-'));
-  mount = join(root, 'mnt');
-  execFileSync('mkdir', [mount]);
-  const why = mountTmpfs(mount, '1m');
-  if (why && process.env.CI === 'true') throw new Error(`CI runs as root and must mount a tmpfs: ${why}`);
-  mounted = why === undefined;
-});
+const root = mkdtempSync(join(tmpdir(), 'stowage-diskfull-'));
+const mount = join(root, 'mnt');
+mkdirSync(mount);
+const notMounted = mountTmpfs(mount, '1m');
+if (notMounted && process.env.CI === 'true')
+  throw new Error(`CI runs as root and must mount a tmpfs: ${notMounted}`);
+const skip = notMounted === undefined ? false : `needs root to mount a tmpfs (${notMounted})`;
 
 after(async () => {
-  if (mounted) execFileSync('umount', [mount]);
+  if (!skip) execFileSync('umount', [mount]);
   await rm(root, { recursive: true, force: true });
 });
 
@@ -76,11 +72,9 @@ async function fill(path: string): Promise<number> {
   return written;
 }
 
-test('a full disk refuses puts with a typed ENOSPC error (HTTP 507) while reads and probes go on and nothing restarts; acknowledged writes survive; writes resume once space is freed', async (t) => {
-  if (!mounted) {
-    t.skip('needs root to mount a tmpfs');
-    return;
-  }
+test('a full disk refuses puts with a typed ENOSPC error (HTTP 507) while reads and probes go on and nothing restarts; acknowledged writes survive; writes resume once space is freed', {
+  skip,
+}, async () => {
   const dir = join(mount, 'instance');
   const observer = new RecordingObserver();
   const provider = new RuntimeProvider([{ kind: 'file', dir }], {
@@ -158,11 +152,9 @@ test('a full disk refuses puts with a typed ENOSPC error (HTTP 507) while reads 
   }
 });
 
-test('a compaction whose snapshot cannot fit in the free space is not started: the free space stays for writes, and the skip is reported', async (t) => {
-  if (!mounted) {
-    t.skip('needs root to mount a tmpfs');
-    return;
-  }
+test('a compaction whose snapshot cannot fit in the free space is not started: the free space stays for writes, and the skip is reported', {
+  skip,
+}, async () => {
   const dir = join(mount, 'compacting');
   const backend = new FileBackend(dir);
   await backend.open(MachineId.generate());
@@ -190,11 +182,9 @@ test('a compaction whose snapshot cannot fit in the free space is not started: t
   }
 });
 
-test('through the runtime, a file instance whose compactions cannot start shows stowage_compaction_failing 1', async (t) => {
-  if (!mounted) {
-    t.skip('needs root to mount a tmpfs');
-    return;
-  }
+test('through the runtime, a file instance whose compactions cannot start shows stowage_compaction_failing 1', {
+  skip,
+}, async () => {
   const metrics = new StowageMetrics();
   const provider = new RuntimeProvider(
     [{ kind: 'file', dir: join(mount, 'gauge'), compactMinBytes: 16 * 1024, compactGarbageRatio: 0.1 }],
