@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # engines admits Node 22, while `npm test` runs on the node@26 devDependency. This runs a subset
 # that covers what differs between the two (crc32's fallback, worker threads under tsx, the metrics
-# server's close, the lock's /proc reads, the runtime's fault handling) on the newest Node 22,
+# server's close, the lock's /proc reads, the runtime's fault handling, statfs and a full disk) on the newest Node 22,
 # installed from the npm registry outside the lockfile, at a pinned version. From source, tsx in
 # worker threads needs 22.22.3 or later (README).
 set -euo pipefail
@@ -23,6 +23,7 @@ echo "test-node22: running on Node $actual"
   test/conformance/file.test.ts \
   test/conformance/runtime-file.test.ts \
   test/faults/runtime-exit.test.ts \
+  test/faults/file-disk-full.test.ts \
   test/metrics/server.test.ts \
   test/unit/crc32.test.ts \
   test/unit/file-lock.test.ts \
