@@ -99,21 +99,6 @@ export const DEFAULT_BACKOFF_BASE_MS = 100;
 export const DEFAULT_BACKOFF_MAX_MS = 5000;
 export const DEFAULT_HANG_TIMEOUT_MS = 10_000;
 
-/**
- * How far an S3 instance's `timeouts.operationMs` must stay under `supervisor.hangTimeoutMs`. A
- * batch's task lasts as long as its slowest operation, which gives up at operationMs; at or past the
- * hang timeout the supervisor would kill the worker as hung first, failing every call on it with
- * STOWAGE_ACTOR_DIED instead of the one slow call with STOWAGE_S3_TIMEOUT. The margin covers the
- * message's trip and the probe round that judges the task's age.
- */
-export const S3_HANG_MARGIN_MS = 1000;
-
-/** Why an S3 instance's operation deadline does not fit under the hang timeout, or undefined. */
-export function operationDeadlineProblem(operationMs: number, hangTimeoutMs: number): string | undefined {
-  if (operationMs + S3_HANG_MARGIN_MS <= hangTimeoutMs) return undefined;
-  return `timeouts.operationMs (${operationMs}) must be at least ${S3_HANG_MARGIN_MS} ms under supervisor.hangTimeoutMs (${hangTimeoutMs}), or a slow store would be taken for a hung worker`;
-}
-
 /** Every option's name, by section: anything else is a typo, and was ignored without a word. */
 const KNOWN_OPTIONS = {
   '': [

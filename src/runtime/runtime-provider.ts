@@ -1,6 +1,6 @@
 import type { BackendRecord } from '../backends/backend.js';
 import { backendInstanceName, storageIdentity } from '../backends/factory.js';
-import { nestedPrefixesProblem, nestedS3Prefixes, resolveS3Config } from '../backends/s3/config.js';
+import { nestedPrefixesProblem, nestedS3Prefixes } from '../backends/s3/config.js';
 import { instanceName } from '../config/instance-name.js';
 import { checkGvk, checkReservedGvk, type GroupVersionKind } from '../contract/gvk.js';
 import type { MachineId } from '../contract/machine-id.js';
@@ -28,12 +28,7 @@ import { idleSpinFor, isRemote } from './batching.js';
 import { checkInstanceConfig } from './instance-config.js';
 import type { ListingLease } from './listing-slots.js';
 import type { Operation, RuntimeSnapshot } from './observer.js';
-import {
-  operationDeadlineProblem,
-  type ResolvedOptions,
-  type RuntimeOptions,
-  resolveOptions,
-} from './options.js';
+import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './options.js';
 import type { InstanceConfig, Page } from './protocol.js';
 import { Supervisor } from './supervisor.js';
 import { resolveWorkerEntry } from './worker-entry.js';
@@ -101,15 +96,6 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
         throw new InvalidRuntimeConfigError(`instance ${twice}`, { field: 'instances' });
       }
       storages.set(storage, name);
-      if (config.kind === 's3') {
-        const { operationMs } = resolveS3Config(config).timeouts;
-        const problem = operationDeadlineProblem(operationMs, this.options.supervisor.hangTimeoutMs);
-        if (problem) {
-          throw new InvalidRuntimeConfigError(`instance ${name}: ${problem}`, {
-            field: 'timeouts.operationMs',
-          });
-        }
-      }
       const idleSpinMicros = idleSpinFor(config.kind, this.options.idleSpinMicros, localWorkers);
       const actor = new ActorRef(name, config, this.options, entry, idleSpinMicros, (reason, cause) =>
         this.supervisor.actorDied(name, reason, cause),

@@ -8,6 +8,7 @@ import {
   NotInitializedError,
 } from '../errors/index.js';
 import type { ActorRef } from './actor-ref.js';
+import { isRemote } from './batching.js';
 import type { ResolvedOptions } from './options.js';
 import { backoffMs, RestartIntensity } from './restart-policy.js';
 import type { DeathReason } from './worker-slot.js';
@@ -227,8 +228,12 @@ export class Supervisor {
       if (e.phase !== 'up') continue;
       const { actor } = e;
       // Judged every round, a probe under way or not: a probe waiting behind the hung task would
-      // otherwise hold this check off until the probe itself timed out.
-      const oldest = actor.oldestInFlightMs();
+      // otherwise hold this check off until the probe itself timed out. Not for S3: its tasks wait
+      // on the network, each operation under its own deadline, and a listing page (a GET per
+      // object) or several calls on one key take longer than any one of them; a slow store had its
+      // worker killed as hung. An S3 worker whose event loop is stuck fails its probes instead,
+      // which run beside the tasks on a connection of their own and time out.
+      const oldest = isRemote(actor.backendKind) ? 0 : actor.oldestInFlightMs();
       if (oldest > hangTimeoutMs) {
         actor.kill('hang', `a task has been in flight for ${Math.round(oldest)} ms`);
         continue;

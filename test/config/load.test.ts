@@ -537,15 +537,6 @@ test('milliseconds past what a Node timer can wait, a worker heap too small to s
     ['pool.workerHeapMb', 'pool:\n  workerHeapMb: 2\n'],
     ['pool.idleSpinMicros', 'pool:\n  idleSpinMicros: 1000001\n'],
     ['supervisor.backoffBaseMs', 'supervisor:\n  backoffBaseMs: 6000\n'],
-    // An S3 operation may not outlast the hang timeout, or the worker is killed as hung first.
-    [
-      'instances.0.timeouts.operationMs',
-      'instances:\n  - kind: s3\n    bucket: control-plane\n    timeouts:\n      operationMs: 9500\n',
-    ],
-    [
-      'instances.1.timeouts.operationMs',
-      'supervisor:\n  hangTimeoutMs: 5000\ninstances:\n  - kind: memory\n    name: m\n  - kind: s3\n    bucket: control-plane\n',
-    ],
     ['secrets.keyringFile', 'secrets:\n  keyringFile: ""\n'],
     ['secrets.keyringEnv', 'secrets:\n  keyringEnv: ""\n'],
   ] as const) {

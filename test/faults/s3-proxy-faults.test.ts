@@ -11,8 +11,10 @@ import {
   S3ServerError,
   S3TimeoutError,
 } from '../../src/index.js';
+import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { acquireRadosgw, type Radosgw, radosgwSkipReason } from '../helpers/radosgw.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/s3-proxy.js';
+import { RecordingObserver } from './runtime-harness.js';
 
 const CONFIG_MAP = gvk('', 'v1', 'ConfigMap');
 const KEY = makeObjectKey('default', 'probe');
@@ -247,6 +249,46 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
     } finally {
       proxy.setMode({ kind: 'pass' });
       await backend.close();
+    }
+  });
+
+  test('a listing page or calls on one key taking longer than hangTimeoutMs are slow, not hung: no restart, every call answers', async () => {
+    proxy.setMode({ kind: 'pass' });
+    const config = radosgw.config(bucket, {
+      endpoint: proxy.endpoint,
+      prefix: 'slow-runtime',
+      maxAttempts: 1,
+      listConcurrency: 2,
+    });
+    const observer = new RecordingObserver();
+    const provider = new RuntimeProvider([{ kind: 's3', ...config }], {
+      // Each request takes 150 ms below: a page of 12 objects two at a time, or three puts on one
+      // key in a batch, outlasts the hang timeout; each operation alone does not.
+      supervisor: { hangTimeoutMs: 400, probeIntervalMs: 50, probeTimeoutMs: 1000 },
+      observer,
+    });
+    const configMap = (name: string, v = '1') => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'default' },
+      data: { v },
+    });
+    try {
+      await provider.initialize(MachineId.generate());
+      const [instance] = provider.instances() as [string];
+      for (let i = 0; i < 12; i++) await provider.putObject(instance, configMap(`o${i}`));
+      proxy.setMode({ kind: 'delay', ms: 150 });
+      const listed = await provider.getAllObjects(instance, CONFIG_MAP);
+      assert.equal(listed.length, 12);
+      const puts = [1, 2, 3].map((v) => provider.putObject(instance, configMap('same', String(v))));
+      await Promise.all(puts);
+      // Before, the supervisor judged S3 tasks by their age and killed the worker as hung: the
+      // listing and the puts failed with STOWAGE_ACTOR_DIED.
+      assert.deepEqual(observer.restarts, []);
+      assert.equal(provider.instanceStatus(instance).status, true);
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+      await provider.close();
     }
   });
 });

@@ -177,33 +177,6 @@ test('RuntimeProvider refuses one S3 bucket and prefix reached through two spell
   );
 });
 
-test('RuntimeProvider refuses an S3 operation deadline that does not fit under the hang timeout: the worker would be killed as hung first', async () => {
-  const refusal = (timeouts: { operationMs: number } | undefined, hangTimeoutMs: number | undefined) => {
-    try {
-      const provider = new RuntimeProvider([{ kind: 's3', ...base, ...(timeouts && { timeouts }) }], {
-        ...(hangTimeoutMs && { supervisor: { hangTimeoutMs } }),
-      });
-      void provider.close();
-      return 'accepted';
-    } catch (error) {
-      assert.ok(error instanceof InvalidRuntimeConfigError, String(error));
-      assert.match(
-        error.message,
-        /^instance s3-[0-9a-f]+: timeouts\.operationMs \(\d+\) must be at least 1000 ms under supervisor\.hangTimeoutMs/,
-      );
-      return error.details.field;
-    }
-  };
-  assert.equal(refusal({ operationMs: 9500 }, undefined), 'timeouts.operationMs');
-  assert.equal(
-    refusal(undefined, 5000),
-    'timeouts.operationMs',
-    'the default 8000 against a 5 s hang timeout',
-  );
-  assert.equal(refusal({ operationMs: 4000 }, 5000), 'accepted');
-  assert.equal(refusal(undefined, undefined), 'accepted', 'the defaults fit');
-});
-
 test('a credential holding a control character (a pasted newline) or a character past ASCII is refused, naming the field, never echoing it', () => {
   // Past ASCII the SDK's request failed before it was sent, reported as STOWAGE_S3_UNREACHABLE.
   for (const [bad, why] of [
