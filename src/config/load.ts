@@ -31,18 +31,19 @@ const YAML_PROBLEMS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Why a `.json` file is not JSON. Read as YAML alone, a comment or a trailing comma became part of
- * the next key, reported as an unknown field that is not shown. Only messages that give a position
- * are passed on: the others quote the file's text, which may hold a credential.
+ * Where a `.json` file stops being JSON. Read as YAML alone, a comment or a trailing comma became
+ * part of the next key, reported as an unknown field that is not shown. Only a failure JSON.parse
+ * places is reported here (its other messages quote the file's text, which may hold a credential);
+ * the rest (an empty file, a BOM, a misspelled literal) is left to the YAML reader and the schema,
+ * which read such a file as before.
  */
-function jsonProblem(text: string): { readonly message: string; readonly line?: number } | undefined {
+function jsonProblem(text: string): { readonly message: string; readonly line: number } | undefined {
   try {
-    JSON.parse(text);
+    JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
     return undefined;
   } catch (error) {
     const at = /^(.*) in JSON at position \d+ \(line (\d+) column (\d+)\)$/.exec((error as Error).message);
-    if (!at) return { message: 'comments, trailing commas and single quotes are not JSON' };
-    return { message: `${at[1]} (column ${at[3]})`, line: Number(at[2]) };
+    return at ? { message: `${at[1]} (column ${at[3]})`, line: Number(at[2]) } : undefined;
   }
 }
 
@@ -63,8 +64,10 @@ function readSource(path: string | undefined): Source {
   if (/\.json$/i.test(path)) {
     const problem = jsonProblem(text);
     if (problem) {
-      const where = problem.line === undefined ? path : `${path}:${problem.line}`;
-      throw new ConfigError(`${where}: not valid JSON: ${problem.message}`, { field: '', ...problem });
+      throw new ConfigError(`${path}:${problem.line}: not valid JSON: ${problem.message}`, {
+        field: '',
+        line: problem.line,
+      });
     }
   }
   const lineCounter = new LineCounter();
