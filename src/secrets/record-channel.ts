@@ -9,8 +9,8 @@ import type { GroupVersionKind } from '../contract/gvk.js';
  * carries ciphertext. Bytes are the caller's both ways: what a put took and what a get or a listing
  * gave are copies, so a caller may wipe them.
  *
- * ObjectStore (one backend), LocalProvider and the runtime facade implement it; the secret
- * provider works over any of them.
+ * LocalProvider and the runtime facade implement it; the secret provider works over either.
+ * ObjectStore has record methods of the same names for one backend, without the instance.
  */
 export interface RecordChannel {
   putRecord(instance: string, gvk: GroupVersionKind, key: string, bytes: Uint8Array): Promise<void>;

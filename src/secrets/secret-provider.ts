@@ -11,6 +11,7 @@ import {
   UnknownInstanceError,
 } from '../errors/index.js';
 import { KeyOrder } from '../store/key-order.js';
+import { ObjectStore } from '../store/object-store.js';
 import { AuthenticationFailed, open, seal } from './envelope.js';
 import { Keyring } from './keyring.js';
 import {
@@ -53,14 +54,18 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
   ) {
     // Checked here, not at the first call, where either failed as a TypeError from inside.
     const methods = ['putRecord', 'getRecord', 'deleteRecord', 'listRecords'] as const;
+    // An ObjectStore has the same method names without the instance, and failed at each call.
     if (
       channel === null ||
       typeof channel !== 'object' ||
+      channel instanceof ObjectStore ||
       methods.some((m) => typeof channel[m] !== 'function')
     ) {
       throw new ConfigError(
-        'the secret provider needs a record channel: a LocalProvider, a RuntimeProvider or an ObjectStore',
-        { field: 'channel' },
+        'the secret provider needs a record channel: a LocalProvider or a RuntimeProvider',
+        {
+          field: 'channel',
+        },
       );
     }
     if (!(keyring instanceof Keyring)) {

@@ -15,6 +15,7 @@ import { LocalProvider, MachineId, MemoryBackend } from '../../src/index.js';
 import { Keyring, parseKeyring } from '../../src/secrets/keyring.js';
 import { keyringFromEnv, loadKeyringFile } from '../../src/secrets/keyring-source.js';
 import { EncryptedSecretProvider } from '../../src/secrets/secret-provider.js';
+import { ObjectStore } from '../../src/store/object-store.js';
 import { keyForms, keyringOf, keyringYaml, testKey } from './keys.js';
 
 const key1 = testKey('key1');
@@ -179,7 +180,7 @@ test('a keyring or a secret provider built from the wrong arguments is refused a
   }
   const channel = new LocalProvider([{ name: 'm', backend: new MemoryBackend() }]);
   assert.throws(() => new EncryptedSecretProvider(channel, {} as never), KeyringInvalidError);
-  for (const bad of [null, {}, { getRecord() {} }]) {
+  for (const bad of [null, {}, { getRecord() {} }, new ObjectStore(new MemoryBackend())]) {
     assert.throws(() => new EncryptedSecretProvider(bad as never, keyringOf(key1)), ConfigError);
   }
   // An instance that is no name is unknown, as the object calls and listSecrets say.
