@@ -1,5 +1,5 @@
 /**
- * A full disk, for real: a 1 MiB tmpfs mounted for the test and filled by a file of its own. It
+ * A full disk, for real: a 4 MiB tmpfs mounted for the test and filled by a file of its own. It
  * needs root (mount); CI runs as root, so there it fails rather than skips without it.
  */
 import assert from 'node:assert/strict';
@@ -31,7 +31,7 @@ function mountTmpfs(at: string, size: string): string | undefined {
 const root = mkdtempSync(join(tmpdir(), 'stowage-diskfull-'));
 const mount = join(root, 'mnt');
 mkdirSync(mount);
-const notMounted = mountTmpfs(mount, '1m');
+const notMounted = mountTmpfs(mount, '4m');
 if (notMounted && process.env.CI === 'true')
   throw new Error(`CI runs as root and must mount a tmpfs: ${notMounted}`);
 const skip = notMounted === undefined ? false : `needs root to mount a tmpfs (${notMounted})`;
@@ -152,21 +152,37 @@ test('a full disk refuses puts with a typed ENOSPC error (HTTP 507) while reads 
   }
 });
 
-test('a compaction whose snapshot cannot fit in the free space is not started: the free space stays for writes, and the skip is reported', {
+/** Fills the filesystem with `path`, then gives `room` bytes of it back. */
+async function leaveRoom(path: string, room: number): Promise<void> {
+  const filled = await fill(path);
+  execFileSync('truncate', ['-s', String(filled - room), path]);
+}
+
+/** Polls `read` every 50 ms until it gives `expected`, for up to 10 s; returns the last value. */
+async function eventually<T>(read: () => T | Promise<T>, expected: T): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  let value = await read();
+  while (value !== expected && Date.now() < deadline) {
+    await sleep(50);
+    value = await read();
+  }
+  return value;
+}
+
+test('a compaction whose snapshot cannot fit in the free space is not started, leaving the space to writes; once there is room, the next probe starts it', {
   skip,
 }, async () => {
   const dir = join(mount, 'compacting');
   const backend = new FileBackend(dir);
   await backend.open(MachineId.generate());
+  const filler = join(mount, 'filler-compacting');
   try {
     const kind = { group: '', version: 'v1', kind: 'ConfigMap' };
     for (let i = 0; i < 40; i++) {
       await backend.put(kind, `default/k${i}` as never, Buffer.from(JSON.stringify(object(`k${i}`, 4096))));
     }
-    const filler = join(mount, 'filler-compacting');
-    const filled = await fill(filler);
     // 64 KiB free: less than the live records, so a snapshot of them cannot fit.
-    execFileSync('truncate', ['-s', String(filled - 64 * 1024), filler]);
+    await leaveRoom(filler, 64 * 1024);
     await backend.compact();
     // Before, it wrote its snapshot into the last free space, failing the writes beside it, then
     // failed with ENOSPC itself.
@@ -177,12 +193,17 @@ test('a compaction whose snapshot cannot fit in the free space is not started: t
     await backend.put(kind, 'default/after' as never, Buffer.from(JSON.stringify(object('after', 8192))));
     assert.ok(await backend.get(kind, 'default/after' as never));
     await rm(filler);
+    // Not only after another compactMinBytes (64 MiB) of log: the next probe looks again.
+    await backend.probe();
+    assert.equal(await eventually(() => backend.stats().compactions, 1), 1);
+    assert.equal(backend.stats().lastCompactionError, null);
   } finally {
     await backend.close();
+    await rm(filler, { force: true });
   }
 });
 
-test('through the runtime, a file instance whose compactions cannot start shows stowage_compaction_failing 1', {
+test('through the runtime, stowage_compaction_failing is 1 while compactions cannot start, and 0 again once there is room', {
   skip,
 }, async () => {
   const metrics = new StowageMetrics();
@@ -191,23 +212,23 @@ test('through the runtime, a file instance whose compactions cannot start shows 
     { observer: metrics.observer, supervisor: { probeIntervalMs: 50 } },
   );
   metrics.watch(provider);
+  const filler = join(mount, 'filler-gauge');
   try {
     await provider.initialize(MachineId.generate());
     const [instance] = provider.instances() as [string];
     const failing = new RegExp(`stowage_compaction_failing\\{[^}]*store="${instance}"[^}]*\\} (\\d)`);
-    assert.equal(failing.exec(await metrics.registry.metrics())?.[1], '0', 'at zero from the start');
-    // Overwrites of one object make garbage past the policy, and a 1 MiB filesystem has no room
-    // for a snapshot beside its headroom: every compaction is skipped.
+    const gauge = async () => failing.exec(await metrics.registry.metrics())?.[1];
+    assert.equal(await gauge(), '0', 'at zero from the start');
+    // Room for the writes, not for a snapshot beside its 1 MiB of headroom.
+    await leaveRoom(filler, 256 * 1024);
+    // Overwrites of one object make garbage past the policy: every compaction is skipped.
     for (let i = 0; i < 20; i++) await provider.putObject(instance, object('same', 2048));
-    const deadline = Date.now() + 10_000;
-    let shown: string | undefined;
-    while (shown !== '1' && Date.now() < deadline) {
-      await sleep(50);
-      shown = failing.exec(await metrics.registry.metrics())?.[1];
-    }
-    assert.equal(shown, '1');
+    assert.equal(await eventually(gauge, '1'), '1');
+    await rm(filler);
+    assert.equal(await eventually(gauge, '0'), '0');
   } finally {
     await provider.close();
     metrics.stop();
+    await rm(filler, { force: true });
   }
 });

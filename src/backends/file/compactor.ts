@@ -49,6 +49,8 @@ export class Compactor<W extends PendingWrite> {
   /** A durable batch found a compaction running, so the thresholds are checked again when it ends. */
   private landedWhileRunning = false;
   private retryAtBytes = 0;
+  /** The last compaction was not started for lack of room: each probe looks again (retryIfRoom). */
+  private skippedForRoom = false;
   private completed = 0;
   private failure: FileIoError | null = null;
 
@@ -95,6 +97,17 @@ export class Compactor<W extends PendingWrite> {
     void this.compact();
   }
 
+  /**
+   * Called by each liveness probe. A compaction not started for lack of room (whether the policy or
+   * compact() asked for it) is tried again as soon as there may be room: the try begins with the
+   * same statfs check, a cheap call. Before, it waited for another `minBytes` of log, which on a
+   * store written slowly took days, all of them reported as failing. Other failures wait for more
+   * log as before, since their retry writes a snapshot.
+   */
+  retryIfRoom(): void {
+    if (this.skippedForRoom && !this.running && !this.stopped) void this.compact();
+  }
+
   /** Compacts now (or joins the compaction already running). Never rejects; see lastError. */
   compact(): Promise<void> {
     this.running ??= this.run().finally(() => {
@@ -133,8 +146,10 @@ export class Compactor<W extends PendingWrite> {
         { op: 'compact', file, errno: 'ENOSPC' },
       );
       this.retryAtBytes = this.diskBytes + this.policy.minBytes;
+      this.skippedForRoom = true;
       return;
     }
+    this.skippedForRoom = false;
     try {
       const state = await this.writer.runExclusive(async () => {
         // A broken writer's log may hold a failed batch past its last durable one. Only the newest

@@ -266,10 +266,11 @@ export class FileBackend implements Backend {
 
   /** A small write and fdatasync in the directory, plus a check that the lock is still ours. */
   async probe(): Promise<void> {
-    const { writer, lock } = this.opened();
+    const { writer, lock, compactor } = this.opened();
     if (writer.broken) throw writer.broken;
     await lock.verify();
     await this.writeProbe();
+    compactor.retryIfRoom();
   }
 
   /**
