@@ -314,8 +314,10 @@ function problemAt(
     fieldPath[0] === 'instances' && fieldPath.length > 2
       ? overrides.filter((o) => path(o) === `instances.${String(fieldPath[1])}.kind`).at(-1)
       : undefined;
+  const kindBefore =
+    kindSetBy && (base as { instances?: { kind?: unknown }[] }).instances?.[Number(fieldPath[1])]?.kind;
   const kindNote =
-    kindSetBy && kindSetBy !== fromEnv
+    kindSetBy && kindSetBy !== fromEnv && kindSetBy.value !== kindBefore
       ? ` (environment variable ${kindSetBy.variable} made instances.${String(fieldPath[1])} a ${quoted(kindSetBy.value)} instance)`
       : '';
   return new ConfigError(`${where}: ${shown || '(root)'}: ${problem}${kindNote}`, {

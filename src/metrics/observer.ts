@@ -125,7 +125,7 @@ export class MetricsObserver implements RuntimeObserver {
     });
     this.compactionFailing = new Gauge({
       name: METRICS.compactionFailing,
-      help: "1 while the instance's last compaction failed or was not started (its log grows until one succeeds), else 0; set at each probe.",
+      help: "1 while the instance's last compaction failed or was not started (its log grows until one succeeds), else 0; set by each probe that passes.",
       labelNames: STORE_LABELS,
       registers,
     });

@@ -354,6 +354,11 @@ test("a file instance's field made unknown by a variable that changed its kind n
   );
   const own = failure({ path: file('own.yaml', 'instances:\n  - kind: file\n    dir: ""\n'), env: {} });
   assert.doesNotMatch(own.message, /environment variable/, 'no variable, no note');
+  const same = failure({
+    path: file('same.yaml', 'instances:\n  - kind: file\n    dir: /srv/x\n    compactMinBytes: -1\n'),
+    env: { STOWAGE__instances__0__kind: 'file' },
+  });
+  assert.doesNotMatch(same.message, /made instances\.0/, 'a variable that kept the kind changed nothing');
 });
 
 test('a variable whose text parses as JSON is kept as written where the field is a string', () => {
