@@ -1,3 +1,4 @@
+import { type FileBackendOptions, resolveOptions as resolveFileOptions } from '../backends/file/options.js';
 import { InvalidRuntimeConfigError } from '../errors/index.js';
 import { quoted } from '../errors/quoted.js';
 import type { InstanceConfig } from './protocol.js';
@@ -55,6 +56,12 @@ export function checkInstanceConfig(config: unknown): InstanceConfig {
     if (typeof value !== 'string' || value === '') {
       throw new InvalidRuntimeConfigError(`a ${kind} instance needs ${field}, a non-empty string`, { field });
     }
+  }
+  // The file options here, as FileBackend checks them, rather than in the worker after it started:
+  // a bad logSync failed as InitializeFailedError, retried with backoff.
+  if (kind === 'file') {
+    const { compactMinBytes, compactGarbageRatio, logSync } = config as FileBackendOptions;
+    resolveFileOptions({ compactMinBytes, compactGarbageRatio, logSync });
   }
   return config as InstanceConfig;
 }

@@ -625,6 +625,9 @@ test('RuntimeProvider refuses a code-built instance with a field its kind does n
   assert.equal(fieldOf({ kind: 'file', dir: '/tmp/x', maxObjectsPerKind: 1 }), 'maxObjectsPerKind');
   assert.equal(fieldOf({ kind: 'file', dir: '/tmp/x', compactMinByte: 10 }), 'compactMinByte');
   assert.equal(fieldOf({ kind: 'memory', name: 'm', dri: 'x' }), 'dri');
+  // At construction, not in the worker after it started (an InitializeFailedError, retried).
+  assert.equal(fieldOf({ kind: 'file', dir: '/tmp/x', logSync: 'bogus' }), 'logSync');
+  assert.equal(fieldOf({ kind: 'file', dir: '/tmp/x', compactGarbageRatio: 2 }), 'compactGarbageRatio');
   assert.throws(
     () => new FileBackend('/tmp/x', { logSync: 'bogus' as never }),
     /"bogus" is none of o_dsync, fdatasync/,
