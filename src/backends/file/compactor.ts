@@ -27,6 +27,12 @@ export interface CompactionPolicy {
 }
 
 /**
+ * Free space a compaction wants beyond the live records: the snapshot's own framing, the new log's
+ * header, and the writes that go on while it is written.
+ */
+export const COMPACTION_HEADROOM_BYTES = 1024 * 1024;
+
+/**
  * Rewrites the live state as a snapshot so logs stop growing with garbage. Writes keep flowing:
  *
  *   1. between two batches, a new log `log-(g+1)` is created and synced, later batches go to it,
@@ -37,12 +43,6 @@ export interface CompactionPolicy {
  * A crash before step 2 completes reopens from the old snapshot plus logs g and g+1; after it,
  * from the new snapshot plus log g+1. Either way nothing acknowledged is lost.
  */
-/**
- * Free space a compaction wants beyond the live records: the snapshot's own framing, the new log's
- * header, and the writes that go on while it is written.
- */
-export const COMPACTION_HEADROOM_BYTES = 1024 * 1024;
-
 export class Compactor<W extends PendingWrite> {
   private running: Promise<void> | undefined;
   private stopped = false;

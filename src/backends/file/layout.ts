@@ -114,13 +114,13 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Wraps a Node filesystem error into a typed one that names the operation and file, never contents. */
 /**
  * The errnos of a write a full disk refuses: no space, the user's quota, or the process's file-size
  * limit (RLIMIT_FSIZE). A restart cannot make room, and HTTP answers them 507.
  */
 export const DISK_FULL_ERRNOS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
+/** Wraps a Node filesystem error into a typed one that names the operation and file, never contents. */
 export function ioError(op: string, file: string, error: unknown): FileIoError {
   if (error instanceof FileIoError) return error;
   const errno = (error as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
