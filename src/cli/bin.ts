@@ -7,6 +7,8 @@ function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || error instanceof ConfigError) return 2;
   // A keyring that is missing, unreadable, insecure or malformed is configuration too.
   if (error instanceof KeyringInvalidError || error instanceof KeyringInsecureError) return 2;
+  // A server with no keyring configured: the same configuration error a local one gives.
+  if (error instanceof StowageError && error.code === 'STOWAGE_SECRETS_DISABLED') return 2;
   if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) return 2;
   return 1;
 }

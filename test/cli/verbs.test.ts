@@ -252,7 +252,10 @@ describe('CLI verbs against a running server', () => {
       const invalid = await remote('get', 'default', 'v1', 'Service', 'Bad/Key');
       assert.equal(invalid.code, 1);
       assert.match(invalid.stderr, /^stowage: .*key/);
-      assert.equal((await remote('secret', 'list', 'default')).code, 1, 'no keyring on this server');
+      // No keyring on this server: a configuration error, exit 2, as without --server.
+      const noKeyring = await remote('secret', 'list', 'default');
+      assert.equal(noKeyring.code, 2);
+      assert.match(noKeyring.stderr, /^stowage: no keyring is configured .*\(STOWAGE_SECRETS_DISABLED\)\n$/);
       // fetch resolves `..` before sending: a key holding it would reach another object, or another
       // instance's. It is refused as it is without --server, and the Service is still there.
       for (const key of ['../../../v1/Service/monitoring/alertmanager-main', 'monitoring/..']) {
