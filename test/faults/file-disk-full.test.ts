@@ -203,6 +203,40 @@ test('a compaction whose snapshot cannot fit in the free space is not started, l
   }
 });
 
+test('after compactions skipped for lack of room and one that ran once there was room, the next comes when the policy says, not after the log outgrew its size at the last skip', {
+  skip,
+}, async () => {
+  const minBytes = 64 * 1024;
+  const backend = new FileBackend(join(mount, 'threshold'), {
+    compactMinBytes: minBytes,
+    compactGarbageRatio: 0.3,
+  });
+  await backend.open(MachineId.generate());
+  const filler = join(mount, 'filler-threshold');
+  const kind = { group: '', version: 'v1', kind: 'ConfigMap' };
+  const overwrite = async (bytes: number) => {
+    for (let written = 0; written < bytes; written += 2048) {
+      await backend.put(kind, 'default/same' as never, Buffer.from(JSON.stringify(object('same', 2048))));
+    }
+  };
+  try {
+    // Room for the log to grow to about 400 KiB, not for a snapshot beside its 1 MiB of headroom.
+    await leaveRoom(filler, 512 * 1024);
+    await overwrite(400 * 1024);
+    assert.match(backend.stats().lastCompactionError ?? '', /skipped/);
+    await rm(filler);
+    await backend.probe();
+    assert.equal(await eventually(() => backend.stats().compactions, 1), 1);
+    // Twice the minimum of garbage: the policy is due. Before, the next compaction waited until
+    // the files passed the size at the last skip (about 400 KiB) plus the minimum.
+    await overwrite(2 * minBytes);
+    assert.equal(await eventually(() => backend.stats().compactions >= 2, true), true);
+  } finally {
+    await backend.close();
+    await rm(filler, { force: true });
+  }
+});
+
 test('through the runtime, stowage_compaction_failing is 1 while compactions cannot start, and 0 again once there is room', {
   skip,
 }, async () => {

@@ -170,6 +170,10 @@ export class Compactor<W extends PendingWrite> {
       await removeOlderThan(this.dir, generation);
       this.completed++;
       this.failure = null;
+      // The next compaction is the policy's again: a threshold raised by failures, kept after this
+      // success, had it wait for the log to pass the size at the last failure plus minBytes, and a
+      // disk freed by less than that filled again with no compaction even tried.
+      this.retryAtBytes = 0;
     } catch (error) {
       this.failure = ioError('compact', snapshotName(generation), error);
       this.retryAtBytes = this.diskBytes + this.policy.minBytes;
