@@ -1,7 +1,8 @@
 import { type FileBackendOptions, resolveOptions as resolveFileOptions } from '../backends/file/options.js';
 import { InvalidRuntimeConfigError } from '../errors/index.js';
 import { quoted } from '../errors/quoted.js';
-import type { InstanceConfig } from './protocol.js';
+import { names } from './options.js';
+import type { InstanceConfig, ModuleBackendConfig } from './protocol.js';
 
 /** The string fields each kind of instance is named and located by (s3: resolveS3Config checks its own). */
 const REQUIRED_TEXT: Readonly<Record<InstanceConfig['kind'], readonly string[]>> = {
@@ -17,9 +18,15 @@ const REQUIRED_TEXT: Readonly<Record<InstanceConfig['kind'], readonly string[]>>
  * (FileBackendOptions.maxObjectsPerKind): ignored before, without a word.
  */
 const KNOWN_FIELDS: Readonly<Record<'memory' | 'file' | 'module', readonly string[]>> = {
-  memory: ['kind', 'name'],
-  file: ['kind', 'dir', 'compactMinBytes', 'compactGarbageRatio', 'logSync'],
-  module: ['kind', 'module', 'name', 'options'],
+  memory: names<Extract<InstanceConfig, { kind: 'memory' }>>({ kind: true, name: true }),
+  file: names<Extract<InstanceConfig, { kind: 'file' }>>({
+    kind: true,
+    dir: true,
+    compactMinBytes: true,
+    compactGarbageRatio: true,
+    logSync: true,
+  }),
+  module: names<ModuleBackendConfig>({ kind: true, module: true, name: true, options: true }),
 };
 
 /**

@@ -97,37 +97,44 @@ export type ResolvedOptions = Required<
 
 export const DEFAULT_BACKOFF_BASE_MS = 100;
 export const DEFAULT_BACKOFF_MAX_MS = 5000;
-export const DEFAULT_HANG_TIMEOUT_MS = 10_000;
 
-/** Every option's name, by section: anything else is a typo, and was ignored without a word. */
+/**
+ * Every option's name, by section: anything else is a typo, and was ignored without a word. Each
+ * is a record over the interface's keys, so the compiler keeps it complete and exact.
+ */
 const KNOWN_OPTIONS = {
-  '': [
-    'mailbox',
-    'supervisor',
-    'maxObjectBytes',
-    'maxBatchOps',
-    'maxBatchesInFlight',
-    'idleSpinMicros',
-    'listPageSize',
-    'resourceLimits',
-    'closeDeadlineMs',
-    'allowModuleBackends',
-    'observer',
-  ],
-  'mailbox.': ['capacity', 'policy', 'waitMs', 'concurrency'],
-  'supervisor.': [
-    'initializeAttempts',
-    'backoffBaseMs',
-    'backoffMaxMs',
-    'probeIntervalMs',
-    'probeTimeoutMs',
-    'probeFailureThreshold',
-    'hangTimeoutMs',
-    'openTimeoutMs',
-    'maxRestarts',
-    'withinMs',
-  ],
-} as const satisfies Record<string, readonly string[]>;
+  '': names<RuntimeOptions>({
+    mailbox: true,
+    supervisor: true,
+    maxObjectBytes: true,
+    maxBatchOps: true,
+    maxBatchesInFlight: true,
+    idleSpinMicros: true,
+    listPageSize: true,
+    resourceLimits: true,
+    closeDeadlineMs: true,
+    allowModuleBackends: true,
+    observer: true,
+  }),
+  'mailbox.': names<MailboxOptions>({ capacity: true, policy: true, waitMs: true, concurrency: true }),
+  'supervisor.': names<SupervisorOptions>({
+    initializeAttempts: true,
+    backoffBaseMs: true,
+    backoffMaxMs: true,
+    probeIntervalMs: true,
+    probeTimeoutMs: true,
+    probeFailureThreshold: true,
+    hangTimeoutMs: true,
+    openTimeoutMs: true,
+    maxRestarts: true,
+    withinMs: true,
+  }),
+};
+
+/** The keys of `every`, a record the compiler checks against all of T's keys and only those. */
+export function names<T>(every: Record<keyof T, true>): readonly string[] {
+  return Object.keys(every);
+}
 
 function checkKnown(section: keyof typeof KNOWN_OPTIONS, options: object): void {
   const known: readonly string[] = KNOWN_OPTIONS[section];
@@ -174,7 +181,7 @@ export function resolveOptions(given: RuntimeOptions | null = {}): ResolvedOptio
       probeIntervalMs: ms('supervisor.probeIntervalMs', s.probeIntervalMs, 1000),
       probeTimeoutMs: ms('supervisor.probeTimeoutMs', s.probeTimeoutMs, 1000),
       probeFailureThreshold: count('supervisor.probeFailureThreshold', s.probeFailureThreshold, 3),
-      hangTimeoutMs: ms('supervisor.hangTimeoutMs', s.hangTimeoutMs, DEFAULT_HANG_TIMEOUT_MS),
+      hangTimeoutMs: ms('supervisor.hangTimeoutMs', s.hangTimeoutMs, 10_000),
       openTimeoutMs: ms('supervisor.openTimeoutMs', s.openTimeoutMs, 120_000),
       maxRestarts: count('supervisor.maxRestarts', s.maxRestarts, 5, 0),
       withinMs: ms('supervisor.withinMs', s.withinMs, 60_000),
