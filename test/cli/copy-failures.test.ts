@@ -37,20 +37,29 @@ function copy(
   });
 }
 
-test('copy exits 1 and names what it could not copy when puts to the target fail', async () => {
-  const provider = new LocalProvider([
-    { name: 'from', backend: new MemoryBackend() },
-    { name: 'to', backend: new MostlyFullBackend() },
-  ]);
+/** A LocalProvider over `backends` by name, initialized for `body` and closed after it. */
+async function withProvider(
+  backends: Record<string, MemoryBackend>,
+  body: (provider: LocalProvider) => Promise<void>,
+): Promise<void> {
+  const provider = new LocalProvider(Object.entries(backends).map(([name, backend]) => ({ name, backend })));
   await provider.initialize(MachineId.generate());
   try {
-    for (let i = 0; i < 40; i++) {
-      await provider.putObject('from', {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: `o${i}`, namespace: 'd' },
-      });
-    }
+    await body(provider);
+  } finally {
+    await provider.close();
+  }
+}
+
+const configMap = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'd' },
+});
+
+test('copy exits 1 and names what it could not copy when puts to the target fail', async () => {
+  await withProvider({ from: new MemoryBackend(), to: new MostlyFullBackend() }, async (provider) => {
+    for (let i = 0; i < 40; i++) await provider.putObject('from', configMap(`o${i}`));
     const stderr = new PassThrough();
     let errors = '';
     stderr.on('data', (chunk) => {
@@ -60,28 +69,15 @@ test('copy exits 1 and names what it could not copy when puts to the target fail
     assert.match(errors, /4 objects copied/);
     assert.match(errors, /36 objects could not be copied/);
     assert.match(errors, /not copied: core\/v1\/ConfigMap d\/o1: no space left for d\/o1\n/);
-  } finally {
-    await provider.close();
-  }
+  });
 });
 
 test('copy to an instance that does not exist fails before reading anything, even from an empty source', async () => {
-  const provider = new LocalProvider([
-    { name: 'from', backend: new MemoryBackend() },
-    { name: 'empty', backend: new MemoryBackend() },
-  ]);
-  await provider.initialize(MachineId.generate());
-  try {
-    await provider.putObject('from', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'a', namespace: 'd' },
-    });
+  await withProvider({ from: new MemoryBackend(), empty: new MemoryBackend() }, async (provider) => {
+    await provider.putObject('from', configMap('a'));
     for (const from of ['from', 'empty']) {
       // Before, from the empty source: "0 objects copied", exit 0; from the other, a failed put each.
       await assert.rejects(copy(provider, from, 'no-such-instance'), UnknownInstanceError, from);
     }
-  } finally {
-    await provider.close();
-  }
+  });
 });

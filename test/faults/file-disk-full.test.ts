@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FileBackend, FileIoError, LocalProvider, MachineId, type RuntimeObject } from '../../src/index.js';
+import {
+  FileBackend,
+  type FileBackendOptions,
+  FileIoError,
+  LocalProvider,
+  MachineId,
+  makeObjectKey,
+  type RuntimeObject,
+} from '../../src/index.js';
 import { StowageMetrics } from '../../src/metrics/stowage-metrics.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { startServer } from '../../src/server/http-server.js';
@@ -169,18 +177,34 @@ async function eventually<T>(read: () => T | Promise<T>, expected: T): Promise<T
   return value;
 }
 
+/** A FileBackend in `name` on the mount, and a filler file of its own; both go when `body` ends. */
+async function withBackend(
+  name: string,
+  options: FileBackendOptions,
+  body: (backend: FileBackend, filler: string) => Promise<void>,
+): Promise<void> {
+  const backend = new FileBackend(join(mount, name), options);
+  await backend.open(MachineId.generate());
+  const filler = join(mount, `filler-${name}`);
+  try {
+    await body(backend, filler);
+  } finally {
+    await backend.close();
+    await rm(filler, { force: true });
+  }
+}
+
+/** Stores object(name, bytes) straight into `backend`, as its encoded bytes. */
+function putEncoded(backend: FileBackend, name: string, bytes: number): Promise<void> {
+  const encoded = Buffer.from(JSON.stringify(object(name, bytes)));
+  return backend.put(CONFIG_MAP, makeObjectKey('default', name), encoded);
+}
+
 test('a compaction whose snapshot cannot fit in the free space is not started, leaving the space to writes; once there is room, the next probe starts it', {
   skip,
 }, async () => {
-  const dir = join(mount, 'compacting');
-  const backend = new FileBackend(dir);
-  await backend.open(MachineId.generate());
-  const filler = join(mount, 'filler-compacting');
-  try {
-    const kind = { group: '', version: 'v1', kind: 'ConfigMap' };
-    for (let i = 0; i < 40; i++) {
-      await backend.put(kind, `default/k${i}` as never, Buffer.from(JSON.stringify(object(`k${i}`, 4096))));
-    }
+  await withBackend('compacting', {}, async (backend, filler) => {
+    for (let i = 0; i < 40; i++) await putEncoded(backend, `k${i}`, 4096);
     // 64 KiB free: less than the live records, so a snapshot of them cannot fit.
     await leaveRoom(filler, 64 * 1024);
     await backend.compact();
@@ -190,51 +214,40 @@ test('a compaction whose snapshot cannot fit in the free space is not started, l
       backend.stats().lastCompactionError ?? '',
       /^compact snapshot-\d+\.stow skipped: the snapshot needs about \d+ bytes free, and the filesystem has \d+$/,
     );
-    await backend.put(kind, 'default/after' as never, Buffer.from(JSON.stringify(object('after', 8192))));
-    assert.ok(await backend.get(kind, 'default/after' as never));
+    await putEncoded(backend, 'after', 8192);
+    assert.ok(await backend.get(CONFIG_MAP, makeObjectKey('default', 'after')));
     await rm(filler);
     // Not only after another compactMinBytes (64 MiB) of log: the next probe looks again.
     await backend.probe();
     assert.equal(await eventually(() => backend.stats().compactions, 1), 1);
     assert.equal(backend.stats().lastCompactionError, null);
-  } finally {
-    await backend.close();
-    await rm(filler, { force: true });
-  }
+  });
 });
 
 test('after compactions skipped for lack of room and one that ran once there was room, the next comes when the policy says, not after the log outgrew its size at the last skip', {
   skip,
 }, async () => {
   const minBytes = 64 * 1024;
-  const backend = new FileBackend(join(mount, 'threshold'), {
-    compactMinBytes: minBytes,
-    compactGarbageRatio: 0.3,
-  });
-  await backend.open(MachineId.generate());
-  const filler = join(mount, 'filler-threshold');
-  const kind = { group: '', version: 'v1', kind: 'ConfigMap' };
-  const overwrite = async (bytes: number) => {
-    for (let written = 0; written < bytes; written += 2048) {
-      await backend.put(kind, 'default/same' as never, Buffer.from(JSON.stringify(object('same', 2048))));
-    }
-  };
-  try {
-    // Room for the log to grow to about 400 KiB, not for a snapshot beside its 1 MiB of headroom.
-    await leaveRoom(filler, 512 * 1024);
-    await overwrite(400 * 1024);
-    assert.match(backend.stats().lastCompactionError ?? '', /skipped/);
-    await rm(filler);
-    await backend.probe();
-    assert.equal(await eventually(() => backend.stats().compactions, 1), 1);
-    // Twice the minimum of garbage: the policy is due. Before, the next compaction waited until
-    // the files passed the size at the last skip (about 400 KiB) plus the minimum.
-    await overwrite(2 * minBytes);
-    assert.equal(await eventually(() => backend.stats().compactions >= 2, true), true);
-  } finally {
-    await backend.close();
-    await rm(filler, { force: true });
-  }
+  await withBackend(
+    'threshold',
+    { compactMinBytes: minBytes, compactGarbageRatio: 0.3 },
+    async (backend, filler) => {
+      const overwrite = async (bytes: number) => {
+        for (let written = 0; written < bytes; written += 2048) await putEncoded(backend, 'same', 2048);
+      };
+      // Room for the log to grow to about 400 KiB, not for a snapshot beside its 1 MiB of headroom.
+      await leaveRoom(filler, 512 * 1024);
+      await overwrite(400 * 1024);
+      assert.match(backend.stats().lastCompactionError ?? '', /skipped/);
+      await rm(filler);
+      await backend.probe();
+      assert.equal(await eventually(() => backend.stats().compactions, 1), 1);
+      // Twice the minimum of garbage: the policy is due. Before, the next compaction waited until
+      // the files passed the size at the last skip (about 400 KiB) plus the minimum.
+      await overwrite(2 * minBytes);
+      assert.equal(await eventually(() => backend.stats().compactions >= 2, true), true);
+    },
+  );
 });
 
 test('through the runtime, stowage_compaction_failing is 1 while compactions cannot start, and 0 again once there is room', {
