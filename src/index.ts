@@ -1,4 +1,5 @@
-export { type OpenStowage, openStowage } from './app/open-stowage.js';
+export { type OpenStowage, type OpenStowageOptions, openStowage } from './app/open-stowage.js';
+export { StateLog } from './app/state-log.js';
 export type { Backend, BackendRecord } from './backends/backend.js';
 export type { BackendConfig } from './backends/factory.js';
 export { dumpJsonLines } from './backends/file/dump.js';
@@ -51,6 +52,7 @@ export { canonicalJson } from './objects/canonical-json.js';
 export { DEFAULT_MAX_OBJECT_BYTES, decodeObject, type EncodedObject, encodeObject } from './objects/codec.js';
 export { identify, type ObjectIdentity } from './objects/identity.js';
 export { type LocalInstance, LocalProvider } from './provider/local-provider.js';
+export { combineObservers } from './runtime/combine-observers.js';
 export type {
   InstanceSnapshot,
   Operation,

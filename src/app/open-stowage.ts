@@ -5,10 +5,12 @@ import type { InstanceSettings, StowageConfig } from '../config/schema.js';
 import { workerResourceLimits } from '../config/worker-limits.js';
 import { MachineId } from '../contract/machine-id.js';
 import { StowageMetrics } from '../metrics/stowage-metrics.js';
+import { combineObservers } from '../runtime/combine-observers.js';
 import { RuntimeProvider } from '../runtime/runtime-provider.js';
 import type { Keyring } from '../secrets/keyring.js';
 import { keyringFromEnv, loadKeyringFile } from '../secrets/keyring-source.js';
 import { EncryptedSecretProvider } from '../secrets/secret-provider.js';
+import { StateLog } from './state-log.js';
 
 export interface OpenStowage {
   readonly provider: RuntimeProvider;
@@ -25,14 +27,20 @@ export function backendConfigOf(instance: InstanceSettings): BackendConfig {
   return instance as BackendConfig;
 }
 
-/**
- * Builds the runtime and its metrics from a loaded configuration and initializes it. Instances that
- * fail to initialize are reported in the thrown InitializeFailedError only when `requireAll` is set;
- * otherwise they stay down while the supervisor keeps retrying, and the caller reads their status.
- */
+export interface OpenStowageOptions {
+  /**
+   * Throw InitializeFailedError when an instance fails to initialize; otherwise it stays down while
+   * the supervisor keeps retrying, and the caller reads its status. @default true
+   */
+  readonly requireAll?: boolean;
+  /** Where to print a line for each change of an instance's state (StateLog); none when absent. */
+  readonly log?: (line: string) => void;
+}
+
+/** Builds the runtime and its metrics from a loaded configuration and initializes it. */
 export async function openStowage(
   config: StowageConfig,
-  options: { requireAll?: boolean } = {},
+  options: OpenStowageOptions = {},
 ): Promise<OpenStowage> {
   // Checked again, for a configuration built in code: a missing section failed as a TypeError.
   config = checkConfig(config);
@@ -49,7 +57,7 @@ export async function openStowage(
     idleSpinMicros: config.pool.idleSpinMicros,
     listPageSize: config.pool.listPageSize,
     resourceLimits: workerResourceLimits(config.pool),
-    observer: metrics?.observer,
+    observer: combineObservers(metrics?.observer, options.log && new StateLog(options.log)),
   });
   metrics?.watch(provider);
   const machineId = config.machineId === undefined ? MachineId.generate() : MachineId.parse(config.machineId);

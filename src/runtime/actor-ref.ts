@@ -251,8 +251,11 @@ export class ActorRef {
     timedOut: boolean;
     seconds: number;
     cause: string;
-    /** As the backend reported it with a passed probe; absent when it does not compact. */
-    compactionFailing?: boolean;
+    /**
+     * Why the backend's last compaction failed, or null, as it reported with a passed probe;
+     * absent when it does not compact.
+     */
+    compactionFailure?: string | null;
   }> {
     const slot = this.slot;
     const started = performance.now();
@@ -270,13 +273,13 @@ export class ActorRef {
       if (reply === 'timeout')
         return { ok: false, timedOut: true, seconds: elapsed(), cause: 'probe timed out' };
       if (!reply.ok) return { ok: false, timedOut: false, seconds: elapsed(), cause: reply.error.message };
-      const { compactionFailing } = reply;
+      const { compactionFailure } = reply;
       return {
         ok: true,
         timedOut: false,
         seconds: elapsed(),
         cause: '',
-        ...(compactionFailing !== undefined && { compactionFailing }),
+        ...(compactionFailure !== undefined && { compactionFailure }),
       };
     } catch (error) {
       return { ok: false, timedOut: false, seconds: elapsed(), cause: (error as Error).message };

@@ -32,14 +32,17 @@ export interface RuntimeObserver {
   opened?(store: string, backend: string, tornTailBytes: number): void;
   /**
    * A probe found whether the instance's last compaction failed or was not started (a full disk):
-   * its log then grows until one succeeds. Only for backends that compact. Optional.
+   * its log then grows until one succeeds. `why`, when failing, is the backend's reason. Only for
+   * backends that compact. Optional.
    */
-  compactionChecked?(store: string, backend: string, failing: boolean): void;
+  compactionChecked?(store: string, backend: string, failing: boolean, why?: string): void;
   /**
    * The supervisor's view of an instance changed: up after (re)initialize, or down with the reason
-   * (exit | error | oom | hang | probe | initialize | intensity | closed). Optional.
+   * (exit | error | oom | hang | probe | intensity | closed) and, but for `closed`, `detail`, what
+   * failed. Also called, down with reason `initialize`, after each failed start, including those of
+   * an instance that was not up, so that a log shows why an instance does not come up. Optional.
    */
-  instanceStateChanged?(store: string, backend: string, up: boolean, reason: string): void;
+  instanceStateChanged?(store: string, backend: string, up: boolean, reason: string, detail?: string): void;
 }
 
 /** Read at scrape time, so gauges never go stale. */

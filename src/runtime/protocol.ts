@@ -137,8 +137,8 @@ export type HostReply =
       readonly tornTailBytes?: number;
       /** Open only: Backend.keepsCallOrder, which tells the caller whether replies can overtake. */
       readonly keepsCallOrder?: boolean;
-      /** Probe only: whether Backend.compactionFailure reported one (absent: it does not compact). */
-      readonly compactionFailing?: boolean;
+      /** Probe only: what Backend.compactionFailure reported (absent: the backend does not compact). */
+      readonly compactionFailure?: string | null;
       readonly seconds: number;
     }
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };

@@ -120,9 +120,9 @@ export class Supervisor {
     const e = this.entries.get(instance);
     if (e?.phase !== 'up' || this.closed) return;
     e.lastFailure = `${reason}: ${cause}`;
-    this.changed(e, 'backoff', false, reason);
+    this.changed(e, 'backoff', false, reason, cause);
     if (!e.intensity.record(Date.now())) {
-      this.changed(e, 'stopped', false, 'intensity');
+      this.changed(e, 'stopped', false, 'intensity', e.lastFailure);
       return;
     }
     this.options.observer?.actorRestarted(instance, e.actor.backendKind, reason);
@@ -182,6 +182,15 @@ export class Supervisor {
         lastError = error ?? new InternalError('the start failed without an error');
         e.lastFailure = `initialize: ${describeError(error)}`;
         e.phase = 'backoff';
+        if (!this.closed) {
+          this.options.observer?.instanceStateChanged?.(
+            e.actor.name,
+            e.actor.backendKind,
+            false,
+            'initialize',
+            describeError(error),
+          );
+        }
       }
     }
     return lastError;
@@ -195,7 +204,7 @@ export class Supervisor {
       const { error, joined } = await this.start(e, 1);
       if (error === undefined || joined || this.closed) return;
       if (e.everUp && !e.intensity.record(Date.now())) {
-        this.changed(e, 'stopped', false, 'intensity');
+        this.changed(e, 'stopped', false, 'intensity', e.lastFailure);
         return;
       }
       this.retryAfterFailedStart(e, e.everUp ? this.nextBackoff(e) : this.options.supervisor.backoffMaxMs);
@@ -243,8 +252,15 @@ export class Supervisor {
       void actor.probe(probeTimeoutMs).then((result) => {
         e.probing = false;
         this.options.observer?.probed(actor.name, actor.backendKind, result.seconds, result.ok);
-        if (result.compactionFailing !== undefined) {
-          this.options.observer?.compactionChecked?.(actor.name, actor.backendKind, result.compactionFailing);
+        const failure = result.compactionFailure;
+        if (failure !== undefined) {
+          const { observer } = this.options;
+          observer?.compactionChecked?.(
+            actor.name,
+            actor.backendKind,
+            failure !== null,
+            failure ?? undefined,
+          );
         }
         // A probe that ends during close() must not kill a worker that is draining its mailbox.
         if (e.phase !== 'up' || this.closed) return;
@@ -256,11 +272,11 @@ export class Supervisor {
     }
   }
 
-  private changed(e: Supervised, phase: Phase, up: boolean, reason: string): void {
+  private changed(e: Supervised, phase: Phase, up: boolean, reason: string, detail?: string): void {
     const wasUp = e.phase === 'up';
     e.phase = phase;
     if (wasUp !== up || phase === 'stopped') {
-      this.options.observer?.instanceStateChanged?.(e.actor.name, e.actor.backendKind, up, reason);
+      this.options.observer?.instanceStateChanged?.(e.actor.name, e.actor.backendKind, up, reason, detail);
     }
   }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StateLog } from '../../src/app/state-log.js';
 import {
   FileBackend,
   type FileBackendOptions,
@@ -20,8 +21,10 @@ import {
   type RuntimeObject,
 } from '../../src/index.js';
 import { StowageMetrics } from '../../src/metrics/stowage-metrics.js';
+import { combineObservers } from '../../src/runtime/combine-observers.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { startServer } from '../../src/server/http-server.js';
+import { startServe } from '../helpers/cli.js';
 import { RecordingObserver } from './runtime-harness.js';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
@@ -250,13 +253,17 @@ test('after compactions skipped for lack of room and one that ran once there was
   );
 });
 
-test('through the runtime, stowage_compaction_failing is 1 while compactions cannot start, and 0 again once there is room', {
+test('through the runtime, stowage_compaction_failing is 1 while compactions cannot start, and 0 again once there is room; the state log says so once each way, with the reason', {
   skip,
 }, async () => {
   const metrics = new StowageMetrics();
+  const logged: string[] = [];
   const provider = new RuntimeProvider(
     [{ kind: 'file', dir: join(mount, 'gauge'), compactMinBytes: 16 * 1024, compactGarbageRatio: 0.1 }],
-    { observer: metrics.observer, supervisor: { probeIntervalMs: 50 } },
+    {
+      observer: combineObservers(metrics.observer, new StateLog((line) => logged.push(line))),
+      supervisor: { probeIntervalMs: 50 },
+    },
   );
   metrics.watch(provider);
   const filler = join(mount, 'filler-gauge');
@@ -271,11 +278,62 @@ test('through the runtime, stowage_compaction_failing is 1 while compactions can
     // Overwrites of one object make garbage past the policy: every compaction is skipped.
     for (let i = 0; i < 20; i++) await provider.putObject(instance, object('same', 2048));
     assert.equal(await eventually(gauge, '1'), '1');
+    // Probes every 50 ms go on finding it failing: the log says so once.
+    await sleep(500);
     await rm(filler);
     assert.equal(await eventually(gauge, '0'), '0');
+    assert.equal(logged.length, 2, logged.join(''));
+    assert.match(
+      logged[0] ?? '',
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z instance ${instance}: compaction failing, its log grows until one succeeds: ` +
+          'compact snapshot-\\d+\\.stow skipped: the snapshot needs about \\d+ bytes free, and the filesystem has \\d+\n$',
+      ),
+    );
+    assert.match(logged[1] ?? '', new RegExp(`Z instance ${instance}: compaction succeeded again\n$`));
   } finally {
     await provider.close();
     metrics.stop();
     await rm(filler, { force: true });
   }
+});
+
+test('stowage serve prints when compactions start failing on a full disk, with the reason, and when they succeed again: once each, not at every probe', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const server = await startServe(root, {
+    STOWAGE__instances__0__dir: join(mount, 'serve'),
+    STOWAGE__instances__0__compactMinBytes: '16384',
+    STOWAGE__instances__0__compactGarbageRatio: '0.1',
+    STOWAGE__supervisor__probeIntervalMs: '50',
+  });
+  const filler = join(mount, 'filler-serve');
+  const printed = (pattern: RegExp) => eventually(() => pattern.test(server.output()), true);
+  try {
+    await leaveRoom(filler, 256 * 1024);
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${server.url}/api/v1/instances/default/objects`, {
+        method: 'PUT',
+        body: JSON.stringify(object('same', 2048)),
+      });
+      assert.ok(response.ok, `put ${i}: ${response.status} ${await response.text()}`);
+    }
+    assert.ok(await printed(/compaction failing/), server.output());
+    await sleep(500);
+    await rm(filler);
+    assert.ok(await printed(/compaction succeeded again/), server.output());
+  } finally {
+    server.child.kill('SIGTERM');
+    await rm(filler, { force: true });
+  }
+  const result = await server.stopped;
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.split('\n').filter((line) => line.includes('compaction'));
+  assert.equal(lines.length, 2, result.stdout);
+  assert.match(
+    lines[0] ?? '',
+    /^\S+Z instance file-[0-9a-f]{12}: compaction failing, its log grows until one succeeds: compact snapshot-\d+\.stow skipped: the snapshot needs about \d+ bytes free, and the filesystem has \d+$/,
+  );
+  assert.match(lines[1] ?? '', /^\S+Z instance file-[0-9a-f]{12}: compaction succeeded again$/);
 });

@@ -26,6 +26,7 @@ test('a worker that exits while idle is noticed without any task failing, and re
     await h.provider.putObject(h.faulty, acked);
     await h.observer.until(() => h.observer.statesOf(h.faulty).length >= 3);
     assert.deepEqual(h.observer.statesOf(h.faulty), ['up:up', 'down:exit', 'up:up']);
+    assert.equal(h.observer.states.find((s) => s.store === h.faulty && !s.up)?.detail, 'worker exited');
     assert.deepEqual(h.observer.restarts, [{ store: h.faulty, reason: 'exit' }]);
     assert.deepEqual(await h.provider.getObject(h.faulty, CONFIG_MAP, 'faults/exit-later'), acked);
   } finally {

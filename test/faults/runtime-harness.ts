@@ -13,6 +13,8 @@ export interface StateChange {
   readonly store: string;
   readonly up: boolean;
   readonly reason: string;
+  /** What failed, as the supervisor reported it with the change. */
+  readonly detail: string | undefined;
   /** The other instance's status at that moment: the fault must not touch it. */
   readonly otherUp: boolean;
 }
@@ -46,8 +48,8 @@ export class RecordingObserver implements RuntimeObserver {
     this.poke();
   }
   opened(_store: string, _backend: string, _tornTailBytes: number): void {}
-  instanceStateChanged(store: string, _backend: string, up: boolean, reason: string): void {
-    this.states.push({ store, up, reason, otherUp: this.statusOf(this.otherOf(store)) });
+  instanceStateChanged(store: string, _backend: string, up: boolean, reason: string, detail?: string): void {
+    this.states.push({ store, up, reason, detail, otherUp: this.statusOf(this.otherOf(store)) });
     this.poke();
   }
 

@@ -30,7 +30,12 @@ test('initialize retries with backoff: an instance that fails twice then succeed
     ]);
     assert.deepEqual(statusAtRetry, [false, false], 'down while retrying');
     assert.equal(await readFile(join(h.dir, 'open-attempts'), 'utf8'), '3');
-    assert.deepEqual(h.observer.statesOf(h.faulty), ['up:up']);
+    assert.deepEqual(h.observer.statesOf(h.faulty), ['down:initialize', 'down:initialize', 'up:up']);
+    // Each failed start is reported with its error, so a log shows why the instance is not up.
+    const details = h.observer.states.filter((s) => s.store === h.faulty).map((s) => s.detail ?? '');
+    assert.match(details[0] ?? '', /^STOWAGE_ERROR: fixture: open attempt 1 fails$/);
+    assert.match(details[1] ?? '', /^STOWAGE_ERROR: fixture: open attempt 2 fails$/);
+    assert.equal(details[2], '');
     const object = makeObject({ name: 'a', namespace: 'init' });
     await h.provider.putObject(h.faulty, object);
     assert.deepEqual(await h.provider.getObject(h.faulty, CONFIG_MAP, 'init/a'), object);
@@ -133,7 +138,7 @@ test('restartInstance during initialize joins the start under way instead of rac
       '2',
       'one failed open, one that worked',
     );
-    assert.deepEqual(h.observer.statesOf(h.faulty), ['up:up']);
+    assert.deepEqual(h.observer.statesOf(h.faulty), ['down:initialize', 'up:up']);
   } finally {
     await h.dispose();
   }

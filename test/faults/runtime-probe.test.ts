@@ -24,6 +24,11 @@ for (const [mode, reason, badProbes] of [
       await h.provider.putObject(h.faulty, kept);
       await h.observer.until(() => h.observer.statesOf(h.faulty).length >= 3);
       assert.deepEqual(h.observer.statesOf(h.faulty), ['up:up', `down:${reason}`, 'up:up']);
+      assert.equal(
+        h.observer.states.find((s) => s.store === h.faulty && !s.up)?.detail,
+        mode === 'fail' ? 'fixture: the backend cannot persist' : 'probe timed out',
+        'the state change says what failed',
+      );
       assert.deepEqual(h.observer.restarts, [{ store: h.faulty, reason }]);
       const failed = h.observer.probes.filter((p) => p.store === h.faulty && !p.ok).length;
       assert.ok(failed >= 3, `${failed} failed probes reported`);

@@ -20,7 +20,10 @@ export function maxBodyBytesFor(maxObjectBytes: number | undefined): number {
  */
 export async function serveCommand(config: StowageConfig): Promise<number> {
   checkBind(config.server.host, config.server.token);
-  const stowage = await openStowage(config);
+  const out = process.stdout;
+  // On a terminal, a line first clears the status line the ticker below keeps redrawing.
+  const log = (line: string) => out.write(out.isTTY ? `\r\x1b[K${line}` : line);
+  const stowage = await openStowage(config, { log });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({
@@ -42,7 +45,6 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  const out = process.stdout;
   out.write(
     `stowage serving ${stowage.provider.instances().length} instance(s) as machine ${stowage.machineId}\n`,
   );

@@ -94,7 +94,7 @@ async function handle(request: HostRequest): Promise<HostReply> {
         return {
           ok: true,
           seconds: seconds(),
-          ...(failure !== undefined && { compactionFailing: failure !== null }),
+          ...(failure !== undefined && { compactionFailure: failure }),
         };
       }
       case 'close': {
