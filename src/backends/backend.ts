@@ -23,6 +23,11 @@ export interface OpenOptions {
    * objects others may have written (S3) can bound its reads by it.
    */
   readonly maxObjectBytes: number;
+  /**
+   * The instance was open before in this process (the runtime is restarting its worker): a backend
+   * whose data should be there already (a file directory) refuses to start empty without it.
+   */
+  readonly reopening?: boolean;
 }
 
 /**

@@ -69,6 +69,8 @@ export class ActorRef {
    * worker is stuck, and the slots are budgeted for one.
    */
   private readonly probes = new SharedTask<WorkerSlot, HostReply>();
+  /** A worker has opened the backend before: the next open is a reopen (OpenOptions.reopening). */
+  private openedOnce = false;
 
   /**
    * What the worker opens. A #private field: it may hold S3 credentials, which util.inspect of a
@@ -161,6 +163,7 @@ export class ActorRef {
         config: this.#config,
         machineId: machineId.toString(),
         maxObjectBytes: this.options.maxObjectBytes,
+        reopening: this.openedOnce,
       });
     } catch (error) {
       if (!timedOut) throw error;
@@ -176,6 +179,7 @@ export class ActorRef {
       throw fromWireError(reply.error);
     }
     this.openedSlot = slot;
+    this.openedOnce = true;
     this.replyOrder = reply.keepsCallOrder ? undefined : (this.replyOrder ?? new KeyOrder());
     this.options.observer?.opened?.(this.name, this.backendKind, reply.tornTailBytes ?? 0);
   }

@@ -113,6 +113,8 @@ export type HostRequest =
       readonly config: InstanceConfig;
       readonly machineId: string;
       readonly maxObjectBytes: number;
+      /** OpenOptions.reopening: an earlier worker of this instance opened it. */
+      readonly reopening: boolean;
     }
   | { readonly type: 'batch'; readonly instance: string; readonly ops: readonly OpRequest[] }
   | { readonly type: 'probe'; readonly instance: string }

@@ -15,7 +15,7 @@ import {
   StowageError,
   TooManyObjectsError,
 } from '../../errors/index.js';
-import type { Backend, BackendRecord } from '../backend.js';
+import type { Backend, BackendRecord, OpenOptions } from '../backend.js';
 import { Compactor, createLog } from './compactor.js';
 import { checkRecordNames, HEADER_BYTES, MAX_VALUE_BYTES, RecordOp } from './format.js';
 import {
@@ -30,12 +30,20 @@ import {
   PROBE_BYTES,
   PROBE_FILE,
   pathIn,
+  snapshotName,
   syncDirectory,
 } from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
 import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
 import { makeDirectories } from './make-directories.js';
 import { type FileBackendOptions, type ResolvedFileBackendOptions, resolveOptions } from './options.js';
+import {
+  checkStillHoldsData,
+  type DirectoryIdentity,
+  directoryIdentity,
+  directoryMoved,
+  logDetached,
+} from './placement.js';
 import { RecordIndex } from './record-index.js';
 import { type RecoveryReport, recover } from './recovery.js';
 
@@ -53,6 +61,8 @@ interface OpenState {
   readonly writer: LogWriter<FileWrite>;
   readonly compactor: Compactor<FileWrite>;
   readonly report: RecoveryReport;
+  /** The directory as it was opened, for the probe's check that it is still there (placement.ts). */
+  readonly directory: DirectoryIdentity;
 }
 
 /** Counters for tests, benchmarks and operators. */
@@ -100,9 +110,9 @@ export class FileBackend implements Backend {
    * Opens the directory for `machineId`. A second call for the same machine joins the open under
    * way or done (two callers initializing at once must not fence each other off with this process's
    * own lock); a call for another machine is refused like any other writer. A failed open can be
-   * retried.
+   * retried. With `options.reopening`, the directory must still hold a log or a snapshot.
    */
-  open(machineId: MachineId): Promise<void> {
+  open(machineId: MachineId, options?: OpenOptions): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(`file backend ${this.dir} is closed`));
     const current = this.opening;
     if (current) {
@@ -119,7 +129,7 @@ export class FileBackend implements Backend {
         ),
       );
     }
-    const done = this.openOnce(machineId);
+    const done = this.openOnce(machineId, options?.reopening === true);
     this.opening = { machineId, done };
     done.catch(() => {
       if (this.opening?.done === done) this.opening = undefined;
@@ -127,9 +137,10 @@ export class FileBackend implements Backend {
     return done;
   }
 
-  private async openOnce(machineId: MachineId): Promise<void> {
+  private async openOnce(machineId: MachineId, reopening: boolean): Promise<void> {
     let lock: DirectoryLock;
     try {
+      if (reopening) await checkStillHoldsData(this.dir);
       const created = await makeDirectories(this.dir, DIR_MODE);
       if (created !== undefined) await syncNewDirectories(created, this.dir);
       await chmod(this.dir, DIR_MODE);
@@ -141,6 +152,7 @@ export class FileBackend implements Backend {
       // At open, while the disk has room, so that PROBE_FILE holds its block before it can fill.
       // Best effort: a failure here is the first probe's to report.
       await this.writeProbe().catch(() => undefined);
+      const directory = await directoryIdentity(this.dir);
       this.index = new RecordIndex();
       const recovered = await recover(this.dir, this.index, true);
       const generation = recovered.active?.generation ?? recovered.baseGeneration;
@@ -175,7 +187,7 @@ export class FileBackend implements Backend {
         await handle.close().catch(() => undefined);
         throw new ClosedError(`file backend ${this.dir} was closed while it opened`);
       }
-      this.state = { lock, writer, compactor, report: recovered.report };
+      this.state = { lock, writer, compactor, report: recovered.report, directory };
     } catch (error) {
       await lock.release().catch(() => undefined);
       throw error instanceof StowageError ? error : ioError('open', this.dir, error);
@@ -264,13 +276,50 @@ export class FileBackend implements Backend {
     return this.index.gvks().map(parseGvkString);
   }
 
-  /** A small write and fdatasync in the directory, plus a check that the lock is still ours. */
+  /**
+   * A small write and fdatasync in the directory, plus checks that the directory and its log are
+   * still where they were opened and that the lock is still ours. A directory removed, moved or
+   * replaced fails this probe and every later write: what they would write could never be read
+   * back. A log removed or replaced in a directory still there is written again from memory.
+   */
   async probe(): Promise<void> {
-    const { writer, lock, compactor } = this.opened();
+    const { writer, lock, compactor, directory } = this.opened();
     if (writer.broken) throw writer.broken;
+    const moved = await directoryMoved(this.dir, directory);
+    if (moved) {
+      writer.refuse(moved);
+      throw moved;
+    }
     await lock.verify();
     await this.writeProbe();
+    // Between batches, so that a compaction cannot swap the log between the two looks.
+    if (await writer.runExclusive(() => logDetached(this.dir, writer.log)))
+      await this.rewriteLog(writer, compactor);
     compactor.retryIfRoom();
+  }
+
+  /**
+   * The active log was removed or replaced while open; the index, which every acknowledged write
+   * reached, still holds all of it. A compaction writes it as a new snapshot beside a new log, as
+   * a crash-safe compaction always does, and acknowledged writes are durable where a reopen will
+   * look again. Writes acknowledged since the removal were durable only in the unlinked file until
+   * then: a crash in between loses them.
+   */
+  private async rewriteLog(writer: LogWriter<FileWrite>, compactor: Compactor<FileWrite>): Promise<void> {
+    const lost = writer.log.name;
+    await compactor.compact();
+    if (await writer.runExclusive(() => logDetached(this.dir, writer.log))) {
+      const error = new FileIoError(
+        `${lost} was removed or replaced in ${this.dir} while open, and writing every record again from memory failed (${compactor.lastError?.message ?? 'no compaction ran'}), so writes are refused from now on; restart the process to start with what is there`,
+        { op: 'probe', file: lost, errno: 'ENOENT' },
+      );
+      writer.refuse(error);
+      throw error;
+    }
+    process.emitWarning(
+      `file instance ${this.dir}: ${lost} was removed or replaced while open; every record was written again from memory, as ${snapshotName(compactor.activeGeneration)}`,
+      { type: 'StowageWarning', code: 'STOWAGE_LOG_REWRITTEN' },
+    );
   }
 
   /**

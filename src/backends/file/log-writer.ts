@@ -89,6 +89,11 @@ export class LogWriter<W extends PendingWrite> {
     return this.brokenBy;
   }
 
+  /** Fails every later write with `error`: the log can no longer keep what it is given. */
+  refuse(error: FileIoError): void {
+    this.brokenBy ??= error;
+  }
+
   get log(): LogTarget {
     return this.target;
   }

@@ -120,7 +120,10 @@ async function open(
   if (opened) return { tornTailBytes: 0, keepsCallOrder: opened.order === undefined };
   const backend = await loadBackend(request.config);
   try {
-    await backend.open(MachineId.parse(request.machineId), { maxObjectBytes: request.maxObjectBytes });
+    await backend.open(MachineId.parse(request.machineId), {
+      maxObjectBytes: request.maxObjectBytes,
+      reopening: request.reopening,
+    });
   } catch (error) {
     // A half-opened backend may hold a lock or a handle; release what it can before the retry.
     await backend.close().catch(() => undefined);

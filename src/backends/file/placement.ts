@@ -1,0 +1,75 @@
+import { readdir, stat } from 'node:fs/promises';
+import { FileIoError } from '../../errors/index.js';
+import { classify, pathIn } from './layout.js';
+import type { LogTarget } from './log-writer.js';
+
+/**
+ * Whether the files a running instance writes are still where its directory says they are. The
+ * log is appended through a handle opened once: a log removed from the directory (a cleanup job
+ * deleting old `log-*` files), or the whole directory removed or moved, still takes every write,
+ * durably, into a file no reopen will ever find. Each probe looks (FileBackend.probe()).
+ */
+
+/** Which directory an instance opened: the same path may later name another one. */
+export interface DirectoryIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+export async function directoryIdentity(dir: string): Promise<DirectoryIdentity> {
+  const { dev, ino } = await stat(dir);
+  return { dev, ino };
+}
+
+/** Why `dir` is no longer the directory opened as `opened`, or undefined while it is. */
+export async function directoryMoved(
+  dir: string,
+  opened: DirectoryIdentity,
+): Promise<FileIoError | undefined> {
+  const now = await stat(dir).catch((error: NodeJS.ErrnoException) => error.code ?? 'UNKNOWN');
+  if (typeof now !== 'string' && now.dev === opened.dev && now.ino === opened.ino) return undefined;
+  const what =
+    now === 'ENOENT'
+      ? 'is gone'
+      : typeof now === 'string'
+        ? `cannot be read (${now})`
+        : 'is another directory now';
+  return new FileIoError(
+    `the data directory ${dir} ${what}: it was removed, moved or replaced while the instance had it open, so writes are refused from now on (the instance's records are only in memory); put it back, or restart the process to start with what is there`,
+    { op: 'probe', file: dir, errno: typeof now === 'string' ? now : 'ENOENT' },
+  );
+}
+
+/** Whether `log` is no longer the file its name in `dir` names (removed, or replaced by another). */
+export async function logDetached(dir: string, log: LogTarget): Promise<boolean> {
+  const open = await log.handle.stat();
+  if (open.nlink === 0) return true;
+  const named = await stat(pathIn(dir, log.name)).catch(() => undefined);
+  return named === undefined || named.dev !== open.dev || named.ino !== open.ino;
+}
+
+/**
+ * For a reopen in the same process (the runtime restarting a worker): the directory held this
+ * instance's data when it last opened, so it must still hold a log or a snapshot. Opened as a
+ * first open would be, a directory removed meanwhile was created again empty, and one whose files
+ * were removed opened empty, both reported up with every record gone.
+ */
+export async function checkStillHoldsData(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+    throw new FileIoError(
+      `the data directory ${dir} cannot be reopened (${errno}): it held this instance's data when it was last open in this process, and it is not created again empty; put it back, or restart the process to start with what is there`,
+      { op: 'open', file: dir, errno },
+    );
+  }
+  const { logs, snapshots } = classify(names);
+  if (logs.length === 0 && snapshots.length === 0) {
+    throw new FileIoError(
+      `the data directory ${dir} holds no log and no snapshot: it held this instance's data when it was last open in this process, and it is not opened again empty; put its files back, or restart the process to start with what is there`,
+      { op: 'open', file: dir, errno: 'ENOENT' },
+    );
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Files removed or moved under a running file instance, for real: the active log deleted as a
+ * cleanup job would, the whole directory removed or renamed. Writes keep landing, durably, in a
+ * file no reopen will find; the probe must notice, and a restart must not start the instance empty.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FileBackend, FileIoError, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
+import { makeObject } from '../helpers/objects.js';
+import { RecordingObserver } from './runtime-harness.js';
+
+const KIND = gvk('', 'v1', 'ConfigMap');
+/** One machine throughout, as a process restarted on the same host would be. */
+const MACHINE = MachineId.generate();
+
+let root: string;
+let dirs = 0;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'stowage-placement-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+async function opened(dir: string, reopening = false): Promise<FileBackend> {
+  const backend = new FileBackend(dir);
+  await backend.open(MACHINE, { maxObjectBytes: 1 << 20, reopening });
+  return backend;
+}
+
+const put = (backend: FileBackend, name: string) =>
+  backend.put(KIND, `default/${name}` as ObjectKey, Buffer.from(JSON.stringify(name)));
+
+/** The warnings with `code` emitted while `body` ran. */
+async function warnings(code: string, body: () => Promise<void>): Promise<string[]> {
+  const seen: string[] = [];
+  const collect = (warning: Error & { code?: string }) => {
+    if (warning.code === code) seen.push(warning.message);
+  };
+  process.on('warning', collect);
+  try {
+    await body();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', collect);
+  }
+  return seen;
+}
+
+test('a log deleted under a running instance is written again from memory at the next probe: every acknowledged write survives a reopen', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  for (const name of ['a', 'b']) await put(backend, name);
+  await unlink(join(dir, 'log-0000000000.stow'));
+  // Acknowledged, into the unlinked file: the index is now the only place a reopen could get them from.
+  for (const name of ['c', 'd']) await put(backend, name);
+  const seen = await warnings('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+  assert.deepEqual(seen, [
+    `file instance ${dir}: log-0000000000.stow was removed or replaced while open; every record was written again from memory, as snapshot-0000000001.stow`,
+  ]);
+  await put(backend, 'e');
+  await backend.probe();
+  assert.equal(backend.stats().compactions, 1, 'one rewrite, and the next probe found the new log in place');
+  await backend.close();
+  const reopened = await opened(dir);
+  try {
+    const names = [];
+    for await (const { key } of reopened.list(KIND)) names.push(key);
+    assert.deepEqual(names.sort(), ['default/a', 'default/b', 'default/c', 'default/d', 'default/e']);
+  } finally {
+    await reopened.close();
+  }
+});
+
+for (const how of ['removed', 'renamed'] as const) {
+  test(`a data directory ${how} under a running instance fails the probe and every later write with a typed error, and a reopen does not start it empty`, async () => {
+    const dir = join(root, `dir-${dirs++}`);
+    const backend = await opened(dir);
+    await put(backend, 'a');
+    if (how === 'removed') await rm(dir, { recursive: true });
+    else await rename(dir, `${dir}.moved`);
+    await assert.rejects(backend.probe(), (error: unknown) => {
+      assert.ok(error instanceof FileIoError, String(error));
+      assert.equal(error.details.op, 'probe');
+      assert.equal(error.details.errno, 'ENOENT');
+      assert.match(
+        error.message,
+        new RegExp(`the data directory ${dir} is gone: it was removed, moved or replaced`),
+      );
+      return true;
+    });
+    await assert.rejects(
+      put(backend, 'b'),
+      /the data directory .* is gone/,
+      'no write acknowledged into the void',
+    );
+    assert.equal(
+      (await backend.get(KIND, 'default/a' as ObjectKey)) !== undefined,
+      true,
+      'reads still serve',
+    );
+    await backend.close();
+    await assert.rejects(opened(dir, true), (error: unknown) => {
+      assert.ok(error instanceof FileIoError, String(error));
+      assert.equal(error.details.op, 'open');
+      assert.match(error.message, /cannot be reopened \(ENOENT\): it held this instance's data/);
+      return true;
+    });
+    assert.equal(existsSync(dir), false, 'the reopen did not create it again');
+  });
+}
+
+test('a reopen of a directory whose log and snapshot were deleted is refused; a first open of it starts empty as before', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  await put(backend, 'a');
+  await backend.close();
+  for (const name of await readdir(dir)) if (name.endsWith('.stow')) await unlink(join(dir, name));
+  await assert.rejects(opened(dir, true), /holds no log and no snapshot: it held this instance's data/);
+  const fresh = await opened(dir);
+  assert.equal(await fresh.get(KIND, 'default/a' as ObjectKey), undefined);
+  await fresh.close();
+});
+
+test('through the runtime, a data directory removed under a running instance takes it down with the reason, and the restarts do not bring it back empty', {
+  timeout: 60_000,
+}, async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const observer = new RecordingObserver();
+  const provider = new RuntimeProvider([{ kind: 'file', dir }], {
+    observer,
+    supervisor: {
+      probeIntervalMs: 50,
+      probeFailureThreshold: 1,
+      backoffBaseMs: 20,
+      backoffMaxMs: 50,
+      maxRestarts: 2,
+    },
+  });
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    await provider.putObject(instance, makeObject({ name: 'a', namespace: 'default' }));
+    await rm(dir, { recursive: true });
+    // Polled to a deadline: when the instance comes back (empty), the limit is never reached.
+    const deadline = Date.now() + 20_000;
+    while (!observer.statesOf(instance).includes('down:intensity') && Date.now() < deadline) await sleep(20);
+    const states = observer.states.filter((s) => s.store === instance);
+    assert.deepEqual(states.map((s) => `${s.up ? 'up' : 'down'}:${s.reason}`).slice(0, 2), [
+      'up:up',
+      'down:probe',
+    ]);
+    // rm -r empties the directory before it removes it: a probe in between finds the lock gone, or
+    // the log gone and the directory going as it writes the records again.
+    assert.match(
+      states[1]?.detail ?? '',
+      /the data directory .* is gone|LOCK was removed while this writer held it|writing every record again from memory failed/,
+    );
+    assert.ok(
+      states.slice(2).every((s) => !s.up),
+      `never up again: ${states.map((s) => `${s.reason} ${s.detail}`).join(' | ')}`,
+    );
+    assert.ok(
+      states.some((s) => s.reason === 'initialize' && /cannot be reopened \(ENOENT\)/.test(s.detail ?? '')),
+    );
+    assert.equal(provider.instanceStatus(instance).status, false);
+    assert.equal(existsSync(dir), false, 'no empty directory was created in its place');
+  } finally {
+    await provider.close();
+  }
+});
