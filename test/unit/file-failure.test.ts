@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type FileHandle, mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -252,6 +252,22 @@ test('a broken writer starts no compaction, whose newer log would make its uncut
   const reopened = await opened(dir);
   assert.ok(['"v1"', '"v2"'].includes(text(await reopened.get(KIND, KEY)) ?? ''));
   await reopened.close();
+});
+
+test('an open whose probe file cannot be written fails with a typed error, instead of opening an instance every probe will fail', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  await mkdir(join(dir, 'PROBE'), { recursive: true });
+  await assert.rejects(opened(dir), (error: unknown) => {
+    assert.ok(error instanceof FileIoError, String(error));
+    assert.equal(error.details.op, 'probe');
+    assert.equal(error.details.errno, 'EISDIR');
+    return true;
+  });
+  // The failed open let the lock go: once PROBE is mended, the directory opens.
+  await rm(join(dir, 'PROBE'), { recursive: true });
+  const backend = await opened(dir);
+  await backend.probe();
+  await backend.close();
 });
 
 test('the probe reports a directory that cannot sync', async () => {

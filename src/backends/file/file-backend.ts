@@ -149,9 +149,11 @@ export class FileBackend implements Backend {
       throw error instanceof StowageError ? error : ioError('lock', this.dir, error);
     }
     try {
-      // At open, while the disk has room, so that PROBE_FILE holds its block before it can fill.
-      // Best effort: a failure here is the first probe's to report.
-      await this.writeProbe().catch(() => undefined);
+      // At open, while the disk has room, so that PROBE_FILE holds its block before it can fill. A
+      // full disk passes here as in a probe; any other failure (PROBE made a directory, immutable,
+      // unreadable) fails the open: every probe would fail the same way, and an instance opened
+      // anyway went up and down at each restart until the restart limit.
+      await this.writeProbe();
       const directory = await directoryIdentity(this.dir);
       this.index = new RecordIndex();
       const recovered = await recover(this.dir, this.index, true);
