@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -55,9 +55,16 @@ test('a directory that cannot be made fails the open at once with the system err
     await writeFile(join(root, 'a-file'), '');
     // Under /proc mkdir fails with ENOENT though the parent exists: Node's recursive mkdir spun on
     // that for ever, at full CPU, and the open never settled.
+    await symlink(join(root, 'nowhere'), join(root, 'dangling'));
     for (const [dir, errno, about] of [
       ['/proc/stowage-no-such/data', 'ENOENT', '/proc/stowage-no-such'],
       [join(root, 'a-file', 'data'), 'ENOTDIR', join(root, 'a-file', 'data')],
+      [join(root, 'a-file'), 'ENOTDIR', `${join(root, 'a-file')} exists and is not a directory`],
+      [
+        join(root, 'dangling'),
+        'ENOENT',
+        `${join(root, 'dangling')} is a symbolic link to ${join(root, 'nowhere')}, which does not exist`,
+      ],
     ] as const) {
       const backend = new FileBackend(dir);
       const opened = backend.open(MachineId.generate());
@@ -69,6 +76,7 @@ test('a directory that cannot be made fails the open at once with the system err
         sleep(5000).then(() => 'still opening after 5 s'),
       ]);
       assert.ok(outcome instanceof FileIoError, `${dir}: ${String(outcome)}`);
+      assert.equal(outcome.details.op, 'mkdir', outcome.message);
       assert.equal(outcome.details.errno, errno, outcome.message);
       assert.ok(outcome.message.includes(about), outcome.message);
     }

@@ -1,5 +1,4 @@
 import { constants } from 'node:fs';
-import { chmod } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { type GroupVersionKind, gvkString, parseGvkString } from '../../contract/gvk.js';
@@ -35,7 +34,7 @@ import {
 } from './layout.js';
 import { DirectoryLock, type LockOwner } from './lock.js';
 import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
-import { makeDirectories } from './make-directories.js';
+import { makeDirectories, tightenMode } from './make-directories.js';
 import { type FileBackendOptions, type ResolvedFileBackendOptions, resolveOptions } from './options.js';
 import {
   checkStillHoldsData,
@@ -141,9 +140,13 @@ export class FileBackend implements Backend {
     let lock: DirectoryLock;
     try {
       if (reopening) await checkStillHoldsData(this.dir);
-      const created = await makeDirectories(this.dir, DIR_MODE);
+      const created = await makeDirectories(this.dir, DIR_MODE).catch((error) => {
+        throw ioError('mkdir', this.dir, error);
+      });
       if (created !== undefined) await syncNewDirectories(created, this.dir);
-      await chmod(this.dir, DIR_MODE);
+      await tightenMode(this.dir, DIR_MODE).catch((error) => {
+        throw ioError('chmod', this.dir, error);
+      });
       lock = await DirectoryLock.acquire(this.dir, machineId);
     } catch (error) {
       throw error instanceof StowageError ? error : ioError('lock', this.dir, error);

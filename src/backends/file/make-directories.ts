@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readlink, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -28,8 +28,28 @@ async function makeOne(dir: string, mode: number): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    // A file of that name is no directory: refused as mkdir refuses it.
-    if (!(await stat(dir)).isDirectory()) throw error;
+    const found = await stat(dir).catch(async (cause: NodeJS.ErrnoException) => {
+      if (cause.code === 'ENOENT' && (await lstat(dir)).isSymbolicLink()) {
+        throw errnoError(
+          'ENOENT',
+          `${dir} is a symbolic link to ${await readlink(dir)}, which does not exist`,
+        );
+      }
+      throw cause;
+    });
+    if (!found.isDirectory()) throw errnoError('ENOTDIR', `${dir} exists and is not a directory`);
     return false;
   }
+}
+
+/**
+ * Sets `dir`'s permission bits to `mode` unless they are already: a chmod that changes nothing
+ * still fails on a read-only filesystem, or for a user who does not own the directory (EPERM).
+ */
+export async function tightenMode(dir: string, mode: number): Promise<void> {
+  if (((await stat(dir)).mode & 0o777) !== mode) await chmod(dir, mode);
+}
+
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
 }
