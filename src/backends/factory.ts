@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { instanceName } from '../config/instance-name.js';
 import type { LogSync } from './file/layout.js';
@@ -46,7 +46,7 @@ export function resolvedPath(path: string): string {
 export function storageIdentity(config: BackendConfig): string {
   switch (config.kind) {
     case 'file':
-      return JSON.stringify(['file', realPathSoFar(resolvedPath(config.dir))]);
+      return JSON.stringify(['file', ...existingAncestor(resolvedPath(config.dir))]);
     case 's3':
       return s3StorageIdentity(config);
     default:
@@ -54,12 +54,19 @@ export function storageIdentity(config: BackendConfig): string {
   }
 }
 
-/** `path` with the symbolic links of its longest existing ancestor resolved. */
-function realPathSoFar(path: string): string {
+/**
+ * The device and inode of `path`'s longest existing ancestor (symbolic links followed), and the
+ * rest of the path below it. Unlike the real path, this sees through a bind mount too, which shows
+ * one directory at two paths that are both real.
+ */
+function existingAncestor(path: string): [device: string, rest: string] {
   try {
-    return realpathSync(path);
+    const { dev, ino } = statSync(path);
+    return [`${dev}:${ino}`, ''];
   } catch {
     const parent = dirname(path);
-    return parent === path ? path : join(realPathSoFar(parent), basename(path));
+    if (parent === path) return [path, ''];
+    const [device, rest] = existingAncestor(parent);
+    return [device, join(rest, basename(path))];
   }
 }

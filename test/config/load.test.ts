@@ -478,7 +478,7 @@ test('a file instance takes logSync o_dsync or fdatasync, reaches its backend, a
   assert.equal(bad.details.line, 4);
 });
 
-test('one storage spelled two ways is refused: a directory and a symbolic link to it, an endpoint with and without its slash', () => {
+test('one storage spelled two ways is refused: a directory and a symbolic link or a bind mount of it, an endpoint with and without its slash', () => {
   const real = join(dir, 'real-dir');
   mkdirSync(real);
   symlinkSync(real, join(dir, 'link-dir'));
@@ -500,6 +500,25 @@ test('one storage spelled two ways is refused: a directory and a symbolic link t
     env: {},
   });
   assert.equal(below.details.field, 'instances.1.dir');
+  bindMounted(real, join(dir, 'bind-dir'), (bound) => {
+    // Both paths are real: only the device and inode say they are one directory.
+    const bind = failure({
+      path: file(
+        'bind.yaml',
+        `instances:\n  - kind: file\n    dir: ${real}\n  - kind: file\n    dir: ${bound}\n`,
+      ),
+      env: {},
+    });
+    assert.equal(bind.details.field, 'instances.1.dir');
+    assert.throws(
+      () =>
+        new RuntimeProvider([
+          { kind: 'file', dir: real },
+          { kind: 'file', dir: bound },
+        ]),
+      /instance file-[0-9a-f]{12} is file-[0-9a-f]{12} again/,
+    );
+  });
   // One S3 store spelled two ways: an endpoint's scheme case and slash; an AWS region's case,
   // which the SDK takes in any case (accepted twice before).
   for (const [name, first, second] of [
@@ -643,3 +662,22 @@ test('a backoff base over the most names both values, and which is the default, 
     error.message,
   );
 });
+
+/**
+ * Runs `body` with `source` bind-mounted at `target` (root only; CI runs as root, and there a
+ * failed mount fails the test rather than leaving the case out).
+ */
+function bindMounted(source: string, target: string, body: (target: string) => void): void {
+  mkdirSync(target);
+  try {
+    execFileSync('mount', ['--bind', source, target], { stdio: 'pipe' });
+  } catch (error) {
+    if (process.env.CI === 'true') throw error;
+    return;
+  }
+  try {
+    body(target);
+  } finally {
+    execFileSync('umount', [target]);
+  }
+}
