@@ -288,6 +288,21 @@ describe('file backend corruption detection', () => {
     await assert.rejects(openBackend(dir), (error: unknown) => {
       assert.ok(error instanceof CorruptLogError);
       assert.deepEqual(error.details, { file: 'snapshot-0000000001.stow', offset: 0 });
+      assert.match(error.message, /^snapshot-0000000001\.stow is missing: log-0000000001\.stow is there/);
+      return true;
+    });
+  });
+
+  test('a stray log past a gap names the log missing and the one that makes it missing', async () => {
+    const dir = await copyWith(async () => {});
+    await copyFile(join(dir, LOG), join(dir, 'log-9999999999.stow'));
+    await assert.rejects(openBackend(dir), (error: unknown) => {
+      assert.ok(error instanceof CorruptLogError);
+      assert.deepEqual(error.details, { file: 'log-0000000001.stow', offset: 0 });
+      assert.equal(
+        error.message,
+        'log-0000000001.stow is missing: log-9999999999.stow is there, and every log from log-0000000000.stow up to it must be',
+      );
       return true;
     });
   });

@@ -62,12 +62,18 @@ export async function recover(dir: string, index: RecordIndex, repair: boolean):
   if (base === undefined && logs[0] !== undefined && logs[0] > 0) {
     // Only compaction makes a log past 0, and it leaves that log's snapshot behind it.
     const missing = snapshotName(logs[0]);
-    throw new CorruptLogError(`${missing} is missing`, { file: missing, offset: 0 });
+    throw new CorruptLogError(
+      `${missing} is missing: ${logName(logs[0])} is there, and only a compaction starts a log past 0, writing that snapshot with it`,
+      { file: missing, offset: 0 },
+    );
   }
   logs.forEach((generation, i) => {
     if (generation !== first + i) {
       const missing = logName(first + i);
-      throw new CorruptLogError(`${missing} is missing`, { file: missing, offset: 0 });
+      throw new CorruptLogError(
+        `${missing} is missing: ${logName(generation)} is there, and every log from ${logName(first)} up to it must be`,
+        { file: missing, offset: 0 },
+      );
     }
   });
   if (base !== undefined && logs[0] !== base) {
