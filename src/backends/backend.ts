@@ -64,6 +64,12 @@ export interface Backend {
    * be compacted grows until one succeeds, so the runtime reports it with each probe.
    */
   compactionFailure?(): string | null;
+  /**
+   * Why the backend refuses every write until it is reopened (a file log it could not cut back
+   * after a failed write, a data directory removed under it), or undefined while it takes writes.
+   * A provider with no probes of its own (LocalProvider) reports the instance down meanwhile.
+   */
+  writesRefused?(): Error | undefined;
   /** Durably stores the record; resolves only once it would survive a crash. */
   put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void>;
   get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined>;

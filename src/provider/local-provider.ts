@@ -103,7 +103,9 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
   instanceStatus(instance: string): PersistenceProviderStatus {
     const slot = this.slots.get(instance);
     if (!slot) return PersistenceProviderStatus.missing();
-    return new PersistenceProviderStatus(true, slot.up && !this.closed, slot.latency.mean());
+    // A backend that refuses writes until reopened is not up: nothing here reopens it.
+    const up = slot.up && !this.closed && slot.store.backend.writesRefused?.() === undefined;
+    return new PersistenceProviderStatus(true, up, slot.latency.mean());
   }
 
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {

@@ -229,6 +229,31 @@ test('when the log cannot even be cut back, the backend refuses every later writ
   await backend.close();
 });
 
+test('LocalProvider reports an instance down once its file writer refuses writes until reopened; reads still serve', async () => {
+  const faults: Faults = {};
+  const backend = new FileBackend(join(root, `dir-${dirs++}`), { openFile: faultyOpen(faults) });
+  const provider = new LocalProvider([{ name: 'broken', backend }]);
+  await provider.initialize(MachineId.generate());
+  try {
+    const kept = makeObject({ name: 'kept', namespace: 'default' });
+    await provider.putObject('broken', kept);
+    assert.equal(provider.instanceStatus('broken').status, true);
+    assert.equal(backend.writesRefused(), undefined);
+    // The batch's bytes land, its sync fails, and so does cutting them off again.
+    faults.landedWritev = 1;
+    faults.truncate = 1;
+    await assert.rejects(
+      provider.putObject('broken', makeObject({ name: 'lost', namespace: 'default' })),
+      FileIoError,
+    );
+    assert.equal(backend.writesRefused()?.details.op, 'rollback');
+    assert.equal(provider.instanceStatus('broken').status, false, 'down: nothing here reopens it');
+    assert.deepEqual(await provider.getObject('broken', KIND, 'default/kept'), kept);
+  } finally {
+    await provider.close();
+  }
+});
+
 test('a broken writer starts no compaction, whose newer log would make its uncut tail corruption at the next open', async () => {
   const dir = join(root, `dir-${dirs++}`);
   const faults: Faults = {};

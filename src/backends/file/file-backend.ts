@@ -412,6 +412,10 @@ export class FileBackend implements Backend {
     return this.state?.compactor.lastError?.message ?? null;
   }
 
+  writesRefused(): FileIoError | undefined {
+    return this.state?.writer.broken;
+  }
+
   /** Compacts now, whatever the policy says; resolves when done (see stats() for failures). */
   async compact(): Promise<void> {
     await this.opened().compactor.compact();
