@@ -4,12 +4,15 @@ import type { RuntimeObserver } from '../runtime/observer.js';
  * The lines `stowage serve` prints as its instances change, for an operator reading its output
  * (a terminal, the journal) rather than its metrics: an instance failing to start or going down,
  * and why; one left down by the restart limit; one back up; compactions starting and ending to
- * fail. Only changes are printed: a normal start prints nothing here, and a compaction that keeps
- * failing is printed once, not at every probe. (A torn tail cut at an open is a process warning.)
+ * fail. Only changes are printed: a normal start prints nothing here, a start that keeps failing
+ * the same way is printed once, and so is a compaction that keeps failing, not at every probe.
+ * (A torn tail cut at an open is a process warning.)
  */
 export class StateLog implements Partial<RuntimeObserver> {
-  /** Instances printed as down and not yet as up again. */
+  /** Instances printed as down and not yet as up. */
   private readonly down = new Set<string>();
+  /** The start failure last printed for each instance, while it has not come up since. */
+  private readonly startFailure = new Map<string, string>();
   /** Instances printed as failing to compact and not yet as compacting again. */
   private readonly compactionFailing = new Set<string>();
 
@@ -20,20 +23,28 @@ export class StateLog implements Partial<RuntimeObserver> {
 
   instanceStateChanged(store: string, _backend: string, up: boolean, reason: string, detail?: string): void {
     if (up) {
-      if (this.down.delete(store)) this.print(`instance ${store} is up again`);
+      this.startFailure.delete(store);
+      if (this.down.delete(store)) this.print(`instance ${store} is up`);
       return;
     }
     // close() takes every instance down; serve says that itself.
     if (reason === 'closed') return;
     this.down.add(store);
+    // A new worker knows nothing of its predecessor's compactions: the next probe reports afresh.
+    this.compactionFailing.delete(store);
     const what = detail ? `: ${detail}` : '';
     if (reason === 'intensity') {
       this.print(
         `instance ${store} stays down: restarted more than supervisor.maxRestarts times within ` +
-          `supervisor.withinMs (last failure ${detail ?? 'unknown'}); a restart of the process brings it back`,
+          `supervisor.withinMs (last failure ${detail ?? 'unknown'}); once that is mended, ` +
+          'restartInstance() or a restart of the process brings it back',
       );
     } else if (reason === 'initialize') {
-      this.print(`instance ${store} failed to start${what}`);
+      if (this.startFailure.get(store) === what) return;
+      this.startFailure.set(store, what);
+      this.print(
+        `instance ${store} failed to start${what} (retried with backoff; printed again when it changes)`,
+      );
     } else {
       this.print(`instance ${store} is down (${reason})${what}`);
     }

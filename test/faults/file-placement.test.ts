@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -172,4 +172,64 @@ test('through the runtime, a data directory removed under a running instance tak
   } finally {
     await provider.close();
   }
+});
+
+test('a log removed while a compaction writes its snapshot is written again once more: the probe does not stop at the compaction it joined', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  let slowSnapshot = false;
+  const backend = new FileBackend(dir, {
+    openFile: async (path, flags, mode) => {
+      if (slowSnapshot && path.endsWith('.tmp')) await sleep(300);
+      return open(path, flags, mode);
+    },
+  });
+  await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
+  try {
+    for (const name of ['a', 'b']) await put(backend, name);
+    slowSnapshot = true;
+    const compaction = backend.compact();
+    // The compaction has moved to log-1 and is writing snapshot-1 when log-1 is removed.
+    while (!existsSync(join(dir, 'log-0000000001.stow'))) await sleep(5);
+    await unlink(join(dir, 'log-0000000001.stow'));
+    await put(backend, 'c');
+    const seen = await warnings('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+    assert.equal(seen.length, 1, 'written again, once');
+    await compaction;
+    await put(backend, 'd');
+  } finally {
+    await backend.close();
+  }
+  const reopened = await opened(dir);
+  try {
+    for (const name of ['a', 'b', 'c', 'd'])
+      assert.ok(await reopened.get(KIND, `default/${name}` as ObjectKey), name);
+  } finally {
+    await reopened.close();
+  }
+});
+
+test('a probe that finds the log removed as close() begins starts no compaction after close: the directory opens again', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  for (const name of ['a', 'b']) await put(backend, name);
+  await unlink(join(dir, 'log-0000000000.stow'));
+  // close() called the moment the probe asks for its look at the log: the probe then goes on with
+  // a closing backend. Reaching into the writer is the only way to land exactly there.
+  const writer = (backend as unknown as { state: { writer: { runExclusive: (task: unknown) => unknown } } })
+    .state.writer;
+  const runExclusive = writer.runExclusive.bind(writer);
+  let closing: Promise<void> | undefined;
+  writer.runExclusive = (task) => {
+    const result = runExclusive(task);
+    closing ??= backend.close();
+    return result;
+  };
+  await backend.probe().catch(() => undefined);
+  await closing;
+  await sleep(300);
+  const names = (await readdir(dir)).filter((name) => name.endsWith('.stow'));
+  assert.deepEqual(names, [], `nothing written after close: ${names}`);
+  // The records were in the removed log only: the directory is empty of data, but it opens.
+  const reopened = await opened(dir);
+  await reopened.close();
 });

@@ -17,22 +17,41 @@ function stateLog(): { log: StateLog; lines: string[] } {
   };
 }
 
-test('the state log prints an instance going down with its reason and detail, failed starts, the restart limit, and coming back up', () => {
+test('the state log prints an instance going down with its reason and detail, failed starts once per cause, the restart limit, and coming back up', () => {
   const { log, lines } = stateLog();
   log.instanceStateChanged('file-a', 'file', true, 'up');
   log.instanceStateChanged('file-a', 'file', false, 'hang', 'a task has been in flight for 30001 ms');
-  log.instanceStateChanged('file-a', 'file', false, 'initialize', 'STOWAGE_LOCKED: held by another process');
+  // A start that keeps failing the same way, at every backoff step of a long outage.
+  for (let step = 0; step < 5; step++) {
+    log.instanceStateChanged(
+      'file-a',
+      'file',
+      false,
+      'initialize',
+      'STOWAGE_LOCKED: held by another process',
+    );
+  }
+  log.instanceStateChanged('file-a', 'file', false, 'initialize', 'STOWAGE_FILE_IO: EIO');
   log.instanceStateChanged('file-a', 'file', true, 'up');
   log.instanceStateChanged('file-a', 'file', false, 'exit', 'the worker exited with code 1');
   log.instanceStateChanged('file-a', 'file', false, 'intensity', 'exit: the worker exited with code 1');
   log.instanceStateChanged('file-a', 'file', false, 'closed');
+  // Never up before: its first start failed, and it is up now.
+  log.instanceStateChanged('file-b', 'file', false, 'initialize', 'STOWAGE_LOCKED: held by another process');
+  log.instanceStateChanged('file-b', 'file', true, 'up');
+  const failed = (why: string) =>
+    `2026-11-30T08:00:00.000Z instance file-a failed to start: ${why} (retried with backoff; printed again when it changes)\n`;
   assert.deepEqual(lines, [
     '2026-11-30T08:00:00.000Z instance file-a is down (hang): a task has been in flight for 30001 ms\n',
-    '2026-11-30T08:00:00.000Z instance file-a failed to start: STOWAGE_LOCKED: held by another process\n',
-    '2026-11-30T08:00:00.000Z instance file-a is up again\n',
+    failed('STOWAGE_LOCKED: held by another process'),
+    failed('STOWAGE_FILE_IO: EIO'),
+    '2026-11-30T08:00:00.000Z instance file-a is up\n',
     '2026-11-30T08:00:00.000Z instance file-a is down (exit): the worker exited with code 1\n',
     '2026-11-30T08:00:00.000Z instance file-a stays down: restarted more than supervisor.maxRestarts times ' +
-      'within supervisor.withinMs (last failure exit: the worker exited with code 1); a restart of the process brings it back\n',
+      'within supervisor.withinMs (last failure exit: the worker exited with code 1); once that is mended, ' +
+      'restartInstance() or a restart of the process brings it back\n',
+    '2026-11-30T08:00:00.000Z instance file-b failed to start: STOWAGE_LOCKED: held by another process (retried with backoff; printed again when it changes)\n',
+    '2026-11-30T08:00:00.000Z instance file-b is up\n',
   ]);
 });
 
@@ -43,10 +62,16 @@ test('the state log prints a compaction failing once, however many probes find i
   log.compactionChecked('file-b', 'file', true, 'EIO');
   log.compactionChecked('file-a', 'file', false);
   log.compactionChecked('file-a', 'file', false);
+  // A restarted worker has tried no compaction yet: its first report is no news of success.
+  log.instanceStateChanged('file-b', 'file', false, 'hang', 'stuck');
+  log.instanceStateChanged('file-b', 'file', true, 'up');
+  log.compactionChecked('file-b', 'file', false);
   assert.deepEqual(lines, [
     '2026-11-30T08:00:00.000Z instance file-a: compaction failing, its log grows until one succeeds: no room (0)\n',
     '2026-11-30T08:00:00.000Z instance file-b: compaction failing, its log grows until one succeeds: EIO\n',
     '2026-11-30T08:00:00.000Z instance file-a: compaction succeeded again\n',
+    '2026-11-30T08:00:00.000Z instance file-b is down (hang): stuck\n',
+    '2026-11-30T08:00:00.000Z instance file-b is up\n',
   ]);
 });
 
@@ -92,4 +117,15 @@ test('combined observers each get every event they have a hook for, in order; wi
     'partial state s false',
   ]);
   assert.equal(combineObservers(undefined), undefined);
+  assert.equal(
+    combineObservers(undefined, full),
+    full,
+    'one observer with every required hook is used as it is',
+  );
+  // One with only some hooks is completed with hooks that do nothing.
+  const alone = combineObservers(partial);
+  assert.ok(alone && alone !== (partial as unknown));
+  alone.operationCompleted({ store: 's', backend: 'b', operation: 'get', seconds: 1 });
+  alone.instanceStateChanged?.('t', 'b', true, 'up');
+  assert.equal(seen.at(-1), 'partial state t true');
 });

@@ -108,8 +108,13 @@ export class Compactor<W extends PendingWrite> {
     if (this.skippedForRoom && !this.running && !this.stopped) void this.compact();
   }
 
-  /** Compacts now (or joins the compaction already running). Never rejects; see lastError. */
+  /**
+   * Compacts now (or joins the compaction already running). Never rejects; see lastError. Once
+   * stopped, starts none: a probe's rewrite (FileBackend.rewriteLog) racing close() began one after
+   * the lock was released, and the process exiting under it left a log with no snapshot.
+   */
   compact(): Promise<void> {
+    if (this.stopped) return this.running ?? Promise.resolve();
     this.running ??= this.run().finally(() => {
       this.running = undefined;
       // Batches that landed meanwhile found it running and started nothing: if they pushed the

@@ -95,6 +95,8 @@ export class FileBackend implements Backend {
   private opening: { readonly machineId: MachineId; readonly done: Promise<void> } | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** A probe's rewrite of a removed log under way, which a concurrent probe joins. */
+  private rewriting: Promise<void> | undefined;
 
   constructor(dir: string, options: FileBackendOptions = {}) {
     // resolve('') is the working directory: an empty dir would have written the log there.
@@ -297,10 +299,18 @@ export class FileBackend implements Backend {
     }
     await lock.verify();
     await this.writeProbe();
-    // Between batches, so that a compaction cannot swap the log between the two looks.
-    if (await writer.runExclusive(() => logDetached(this.dir, writer.log)))
-      await this.rewriteLog(writer, compactor);
+    if (await this.logDetached(writer)) {
+      this.rewriting ??= this.rewriteLog(writer, compactor).finally(() => {
+        this.rewriting = undefined;
+      });
+      await this.rewriting;
+    }
     compactor.retryIfRoom();
+  }
+
+  /** Looked at between batches, so that a compaction cannot swap the log between the two looks. */
+  private logDetached(writer: LogWriter<FileWrite>): Promise<boolean> {
+    return writer.runExclusive(() => logDetached(this.dir, writer.log));
   }
 
   /**
@@ -312,19 +322,25 @@ export class FileBackend implements Backend {
    */
   private async rewriteLog(writer: LogWriter<FileWrite>, compactor: Compactor<FileWrite>): Promise<void> {
     const lost = writer.log.name;
-    await compactor.compact();
-    if (await writer.runExclusive(() => logDetached(this.dir, writer.log))) {
-      const error = new FileIoError(
-        `${lost} was removed or replaced in ${this.dir} while open, and writing every record again from memory failed (${compactor.lastError?.message ?? 'no compaction ran'}), so writes are refused from now on; restart the process to start with what is there`,
-        { op: 'probe', file: lost, errno: 'ENOENT' },
-      );
-      writer.refuse(error);
-      throw error;
+    // Twice: the first call may join a compaction that had already moved to the log now removed.
+    for (let attempt = 0; attempt < 2 && !this.closed; attempt++) {
+      await compactor.compact();
+      if (!(await this.logDetached(writer))) {
+        process.emitWarning(
+          `file instance ${this.dir}: ${lost} was removed or replaced while open; every record was written again from memory, as ${snapshotName(compactor.activeGeneration)}`,
+          { type: 'StowageWarning', code: 'STOWAGE_LOG_REWRITTEN' },
+        );
+        return;
+      }
     }
-    process.emitWarning(
-      `file instance ${this.dir}: ${lost} was removed or replaced while open; every record was written again from memory, as ${snapshotName(compactor.activeGeneration)}`,
-      { type: 'StowageWarning', code: 'STOWAGE_LOG_REWRITTEN' },
+    if (this.closed) throw new ClosedError(`file backend ${this.dir} was closed during its probe`);
+    const why = compactor.lastError?.message ?? `${writer.log.name} was removed too`;
+    const error = new FileIoError(
+      `${lost} was removed or replaced in ${this.dir} while open, and writing every record again from memory failed (${why}), so writes are refused from now on; the records acknowledged since are only in this process's memory`,
+      { op: 'probe', file: lost, errno: 'ENOENT' },
     );
+    writer.refuse(error);
+    throw error;
   }
 
   /**

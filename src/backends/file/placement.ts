@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { FileIoError } from '../../errors/index.js';
-import { classify, pathIn } from './layout.js';
+import { classify, ioError, pathIn } from './layout.js';
 import type { LogTarget } from './log-writer.js';
 
 /**
@@ -26,19 +26,24 @@ export async function directoryMoved(
   dir: string,
   opened: DirectoryIdentity,
 ): Promise<FileIoError | undefined> {
-  const now = await stat(dir).catch((error: NodeJS.ErrnoException) => error.code ?? 'UNKNOWN');
-  if (typeof now !== 'string' && now.dev === opened.dev && now.ino === opened.ino) return undefined;
-  const what =
-    now === 'ENOENT'
-      ? 'is gone'
-      : typeof now === 'string'
-        ? `cannot be read (${now})`
-        : 'is another directory now';
+  let now: DirectoryIdentity | undefined;
+  try {
+    now = await stat(dir);
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    // Anything else (EIO from a network filesystem, say) may pass: the probe fails, writes do not.
+    if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw ioError('probe', dir, error);
+  }
+  if (now && now.dev === opened.dev && now.ino === opened.ino) return undefined;
   return new FileIoError(
-    `the data directory ${dir} ${what}: it was removed, moved or replaced while the instance had it open, so writes are refused from now on (the instance's records are only in memory); put it back, or restart the process to start with what is there`,
-    { op: 'probe', file: dir, errno: typeof now === 'string' ? now : 'ENOENT' },
+    `the data directory ${dir} ${now ? 'is another directory now' : 'is gone'}: it was removed, moved or replaced while the instance had it open, so writes are refused from now on (the records acknowledged since are only in this process's memory); ${PUT_IT_BACK}`,
+    { op: 'probe', file: dir, errno: 'ENOENT' },
   );
 }
+
+/** What brings the data back: a restart of the instance reopens the directory only once it is back. */
+const PUT_IT_BACK =
+  'put it back, then restart the instance (restartInstance(), or a restart of the process, which opens the directory as it then is, an empty one included)';
 
 /** Whether `log` is no longer the file its name in `dir` names (removed, or replaced by another). */
 export async function logDetached(dir: string, log: LogTarget): Promise<boolean> {
@@ -61,14 +66,14 @@ export async function checkStillHoldsData(dir: string): Promise<void> {
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
     throw new FileIoError(
-      `the data directory ${dir} cannot be reopened (${errno}): it held this instance's data when it was last open in this process, and it is not created again empty; put it back, or restart the process to start with what is there`,
+      `the data directory ${dir} cannot be reopened (${errno}): it held this instance's data when it was last open in this process, and it is not created again empty; ${PUT_IT_BACK}`,
       { op: 'open', file: dir, errno },
     );
   }
   const { logs, snapshots } = classify(names);
   if (logs.length === 0 && snapshots.length === 0) {
     throw new FileIoError(
-      `the data directory ${dir} holds no log and no snapshot: it held this instance's data when it was last open in this process, and it is not opened again empty; put its files back, or restart the process to start with what is there`,
+      `the data directory ${dir} holds no log and no snapshot: it held this instance's data when it was last open in this process, and it is not opened again empty; ${PUT_IT_BACK}`,
       { op: 'open', file: dir, errno: 'ENOENT' },
     );
   }
