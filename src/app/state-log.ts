@@ -37,7 +37,7 @@ export class StateLog implements Partial<RuntimeObserver> {
       this.print(
         `instance ${store} stays down: restarted more than supervisor.maxRestarts times within ` +
           `supervisor.withinMs (last failure ${detail ?? 'unknown'}); once that is mended, ` +
-          'restartInstance() or a restart of the process brings it back',
+          `POST /api/v1/instances/${store}/restart (restartInstance()) brings it back`,
       );
     } else if (reason === 'initialize') {
       if (this.startFailure.get(store) === what) return;

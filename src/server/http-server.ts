@@ -15,7 +15,8 @@ import { pathSegments, requestPath } from './request-path.js';
 import { handleSecrets } from './secret-routes.js';
 
 export interface StowageServerOptions {
-  readonly provider: PersistenceProvider;
+  /** With restartInstance (RuntimeProvider), `POST …/{instance}/restart` is served too. */
+  readonly provider: PersistenceProvider & { restartInstance?(instance: string): Promise<void> };
   /** Serves /secrets routes when present. */
   readonly secrets?: SecretPersistenceProvider;
   readonly registry?: Registry;
@@ -115,6 +116,14 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     }
     if (segments[4] === 'objects') {
       return handleObjects(provider, instance, segments.slice(5), req, res, maxBodyBytes);
+    }
+    if (segments[4] === 'restart' && segments.length === 5 && provider.restartInstance) {
+      // The way back for an instance the restart limit stopped, which serve otherwise has none of
+      // short of a restart of the process and every other instance with it.
+      allowOnly(req.method, ['POST']);
+      if (!provider.instanceStatus(instance).exists) throw UnknownInstanceError.named(instance);
+      await provider.restartInstance(instance);
+      return sendJson(res, 200, provider.instanceStatus(instance));
     }
     if (segments[4] === 'kinds' && segments.length === 5) {
       allowOnly(req.method, READ_METHODS);

@@ -49,7 +49,7 @@ test('the state log prints an instance going down with its reason and detail, fa
     '2026-11-30T08:00:00.000Z instance file-a is down (exit): the worker exited with code 1\n',
     '2026-11-30T08:00:00.000Z instance file-a stays down: restarted more than supervisor.maxRestarts times ' +
       'within supervisor.withinMs (last failure exit: the worker exited with code 1); once that is mended, ' +
-      'restartInstance() or a restart of the process brings it back\n',
+      'POST /api/v1/instances/file-a/restart (restartInstance()) brings it back\n',
     '2026-11-30T08:00:00.000Z instance file-b failed to start: STOWAGE_LOCKED: held by another process (retried with backoff; printed again when it changes)\n',
     '2026-11-30T08:00:00.000Z instance file-b is up\n',
   ]);

@@ -43,7 +43,7 @@ export async function directoryMoved(
 
 /** What brings the data back: a restart of the instance reopens the directory only once it is back. */
 const PUT_IT_BACK =
-  'put it back, then restart the instance (restartInstance(), or a restart of the process, which opens the directory as it then is, an empty one included)';
+  'put it back, then restart the instance (POST /api/v1/instances/{instance}/restart, restartInstance()); a restart of the process opens the directory as it then is, an empty one included';
 
 /** Whether `log` is no longer the file its name in `dir` names (removed, or replaced by another). */
 export async function logDetached(dir: string, log: LogTarget): Promise<boolean> {
