@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FileBackend, FileIoError, gvk, MachineId, type ObjectKey } from '../../src/index.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { makeObject } from '../helpers/objects.js';
+import { warningsDuring } from '../helpers/warnings.js';
 import { RecordingObserver } from './runtime-harness.js';
 
 const KIND = gvk('', 'v1', 'ConfigMap');
@@ -35,22 +36,6 @@ async function opened(dir: string, reopening = false): Promise<FileBackend> {
 const put = (backend: FileBackend, name: string) =>
   backend.put(KIND, `default/${name}` as ObjectKey, Buffer.from(JSON.stringify(name)));
 
-/** The warnings with `code` emitted while `body` ran. */
-async function warnings(code: string, body: () => Promise<void>): Promise<string[]> {
-  const seen: string[] = [];
-  const collect = (warning: Error & { code?: string }) => {
-    if (warning.code === code) seen.push(warning.message);
-  };
-  process.on('warning', collect);
-  try {
-    await body();
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off('warning', collect);
-  }
-  return seen;
-}
-
 test('a log deleted under a running instance is written again from memory at the next probe: every acknowledged write survives a reopen', async () => {
   const dir = join(root, `dir-${dirs++}`);
   const backend = await opened(dir);
@@ -58,10 +43,13 @@ test('a log deleted under a running instance is written again from memory at the
   await unlink(join(dir, 'log-0000000000.stow'));
   // Acknowledged, into the unlinked file: the index is now the only place a reopen could get them from.
   for (const name of ['c', 'd']) await put(backend, name);
-  const seen = await warnings('STOWAGE_LOG_REWRITTEN', () => backend.probe());
-  assert.deepEqual(seen, [
-    `file instance ${dir}: log-0000000000.stow was removed or replaced while open; every record was written again from memory, as snapshot-0000000001.stow`,
-  ]);
+  const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+  assert.deepEqual(
+    seen.map((w) => w.message),
+    [
+      `file instance ${dir}: log-0000000000.stow was removed or replaced while open; every record was written again from memory, as snapshot-0000000001.stow`,
+    ],
+  );
   await put(backend, 'e');
   await backend.probe();
   assert.equal(backend.stats().compactions, 1, 'one rewrite, and the next probe found the new log in place');
@@ -192,7 +180,7 @@ test('a log removed while a compaction writes its snapshot is written again once
     while (!existsSync(join(dir, 'log-0000000001.stow'))) await sleep(5);
     await unlink(join(dir, 'log-0000000001.stow'));
     await put(backend, 'c');
-    const seen = await warnings('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => backend.probe());
     assert.equal(seen.length, 1, 'written again, once');
     await compaction;
     await put(backend, 'd');

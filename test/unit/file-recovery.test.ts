@@ -13,6 +13,7 @@ import {
   type ObjectKey,
   UnsupportedFormatError,
 } from '../../src/index.js';
+import { warningsDuring } from '../helpers/warnings.js';
 
 const KIND = gvk('', 'v1', 'ConfigMap');
 
@@ -116,20 +117,7 @@ describe('file backend recovery from a torn tail', () => {
   const expected = (dir: string) =>
     `file instance ${dir}: open dropped ${boundaries.at(-1)! - 5 - boundaries.at(-2)!} bytes of a torn tail at ${LOG}:${boundaries.at(-2)}`;
 
-  /** The STOWAGE_TORN_TAIL_DROPPED warnings emitted while `body` ran. */
-  async function tornTailWarnings(body: () => Promise<void>): Promise<Error[]> {
-    const warnings: Error[] = [];
-    const collect = (warning: Error) => warnings.push(warning);
-    process.on('warning', collect);
-    try {
-      await body();
-      // Warnings are emitted on the next tick.
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', collect);
-    }
-    return warnings.filter((w) => (w as { code?: string }).code === 'STOWAGE_TORN_TAIL_DROPPED');
-  }
+  const tornTailWarnings = (body: () => Promise<void>) => warningsDuring('STOWAGE_TORN_TAIL_DROPPED', body);
 
   test('a dropped tail is also a process warning naming the instance, the bytes and where it was cut', async () => {
     const dir = await copyWith((log) => truncate(log, boundaries.at(-1)! - 5));
