@@ -36,6 +36,7 @@ const VERB_ARGUMENTS: Readonly<Record<string, VerbArguments>> = {
   copy: { required: [], flags: ['from', 'to'], requiredFlags: ['from', 'to'] },
   verify: { required: ['<instance>', '<other instance>'] },
   dump: { required: [], optional: ['<instance>'] },
+  restart: { required: ['<instance>'] },
   'secret put': { required: SECRET_ADDRESS, flags: ['file'] },
   'secret get': { required: SECRET_ADDRESS },
   'secret delete': { required: SECRET_ADDRESS },

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { checkArguments } from './arguments.js';
 import type { CommandContext } from './commands/context.js';
 import { copyCommand, verifyCommand } from './commands/copy.js';
-import { dumpCommand, statusCommand } from './commands/instances.js';
+import { dumpCommand, RESTART_NEEDS_SERVER, restartCommand, statusCommand } from './commands/instances.js';
 import { deleteCommand, getCommand, listCommand, putCommand } from './commands/objects.js';
 import { secretCommand } from './commands/secret.js';
 import { serveCommand } from './commands/serve.js';
@@ -23,6 +23,7 @@ export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--ser
   copy --from <instance> --to <instance>       every object, for migration or backup
   verify <instance> <instance>                 compare two instances, report differences
   dump [instance]                              every object as JSON lines
+  restart <instance> --server <url>            bring back an instance of a running serve that is down
   secret put|get|delete|list|rotate ...        secrets (see docs/operations.md)
 
 The instance name "default" means the first configured instance. Without --server, verbs open the
@@ -47,6 +48,7 @@ const VERBS: Readonly<Record<string, Verb>> = {
   copy: copyCommand,
   verify: verifyCommand,
   dump: dumpCommand,
+  restart: restartCommand,
   secret: secretCommand,
 };
 
@@ -84,6 +86,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (verb === 'serve') return serveCommand(loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env }));
   const run = VERBS[verb] as Verb;
   if (values.server !== undefined) checkServer(values.server);
+  // Before the configuration is opened here, which would take the locks the server holds.
+  else if (verb === 'restart') throw new UsageError(RESTART_NEEDS_SERVER);
   const token = values.token ?? env.STOWAGE_TOKEN;
   const target = values.server
     ? remoteTarget(values.server, token)

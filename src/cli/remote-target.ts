@@ -124,6 +124,11 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
       if ((buffered + decoder.decode()).trim() !== '') throw cutOff('it ended inside an object');
     },
     kinds: (instance) => required<GroupVersionKind[]>(`${instanceUrl(instance)}/kinds`),
+    // A start takes as long as its attempts and their backoff do.
+    restart: async (instance) => {
+      const response = await call(`${instanceUrl(instance)}/restart`, { method: 'POST' }, false);
+      return (await response?.json()) as { status: boolean };
+    },
     secrets: {
       putSecret: (instance, namespace, name, value) =>
         required<SecretInfo>(secretUrl(instance, namespace, name), { method: 'PUT', body: value }),

@@ -16,6 +16,11 @@ export interface CliTarget {
   list(instance: string, gvk: GroupVersionKind): AsyncIterable<RuntimeObject>;
   /** Every GVK the instance holds at least one object of. */
   kinds(instance: string): Promise<GroupVersionKind[]>;
+  /**
+   * Brings back an instance of a running server that is down (restartInstance()); its status
+   * after. Only a remote target has one: opened in the CLI's process, instances start afresh.
+   */
+  restart?(instance: string): Promise<{ readonly status: boolean }>;
   /** The secret verbs; each call fails with a clear error when no keyring is configured. */
   readonly secrets: SecretPersistenceProvider;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -163,6 +163,27 @@ test('with a token configured, a request without it gets 401, with it 200; /heal
       200,
     );
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  assert.equal((await server.stopped).code, 0);
+});
+
+test('stowage restart --server brings back an instance of a running serve (exit 0 once up); without --server it is refused before anything is opened', async () => {
+  const dir = mkdtempSync(join(workdir, 'restart-'));
+  const server = await startServe(dir);
+  try {
+    const up = await runCli(['restart', 'default', '--server', server.url], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(up.stdout, 'default up\n');
+    const unknown = await runCli(['restart', 'file-000000000000', '--server', server.url], { cwd: dir });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /\(STOWAGE_UNKNOWN_INSTANCE\)$/m);
+    const elsewhere = mkdtempSync(join(workdir, 'restart-local-'));
+    const local = await runCli(['restart', 'default'], { cwd: elsewhere });
+    assert.equal(local.code, 2);
+    assert.match(local.stderr, /restart acts on a running stowage serve: give its --server <url>/);
+    assert.equal(existsSync(join(elsewhere, 'data')), false, 'no configuration was opened');
   } finally {
     server.child.kill('SIGTERM');
   }

@@ -1,4 +1,4 @@
-import { parseFormat, render, table } from '../output.js';
+import { parseFormat, render, table, UsageError } from '../output.js';
 import type { CommandContext } from './context.js';
 
 /** `status [-o table|json|yaml]`: every instance, whether it is up, and its mean persist latency. Exit 1 if any is down. */
@@ -28,4 +28,17 @@ export async function dumpCommand({ target, positionals, out }: CommandContext):
     }
   }
   return 0;
+}
+
+/** Why `restart` needs a server: opened in the CLI's process, the instances would start afresh. */
+export const RESTART_NEEDS_SERVER = 'restart acts on a running stowage serve: give its --server <url>';
+
+/** `restart <instance> --server <url>`: restartInstance() on the server; exit 0 once it is up. */
+export async function restartCommand({ target, positionals, out }: CommandContext): Promise<number> {
+  const instance = positionals[0] as string;
+  if (!target.restart)
+    throw new UsageError('restart acts on a running stowage serve: give its --server <url>');
+  const { status } = await target.restart(instance);
+  out.stdout.write(`${instance} ${status ? 'up' : 'down'}\n`);
+  return status ? 0 : 1;
 }
