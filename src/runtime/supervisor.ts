@@ -180,7 +180,8 @@ export class Supervisor {
       } catch (error) {
         // undefined is what a start that succeeded returns.
         lastError = error ?? new InternalError('the start failed without an error');
-        e.lastFailure = `initialize: ${describeError(error)}`;
+        const detail = describeError(error);
+        e.lastFailure = `initialize: ${detail}`;
         e.phase = 'backoff';
         if (!this.closed) {
           this.options.observer?.instanceStateChanged?.(
@@ -188,7 +189,7 @@ export class Supervisor {
             e.actor.backendKind,
             false,
             'initialize',
-            describeError(error),
+            detail,
           );
         }
       }

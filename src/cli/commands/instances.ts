@@ -36,8 +36,7 @@ export const RESTART_NEEDS_SERVER = 'restart acts on a running stowage serve: gi
 /** `restart <instance> --server <url>`: restartInstance() on the server; exit 0 once it is up. */
 export async function restartCommand({ target, positionals, out }: CommandContext): Promise<number> {
   const instance = positionals[0] as string;
-  if (!target.restart)
-    throw new UsageError('restart acts on a running stowage serve: give its --server <url>');
+  if (!target.restart) throw new UsageError(RESTART_NEEDS_SERVER);
   const { status } = await target.restart(instance);
   out.stdout.write(`${instance} ${status ? 'up' : 'down'}\n`);
   return status ? 0 : 1;
