@@ -154,9 +154,40 @@ describe('s3 key layout, open() writability check, and two instances in one prov
       await admin.send(
         new PutObjectCommand({ Bucket: bucket, Key: 'cp/core/v1/ConfigMap/default/notes.txt', Body: 'x' }),
       );
-      await assert.rejects(listed(), CorruptObjectError);
+      // The message names the key, so the operator can find it: it named neither key nor kind.
+      await assert.rejects(listed(), (error: unknown) => {
+        assert.ok(error instanceof CorruptObjectError, String(error));
+        assert.match(
+          error.message,
+          /"cp\/core\/v1\/ConfigMap\/default\/notes\.txt" under the prefix of kind core\/v1\/ConfigMap/,
+        );
+        assert.equal(error.details.where, 'cp/core/v1/ConfigMap/default/notes.txt');
+        return true;
+      });
     } finally {
       await backend.close();
+    }
+  });
+  test("kinds() counts a path shaped like a kind only once a key under it is one stowage writes: another tool's folder and an empty console folder are no kinds", async () => {
+    const bucket = await radosgw.createBucket();
+    const backend = new S3Backend(radosgw.config(bucket, { prefix: 'cp' }));
+    const provider = new LocalProvider([{ name: 's3-kinds', backend }]);
+    try {
+      await provider.initialize(MachineId.generate());
+      const instance = provider.instances()[0]!;
+      await provider.putObject(instance, makeObject({ name: 'a', namespace: 'default' }));
+      const plant = (Key: string, Body: string) =>
+        admin.send(new PutObjectCommand({ Bucket: bucket, Key, Body }));
+      // Another tool's backups beside the groups: before, "backups/v1/Snapshot" was listed as a
+      // kind, and every dump, copy and verify of the instance failed on its file.
+      await plant('cp/backups/v1/Snapshot/2026-11-30.tar', 'tar');
+      await plant('cp/apps/v1/Deployment/', '');
+      // A foreign key that sorts before the real one does not hide the kind.
+      await plant('cp/core/v1/ConfigMap/default/0-notes.txt', 'x');
+      assert.deepEqual(await backend.kinds(), [CONFIG_MAP]);
+      assert.deepEqual(await provider.listKinds(instance), [CONFIG_MAP]);
+    } finally {
+      await provider.close();
     }
   });
   test('an object larger than the bound on reads, planted by another tool, is refused unread; the backend goes on serving', async () => {

@@ -1,6 +1,8 @@
 import type { GroupVersionKind } from '../../contract/gvk.js';
+import { gvkString } from '../../contract/gvk.js';
 import { checkObjectKey, makeObjectKey, type ObjectKey } from '../../contract/object-key.js';
 import { CorruptObjectError } from '../../errors/index.js';
+import { quoted } from '../../errors/quoted.js';
 
 /**
  * The key layout of DESIGN.md §3:
@@ -42,9 +44,20 @@ export function markerPath(prefix: string, machineId: string): string {
 
 /**
  * Turns a listed S3 key back into an ObjectKey, validating it as strictly as a caller's key: a
- * foreign or planted key under our prefix is reported as corrupt, never handed up unchecked.
+ * foreign or planted key under our prefix is reported as corrupt, never handed up unchecked. The
+ * message names the key, since finding it in the bucket is the operator's next step.
  */
 export function keyFromPath(prefix: string, gvk: GroupVersionKind, path: string): ObjectKey {
+  const key = stowageKey(prefix, gvk, path);
+  if (key !== undefined) return key;
+  throw new CorruptObjectError(
+    `the S3 key ${quoted(path)} under the prefix of kind ${gvkString(gvk)} is not one stowage writes, so the kind cannot be listed: stowage owns every key under its prefix; move that object elsewhere`,
+    { where: path },
+  );
+}
+
+/** The ObjectKey a listed S3 key under `gvk`'s prefix stands for, or undefined if it is foreign. */
+export function stowageKey(prefix: string, gvk: GroupVersionKind, path: string): ObjectKey | undefined {
   const base = gvkPrefix(prefix, gvk);
   const rest = path.startsWith(base) && path.endsWith(SUFFIX) ? path.slice(base.length, -SUFFIX.length) : '';
   const slash = rest.indexOf('/');
@@ -54,10 +67,8 @@ export function keyFromPath(prefix: string, gvk: GroupVersionKind, path: string)
     try {
       return checkObjectKey(gvk, scope === CLUSTER_SCOPE ? name : makeObjectKey(scope, name));
     } catch {
-      // Fall through to the corrupt-record error below.
+      // Not a key stowage could have written.
     }
   }
-  throw new CorruptObjectError('an S3 key under the kind prefix is not one stowage writes', {
-    where: path,
-  });
+  return undefined;
 }

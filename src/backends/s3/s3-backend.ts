@@ -22,7 +22,15 @@ import {
 import type { Backend, BackendRecord, OpenOptions } from '../backend.js';
 import { connectS3, type S3Connection } from './client.js';
 import { type ResolvedS3Config, resolveS3Config, type S3BackendConfig } from './config.js';
-import { gvkPrefix, keyFromPath, markerPath, objectPath, rootPrefix, STOWAGE_DIR } from './keys.js';
+import {
+  gvkPrefix,
+  keyFromPath,
+  markerPath,
+  objectPath,
+  rootPrefix,
+  STOWAGE_DIR,
+  stowageKey,
+} from './keys.js';
 import { isNotFound, type S3ErrorContext, toS3Error } from './map-error.js';
 import { mapOrdered } from './ordered-map.js';
 
@@ -184,7 +192,12 @@ export class S3Backend implements Backend {
     }
   }
 
-  /** Walks the layout's group/version/kind levels with delimiter listings; `_stowage/` is skipped. */
+  /**
+   * Walks the layout's group/version/kind levels with delimiter listings; `_stowage/` is skipped. A
+   * path shaped like a kind counts only once a key under it is one stowage writes: another tool's
+   * files (`backups/v1/Snapshot/…`) or a console's empty folder are no kind of this instance, and
+   * listing them as one failed every dump, copy and verify of the whole instance.
+   */
   async kinds(): Promise<GroupVersionKind[]> {
     const found: GroupVersionKind[] = [];
     for await (const group of this.childPrefixes(rootPrefix(this.config.prefix))) {
@@ -194,7 +207,7 @@ export class S3Backend implements Backend {
           // Anything else in the bucket under this prefix (another instance's prefix nested in
           // this one, foreign data) is not a kind of this instance: skipped, not a failure.
           const gvk = layoutGvk(`${group.name}/${version.name}/${kind.name}`);
-          if (gvk) found.push(gvk);
+          if (gvk && (await this.holdsObject(gvk))) found.push(gvk);
         }
       }
     }
@@ -213,11 +226,26 @@ export class S3Backend implements Backend {
   }
 
   private async *listKeys(gvk: GroupVersionKind): AsyncIterable<{ key: ObjectKey; path: string }> {
+    for await (const path of this.listPaths(gvk)) {
+      yield { key: keyFromPath(this.config.prefix, gvk, path), path };
+    }
+  }
+
+  /** Whether a key under `gvk`'s prefix is one stowage writes; usually the first page tells. */
+  private async holdsObject(gvk: GroupVersionKind): Promise<boolean> {
+    for await (const path of this.listPaths(gvk)) {
+      if (stowageKey(this.config.prefix, gvk, path) !== undefined) return true;
+    }
+    return false;
+  }
+
+  /** The keys listed under `gvk`'s prefix, but for folder markers. */
+  private async *listPaths(gvk: GroupVersionKind): AsyncIterable<string> {
     for await (const page of this.listPages(gvkPrefix(this.config.prefix, gvk))) {
       for (const entry of page.Contents ?? []) {
         // An empty key ending in `/` is a "folder" a console or a tool made, not an object.
         if (!entry.Key || (entry.Key.endsWith('/') && entry.Size === 0)) continue;
-        yield { key: keyFromPath(this.config.prefix, gvk, entry.Key), path: entry.Key };
+        yield entry.Key;
       }
     }
   }
