@@ -198,3 +198,22 @@ test('a credential holding a control character (a pasted newline) or a character
     }
   }
 });
+
+test('credentials an AWS SDK client has used (it adds $source) or a provider resolved are accepted, and only the three fields are kept; a misspelt field is still refused', () => {
+  const used = {
+    accessKeyId: 'AKIA0123',
+    secretAccessKey: SECRET,
+    $source: { CREDENTIALS_CODE: 'e' },
+    accountId: '123456789012',
+    expiration: new Date(Date.now() + 3_600_000),
+    credentialScope: 'us-east-1',
+  };
+  // Before, `$source` failed the whole configuration: "credentials.<a key that is no field name>".
+  const resolved = resolveS3Config({ ...base, credentials: used });
+  assert.deepEqual(resolved.credentials, { accessKeyId: 'AKIA0123', secretAccessKey: SECRET });
+  assert.throws(
+    () => resolveS3Config({ ...base, credentials: { accessKeyId: 'AKIA0123', secretKey: SECRET } as never }),
+    (error: unknown) =>
+      error instanceof S3ConfigError && /credentials\.secretAccessKey|secretKey/.test(error.message),
+  );
+});

@@ -110,12 +110,24 @@ export const s3ConfigSchema = z.strictObject({
       message: 'segments must be non-empty, not . or .., and use only A-Z a-z 0-9 _ . -',
     }),
   forcePathStyle: z.boolean().default(false),
+  // Strict, so a misspelt field is reported, except for the fields the AWS SDK itself adds to an
+  // AwsCredentialIdentity: a credentials object an SDK client has used carries `$source`, and one a
+  // credential provider resolved may carry the others. They are dropped, not passed on.
   credentials: z
     .strictObject({
       accessKeyId: headerValue,
       secretAccessKey: headerValue,
       sessionToken: headerValue.optional(),
+      $source: z.unknown().optional(),
+      credentialScope: z.unknown().optional(),
+      accountId: z.unknown().optional(),
+      expiration: z.unknown().optional(),
     })
+    .transform(({ accessKeyId, secretAccessKey, sessionToken }) => ({
+      accessKeyId,
+      secretAccessKey,
+      ...(sessionToken === undefined ? {} : { sessionToken }),
+    }))
     .optional(),
   checksumMode: z.enum(['when_supported', 'when_required']).default('when_supported'),
   timeouts: z
