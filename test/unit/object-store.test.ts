@@ -47,3 +47,26 @@ test('bytes stored under one address that hold another object are a CorruptObjec
     await provider.close();
   }
 });
+
+test('a stored record that is not JSON is a CorruptObjectError that says where parsing stopped, without quoting the record', async () => {
+  const backend = new MemoryBackend();
+  const provider = new LocalProvider([{ name: 'memory-test', backend }]);
+  await provider.initialize(MachineId.generate());
+  try {
+    for (const [stored, stop] of [
+      ['password=hunter2', /16 bytes that do not parse$/],
+      ['{"data":"hunter2', /16 bytes that stop parsing at position 16$/],
+    ] as const) {
+      await backend.put(CONFIG_MAP, 'default/bad' as ObjectKey, Buffer.from(stored));
+      await assert.rejects(provider.getObject('memory-test', CONFIG_MAP, 'default/bad'), (error: unknown) => {
+        assert.ok(error instanceof CorruptObjectError, String(error));
+        // V8's own message quoted the text around the fault: "password=h"... is not valid JSON.
+        assert.ok(!error.message.includes('hunter2') && !error.message.includes('password'), error.message);
+        assert.match(error.message, stop);
+        return true;
+      });
+    }
+  } finally {
+    await provider.close();
+  }
+});
