@@ -10,6 +10,7 @@ import {
   S3RequestError,
   S3ServerError,
   S3TimeoutError,
+  S3UnreachableError,
 } from '../../src/index.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { acquireRadosgw, type Radosgw, radosgwSkipReason } from '../helpers/radosgw.js';
@@ -191,6 +192,55 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
       proxy.setMode({ kind: 'status', status: 500 });
       await assert.rejects(backend.probe(), S3ServerError);
       assert.equal(proxy.requests, 3);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  test('a GET whose body breaks off mid-way is sent again, in a listing too; cut on every attempt it is STOWAGE_S3_UNREACHABLE saying so, never a short object', async () => {
+    const backend = await openThroughProxy({ maxAttempts: 3 });
+    try {
+      const body = Buffer.from(JSON.stringify({ pad: 'x'.repeat(4000) }));
+      await backend.put(CONFIG_MAP, KEY, body);
+      // Before, the first cut failed the get ("endpoint unreachable", attempts 1) and the listing.
+      proxy.resetCount();
+      proxy.setMode({ kind: 'cutBodyFirst', count: 1, afterBytes: 100 });
+      assert.deepEqual(Buffer.from((await backend.get(CONFIG_MAP, KEY))!), body);
+      assert.equal(proxy.requests, 2, 'the cut answer, then the whole one');
+      proxy.setMode({ kind: 'cutBodyFirst', count: 1, afterBytes: 100 });
+      const listed: Buffer[] = [];
+      for await (const record of backend.list(CONFIG_MAP)) listed.push(Buffer.from(record.bytes));
+      assert.deepEqual(listed, [body]);
+      proxy.resetCount();
+      proxy.setMode({ kind: 'cutBodyFirst', count: 3, afterBytes: 100 });
+      await assert.rejects(backend.get(CONFIG_MAP, KEY), (error: unknown) => {
+        assert.ok(error instanceof S3UnreachableError, String(error));
+        assert.match(
+          error.message,
+          /connection broke while the response body was read .*on each of 3 attempt/,
+        );
+        assert.equal(error.details.attempts, 3);
+        return true;
+      });
+      assert.equal(proxy.requests, 3);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  test('a GET whose body stalls after its headers is sent again once the request timeout trips', async () => {
+    const backend = await openThroughProxy({
+      maxAttempts: 3,
+      timeouts: { requestMs: 500, operationMs: 8000 },
+    });
+    try {
+      const body = Buffer.from(JSON.stringify({ pad: 'y'.repeat(4000) }));
+      await backend.put(CONFIG_MAP, KEY, body);
+      // Before, one stall was STOWAGE_S3_TIMEOUT after one attempt.
+      proxy.resetCount();
+      proxy.setMode({ kind: 'cutBodyFirst', count: 1, afterBytes: 100, stall: true });
+      assert.deepEqual(Buffer.from((await backend.get(CONFIG_MAP, KEY))!), body);
+      assert.equal(proxy.requests, 2);
     } finally {
       await backend.close();
     }

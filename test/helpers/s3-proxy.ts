@@ -10,7 +10,10 @@ import type { AddressInfo } from 'node:net';
  * - `status`: answered at once with that HTTP status and an S3 error body, never forwarded;
  * - `failFirst`: the next `count` requests get `status`, later ones pass;
  * - `rewriteList`: forwarded, and the body of a ListObjectsV2 answer rewritten by `rewrite` (a
- *   server that paginates wrongly).
+ *   server that paginates wrongly);
+ * - `cutBodyFirst`: the next `count` object GETs answered 200 get their status, headers and first
+ *   `afterBytes` bytes of body, then, 50 ms later, their connection is destroyed (`stall`: left
+ *   open, silent); later requests, and every other request, pass.
  */
 export type ProxyMode =
   | { readonly kind: 'pass' }
@@ -18,7 +21,13 @@ export type ProxyMode =
   | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'status'; readonly status: number }
   | { readonly kind: 'failFirst'; readonly count: number; readonly status: number }
-  | { readonly kind: 'rewriteList'; readonly rewrite: (xml: string) => string };
+  | { readonly kind: 'rewriteList'; readonly rewrite: (xml: string) => string }
+  | {
+      readonly kind: 'cutBodyFirst';
+      readonly count: number;
+      readonly afterBytes: number;
+      readonly stall?: boolean;
+    };
 
 export interface FaultProxy {
   readonly endpoint: string;
@@ -39,6 +48,16 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
     const upstream = request(
       { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        if (
+          mode.kind === 'cutBodyFirst' &&
+          failed < mode.count &&
+          isObjectGet(req) &&
+          answer.statusCode === 200
+        ) {
+          failed++;
+          cutBody(res, answer, mode.afterBytes, mode.stall === true);
+          return;
+        }
         if (!rewrite) {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
@@ -58,6 +77,25 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
     req.pipe(upstream);
   };
 
+  /** Sends the answer's head and its first `afterBytes` body bytes, then breaks off (or falls silent). */
+  const cutBody = (res: ServerResponse, answer: IncomingMessage, afterBytes: number, stall: boolean) => {
+    res.writeHead(200, answer.headers);
+    let sent = 0;
+    answer.on('data', (chunk: Buffer) => {
+      if (sent >= afterBytes) return;
+      const part = chunk.subarray(0, afterBytes - sent);
+      sent += part.length;
+      res.write(part);
+      if (sent < afterBytes) return;
+      answer.destroy();
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      // After a pause, so the client has handed the answer on and is reading its body: a reset
+      // that arrives with the headers fails the request itself, which the SDK retries on its own.
+      if (!stall) setTimeout(() => res.socket?.destroy(), 50);
+    });
+  };
+
   const fail = (res: ServerResponse, status: number) => {
     const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>injected</Message></Error>`;
     res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
@@ -67,7 +105,11 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
   const server: Server = createServer((req, res) => {
     requests++;
     // The body is read (and dropped) in every mode, so the client is never stuck writing it.
-    const forwarding = mode.kind === 'pass' || mode.kind === 'delay' || mode.kind === 'rewriteList';
+    const forwarding =
+      mode.kind === 'pass' ||
+      mode.kind === 'delay' ||
+      mode.kind === 'rewriteList' ||
+      mode.kind === 'cutBodyFirst';
     if (!forwarding && !(mode.kind === 'failFirst' && failed >= mode.count)) req.resume();
     switch (mode.kind) {
       case 'pass':
@@ -85,6 +127,8 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
         return fail(res, mode.status);
       case 'rewriteList':
         return forward(req, res, req.url?.includes('list-type=2') ? mode.rewrite : undefined);
+      case 'cutBodyFirst':
+        return forward(req, res);
       case 'failFirst':
         if (failed < mode.count) {
           failed++;
@@ -115,4 +159,14 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A GetObject: a GET of a key, not a listing (`list-type=2`) or the bucket itself. */
+function isObjectGet(req: IncomingMessage): boolean {
+  const url = new URL(req.url ?? '/', 'http://proxy');
+  return (
+    req.method === 'GET' &&
+    !url.searchParams.has('list-type') &&
+    url.pathname.split('/').filter(Boolean).length > 1
+  );
 }

@@ -58,15 +58,11 @@ export function toS3Error(error: unknown, context: S3ErrorContext): StowageError
     failure.Code ??
     (failure.name === 'Error' && typeof failure.code === 'string' ? failure.code : failure.name) ??
     'Unknown';
-  const details: ErrorDetails = {
-    operation: context.operation,
-    bucket: context.bucket,
-    ...(context.key === undefined ? {} : { key: context.key }),
+  const { details, where } = located(context, {
     ...(status === undefined ? {} : { status }),
     awsCode: failure.code && UNREACHABLE.has(failure.code) ? failure.code : awsCode,
     attempts: failure.$metadata?.attempts ?? 1,
-  };
-  const where = `s3 ${context.operation} on bucket ${context.bucket}${context.key ? ` key ${context.key}` : ''}`;
+  });
 
   const timedOut = () =>
     new S3TimeoutError(`${where} timed out after ${details.attempts} attempt(s)`, details);
@@ -99,6 +95,41 @@ export function toS3Error(error: unknown, context: S3ErrorContext): StowageError
     return new S3UnreachableError(`${where}: no response (${awsCode})`, details);
   }
   return new S3RequestError(`${where}: request failed with ${status} (${awsCode})`, details);
+}
+
+/**
+ * A GetObject whose answer began (status and headers) but whose body could not be read whole on
+ * any of `attempts` attempts: the connection broke or stalled. (Node's HTTP client fails a body that
+ * ends short of its Content-Length as a reset, so a short body is one of these.)
+ * Not the server's refusal and not a corrupt object, so neither is what the message says.
+ */
+export function bodyReadError(error: unknown, attempts: number, context: S3ErrorContext): StowageError {
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as SdkFailure;
+  const stalled = failure.name === 'TimeoutError' || failure.code === 'ETIMEDOUT';
+  const why = failure.code ?? failure.name ?? 'unknown';
+  const { details, where } = located(context, { awsCode: why, attempts });
+  return stalled
+    ? new S3TimeoutError(
+        `${where}: the response body stalled after its headers, on each of ${attempts} attempt(s)`,
+        details,
+      )
+    : new S3UnreachableError(
+        `${where}: the connection broke while the response body was read (${why}), on each of ${attempts} attempt(s)`,
+        details,
+      );
+}
+
+/** An error's details (what failed, where, and `extra`) and the start of its message. */
+function located(context: S3ErrorContext, extra: ErrorDetails): { details: ErrorDetails; where: string } {
+  return {
+    details: {
+      operation: context.operation,
+      bucket: context.bucket,
+      ...(context.key === undefined ? {} : { key: context.key }),
+      ...extra,
+    },
+    where: `s3 ${context.operation} on bucket ${context.bucket}${context.key ? ` key ${context.key}` : ''}`,
+  };
 }
 
 /** A HeadObject/HeadBucket 404 has no body, so the SDK reports it as `NotFound`. */

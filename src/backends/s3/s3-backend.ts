@@ -31,7 +31,7 @@ import {
   STOWAGE_DIR,
   stowageKey,
 } from './keys.js';
-import { isNotFound, type S3ErrorContext, toS3Error } from './map-error.js';
+import { bodyReadError, isNotFound, type S3ErrorContext, toS3Error } from './map-error.js';
 import { mapOrdered } from './ordered-map.js';
 
 type Context = Omit<S3ErrorContext, 'bucket' | 'deadlineExpired'>;
@@ -291,22 +291,38 @@ export class S3Backend implements Backend {
     } while (token !== undefined);
   }
 
+  /**
+   * GetObject and its whole body. The SDK retries a request until its answer's headers arrive, not
+   * while the body is read: a connection that broke or stalled mid-body failed the read at once,
+   * and with it a whole listing (a dump, a copy). A GET changes nothing, so it is sent again, up to
+   * maxAttempts times in all, within the operation's deadline; a key deleted meanwhile is missing.
+   */
   private async fetch(path: string, operation: string): Promise<Uint8Array | undefined> {
     return this.sendOrMissing({ operation, key: path }, async (signal) => {
-      const response = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
-        { abortSignal: signal },
-      );
-      const length = response.ContentLength ?? 0;
-      if (length > this.#maxReadBytes) {
-        // Not read: the socket goes with the body, and the request's slot with the socket.
-        (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
-        throw new CorruptObjectError(
-          `the S3 object ${path} is ${length} bytes, over the ${this.#maxReadBytes}-byte bound on reads: stowage wrote no object that large`,
-          { where: path, bytes: length, limit: this.#maxReadBytes },
+      for (let attempt = 1; ; attempt++) {
+        const response = await this.#client.send(
+          new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
+          { abortSignal: signal },
         );
+        const length = response.ContentLength ?? 0;
+        if (length > this.#maxReadBytes) {
+          // Not read: the socket goes with the body, and the request's slot with the socket.
+          (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+          throw new CorruptObjectError(
+            `the S3 object ${path} is ${length} bytes, over the ${this.#maxReadBytes}-byte bound on reads: stowage wrote no object that large`,
+            { where: path, bytes: length, limit: this.#maxReadBytes },
+          );
+        }
+        try {
+          return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
+        } catch (error) {
+          // Past the deadline the abort is the cause, which send() reports as a timeout.
+          if (signal.aborted) throw error;
+          if (attempt >= this.config.maxAttempts) {
+            throw bodyReadError(error, attempt, { operation, bucket: this.config.bucket, key: path });
+          }
+        }
       }
-      return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
     });
   }
 
