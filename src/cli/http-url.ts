@@ -13,7 +13,8 @@ export function httpUrlProblem(text: string): string | undefined {
   if (url.username !== '' || url.password !== '')
     return 'the URL must not carry credentials (user:password@)';
   if (url.search !== '' || url.hash !== '' || text.includes('?') || text.includes('#')) {
-    return `the URL must not carry a query (?) or a fragment (#), got ${quoted(text)}`;
+    // Not quoted whole: what follows the ? or # can be a token someone appended.
+    return `the URL must not carry a query (?) or a fragment (#): ${quoted(`${url.origin}${url.pathname}`)} was followed by one (not shown)`;
   }
   return undefined;
 }

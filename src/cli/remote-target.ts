@@ -1,7 +1,7 @@
 import { checkGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
 import { checkObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject, SecretInfo } from '../contract/types.js';
-import { fromWireError, StowageError, type WireError } from '../errors/index.js';
+import { fromWireError, RemoteServerError, type WireError } from '../errors/index.js';
 import type { InstanceReadiness } from '../server/readiness.js';
 import { UsageError } from './output.js';
 import type { CliTarget } from './target.js';
@@ -57,10 +57,15 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
       });
     } catch (error) {
       if (abort.signal.aborted) {
-        throw new StowageError(`no answer from ${base} within ${RESPONSE_TIMEOUT_MS / 1000} s`);
+        throw new RemoteServerError(`no answer from ${base} within ${RESPONSE_TIMEOUT_MS / 1000} s`, {
+          url: base,
+          cause: 'timeout',
+        });
       }
-      throw new StowageError(
+      const cause = (error as Error).cause as { code?: string } | undefined;
+      throw new RemoteServerError(
         `cannot reach ${base}: ${String((error as Error).cause ?? (error as Error).message)}`,
+        { url: base, cause: cause?.code ?? 'unknown' },
       );
     } finally {
       clearTimeout(timer);
@@ -69,13 +74,13 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
     const body = (await response.json().catch(() => undefined)) as { error?: WireError } | undefined;
     if (response.status === 404 && body?.error?.code === 'STOWAGE_NOT_FOUND') return undefined;
     if (body?.error) throw fromWireError({ ...body.error, details: body.error.details ?? {} });
-    throw new StowageError(`${url}: HTTP ${response.status}`);
+    throw new RemoteServerError(`${url}: HTTP ${response.status}`, { url, status: response.status });
   };
   const json = async <T>(url: string, init?: RequestInit): Promise<T | undefined> =>
     (await (await call(url, init))?.json()) as T | undefined;
   const required = async <T>(url: string, init?: RequestInit): Promise<T> => {
     const value = await json<T>(url, init);
-    if (value === undefined) throw new StowageError(`${url}: not found`);
+    if (value === undefined) throw new RemoteServerError(`${url}: not found`, { url, status: 404 });
     return value;
   };
 

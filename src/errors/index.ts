@@ -7,7 +7,6 @@ import {
   TooManyObjectsError,
   UnsupportedFormatError,
 } from './file-errors.js';
-import { MetricsServerError } from './metrics-errors.js';
 import {
   CorruptObjectError,
   InvalidGvkError,
@@ -50,16 +49,17 @@ import {
   SecretDecryptFailedError,
   SecretKeyUnknownError,
 } from './secret-errors.js';
+import { HttpServerError, MetricsServerError, RemoteServerError } from './server-errors.js';
 
 export * from './base.js';
 export * from './config-errors.js';
 export * from './file-errors.js';
-export * from './metrics-errors.js';
 export * from './object-errors.js';
 export * from './provider-errors.js';
 export * from './runtime-errors.js';
 export * from './s3-errors.js';
 export * from './secret-errors.js';
+export * from './server-errors.js';
 
 registerErrorClasses(
   InvalidObjectError,
@@ -100,5 +100,7 @@ registerErrorClasses(
   S3ServerError,
   S3RequestError,
   MetricsServerError,
+  HttpServerError,
+  RemoteServerError,
   ConfigError,
 );

@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { MetricsServerError } from '../errors/index.js';
+import { listenOn } from '../server/listen.js';
 import { metricsHandler } from './handler.js';
 
 export const DEFAULT_METRICS_PORT = 9477;
@@ -46,7 +47,12 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
     res.end(`not found; metrics are at ${path}\n`);
   });
-  await listen(server, host, port);
+  await listenOn(
+    server,
+    host,
+    port,
+    (message, details) => new MetricsServerError(`metrics server ${message}`, details),
+  );
   const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
@@ -64,28 +70,4 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       return closed;
     },
   };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (error: NodeJS.ErrnoException): void => {
-      reject(
-        new MetricsServerError(`metrics server cannot listen on ${host}:${port}: ${error.message}`, {
-          host,
-          port,
-          cause: error.code ?? 'unknown',
-        }),
-      );
-    };
-    server.once('error', fail);
-    try {
-      server.listen(port, host, () => {
-        server.off('error', fail);
-        resolve();
-      });
-    } catch (error) {
-      // An out-of-range port throws synchronously (ERR_SOCKET_BAD_PORT) instead of emitting.
-      fail(error as NodeJS.ErrnoException);
-    }
-  });
 }

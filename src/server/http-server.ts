@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { PersistenceProvider, SecretPersistenceProvider } from '../contract/types.js';
-import { UnknownInstanceError } from '../errors/index.js';
+import { HttpServerError, UnknownInstanceError } from '../errors/index.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { authorized, checkBind } from './auth.js';
 import { answerClientError, answerConnect } from './client-errors.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { allowOnly, HttpError, READ_METHODS, sendError, sendJson } from './http-errors.js';
+import { listenOn } from './listen.js';
 import { handleObjects } from './object-routes.js';
 import { readiness } from './readiness.js';
 import { pathSegments, requestPath } from './request-path.js';
@@ -169,13 +170,12 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   );
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerConnect(socket));
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 9464, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(
+    server,
+    host,
+    options.port ?? 9464,
+    (message, details) => new HttpServerError(`HTTP server ${message}`, details),
+  );
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

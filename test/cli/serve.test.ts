@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -145,6 +146,26 @@ test('a non-loopback bind without a token is refused with one line and exit code
   assert.equal(result.code, 2);
   assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   assert.match(result.stderr, /server\.token/);
+});
+
+test('a port already taken is a typed error naming the address, exit 1', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as AddressInfo;
+  try {
+    const result = await runCli(['serve'], { cwd: workdir, env: { STOWAGE__server__port: String(port) } });
+    assert.equal(result.code, 1, result.stderr);
+    // It was Node's bare "Error: listen EADDRINUSE", with no code.
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `HTTP server cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\(STOWAGE_HTTP_SERVER\\)$`,
+        'm',
+      ),
+    );
+  } finally {
+    taken.close();
+  }
 });
 
 test('with a token configured, a request without it gets 401, with it 200; /healthz stays open', async () => {

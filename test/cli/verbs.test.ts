@@ -155,6 +155,9 @@ describe('CLI verbs against a configuration', () => {
     const before = await cli('verify', primary, backup);
     assert.equal(before.code, 1);
     assert.match(before.stdout, /missing in target: core\/v1\/Namespace b/);
+    const found = before.stdout.split('\n').filter((line) => line.startsWith('missing in target')).length;
+    // "1 differences" before.
+    assert.match(before.stdout, new RegExp(`, ${found} ${found === 1 ? 'difference' : 'differences'}\n$`));
     const copy = await cli('copy', '--from', primary, '--to', backup);
     assert.equal(copy.code, 0, copy.stderr);
     assert.match(copy.stderr, /objects copied in/);
@@ -456,6 +459,14 @@ describe('CLI input and output edges', () => {
       (await run('status', '--server', 'http://user:s3cretpw@127.0.0.1:1')).stderr,
       /s3cretpw/,
     );
+    // A token appended as a query was quoted back whole.
+    const query = (await run('status', '--server', 'http://127.0.0.1:1/?token=s3cretpw')).stderr;
+    assert.doesNotMatch(query, /s3cretpw/);
+    assert.match(query, /"http:\/\/127\.0\.0\.1:1\/" was followed by one \(not shown\)/);
+    // Nothing listens there: a typed, documented code, where it was the bare STOWAGE_ERROR.
+    const unreachable = await run('status', '--server', 'http://127.0.0.1:1');
+    assert.equal(unreachable.code, 1, unreachable.stderr);
+    assert.match(unreachable.stderr, /cannot reach http:\/\/127\.0\.0\.1:1: .*\(STOWAGE_REMOTE_SERVER\)$/m);
     assert.ok(!existsSync(join(empty, 'data')), 'no instance directory was created for a usage error');
   });
 

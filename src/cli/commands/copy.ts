@@ -80,7 +80,7 @@ export async function verifyCommand({ target, positionals, out }: CommandContext
   }
   for (const d of differences) out.stdout.write(`${d.problem}: ${d.kind} ${d.key}\n`);
   out.stdout.write(
-    `${left.size} objects in ${a}, ${right.size} in ${b}, ${differences.length} differences\n`,
+    `${left.size} objects in ${a}, ${right.size} in ${b}, ${differences.length} ${differences.length === 1 ? 'difference' : 'differences'}\n`,
   );
   return differences.length === 0 ? 0 : 1;
 }
