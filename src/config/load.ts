@@ -32,8 +32,8 @@ const YAML_PROBLEMS: Readonly<Record<string, string>> = {
 
 /**
  * Where a `.json` file stops being JSON. Read as YAML alone, a comment or a trailing comma became
- * part of the next key, reported as an unknown field that is not shown. Only a failure JSON.parse
- * places is reported here (its other messages quote the file's text, which may hold a credential);
+ * part of the next key, reported as an unknown field that is not shown, or (in an array) was
+ * accepted. Only a failure JSON.parse places, or an unexpected token it names, is reported here (its other messages quote the file's text, which may hold a credential);
  * the rest (an empty file, a BOM, a misspelled literal) is left to the YAML reader and the schema,
  * which read such a file as before.
  */
@@ -42,9 +42,33 @@ function jsonProblem(text: string): { readonly message: string; readonly line: n
     JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
     return undefined;
   } catch (error) {
-    const at = /^(.*) in JSON at position \d+ \(line (\d+) column (\d+)\)$/.exec((error as Error).message);
-    return at ? { message: `${at[1]} (column ${at[3]})`, line: Number(at[2]) } : undefined;
+    const message = (error as Error).message;
+    const at = /^(.*) in JSON at position \d+ \(line (\d+) column (\d+)\)$/.exec(message);
+    if (at) return { message: `${at[1]} (column ${at[3]})`, line: Number(at[2]) };
+    // V8 places no unexpected token, and quotes the text around it. A trailing comma in an array
+    // (`[1,]`) is one, and the YAML reader accepted it as it was: found here, outside strings.
+    const line = /^Unexpected token '[\]}]'/.test(message) ? trailingCommaLine(text) : undefined;
+    return line === undefined ? undefined : { message: 'a trailing comma', line };
   }
+}
+
+/** The line of the first `,` followed (past whitespace) by `]` or `}` outside a string, if any. */
+function trailingCommaLine(text: string): number | undefined {
+  let line = 1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === ',' && /^\s*[\]}]/.test(text.slice(i + 1, i + 1 + 256))) {
+      return line;
+    }
+  }
+  return undefined;
 }
 
 function readSource(path: string | undefined): Source {

@@ -217,6 +217,12 @@ test('a .json file that is not JSON says so, at its line, and never quotes its t
     assert.ok(error.message.endsWith(`bad.json:${line}: not valid JSON: ${why}`), error.message);
     assert.equal(error.details.line, line);
   }
+  // A trailing comma in an array: JSON.parse places it nowhere, and the YAML reader accepted it.
+  const trailing = failure({
+    path: file('trailing.json', '{"note": "a,]",\n "instances": [{"kind": "memory", "name": "a"},\n]}'),
+    env: {},
+  });
+  assert.ok(trailing.message.endsWith('trailing.json:2: not valid JSON: a trailing comma'), trailing.message);
   // What JSON.parse cannot place is read as YAML, as before: its message would quote the text.
   const quoted = failure({
     path: file('quoted.json', `{"server": {"token": 'secret-abcdefghijklmnop', "port": 'x'}}`),
