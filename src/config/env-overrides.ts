@@ -78,7 +78,7 @@ function checkIndex(node: Record<string, unknown>, at: readonly string[], variab
   }
   if (Number(segment) > node.length) {
     throw new ConfigError(
-      `environment variable ${variable} sets item ${segment} of a list of ${node.length}: number the items from ${node.length}`,
+      `environment variable ${variable} sets item ${segment} of a list of ${node.length}: items are numbered from 0 without gaps, so the next is ${node.length}`,
       { field },
     );
   }

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { type BackendConfig, backendInstanceName, storageIdentity } from '../backends/factory.js';
 import { logSyncUnavailable } from '../backends/file/layout.js';
@@ -108,7 +108,12 @@ function readSource(path: string | undefined): Source {
     value = doc.toJS() ?? {};
   } catch (error) {
     // An alias to no anchor, or so many aliases that they would expand without bound.
-    throw new ConfigError(`${path}: ${(error as Error).message.split('\n')[0]}`, { field: '' });
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    const line = aliasLine(doc, message, lineCounter);
+    throw new ConfigError(`${path}${line === undefined ? '' : `:${line}`}: ${message}`, {
+      field: '',
+      ...(line === undefined ? {} : { line }),
+    });
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(`${path}:1: the configuration must be a mapping`, { field: '', line: 1 });
@@ -124,6 +129,21 @@ function readSource(path: string | undefined): Source {
       return undefined;
     },
   };
+}
+
+/** The line of the first alias to the anchor an "Unresolved alias …: <name>" message names. */
+function aliasLine(doc: Document, message: string, lineCounter: LineCounter): number | undefined {
+  const name = /^Unresolved alias.*: (.+)$/.exec(message)?.[1];
+  let line: number | undefined;
+  if (name === undefined) return undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.source !== name || !node.range) return undefined;
+      line = lineCounter.linePos(node.range[0]).line;
+      return visit.BREAK;
+    },
+  });
+  return line;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

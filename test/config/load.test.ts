@@ -192,6 +192,13 @@ test('a file the YAML reader cannot resolve, or that is no regular file, is one 
     assert.match(error.message, why);
     assert.equal(error.message.split('\n').length, 1);
   }
+  // An alias before its anchor names the alias's line, which it did not.
+  const early = failure({ path: file('early.yaml', 'mailbox:\n  capacity: *size\nx: &size 8\n'), env: {} });
+  assert.match(early.message, /early\.yaml:2: Unresolved alias.*: size$/);
+  assert.equal(early.details.line, 2);
+  // A merge key was "<a key that is no field name, not shown>".
+  const merge = failure({ path: file('merge.yaml', 'mailbox:\n  <<: {capacity: 8}\n'), env: {} });
+  assert.match(merge.message, /mailbox\.<< \(a YAML merge key, which is not supported/);
   const fifo = join(dir, 'config.fifo');
   execFileSync('mkfifo', [fifo]);
   // Before, reading it waited for a writer for ever.
@@ -437,7 +444,10 @@ test('blame goes to the variable whose value is at fault, never to a bystander, 
     /^environment variable STOWAGE__instances__0__dir: instances\.0\.dir: the same instance as instances\.1/,
   );
   const hole = failure({ env: { STOWAGE__instances__2__kind: 'memory', STOWAGE__instances__2__name: 'm' } });
-  assert.match(hole.message, /^environment variable STOWAGE__instances__2__kind sets item 2 of a list of 1/);
+  assert.match(
+    hole.message,
+    /^environment variable STOWAGE__instances__2__kind sets item 2 of a list of 1: items are numbered from 0 without gaps, so the next is 1/,
+  );
   const eleven = Object.fromEntries(
     Array.from({ length: 11 }, (_, i) => [`STOWAGE__instances__${i}__kind`, 'memory']).concat(
       Array.from({ length: 11 }, (_, i) => [`STOWAGE__instances__${i}__name`, `m${i}`]),
