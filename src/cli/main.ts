@@ -22,7 +22,7 @@ export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--ser
   delete <instance> <apiVersion> <kind> <key>  one object
   copy --from <instance> --to <instance>       every object, for migration or backup
   verify <instance> <instance>                 compare two instances, report differences
-  dump [instance]                              every object as JSON lines
+  dump [instance]                              every object of one instance (default: "default") as JSON lines
   restart <instance> --server <url>            bring back an instance of a running serve that is down
   secret put|get|delete|list|rotate ...        secrets (see docs/operations.md)
 
