@@ -64,6 +64,77 @@ test('a log deleted under a running instance is written again from memory at the
   }
 });
 
+for (const opening of ['compacted while open', 'opened from it'] as const) {
+  test(`a snapshot deleted under a running instance (${opening}) is written again from memory at the next probe: every acknowledged write survives a reopen`, async () => {
+    const dir = join(root, `dir-${dirs++}`);
+    let backend = await opened(dir);
+    for (const name of ['a', 'b']) await put(backend, name);
+    await backend.compact();
+    if (opening === 'opened from it') {
+      await backend.close();
+      backend = await opened(dir);
+    }
+    // Before, nothing noticed: the next reopen found log-1 without what snapshot-1 held, and
+    // refused the directory as corrupt.
+    await unlink(join(dir, 'snapshot-0000000001.stow'));
+    await put(backend, 'c');
+    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+    assert.deepEqual(
+      seen.map((w) => w.message),
+      [
+        `file instance ${dir}: snapshot-0000000001.stow was removed or replaced while open; every record was written again from memory, as snapshot-0000000002.stow`,
+      ],
+    );
+    await backend.probe();
+    assert.equal(
+      backend.stats().compactions,
+      opening === 'opened from it' ? 1 : 2,
+      'the next probe found the new snapshot in place',
+    );
+    await backend.close();
+    const reopened = await opened(dir);
+    try {
+      const names = [];
+      for await (const { key } of reopened.list(KIND)) names.push(key);
+      assert.deepEqual(names.sort(), ['default/a', 'default/b', 'default/c']);
+    } finally {
+      await reopened.close();
+    }
+  });
+}
+
+test('a sealed log a failed compaction left behind is one a reopen needs: deleted, it is written again too', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  let failSnapshot = false;
+  const backend = new FileBackend(dir, {
+    openFile: async (path, flags, mode) => {
+      if (failSnapshot && path.endsWith('.tmp')) throw Object.assign(new Error('injected'), { code: 'EIO' });
+      return open(path, flags, mode);
+    },
+  });
+  await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
+  try {
+    for (const name of ['a', 'b']) await put(backend, name);
+    failSnapshot = true;
+    // log-1 is started, snapshot-1 fails: a reopen reads log-0 and log-1.
+    await backend.compact();
+    assert.ok(backend.stats().lastCompactionError, 'the snapshot failed');
+    failSnapshot = false;
+    await unlink(join(dir, 'log-0000000000.stow'));
+    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+    assert.equal(seen.length, 1);
+    assert.match(seen[0]!.message, /log-0000000000\.stow was removed or replaced while open/);
+  } finally {
+    await backend.close();
+  }
+  const reopened = await opened(dir);
+  try {
+    for (const name of ['a', 'b']) assert.ok(await reopened.get(KIND, `default/${name}` as ObjectKey), name);
+  } finally {
+    await reopened.close();
+  }
+});
+
 for (const how of ['removed', 'renamed'] as const) {
   test(`a data directory ${how} under a running instance fails the probe and every later write with a typed error, and a reopen does not start it empty`, async () => {
     const dir = join(root, `dir-${dirs++}`);

@@ -15,6 +15,7 @@ import {
   syncDirectory,
 } from './layout.js';
 import type { LogWriter, PendingWrite } from './log-writer.js';
+import { firstMissing, type PlacedFile, placedFiles } from './placement.js';
 import type { RecordIndex } from './record-index.js';
 import { writeSnapshot } from './snapshot.js';
 import { writevFully } from './write-fully.js';
@@ -64,7 +65,22 @@ export class Compactor<W extends PendingWrite> {
     private generation: number,
     /** Bytes of the snapshot and of sealed logs a reopen reads, besides the active log. */
     private baseBytes: number,
+    /** Those files themselves, for the probe's check that they are still there (missingBaseFile). */
+    private base: readonly PlacedFile[],
   ) {}
+
+  /**
+   * A snapshot or sealed log a reopen needs that was removed or replaced under the running instance,
+   * or undefined. Not looked for while a compaction runs, which replaces those files itself; one
+   * that starts or ends during the look makes it say nothing, since it may have removed what was
+   * looked at.
+   */
+  async missingBaseFile(): Promise<string | undefined> {
+    if (this.running) return undefined;
+    const { base, completed } = this;
+    const missing = await firstMissing(this.dir, base);
+    return this.running || this.completed !== completed || this.base !== base ? undefined : missing;
+  }
 
   /** Bytes a reopen would read: the garbage ratio is measured against it. */
   get diskBytes(): number {
@@ -163,15 +179,19 @@ export class Compactor<W extends PendingWrite> {
         if (broken) throw broken;
         const handle = await createLog(this.dir, generation, this.openFile, this.logSync);
         const sealed = this.writer.log;
+        const { dev, ino } = await sealed.handle.stat();
         this.writer.retarget({ handle, name: logName(generation), position: HEADER_BYTES });
         this.generation = generation;
         this.baseBytes += sealed.position;
+        // Until the snapshot is written, a reopen reads the sealed log too.
+        this.base = [...this.base, { name: sealed.name, dev, ino }];
         // Every batch in the sealed log is already durable; a failed close loses nothing.
         await sealed.handle.close().catch(() => undefined);
         return this.index.copy();
       });
       const snapshotBytes = await writeSnapshot(this.dir, generation, state, this.openFile);
       this.baseBytes = snapshotBytes;
+      this.base = await placedFiles(this.dir, [snapshotName(generation)]);
       await removeOlderThan(this.dir, generation);
       this.completed++;
       this.failure = null;

@@ -42,6 +42,7 @@ import {
   directoryIdentity,
   directoryMoved,
   logDetached,
+  placedFiles,
 } from './placement.js';
 import { RecordIndex } from './record-index.js';
 import { type RecoveryReport, recover } from './recovery.js';
@@ -187,6 +188,7 @@ export class FileBackend implements Backend {
         { minBytes: this.options.compactMinBytes, garbageRatio: this.options.compactGarbageRatio },
         generation,
         recovered.diskBytes - (recovered.active?.size ?? 0),
+        await placedFiles(this.dir, readBesides(recovered.report, name)),
       );
       if (this.closed) {
         // close() ran while this open was under way and found nothing to close: this open must
@@ -299,8 +301,9 @@ export class FileBackend implements Backend {
     }
     await lock.verify();
     await this.writeProbe();
-    if (await this.logDetached(writer)) {
-      this.rewriting ??= this.rewriteLog(writer, compactor).finally(() => {
+    const lost = await this.lostFile(writer, compactor);
+    if (lost !== undefined) {
+      this.rewriting ??= this.rewriteLost(lost, writer, compactor).finally(() => {
         this.rewriting = undefined;
       });
       await this.rewriting;
@@ -308,24 +311,37 @@ export class FileBackend implements Backend {
     compactor.retryIfRoom();
   }
 
-  /** Looked at between batches, so that a compaction cannot swap the log between the two looks. */
-  private logDetached(writer: LogWriter<FileWrite>): Promise<boolean> {
-    return writer.runExclusive(() => logDetached(this.dir, writer.log));
+  /**
+   * A file a reopen needs that is no longer where it was: the active log (looked at between
+   * batches, so that a compaction cannot swap it between the two looks), or a snapshot or sealed
+   * log before it.
+   */
+  private async lostFile(
+    writer: LogWriter<FileWrite>,
+    compactor: Compactor<FileWrite>,
+  ): Promise<string | undefined> {
+    const active = writer.log.name;
+    if (await writer.runExclusive(() => logDetached(this.dir, writer.log))) return active;
+    return compactor.missingBaseFile();
   }
 
   /**
-   * The active log was removed or replaced while open; the index, which every acknowledged write
-   * reached, still holds all of it. A compaction writes it as a new snapshot beside a new log, as
-   * a crash-safe compaction always does, and acknowledged writes are durable where a reopen will
-   * look again. Writes acknowledged since the removal were durable only in the unlinked file until
-   * then: a crash in between loses them.
+   * A file a reopen needs was removed or replaced while open; the index, which every acknowledged
+   * write reached, still holds all of it. A compaction writes it as a new snapshot beside a new log,
+   * as a crash-safe compaction always does, and acknowledged writes are durable where a reopen will
+   * look again. When it was the active log, writes acknowledged since the removal were durable only
+   * in the unlinked file until then: a crash in between loses them. When it was a snapshot, a crash
+   * before the rewrite reopens without it (refused as corrupt, or missing what it held).
    */
-  private async rewriteLog(writer: LogWriter<FileWrite>, compactor: Compactor<FileWrite>): Promise<void> {
-    const lost = writer.log.name;
+  private async rewriteLost(
+    lost: string,
+    writer: LogWriter<FileWrite>,
+    compactor: Compactor<FileWrite>,
+  ): Promise<void> {
     // Twice: the first call may join a compaction that had already moved to the log now removed.
     for (let attempt = 0; attempt < 2 && !this.closed; attempt++) {
       await compactor.compact();
-      if (!(await this.logDetached(writer))) {
+      if ((await this.lostFile(writer, compactor)) === undefined) {
         process.emitWarning(
           `file instance ${this.dir}: ${lost} was removed or replaced while open; every record was written again from memory, as ${snapshotName(compactor.activeGeneration)}`,
           { type: 'StowageWarning', code: 'STOWAGE_LOG_REWRITTEN' },
@@ -465,4 +481,12 @@ async function syncNewDirectories(firstCreated: string, dir: string): Promise<vo
   for (let created = dir; created !== stop && created !== dirname(created); created = dirname(created)) {
     await syncDirectory(dirname(created));
   }
+}
+
+/** The files a reopen reads besides the active log: the snapshot opened, and logs sealed before. */
+function readBesides(report: RecoveryReport, active: string): string[] {
+  return [
+    ...(report.snapshot === null ? [] : [report.snapshot]),
+    ...report.logs.filter((log) => log !== active),
+  ];
 }

@@ -78,3 +78,39 @@ export async function checkStillHoldsData(dir: string): Promise<void> {
     );
   }
 }
+
+/** A file a reopen reads besides the active log (a snapshot, a sealed log), as it was when known. */
+export interface PlacedFile {
+  readonly name: string;
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** Where each of `names` in `dir` is now. */
+export async function placedFiles(dir: string, names: readonly string[]): Promise<PlacedFile[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const { dev, ino } = await stat(pathIn(dir, name));
+      return { name, dev, ino };
+    }),
+  );
+}
+
+/**
+ * The first of `files` that is no longer in `dir` as it was (removed, or replaced by another file),
+ * or undefined while all are. A reopen reads them: without them it refuses the directory as
+ * corrupt, or finds only what later logs hold.
+ */
+export async function firstMissing(dir: string, files: readonly PlacedFile[]): Promise<string | undefined> {
+  for (const file of files) {
+    let now: { dev: number; ino: number } | undefined;
+    try {
+      now = await stat(pathIn(dir, file.name));
+    } catch (error) {
+      // As for the directory: only a file that is not there counts; EIO and the like fail the probe.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('probe', file.name, error);
+    }
+    if (now?.dev !== file.dev || now?.ino !== file.ino) return file.name;
+  }
+  return undefined;
+}
