@@ -62,3 +62,24 @@ test('a failure surfaces at its turn, and failures still in the window are not u
     process.off('unhandledRejection', onUnhandled);
   }
 });
+
+test('a consumer that stops aborts the calls still in the window; one that reads to the end aborts nothing', async () => {
+  const signals: AbortSignal[] = [];
+  const slow = (i: number, signal: AbortSignal) => {
+    signals.push(signal);
+    return i === 0 ? Promise.resolve(i) : new Promise<number>((resolve) => setTimeout(() => resolve(i), 50));
+  };
+  for await (const value of mapOrdered(numbers(100), 8, slow)) {
+    assert.equal(value, 0);
+    break;
+  }
+  // Before, the seven still out ran to their end (for S3, GETs whose bodies were read and dropped).
+  assert.equal(signals.length, 8, 'no call started after the window filled');
+  assert.ok(
+    signals.every((signal) => signal.aborted),
+    'every call in the window was told to stop',
+  );
+  signals.length = 0;
+  assert.deepEqual(await collect(mapOrdered(numbers(5), 2, slow)), [0, 1, 2, 3, 4]);
+  assert.ok(signals.every((signal) => !signal.aborted));
+});

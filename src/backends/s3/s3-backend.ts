@@ -182,9 +182,9 @@ export class S3Backend implements Backend {
 
   /** Pages through ListObjectsV2 and fetches bodies `listConcurrency` at a time, in key order. */
   async *list(gvk: GroupVersionKind): AsyncIterable<BackendRecord> {
-    const records = mapOrdered(this.listKeys(gvk), this.config.listConcurrency, async (item) => ({
+    const records = mapOrdered(this.listKeys(gvk), this.config.listConcurrency, async (item, stopped) => ({
       key: item.key,
-      bytes: await this.fetch(item.path, 'list'),
+      bytes: await this.fetch(item.path, 'list', stopped),
     }));
     for await (const record of records) {
       // Deleted between the listing and the fetch: it is gone, so it is not listed.
@@ -297,33 +297,43 @@ export class S3Backend implements Backend {
    * and with it a whole listing (a dump, a copy). A GET changes nothing, so it is sent again, up to
    * maxAttempts times in all, within the operation's deadline; a key deleted meanwhile is missing.
    */
-  private async fetch(path: string, operation: string): Promise<Uint8Array | undefined> {
-    return this.sendOrMissing({ operation, key: path }, async (signal) => {
-      for (let attempt = 1; ; attempt++) {
-        const response = await this.#client.send(
-          new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
-          { abortSignal: signal },
-        );
-        const length = response.ContentLength ?? 0;
-        if (length > this.#maxReadBytes) {
-          // Not read: the socket goes with the body, and the request's slot with the socket.
-          (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
-          throw new CorruptObjectError(
-            `the S3 object ${path} is ${length} bytes, over the ${this.#maxReadBytes}-byte bound on reads: stowage wrote no object that large`,
-            { where: path, bytes: length, limit: this.#maxReadBytes },
+  private async fetch(
+    path: string,
+    operation: string,
+    stopped?: AbortSignal,
+  ): Promise<Uint8Array | undefined> {
+    // A listing its reader gave up aborts the GETs it still has out (mapOrdered).
+    const deadline = stopped ? AbortSignal.any([this.deadline(), stopped]) : this.deadline();
+    return this.sendOrMissing(
+      { operation, key: path },
+      async (signal) => {
+        for (let attempt = 1; ; attempt++) {
+          const response = await this.#client.send(
+            new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
+            { abortSignal: signal },
           );
-        }
-        try {
-          return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
-        } catch (error) {
-          // Past the deadline the abort is the cause, which send() reports as a timeout.
-          if (signal.aborted) throw error;
-          if (attempt >= this.config.maxAttempts) {
-            throw bodyReadError(error, attempt, { operation, bucket: this.config.bucket, key: path });
+          const length = response.ContentLength ?? 0;
+          if (length > this.#maxReadBytes) {
+            // Not read: the socket goes with the body, and the request's slot with the socket.
+            (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+            throw new CorruptObjectError(
+              `the S3 object ${path} is ${length} bytes, over the ${this.#maxReadBytes}-byte bound on reads: stowage wrote no object that large`,
+              { where: path, bytes: length, limit: this.#maxReadBytes },
+            );
+          }
+          try {
+            return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
+          } catch (error) {
+            // Past the deadline the abort is the cause, which send() reports as a timeout.
+            if (signal.aborted) throw error;
+            if (attempt >= this.config.maxAttempts) {
+              throw bodyReadError(error, attempt, { operation, bucket: this.config.bucket, key: path });
+            }
           }
         }
-      }
-    });
+      },
+      deadline,
+    );
   }
 
   /**
