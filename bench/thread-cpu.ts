@@ -53,7 +53,7 @@ export function cpuPerOperation(
 
 /**
  * Node names its threads: `node-MainThread` (or the process's name) for the caller's, `WorkerThread`
- * for worker_threads (the actors'), `node-V8Worker` for V8's platform threads (garbage collection,
+ * for worker_threads (the actors', and tsx's module loader when run from source), `node-V8Worker` for V8's platform threads (garbage collection,
  * compilation), `libuv-worker` for the thread pool that runs fs calls. `comm` holds 15 characters.
  */
 function roleOf(tid: number, name: string): ThreadRole {

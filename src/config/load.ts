@@ -8,7 +8,7 @@ import { ConfigError } from '../errors/config-errors.js';
 import { quoted } from '../errors/quoted.js';
 import { applyOverrides, type EnvOverride, envOverrides } from './env-overrides.js';
 import { configSchema, DEFAULT_INSTANCES, type StowageConfig } from './schema.js';
-import { shownKey, shownPath } from './shown-key.js';
+import { shownPath, unknownKeyShown } from './shown-key.js';
 
 export interface LoadConfigOptions {
   /** A YAML or JSON file; when absent, only defaults and the environment apply. */
@@ -64,8 +64,10 @@ function trailingCommaLine(text: string): number | undefined {
       else if (c === '"') inString = false;
     } else if (c === '"') {
       inString = true;
-    } else if (c === ',' && /^\s*[\]}]/.test(text.slice(i + 1, i + 1 + 256))) {
-      return line;
+    } else if (c === ',') {
+      let next = i + 1;
+      while (next < text.length && /\s/.test(text[next] as string)) next++;
+      if (text[next] === ']' || text[next] === '}') return line;
     }
   }
   return undefined;
@@ -148,7 +150,7 @@ function aliasLine(doc: Document, message: string, lineCounter: LineCounter): nu
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys')
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(shownKey).join(', ')}`;
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(unknownKeyShown).join(', ')}`;
   return issue.message;
 }
 

@@ -7,9 +7,17 @@ const FIELD_NAME = /^(?:[A-Za-z_][A-Za-z0-9_-]{0,63}|\d{1,9})$/;
  * which the message then printed. So only a key shaped like a field name is shown.
  */
 export function shownKey(key: string): string {
-  // YAML 1.2 has no merge keys, so `<<: *defaults` is a key named "<<" like any other.
-  if (key === '<<') return '<< (a YAML merge key, which is not supported: write the fields out)';
-  return FIELD_NAME.test(key) ? key : '<a key that is no field name, not shown>';
+  return FIELD_NAME.test(key) || key === MERGE_KEY ? key : '<a key that is no field name, not shown>';
+}
+
+/** YAML 1.2 has no merge keys, so `<<: *defaults` is a key named "<<" like any other. */
+const MERGE_KEY = '<<';
+
+/** An unknown key as the message that refuses it names it: a merge key says it is one. */
+export function unknownKeyShown(key: string): string {
+  return key === MERGE_KEY
+    ? '<< (a YAML merge key, which is not supported: write the fields out)'
+    : shownKey(key);
 }
 
 /** A field path as an error message may show it. */

@@ -459,6 +459,12 @@ describe('CLI input and output edges', () => {
       (await run('status', '--server', 'http://user:s3cretpw@127.0.0.1:1')).stderr,
       /s3cretpw/,
     );
+    // Nor whatever the scheme, or with none: the first check quoted the whole text.
+    for (const url of ['127.0.0.1:9464/?token=s3cretpw', 'ftp://admin:s3cretpw@127.0.0.1/', 'x#s3cretpw']) {
+      const refused = await run('status', '--server', url);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.doesNotMatch(refused.stderr, /s3cretpw/, url);
+    }
     // A token appended as a query was quoted back whole.
     const query = (await run('status', '--server', 'http://127.0.0.1:1/?token=s3cretpw')).stderr;
     assert.doesNotMatch(query, /s3cretpw/);

@@ -198,7 +198,10 @@ test('a file the YAML reader cannot resolve, or that is no regular file, is one 
   assert.equal(early.details.line, 2);
   // A merge key was "<a key that is no field name, not shown>".
   const merge = failure({ path: file('merge.yaml', 'mailbox:\n  <<: {capacity: 8}\n'), env: {} });
-  assert.match(merge.message, /mailbox\.<< \(a YAML merge key, which is not supported/);
+  assert.match(
+    merge.message,
+    /merge\.yaml:2: mailbox\.<<: unknown field << \(a YAML merge key, which is not supported: write the fields out\)$/,
+  );
   const fifo = join(dir, 'config.fifo');
   execFileSync('mkfifo', [fifo]);
   // Before, reading it waited for a writer for ever.
@@ -230,6 +233,11 @@ test('a .json file that is not JSON says so, at its line, and never quotes its t
     env: {},
   });
   assert.ok(trailing.message.endsWith('trailing.json:2: not valid JSON: a trailing comma'), trailing.message);
+  const spaced = failure({
+    path: file('spaced.json', `{"instances": [{"kind": "memory", "name": "a"},${' '.repeat(300)}]}`),
+    env: {},
+  });
+  assert.ok(spaced.message.endsWith('spaced.json:1: not valid JSON: a trailing comma'), spaced.message);
   // What JSON.parse cannot place is read as YAML, as before: its message would quote the text.
   const quoted = failure({
     path: file('quoted.json', `{"server": {"token": 'secret-abcdefghijklmnop', "port": 'x'}}`),

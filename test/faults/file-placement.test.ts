@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FileBackend, FileIoError, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+import { ClosedError, FileBackend, FileIoError, gvk, MachineId, type ObjectKey } from '../../src/index.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { makeObject } from '../helpers/objects.js';
 import { warningsDuring } from '../helpers/warnings.js';
@@ -291,4 +291,31 @@ test('a probe that finds the log removed as close() begins starts no compaction 
   // The records were in the removed log only: the directory is empty of data, but it opens.
   const reopened = await opened(dir);
   await reopened.close();
+});
+
+test('a probe that close() overtakes ends with STOWAGE_CLOSED or succeeds, never with a raw "file closed"', async () => {
+  const outcomes = new Set<string>();
+  for (let round = 0; round < 20; round++) {
+    const dir = join(root, `dir-${dirs++}`);
+    const backend = await opened(dir);
+    for (let i = 0; i < 50; i++) await put(backend, `k${i}`);
+    await backend.compact();
+    await unlink(join(dir, 'snapshot-0000000001.stow'));
+    const probe = backend.probe().then(
+      () => 'ok',
+      (error: unknown) => (error instanceof ClosedError ? 'closed' : `untyped: ${String(error)}`),
+    );
+    await sleep(round % 5);
+    await backend.close();
+    let outcome = '';
+    await warningsDuring('STOWAGE_LOG_REWRITTEN', async () => {
+      outcome = await probe;
+    });
+    outcomes.add(outcome);
+  }
+  // Before, about one probe in four rejected with Node's EBADF "file closed".
+  assert.deepEqual(
+    [...outcomes].filter((outcome) => outcome.startsWith('untyped')),
+    [],
+  );
 });

@@ -244,6 +244,24 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
     } finally {
       await backend.close();
     }
+    // Stalled every time, the operation's deadline ends it: a timeout that counts the reads made.
+    const hurried = await openThroughProxy({
+      maxAttempts: 3,
+      timeouts: { requestMs: 500, operationMs: 800 },
+    });
+    try {
+      proxy.setMode({ kind: 'cutBodyFirst', count: 3, afterBytes: 100, stall: true });
+      await assert.rejects(hurried.get(CONFIG_MAP, KEY), (error: unknown) => {
+        assert.ok(error instanceof S3TimeoutError, String(error));
+        // It said 1 attempt, with 2 GETs sent.
+        assert.equal(error.details.attempts, proxy.requests);
+        assert.match(error.message, new RegExp(`timed out after ${proxy.requests} attempt`));
+        return true;
+      });
+      assert.equal(proxy.requests, 2);
+    } finally {
+      await hurried.close();
+    }
   });
 
   test('a transient 5xx is retried transparently and the write lands', async () => {

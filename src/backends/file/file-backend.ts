@@ -165,6 +165,8 @@ export class FileBackend implements Backend {
       const recovered = await recover(this.dir, this.index, true);
       const generation = recovered.active?.generation ?? recovered.baseGeneration;
       const name = logName(generation);
+      // Before the handle is opened, which a failure here would leave open.
+      const base = await placedFiles(this.dir, readBesides(recovered.report, name));
       const handle = recovered.active
         ? await this.options.openFile(
             pathIn(this.dir, name),
@@ -188,7 +190,7 @@ export class FileBackend implements Backend {
         { minBytes: this.options.compactMinBytes, garbageRatio: this.options.compactGarbageRatio },
         generation,
         recovered.diskBytes - (recovered.active?.size ?? 0),
-        await placedFiles(this.dir, readBesides(recovered.report, name)),
+        base,
       );
       if (this.closed) {
         // close() ran while this open was under way and found nothing to close: this open must
@@ -292,6 +294,18 @@ export class FileBackend implements Backend {
    * back. A log removed or replaced in a directory still there is written again from memory.
    */
   async probe(): Promise<void> {
+    try {
+      await this.probeOpen();
+    } catch (error) {
+      // close() ran meanwhile: the handle the probe was using is gone ("file closed", EBADF).
+      if (this.closed && !(error instanceof ClosedError)) {
+        throw new ClosedError(`file backend ${this.dir} was closed during its probe`);
+      }
+      throw error;
+    }
+  }
+
+  private async probeOpen(): Promise<void> {
     const { writer, lock, compactor, directory } = this.opened();
     if (writer.broken) throw writer.broken;
     const moved = await directoryMoved(this.dir, directory);

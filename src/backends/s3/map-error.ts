@@ -119,6 +119,17 @@ export function bodyReadError(error: unknown, attempts: number, context: S3Error
       );
 }
 
+/**
+ * A timeout that ended a GET after `reads` reads of it (S3Backend.fetch): the abort reached the
+ * request queue first, which reported the SDK's count for the last read alone.
+ */
+export function timedOutAfterReads(error: S3TimeoutError, reads: number): S3TimeoutError {
+  return new S3TimeoutError(error.message.replace(/after \d+ attempt/, `after ${reads} attempt`), {
+    ...error.details,
+    attempts: reads,
+  });
+}
+
 /** An error's details (what failed, where, and `extra`) and the start of its message. */
 function located(context: S3ErrorContext, extra: ErrorDetails): { details: ErrorDetails; where: string } {
   return {

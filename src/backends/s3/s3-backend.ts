@@ -18,6 +18,7 @@ import {
   S3BadCredentialsError,
   S3NoSuchBucketError,
   S3RequestError,
+  S3TimeoutError,
 } from '../../errors/s3-errors.js';
 import type { Backend, BackendRecord, OpenOptions } from '../backend.js';
 import { connectS3, type S3Connection } from './client.js';
@@ -31,7 +32,13 @@ import {
   STOWAGE_DIR,
   stowageKey,
 } from './keys.js';
-import { bodyReadError, isNotFound, type S3ErrorContext, toS3Error } from './map-error.js';
+import {
+  bodyReadError,
+  isNotFound,
+  type S3ErrorContext,
+  timedOutAfterReads,
+  toS3Error,
+} from './map-error.js';
 import { mapOrdered } from './ordered-map.js';
 
 type Context = Omit<S3ErrorContext, 'bucket' | 'deadlineExpired'>;
@@ -304,36 +311,43 @@ export class S3Backend implements Backend {
   ): Promise<Uint8Array | undefined> {
     // A listing its reader gave up aborts the GETs it still has out (mapOrdered).
     const deadline = stopped ? AbortSignal.any([this.deadline(), stopped]) : this.deadline();
-    return this.sendOrMissing(
-      { operation, key: path },
-      async (signal) => {
-        for (let attempt = 1; ; attempt++) {
-          const response = await this.#client.send(
-            new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
-            { abortSignal: signal },
-          );
-          const length = response.ContentLength ?? 0;
-          if (length > this.#maxReadBytes) {
-            // Not read: the socket goes with the body, and the request's slot with the socket.
-            (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
-            throw new CorruptObjectError(
-              `the S3 object ${path} is ${length} bytes, over the ${this.#maxReadBytes}-byte bound on reads: stowage wrote no object that large`,
-              { where: path, bytes: length, limit: this.#maxReadBytes },
+    let reads = 0;
+    try {
+      return await this.sendOrMissing(
+        { operation, key: path },
+        async (signal) => {
+          for (let attempt = 1; ; attempt++) {
+            reads = attempt;
+            const response = await this.#client.send(
+              new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
+              { abortSignal: signal },
             );
-          }
-          try {
-            return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
-          } catch (error) {
-            // Past the deadline the abort is the cause, which send() reports as a timeout.
-            if (signal.aborted) throw error;
-            if (attempt >= this.config.maxAttempts) {
-              throw bodyReadError(error, attempt, { operation, bucket: this.config.bucket, key: path });
+            const length = response.ContentLength ?? 0;
+            if (length > this.#maxReadBytes) {
+              // Not read: the socket goes with the body, and the request's slot with the socket.
+              (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+              throw new CorruptObjectError(
+                `the S3 object ${path} is ${length} bytes, over the ${this.#maxReadBytes}-byte bound on reads: stowage wrote no object that large`,
+                { where: path, bytes: length, limit: this.#maxReadBytes },
+              );
+            }
+            try {
+              return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
+            } catch (error) {
+              // Past the deadline its abort is the cause, which send() reports as a timeout.
+              if (signal.aborted) throw error;
+              if (attempt >= this.config.maxAttempts) {
+                throw bodyReadError(error, attempt, { operation, bucket: this.config.bucket, key: path });
+              }
             }
           }
-        }
-      },
-      deadline,
-    );
+        },
+        deadline,
+      );
+    } catch (error) {
+      // The deadline ended it after several reads: the count send() had was the last read's alone.
+      throw error instanceof S3TimeoutError && reads > 1 ? timedOutAfterReads(error, reads) : error;
+    }
   }
 
   /**
