@@ -33,6 +33,18 @@ async function opened(dir: string, reopening = false): Promise<FileBackend> {
   return backend;
 }
 
+/** The keys a fresh open of `dir` finds, sorted. */
+async function keysAfterReopen(dir: string): Promise<string[]> {
+  const reopened = await opened(dir);
+  try {
+    const keys: string[] = [];
+    for await (const { key } of reopened.list(KIND)) keys.push(key);
+    return keys.sort();
+  } finally {
+    await reopened.close();
+  }
+}
+
 const put = (backend: FileBackend, name: string) =>
   backend.put(KIND, `default/${name}` as ObjectKey, Buffer.from(JSON.stringify(name)));
 
@@ -54,14 +66,13 @@ test('a log deleted under a running instance is written again from memory at the
   await backend.probe();
   assert.equal(backend.stats().compactions, 1, 'one rewrite, and the next probe found the new log in place');
   await backend.close();
-  const reopened = await opened(dir);
-  try {
-    const names = [];
-    for await (const { key } of reopened.list(KIND)) names.push(key);
-    assert.deepEqual(names.sort(), ['default/a', 'default/b', 'default/c', 'default/d', 'default/e']);
-  } finally {
-    await reopened.close();
-  }
+  assert.deepEqual(await keysAfterReopen(dir), [
+    'default/a',
+    'default/b',
+    'default/c',
+    'default/d',
+    'default/e',
+  ]);
 });
 
 for (const opening of ['compacted while open', 'opened from it'] as const) {
@@ -92,14 +103,7 @@ for (const opening of ['compacted while open', 'opened from it'] as const) {
       'the next probe found the new snapshot in place',
     );
     await backend.close();
-    const reopened = await opened(dir);
-    try {
-      const names = [];
-      for await (const { key } of reopened.list(KIND)) names.push(key);
-      assert.deepEqual(names.sort(), ['default/a', 'default/b', 'default/c']);
-    } finally {
-      await reopened.close();
-    }
+    assert.deepEqual(await keysAfterReopen(dir), ['default/a', 'default/b', 'default/c']);
   });
 }
 
