@@ -33,9 +33,10 @@ const YAML_PROBLEMS: Readonly<Record<string, string>> = {
 /**
  * Where a `.json` file stops being JSON. Read as YAML alone, a comment or a trailing comma became
  * part of the next key, reported as an unknown field that is not shown, or (in an array) was
- * accepted. Only a failure JSON.parse places, or an unexpected token it names, is reported here (its other messages quote the file's text, which may hold a credential);
- * the rest (an empty file, a BOM, a misspelled literal) is left to the YAML reader and the schema,
- * which read such a file as before.
+ * accepted. Only a failure JSON.parse places, or a trailing comma, is reported here (JSON.parse's
+ * other messages quote the file's text, which may hold a credential); the rest (an empty file, a
+ * BOM, a misspelled literal) is left to the YAML reader and the schema, which read such a file as
+ * before.
  */
 function jsonProblem(text: string): { readonly message: string; readonly line: number } | undefined {
   try {

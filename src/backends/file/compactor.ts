@@ -177,9 +177,10 @@ export class Compactor<W extends PendingWrite> {
         // log's tail is cut at open, so starting a newer log would turn that tail into corruption.
         const broken = this.writer.broken;
         if (broken) throw broken;
-        const handle = await createLog(this.dir, generation, this.openFile, this.logSync);
         const sealed = this.writer.log;
+        // Before the new log exists: a failure after it would leave that log behind unused.
         const { dev, ino } = await sealed.handle.stat();
+        const handle = await createLog(this.dir, generation, this.openFile, this.logSync);
         this.writer.retarget({ handle, name: logName(generation), position: HEADER_BYTES });
         this.generation = generation;
         this.baseBytes += sealed.position;

@@ -1,5 +1,4 @@
-import type { GroupVersionKind } from '../../contract/gvk.js';
-import { gvkString } from '../../contract/gvk.js';
+import { type GroupVersionKind, gvkString } from '../../contract/gvk.js';
 import { checkObjectKey, makeObjectKey, type ObjectKey } from '../../contract/object-key.js';
 import { CorruptObjectError } from '../../errors/index.js';
 import { quoted } from '../../errors/quoted.js';
