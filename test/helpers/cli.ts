@@ -83,8 +83,10 @@ export async function startServe(
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (chunk) => {
       seen += chunk;
+      // Once the whole banner is out, its last line the health one: it is written a line at a
+      // time, and a loaded CI machine delivered the api line without the metrics line after it.
       const match = /api\s+(http:\/\/[^/\s]+)\//.exec(seen);
-      if (match) resolve(match[1] as string);
+      if (match && /^ {2}health /m.test(seen)) resolve(match[1] as string);
     });
     child.on('close', (code) => reject(new Error(`serve exited ${code} before it was ready: ${seen}`)));
   });
