@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  CorruptObjectError,
   gvk,
   MachineId,
   makeObjectKey,
@@ -261,6 +263,48 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
       assert.equal(proxy.requests, 2);
     } finally {
       await hurried.close();
+    }
+  });
+
+  test('a GET whose body changed on the way is read again; bytes that never match the checksum stowage stored are STOWAGE_CORRUPT_OBJECT; an object stored without one reads as before', async () => {
+    const backend = await openThroughProxy({ maxAttempts: 3 });
+    const { accessKeyId, secretAccessKey } = radosgw.state;
+    const admin = new S3Client({
+      endpoint: radosgw.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId, secretAccessKey },
+    });
+    try {
+      const body = Buffer.from(JSON.stringify({ pad: 'z'.repeat(4000) }));
+      await backend.put(CONFIG_MAP, KEY, body);
+      // Before, the changed byte came back as the object: radosgw sends no checksum to check.
+      proxy.resetCount();
+      proxy.setMode({ kind: 'corruptBodyFirst', count: 1 });
+      assert.deepEqual(Buffer.from((await backend.get(CONFIG_MAP, KEY))!), body);
+      assert.equal(proxy.requests, 2, 'the changed answer, then the right one');
+      proxy.setMode({ kind: 'pass' });
+      const path = `core/v1/ConfigMap/${KEY}.json`;
+      // Stored wrong: every read disagrees with the checksum stored beside it.
+      await admin.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: path,
+          Body: body,
+          Metadata: { 'stowage-crc32': '00000000' },
+        }),
+      );
+      await assert.rejects(backend.get(CONFIG_MAP, KEY), (error: unknown) => {
+        assert.ok(error instanceof CorruptObjectError, String(error));
+        assert.match(error.message, /read back with CRC-32 [0-9a-f]{8}, not the 00000000 stored with it/);
+        return true;
+      });
+      // Another tool's object, or one stowage stored before it stored checksums: nothing to check.
+      await admin.send(new PutObjectCommand({ Bucket: bucket, Key: path, Body: body }));
+      assert.deepEqual(Buffer.from((await backend.get(CONFIG_MAP, KEY))!), body);
+    } finally {
+      admin.destroy();
+      await backend.close();
     }
   });
 

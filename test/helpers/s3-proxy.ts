@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
  * - `failFirst`: the next `count` requests get `status`, later ones pass;
  * - `rewriteList`: forwarded, and the body of a ListObjectsV2 answer rewritten by `rewrite` (a
  *   server that paginates wrongly);
+ * - `corruptBodyFirst`: the next `count` object GETs answered 200 get their whole answer with one
+ *   byte of the body changed;
  * - `cutBodyFirst`: the next `count` object GETs answered 200 get their status, headers and first
  *   `afterBytes` bytes of body, then, 50 ms later, their connection is destroyed (`stall`: left
  *   open, silent); later requests, and every other request, pass.
@@ -22,6 +24,7 @@ export type ProxyMode =
   | { readonly kind: 'status'; readonly status: number }
   | { readonly kind: 'failFirst'; readonly count: number; readonly status: number }
   | { readonly kind: 'rewriteList'; readonly rewrite: (xml: string) => string }
+  | { readonly kind: 'corruptBodyFirst'; readonly count: number }
   | {
       readonly kind: 'cutBodyFirst';
       readonly count: number;
@@ -48,14 +51,12 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
     const upstream = request(
       { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
-        if (
-          mode.kind === 'cutBodyFirst' &&
-          failed < mode.count &&
-          isObjectGet(req) &&
-          answer.statusCode === 200
-        ) {
+        const faulty =
+          (mode.kind === 'cutBodyFirst' || mode.kind === 'corruptBodyFirst') && failed < mode.count;
+        if (faulty && isObjectGet(req) && answer.statusCode === 200) {
           failed++;
-          cutBody(res, answer, mode.afterBytes, mode.stall === true);
+          if (mode.kind === 'cutBodyFirst') cutBody(res, answer, mode.afterBytes, mode.stall === true);
+          else corruptBody(res, answer);
           return;
         }
         if (!rewrite) {
@@ -96,6 +97,19 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
     });
   };
 
+  /** Sends the whole answer with the middle byte of its body flipped, its length unchanged. */
+  const corruptBody = (res: ServerResponse, answer: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    answer.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const middle = body.length >> 1;
+      body[middle] = (body[middle] as number) ^ 0x01;
+      res.writeHead(200, answer.headers);
+      res.end(body);
+    });
+  };
+
   const fail = (res: ServerResponse, status: number) => {
     const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>injected</Message></Error>`;
     res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
@@ -109,7 +123,8 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       mode.kind === 'pass' ||
       mode.kind === 'delay' ||
       mode.kind === 'rewriteList' ||
-      mode.kind === 'cutBodyFirst';
+      mode.kind === 'cutBodyFirst' ||
+      mode.kind === 'corruptBodyFirst';
     if (!forwarding && !(mode.kind === 'failFirst' && failed >= mode.count)) req.resume();
     switch (mode.kind) {
       case 'pass':
@@ -128,6 +143,7 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
       case 'rewriteList':
         return forward(req, res, req.url?.includes('list-type=2') ? mode.rewrite : undefined);
       case 'cutBodyFirst':
+      case 'corruptBodyFirst':
         return forward(req, res);
       case 'failFirst':
         if (failed < mode.count) {

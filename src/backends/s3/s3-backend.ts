@@ -21,6 +21,7 @@ import {
   S3TimeoutError,
 } from '../../errors/s3-errors.js';
 import type { Backend, BackendRecord, OpenOptions } from '../backend.js';
+import { checksumMetadata, checksumMismatch } from './body-checksum.js';
 import { connectS3, type S3Connection } from './client.js';
 import { type ResolvedS3Config, resolveS3Config, type S3BackendConfig } from './config.js';
 import {
@@ -140,6 +141,7 @@ export class S3Backend implements Backend {
           // A Buffer body has a known length, so no aws-chunked encoding, which radosgw refuses.
           Body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
           ContentType: 'application/json',
+          Metadata: checksumMetadata(bytes),
         }),
         { abortSignal: signal },
       ),
@@ -303,6 +305,8 @@ export class S3Backend implements Backend {
    * while the body is read: a connection that broke or stalled mid-body failed the read at once,
    * and with it a whole listing (a dump, a copy). A GET changes nothing, so it is sent again, up to
    * maxAttempts times in all, within the operation's deadline; a key deleted meanwhile is missing.
+   * So is one whose body does not match the checksum stored with it (body-checksum.ts): read wrong
+   * every time, it is a CorruptObjectError.
    */
   private async fetch(
     path: string,
@@ -332,11 +336,16 @@ export class S3Backend implements Backend {
               );
             }
             try {
-              return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
+              const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
+              const mismatch = checksumMismatch(path, bytes, response.Metadata);
+              if (mismatch) throw mismatch;
+              return bytes;
             } catch (error) {
               // Past the deadline its abort is the cause, which send() reports as a timeout.
               if (signal.aborted) throw error;
               if (attempt >= this.config.maxAttempts) {
+                // Read wrong every time: the stored object is, as far as any reader can tell.
+                if (error instanceof CorruptObjectError) throw error;
                 throw bodyReadError(error, attempt, { operation, bucket: this.config.bucket, key: path });
               }
             }
