@@ -305,8 +305,8 @@ export class S3Backend implements Backend {
    * while the body is read: a connection that broke or stalled mid-body failed the read at once,
    * and with it a whole listing (a dump, a copy). A GET changes nothing, so it is sent again, up to
    * maxAttempts times in all, within the operation's deadline; a key deleted meanwhile is missing.
-   * So is one whose body does not match the checksum stored with it (body-checksum.ts): read wrong
-   * every time, it is a CorruptObjectError.
+   * A body that does not match the checksum stored with it (body-checksum.ts) is read again the
+   * same way; read wrong every time, it is a CorruptObjectError.
    */
   private async fetch(
     path: string,
