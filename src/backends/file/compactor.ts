@@ -77,9 +77,10 @@ export class Compactor<W extends PendingWrite> {
    */
   async missingBaseFile(): Promise<string | undefined> {
     if (this.running) return undefined;
-    const { base, completed } = this;
+    // Every compaction that gets as far as a new log replaces `base`, whether it then succeeds or not.
+    const { base } = this;
     const missing = await firstMissing(this.dir, base);
-    return this.running || this.completed !== completed || this.base !== base ? undefined : missing;
+    return this.running || this.base !== base ? undefined : missing;
   }
 
   /** Bytes a reopen would read: the garbage ratio is measured against it. */
@@ -126,7 +127,7 @@ export class Compactor<W extends PendingWrite> {
 
   /**
    * Compacts now (or joins the compaction already running). Never rejects; see lastError. Once
-   * stopped, starts none: a probe's rewrite (FileBackend.rewriteLog) racing close() began one after
+   * stopped, starts none: a probe's rewrite (FileBackend.rewriteLost) racing close() began one after
    * the lock was released, and the process exiting under it left a log with no snapshot.
    */
   compact(): Promise<void> {

@@ -38,9 +38,9 @@ import { makeDirectories, tightenMode } from './make-directories.js';
 import { type FileBackendOptions, type ResolvedFileBackendOptions, resolveOptions } from './options.js';
 import {
   checkStillHoldsData,
-  type DirectoryIdentity,
-  directoryIdentity,
   directoryMoved,
+  type FileIdentity,
+  fileIdentity,
   logDetached,
   placedFiles,
 } from './placement.js';
@@ -62,7 +62,7 @@ interface OpenState {
   readonly compactor: Compactor<FileWrite>;
   readonly report: RecoveryReport;
   /** The directory as it was opened, for the probe's check that it is still there (placement.ts). */
-  readonly directory: DirectoryIdentity;
+  readonly directory: FileIdentity;
 }
 
 /** Counters for tests, benchmarks and operators. */
@@ -160,7 +160,7 @@ export class FileBackend implements Backend {
       // unreadable) fails the open: every probe would fail the same way, and an instance opened
       // anyway went up and down at each restart until the restart limit.
       await this.writeProbe();
-      const directory = await directoryIdentity(this.dir);
+      const directory = await fileIdentity(this.dir);
       this.index = new RecordIndex();
       const recovered = await recover(this.dir, this.index, true);
       const generation = recovered.active?.generation ?? recovered.baseGeneration;

@@ -10,31 +10,40 @@ import type { LogTarget } from './log-writer.js';
  * durably, into a file no reopen will ever find. Each probe looks (FileBackend.probe()).
  */
 
-/** Which directory an instance opened: the same path may later name another one. */
-export interface DirectoryIdentity {
+/** Which directory or file a path named: the same path may later name another one. */
+export interface FileIdentity {
   readonly dev: number;
   readonly ino: number;
 }
 
-export async function directoryIdentity(dir: string): Promise<DirectoryIdentity> {
-  const { dev, ino } = await stat(dir);
+export async function fileIdentity(path: string): Promise<FileIdentity> {
+  const { dev, ino } = await stat(path);
   return { dev, ino };
 }
 
-/** Why `dir` is no longer the directory opened as `opened`, or undefined while it is. */
-export async function directoryMoved(
-  dir: string,
-  opened: DirectoryIdentity,
-): Promise<FileIoError | undefined> {
-  let now: DirectoryIdentity | undefined;
+/**
+ * The device and inode at `path` now, or undefined when nothing is there (ENOENT, or ENOTDIR: a
+ * directory on the way replaced by a file). Any other failure (EIO from a network filesystem, say)
+ * is thrown as the probe's: the probe fails, but writes are not refused for it.
+ */
+async function identityNow(path: string, file: string): Promise<FileIdentity | undefined> {
   try {
-    now = await stat(dir);
+    return await stat(path);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
-    // Anything else (EIO from a network filesystem, say) may pass: the probe fails, writes do not.
-    if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw ioError('probe', dir, error);
+    if (errno === 'ENOENT' || errno === 'ENOTDIR') return undefined;
+    throw ioError('probe', file, error);
   }
-  if (now && now.dev === opened.dev && now.ino === opened.ino) return undefined;
+}
+
+function sameFile(now: FileIdentity | undefined, then: FileIdentity): boolean {
+  return now?.dev === then.dev && now?.ino === then.ino;
+}
+
+/** Why `dir` is no longer the directory opened as `opened`, or undefined while it is. */
+export async function directoryMoved(dir: string, opened: FileIdentity): Promise<FileIoError | undefined> {
+  const now = await identityNow(dir, dir);
+  if (sameFile(now, opened)) return undefined;
   return new FileIoError(
     `the data directory ${dir} ${now ? 'is another directory now' : 'is gone'}: it was removed, moved or replaced while the instance had it open, so writes are refused from now on (the records acknowledged since are only in this process's memory); ${PUT_IT_BACK}`,
     { op: 'probe', file: dir, errno: 'ENOENT' },
@@ -80,20 +89,13 @@ export async function checkStillHoldsData(dir: string): Promise<void> {
 }
 
 /** A file a reopen reads besides the active log (a snapshot, a sealed log), as it was when known. */
-export interface PlacedFile {
+export interface PlacedFile extends FileIdentity {
   readonly name: string;
-  readonly dev: number;
-  readonly ino: number;
 }
 
 /** Where each of `names` in `dir` is now. */
 export async function placedFiles(dir: string, names: readonly string[]): Promise<PlacedFile[]> {
-  return Promise.all(
-    names.map(async (name) => {
-      const { dev, ino } = await stat(pathIn(dir, name));
-      return { name, dev, ino };
-    }),
-  );
+  return Promise.all(names.map(async (name) => ({ name, ...(await fileIdentity(pathIn(dir, name))) })));
 }
 
 /**
@@ -103,14 +105,7 @@ export async function placedFiles(dir: string, names: readonly string[]): Promis
  */
 export async function firstMissing(dir: string, files: readonly PlacedFile[]): Promise<string | undefined> {
   for (const file of files) {
-    let now: { dev: number; ino: number } | undefined;
-    try {
-      now = await stat(pathIn(dir, file.name));
-    } catch (error) {
-      // As for the directory: only a file that is not there counts; EIO and the like fail the probe.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('probe', file.name, error);
-    }
-    if (now?.dev !== file.dev || now?.ino !== file.ino) return file.name;
+    if (!sameFile(await identityNow(pathIn(dir, file.name), file.name), file)) return file.name;
   }
   return undefined;
 }
