@@ -55,6 +55,16 @@ function faultyOpen(faults: Faults): OpenFile {
             throw injected('sync');
           };
         }
+        if (property === 'close' && (faults.close ?? 0) > 0) {
+          // Linux's close(2) releases the descriptor even when it reports EIO; keeping it open
+          // would leave a handle for the garbage collector to close, which Node 26 makes an
+          // uncaught error in whatever test is running then.
+          return async () => {
+            faults.close! -= 1;
+            await target.close();
+            throw injected('close');
+          };
+        }
         if (typeof property === 'string' && (faults[property as keyof Faults] ?? 0) > 0) {
           return async () => {
             faults[property as keyof Faults]! -= 1;
