@@ -8,6 +8,7 @@ import {
 } from '../errors/index.js';
 import { canonicalJson, canonicalJsonUpTo } from './canonical-json.js';
 import { checkSameAddress, identify, type ObjectIdentity } from './identity.js';
+import { jsonFaultPosition } from './json-fault.js';
 import { utf8Owned } from './owned-bytes.js';
 import { plainCopy } from './plain-copy.js';
 
@@ -128,14 +129,9 @@ export function decodeObject(bytes: Uint8Array, stored: ObjectIdentity): Runtime
   return value as RuntimeObject;
 }
 
-/**
- * Where JSON.parse gave up, without its own message: V8's quotes the text around the fault ("Unexpected
- * token 'p', \"password=h\"... is not valid JSON"), and a record's content must not reach an error
- * message, which the CLI prints and the HTTP API returns (errors.md: details and messages never
- * hold object contents).
- */
+/** The record's size and where JSON.parse gave up, never its text (json-fault.ts). */
 function jsonFault(error: unknown, bytes: Uint8Array): string {
-  const position = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  const position = jsonFaultPosition(error);
   return position === undefined
     ? `${bytes.byteLength} bytes that do not parse`
     : `${bytes.byteLength} bytes that stop parsing at position ${position}`;

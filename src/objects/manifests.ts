@@ -2,6 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import type { RuntimeObject } from '../contract/types.js';
 import { InvalidObjectError } from '../errors/index.js';
 import { duplicateKey } from './json-duplicate-keys.js';
+import { jsonFaultPosition } from './json-fault.js';
 
 /** An object read from a manifest, with where it was: `<source>: document N` or `<source>: line N`. */
 export interface ManifestObject {
@@ -77,7 +78,9 @@ function parseJsonLine(line: string): { readonly value: unknown } | { readonly p
   try {
     value = JSON.parse(line);
   } catch (error) {
-    return { problem: (error as Error).message };
+    // Never V8's message, which quotes the line: a manifest may hold a Secret (json-fault.ts).
+    const position = jsonFaultPosition(error);
+    return { problem: position === undefined ? 'not valid JSON' : `not valid JSON (column ${position + 1})` };
   }
   const twice = duplicateKey(line);
   return twice === undefined

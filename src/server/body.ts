@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { jsonFaultPosition } from '../objects/json-fault.js';
 import { HttpError } from './http-errors.js';
 
 /** Reads a request body up to `limit` bytes; a larger one is refused before it is buffered. */
@@ -22,16 +23,17 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 }
 
 /**
- * The body parsed as JSON. A parse error says where it failed and no more: V8's message quotes
- * the body, which may be a secret sent to the wrong route, and an answer must not echo it.
+ * The body parsed as JSON. A parse error says where it failed and no more: the body may be a
+ * secret sent to the wrong route, and an answer must not echo it (json-fault.ts).
  */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
-    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
-    const where = body.length === 0 ? ': it is empty' : position ? ` (at character ${position})` : '';
+    const position = jsonFaultPosition(error);
+    const where =
+      body.length === 0 ? ': it is empty' : position === undefined ? '' : ` (at character ${position})`;
     throw new HttpError(400, 'STOWAGE_BAD_JSON', `request body is not valid JSON${where}`);
   }
 }

@@ -22,3 +22,24 @@ test('a List without a name is unpacked into its items; a named object whose kin
     [allowList],
   );
 });
+
+test('a JSON line that does not parse is named by its line and column, never quoted: a manifest may hold a Secret', () => {
+  const good = JSON.stringify(item);
+  for (const [bad, column] of [
+    ['{"kind":"Secret","data":{"password":"hunter2"}x', 'column 47'],
+    // V8 places this one nowhere, and its message quotes the line.
+    ['{"kind":"Secret","stringData":{"password":hunter2}}', undefined],
+    ['{"kind":"Secret","data":{"password":"hunter2', 'column 45'],
+  ] as const) {
+    assert.throws(
+      () => parseManifestEntries(`${good}\n${good}\n${bad}\n`, 'stdin'),
+      (error: Error) => {
+        assert.equal(error.name, 'InvalidObjectError');
+        assert.match(error.message, /^stdin: line 3: not valid JSON/);
+        if (column) assert.ok(error.message.endsWith(`(${column})`), error.message);
+        assert.doesNotMatch(error.message, /hunter|password|Secret/);
+        return true;
+      },
+    );
+  }
+});
