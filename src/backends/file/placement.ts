@@ -54,12 +54,15 @@ export async function directoryMoved(dir: string, opened: FileIdentity): Promise
 const PUT_IT_BACK =
   'put it back, then restart the instance (POST /api/v1/instances/{instance}/restart, restartInstance()); a restart of the process opens the directory as it then is, an empty one included';
 
-/** Whether `log` is no longer the file its name in `dir` names (removed, or replaced by another). */
+/**
+ * Whether `log` is no longer the file its name in `dir` names (removed, or replaced by another).
+ * A name that cannot be looked at fails the probe, as for the directory and the snapshot: taken
+ * for a removed log, it had every record written again, on a disk that may be failing.
+ */
 export async function logDetached(dir: string, log: LogTarget): Promise<boolean> {
   const open = await log.handle.stat();
   if (open.nlink === 0) return true;
-  const named = await stat(pathIn(dir, log.name)).catch(() => undefined);
-  return named === undefined || named.dev !== open.dev || named.ino !== open.ino;
+  return !sameFile(await identityNow(pathIn(dir, log.name), log.name), open);
 }
 
 /**
