@@ -69,6 +69,8 @@ export class ActorRef {
    * worker is stuck, and the slots are budgeted for one.
    */
   private readonly probes = new SharedTask<WorkerSlot, HostReply>();
+  /** The worker that died last, whose thread the next start waits for (WorkerSlot.threadEnded). */
+  private lastDied: WorkerSlot | undefined;
   /** A worker has opened the backend before: the next open is a reopen (OpenOptions.reopening). */
   private openedOnce = false;
 
@@ -134,7 +136,14 @@ export class ActorRef {
 
   /** Starts a fresh worker and opens the backend in it; rejects with the (typed) open error. */
   async start(machineId: MachineId): Promise<void> {
+    const previous = this.slot ?? this.lastDied;
+    this.lastDied = undefined;
     this.stopWorker();
+    const { openTimeoutMs } = this.options.supervisor;
+    // Opened while the thread it replaces still runs, a file instance meets that thread's lock, live,
+    // and the start fails and counts toward the restart limit; after openTimeoutMs it is tried anyway.
+    await previous?.threadEnded(openTimeoutMs);
+    if (this.closed) throw new ClosedError(`${this.name} was closed`, { instance: this.name });
     const slot = new WorkerSlot(
       {
         entry: this.entry,
@@ -147,7 +156,6 @@ export class ActorRef {
       (reason, cause) => this.workerDied(slot, reason, cause),
     );
     this.slot = slot;
-    const { openTimeoutMs } = this.options.supervisor;
     let timedOut = false;
     // An open that never finishes would leave initialize() waiting for ever: past the deadline the
     // worker is terminated, which rejects the open, and the supervisor retries with backoff.
@@ -364,6 +372,7 @@ export class ActorRef {
   private workerDied(slot: WorkerSlot, reason: DeathReason, cause: string): void {
     if (slot !== this.slot) return;
     this.slot = undefined;
+    this.lastDied = slot;
     this.rejectPending(
       new ActorDiedError(`the actor of ${this.name} died (${reason}) before the operation was sent`, {
         reason,

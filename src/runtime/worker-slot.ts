@@ -2,6 +2,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ActorDiedError, ClosedError } from '../errors/index.js';
 import type { BusyMeter } from './busy-meter.js';
+import { osThreadGone } from './os-thread.js';
 import type { ActorWorkerData, HostReply, HostRequest } from './protocol.js';
 import type { WorkerEntry } from './worker-entry.js';
 
@@ -31,6 +32,8 @@ export class WorkerSlot {
   private readonly running = new Set<{ readonly started: number }>();
   /** Requests posted to the worker, which its idle spin watches. */
   private readonly posted = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  /** The worker's OS thread, as it stored it (ActorWorkerData.thread). */
+  private readonly thread = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
   constructor(
     config: WorkerSlotConfig,
@@ -48,7 +51,11 @@ export class WorkerSlot {
       atomics: 'async',
       concurrentTasksPerWorker: config.concurrentTasks,
       resourceLimits: config.resourceLimits,
-      workerData: { posted: this.posted, idleSpinMicros: config.idleSpinMicros } satisfies ActorWorkerData,
+      workerData: {
+        posted: this.posted,
+        thread: this.thread,
+        idleSpinMicros: config.idleSpinMicros,
+      } satisfies ActorWorkerData,
     });
     // Without an 'error' listener piscina's error event would crash the process.
     this.pool.on('error', (error: Error) => this.died(classify(error), error.message));
@@ -114,6 +121,16 @@ export class WorkerSlot {
   /** Terminates the worker (a hung one, or one whose probes keep failing). */
   kill(reason: DeathReason, cause: string): void {
     this.died(reason, cause);
+  }
+
+  /**
+   * Resolves once the worker's OS thread has ended, or after `timeoutMs`. Terminating a worker
+   * stops its JavaScript, but not a system call it is blocked in (a write to a stalled disk), and
+   * a worker that died of an error or out of memory still tears its heap down: the thread, and
+   * what it holds (a file instance's lock), outlive the death that was reported.
+   */
+  threadEnded(timeoutMs: number): Promise<void> {
+    return osThreadGone(Atomics.load(this.thread, 0), timeoutMs);
   }
 
   /** Orderly shutdown after the actor closed its backend. */

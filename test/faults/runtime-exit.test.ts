@@ -38,14 +38,20 @@ test('a worker that exits while idle is noticed without any task failing, and re
   }
 });
 
-for (const fault of ['exit', 'hang'] as const) {
-  test(`a real file instance whose worker ${fault === 'exit' ? 'exits' : 'hangs and is terminated'} is restarted: the replacement takes over the lock the dead thread left, and acknowledged writes survive`, {
+const HOW = {
+  exit: 'exits',
+  hang: 'hangs and is terminated',
+  syscall: 'is stuck in a system call past its termination',
+} as const;
+
+for (const fault of ['exit', 'hang', 'syscall'] as const) {
+  test(`a real file instance whose worker ${HOW[fault]} is restarted: the replacement takes over the lock the dead thread left, and acknowledged writes survive`, {
     timeout: 60_000,
   }, async () => {
     const h = await faultHarness('file-fault-backend', { supervisor: { hangTimeoutMs: 300 } }, { fault });
     try {
       await h.provider.initialize(MachineId.generate());
-      await crashScenario(h, fault);
+      await crashScenario(h, fault === 'exit' ? 'exit' : 'hang');
     } finally {
       await h.dispose();
     }

@@ -14,6 +14,7 @@ import { ownedBytes } from '../../objects/owned-bytes.js';
 import { KeyOrder } from '../../store/key-order.js';
 import { ObjectStore } from '../../store/object-store.js';
 import { MAX_OPEN_LISTINGS } from '../listing-slots.js';
+import { currentOsThreadId } from '../os-thread.js';
 import type { ActorWorkerData, HostReply, HostRequest, OpReply, OpRequest, Page } from '../protocol.js';
 import { IdleSpin } from './idle-spin.js';
 import { loadBackend } from './load-backend.js';
@@ -62,6 +63,7 @@ const actors = new Map<string, Actor>();
 /** Null only when this module is loaded outside an actor worker. */
 const startedWith = workerData as ActorWorkerData | null;
 const idleSpin = new IdleSpin(startedWith?.posted, (startedWith?.idleSpinMicros ?? 0) / 1000);
+if (startedWith) Atomics.store(startedWith.thread, 0, currentOsThreadId());
 
 export async function handleRequest(request: HostRequest): Promise<HostReply> {
   idleSpin.started(request.type === 'batch' ? request.ops.length : 1);
