@@ -3,7 +3,7 @@
  * around the fault ("Unexpected token 'p', \"password=h\"... is not valid JSON"), and what was being
  * parsed (a stored record, a request body, a line of a manifest) may hold a secret that must not
  * reach an error message, which the CLI prints and the HTTP API returns. Undefined when V8 names
- * no position (an empty or cut-off text, where the message quotes nothing either).
+ * no position: an empty text, or an unexpected token, whose message is the one that quotes.
  */
 export function jsonFaultPosition(error: unknown): number | undefined {
   const position = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
