@@ -16,6 +16,7 @@ import { ListingSlots } from './listing-slots.js';
 import { Mailbox } from './mailbox.js';
 import type { Operation } from './observer.js';
 import type { ResolvedOptions } from './options.js';
+import { osThreadRunning, untilOsThreadsEnd } from './os-thread.js';
 import type { HostReply, InstanceConfig, OpReply, OpRequest, OpValues } from './protocol.js';
 import type { WorkerEntry } from './worker-entry.js';
 import { type DeathReason, WorkerSlot } from './worker-slot.js';
@@ -69,8 +70,8 @@ export class ActorRef {
    * worker is stuck, and the slots are budgeted for one.
    */
   private readonly probes = new SharedTask<WorkerSlot, HostReply>();
-  /** The worker that died last, whose thread the next start waits for (WorkerSlot.threadEnded). */
-  private lastDied: WorkerSlot | undefined;
+  /** The OS threads of workers that died or were stopped, which the next start waits for. */
+  private endingThreads: number[] = [];
   /** A worker has opened the backend before: the next open is a reopen (OpenOptions.reopening). */
   private openedOnce = false;
 
@@ -136,13 +137,13 @@ export class ActorRef {
 
   /** Starts a fresh worker and opens the backend in it; rejects with the (typed) open error. */
   async start(machineId: MachineId): Promise<void> {
-    const previous = this.slot ?? this.lastDied;
-    this.lastDied = undefined;
     this.stopWorker();
     const { openTimeoutMs } = this.options.supervisor;
-    // Opened while the thread it replaces still runs, a file instance meets that thread's lock, live,
-    // and the start fails and counts toward the restart limit; after openTimeoutMs it is tried anyway.
-    await previous?.threadEnded(openTimeoutMs);
+    // Opened while a thread it replaces still runs, a file instance meets that thread's lock, live,
+    // and the start fails and counts toward the restart limit. Past openTimeoutMs it is tried
+    // anyway, and the next start waits again for the threads still running.
+    await untilOsThreadsEnd(this.endingThreads, openTimeoutMs);
+    this.endingThreads = this.endingThreads.filter(osThreadRunning);
     if (this.closed) throw new ClosedError(`${this.name} was closed`, { instance: this.name });
     const slot = new WorkerSlot(
       {
@@ -372,7 +373,7 @@ export class ActorRef {
   private workerDied(slot: WorkerSlot, reason: DeathReason, cause: string): void {
     if (slot !== this.slot) return;
     this.slot = undefined;
-    this.lastDied = slot;
+    this.endingThreads.push(slot.osThread);
     this.rejectPending(
       new ActorDiedError(`the actor of ${this.name} died (${reason}) before the operation was sent`, {
         reason,
@@ -384,6 +385,8 @@ export class ActorRef {
   private stopWorker(): void {
     const slot = this.slot;
     this.slot = undefined;
-    void slot?.close().catch(() => undefined);
+    if (!slot) return;
+    this.endingThreads.push(slot.osThread);
+    void slot.close().catch(() => undefined);
   }
 }

@@ -18,12 +18,16 @@ export function currentOsThreadId(): number {
 /** How often a wait for a thread to end looks again. */
 const POLL_MS = 10;
 
+/** Whether the task `tid` of this process still runs; false for 0. */
+export function osThreadRunning(tid: number): boolean {
+  return tid !== 0 && existsSync(`/proc/self/task/${tid}`);
+}
+
 /**
- * Resolves once the task `tid` of this process is gone, or once `timeoutMs` have passed; at once
- * for 0. Task ids are handed out in sequence, so one is not reused within such a wait.
+ * Resolves once none of the tasks `tids` of this process runs, or once `timeoutMs` have passed.
+ * Task ids are handed out in sequence, so one is not reused within such a wait.
  */
-export async function osThreadGone(tid: number, timeoutMs: number): Promise<void> {
-  if (tid === 0) return;
+export async function untilOsThreadsEnd(tids: readonly number[], timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (existsSync(`/proc/self/task/${tid}`) && performance.now() < deadline) await sleep(POLL_MS);
+  while (tids.some(osThreadRunning) && performance.now() < deadline) await sleep(POLL_MS);
 }

@@ -2,7 +2,6 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ActorDiedError, ClosedError } from '../errors/index.js';
 import type { BusyMeter } from './busy-meter.js';
-import { osThreadGone } from './os-thread.js';
 import type { ActorWorkerData, HostReply, HostRequest } from './protocol.js';
 import type { WorkerEntry } from './worker-entry.js';
 
@@ -124,13 +123,13 @@ export class WorkerSlot {
   }
 
   /**
-   * Resolves once the worker's OS thread has ended, or after `timeoutMs`. Terminating a worker
+   * The worker's OS thread (os-thread.ts), 0 until it started or off Linux. Terminating a worker
    * stops its JavaScript, but not a system call it is blocked in (a write to a stalled disk), and
    * a worker that died of an error or out of memory still tears its heap down: the thread, and
-   * what it holds (a file instance's lock), outlive the death that was reported.
+   * what it holds (a file instance's lock), outlive the death reported.
    */
-  threadEnded(timeoutMs: number): Promise<void> {
-    return osThreadGone(Atomics.load(this.thread, 0), timeoutMs);
+  get osThread(): number {
+    return Atomics.load(this.thread, 0);
   }
 
   /** Orderly shutdown after the actor closed its backend. */

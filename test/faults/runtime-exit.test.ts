@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MachineId } from '../../src/index.js';
+import { ActorDiedError, MachineId } from '../../src/index.js';
 import { makeObject } from '../helpers/objects.js';
 import { CONFIG_MAP, crashScenario, faultHarness } from './runtime-harness.js';
 
@@ -60,3 +60,33 @@ for (const fault of ['exit', 'hang', 'syscall'] as const) {
     }
   });
 }
+
+test('a worker stuck in a system call for longer than openTimeoutMs: every later start waits for its thread again, and the instance comes back once it ends, not stopped by the restart limit', {
+  timeout: 60_000,
+}, async () => {
+  // The wait (1.5 s) ends long before the thread (8 s after the put), and the start after it meets
+  // the live lock. Before, the starts after that one did not wait, and each met the lock in turn,
+  // a worker's start apart, until the restart limit stopped the instance.
+  const h = await faultHarness(
+    'file-fault-backend',
+    { supervisor: { hangTimeoutMs: 1000, openTimeoutMs: 1500 } },
+    { fault: 'syscall', syscallSeconds: 8 },
+  );
+  try {
+    await h.provider.initialize(MachineId.generate());
+    const acked = makeObject({ name: 'acked', namespace: 'faults' });
+    await h.provider.putObject(h.faulty, acked);
+    await assert.rejects(
+      h.provider.putObject(h.faulty, makeObject({ name: 'boom', namespace: 'faults' })),
+      (error: unknown) => error instanceof ActorDiedError && error.details.reason === 'hang',
+    );
+    const states = () => h.observer.statesOf(h.faulty);
+    await h.observer.until(() => states().at(-1) === 'up:up' || states().includes('down:intensity'));
+    const afterHang = states().slice(states().indexOf('down:hang'));
+    assert.ok(afterHang.includes('down:initialize'), `a start met the live lock: ${afterHang}`);
+    assert.equal(afterHang.at(-1), 'up:up', `back up, not stopped: ${afterHang}`);
+    assert.deepEqual(await h.provider.getObject(h.faulty, CONFIG_MAP, 'faults/acked'), acked);
+  } finally {
+    await h.dispose();
+  }
+});
