@@ -6,6 +6,9 @@
  * no position: an empty text, or an unexpected token, whose message is the one that quotes.
  */
 export function jsonFaultPosition(error: unknown): number | undefined {
-  const position = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  // Anchored at the end, where V8 puts the position: a message that quotes the text ends in "is
+  // not valid JSON", and text reading "at position 123" must not be taken for one.
+  const message = error instanceof Error ? error.message : '';
+  const position = /JSON at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(message)?.[1];
   return position === undefined ? undefined : Number(position);
 }
