@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+
+const run = (command: string, ...args: string[]) =>
+  execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+/**
+ * An ext4 filesystem on a loop device over an image file. A copy of the image stands for the disk
+ * after a power cut: it holds what the loop device was sent, and nothing of what the kernel still
+ * holds in its page cache for the filesystem, which is what a write that was never synced is. The
+ * journal commits every 300 s instead of 5 (`commit=300`), and ext4's flush of renamed and
+ * truncated files (`auto_da_alloc`) is off, so that only what is synced reaches the device.
+ */
+export class LoopDisk {
+  private constructor(
+    private readonly image: string,
+    private readonly device: string,
+    readonly mountPoint: string,
+  ) {}
+
+  /** A new, empty filesystem of `sizeMiB` in `image`, mounted at `mountPoint`. */
+  static format(image: string, sizeMiB: number, mountPoint: string): LoopDisk {
+    run('truncate', '-s', `${sizeMiB}M`, image);
+    const device = run('losetup', '--find', '--show', image);
+    try {
+      run('mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', device);
+      return LoopDisk.mounted(image, device, mountPoint);
+    } catch (error) {
+      run('losetup', '--detach', device);
+      throw error;
+    }
+  }
+
+  /** The disk as a power cut now would leave it, mounted at `mountPoint` (ext4 replays its journal). */
+  cut(image: string, mountPoint: string): LoopDisk {
+    run('cp', '--sparse=always', this.image, image);
+    return LoopDisk.mounted(image, run('losetup', '--find', '--show', image), mountPoint);
+  }
+
+  /** Unmounts, detaches and removes the image. */
+  dispose(): void {
+    run('umount', this.mountPoint);
+    run('losetup', '--detach', this.device);
+    rmSync(this.image, { force: true });
+  }
+
+  private static mounted(image: string, device: string, mountPoint: string): LoopDisk {
+    mkdirSync(mountPoint, { recursive: true });
+    run('mount', '-t', 'ext4', '-o', 'commit=300,noauto_da_alloc', device, mountPoint);
+    return new LoopDisk(image, device, mountPoint);
+  }
+}
+
+/** Makes everything written so far durable, so that a trial's cut holds no earlier trial's writes in flight. */
+export function syncAll(): void {
+  run('sync');
+}

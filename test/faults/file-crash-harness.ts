@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { LogSync } from '../../src/backends/file/layout.js';
+import type { LogIo } from '../../src/backends/file/log-writer.js';
+import { FileBackend, MachineId, type RecoveryReport } from '../../src/index.js';
+import { CRASH_BACKEND_OPTIONS, CRASH_KEYS, CRASH_KIND, expectedValue } from './file-crash-model.js';
+
+/**
+ * The crash writer's run and the check after it, shared by the SIGKILL test (file-crash.test.ts)
+ * and the power-loss harness (scripts/power-loss), which checks a copy of the disk instead.
+ */
+
+const WRITER = new URL('./file-crash-writer.ts', import.meta.url).pathname;
+
+/** Per key, the last version known to be applied. */
+export type Versions = Record<string, number>;
+
+export interface WriterOptions {
+  readonly io: LogIo;
+  readonly logSync?: LogSync;
+}
+
+/**
+ * Runs the crash writer on `dir` until it has reported `acks` acknowledged writes, then SIGKILLs
+ * it. Returns every acknowledgement it recorded before it died, from `ackFile`, which must be on
+ * storage the kill does not touch.
+ */
+export async function runAndKill(
+  dir: string,
+  ackFile: string,
+  versions: Versions,
+  acks: number,
+  options: WriterOptions,
+): Promise<[string, number][]> {
+  const env = {
+    STOWAGE_CRASH_VERSIONS: JSON.stringify(versions),
+    STOWAGE_CRASH_IO: options.io,
+    STOWAGE_CRASH_LOG_SYNC: options.logSync ?? '',
+  };
+  return (await killAfterAcks(WRITER, [dir, ackFile], env, ackFile, acks)).map((line) => {
+    const [key, version] = line.split(' ');
+    return [key!, Number(version)];
+  });
+}
+
+/**
+ * Runs `script` (a writer that prints a line per acknowledged write, after it has appended the
+ * acknowledgement to `ackFile` with a synchronous write) until it has printed `acks` lines, then
+ * SIGKILLs it. Returns the lines of `ackFile`.
+ */
+export async function killAfterAcks(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  ackFile: string,
+  acks: number,
+): Promise<string[]> {
+  await rm(ackFile, { force: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const exited = once(child, 'exit');
+  let progress = 0;
+  let killed = false;
+  for await (const line of createInterface({ input: child.stdout! })) {
+    if (line !== 'ready') progress++;
+    if (!killed && progress >= acks) killed = child.kill('SIGKILL');
+  }
+  const [code, signal] = await exited;
+  assert.equal(signal, 'SIGKILL', `the writer died of the kill, not of its own failure (exit code ${code})`);
+  const text = await readFile(ackFile, 'utf8').catch(() => '');
+  return text.split('\n').filter((line) => line !== '');
+}
+
+/**
+ * Opens `dir` as the next writer would and checks every key against `versions`: each holds its
+ * last acknowledged version, or the one in flight when the writer died, whole; `list` agrees with
+ * `get`. Throws an AssertionError naming the first key that does not. Updates `versions` to what
+ * each key holds, and returns the open's recovery report.
+ */
+export async function checkRecovered(dir: string, versions: Versions, what: string): Promise<RecoveryReport> {
+  const backend = new FileBackend(dir, CRASH_BACKEND_OPTIONS);
+  await backend.open(MachineId.generate());
+  try {
+    let present = 0;
+    for (const key of CRASH_KEYS) {
+      const acked = versions[key] ?? -1;
+      const stored = await backend.get(CRASH_KIND, key);
+      if (stored) present++;
+      const actual = stored === undefined ? undefined : Buffer.from(stored);
+      const candidates = [acked, acked + 1].filter((v) => {
+        const expected = expectedValue(key, v);
+        return expected === undefined ? actual === undefined : actual?.equals(expected) === true;
+      });
+      assert.equal(
+        candidates.length,
+        1,
+        `${what}: ${key} (acknowledged version ${acked}) holds an unexpected value: ${actual === undefined ? 'absent' : `version ${JSON.parse(actual.toString()).version}`}`,
+      );
+      versions[key] = candidates[0]!;
+    }
+    let listed = 0;
+    for await (const _ of backend.list(CRASH_KIND)) listed++;
+    assert.equal(listed, present, `${what}: list agrees with get`);
+    return backend.recovery();
+  } finally {
+    await backend.close();
+  }
+}
