@@ -21,20 +21,15 @@ export class LoopDisk {
   /** A new, empty filesystem of `sizeMiB` in `image`, mounted at `mountPoint`. */
   static format(image: string, sizeMiB: number, mountPoint: string): LoopDisk {
     run('truncate', '-s', `${sizeMiB}M`, image);
-    const device = run('losetup', '--find', '--show', image);
-    try {
-      run('mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', device);
-      return LoopDisk.mounted(image, device, mountPoint);
-    } catch (error) {
-      run('losetup', '--detach', device);
-      throw error;
-    }
+    return LoopDisk.attached(image, mountPoint, (device) =>
+      run('mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', device),
+    );
   }
 
   /** The disk as a power cut now would leave it, mounted at `mountPoint` (ext4 replays its journal). */
   cut(image: string, mountPoint: string): LoopDisk {
     run('cp', '--sparse=always', this.image, image);
-    return LoopDisk.mounted(image, run('losetup', '--find', '--show', image), mountPoint);
+    return LoopDisk.attached(image, mountPoint, () => undefined);
   }
 
   /** Unmounts, detaches and removes the image. */
@@ -44,10 +39,18 @@ export class LoopDisk {
     rmSync(this.image, { force: true });
   }
 
-  private static mounted(image: string, device: string, mountPoint: string): LoopDisk {
-    mkdirSync(mountPoint, { recursive: true });
-    run('mount', '-t', 'ext4', '-o', 'commit=300,noauto_da_alloc', device, mountPoint);
-    return new LoopDisk(image, device, mountPoint);
+  /** `image` on a loop device, `prepare`d, then mounted; detached again if either fails. */
+  private static attached(image: string, mountPoint: string, prepare: (device: string) => void): LoopDisk {
+    const device = run('losetup', '--find', '--show', image);
+    try {
+      prepare(device);
+      mkdirSync(mountPoint, { recursive: true });
+      run('mount', '-t', 'ext4', '-o', 'commit=300,noauto_da_alloc', device, mountPoint);
+      return new LoopDisk(image, device, mountPoint);
+    } catch (error) {
+      run('losetup', '--detach', device);
+      throw error;
+    }
   }
 }
 

@@ -71,16 +71,8 @@ async function stowageTrial(trial: number, logSync: LogSync, io: LogIo): Promise
   const name = `stowage-${trial}`;
   syncAll();
   const versions: Versions = {};
-  const acks = await runAndKill(
-    join(disk.mountPoint, name),
-    join(work, `${name}.acks`),
-    versions,
-    acksBeforeCut(),
-    {
-      io,
-      logSync,
-    },
-  );
+  const dir = join(disk.mountPoint, name);
+  const acks = await runAndKill(dir, join(work, `${name}.acks`), versions, acksBeforeCut(), { io, logSync });
   for (const [key, version] of acks) versions[key] = version;
   return afterCut(name, async (dir) => {
     try {
@@ -117,20 +109,23 @@ try {
       ['fdatasync', 'blocking'],
     ] as const;
     /** Per mode: cuts, and cuts that failed the check. */
-    const tally = new Map<string, { cuts: number; lost: number }>();
+    const tally = new Map<string, { cuts: number; failures: number }>();
     for (let trial = 0; trial < trials; trial++) {
       const [logSync, io] = modes[trial % modes.length]!;
       const failure = await stowageTrial(trial, logSync, io);
-      const counts = tally.get(`${logSync}, ${io}`) ?? { cuts: 0, lost: 0 };
-      tally.set(`${logSync}, ${io}`, { cuts: counts.cuts + 1, lost: counts.lost + (failure ? 1 : 0) });
+      const counts = tally.get(`${logSync}, ${io}`) ?? { cuts: 0, failures: 0 };
+      tally.set(`${logSync}, ${io}`, {
+        cuts: counts.cuts + 1,
+        failures: counts.failures + (failure ? 1 : 0),
+      });
       if (failure) {
         console.error(`power-loss: ${failure}`);
         failed = true;
       }
     }
-    for (const [mode, { cuts, lost }] of tally) {
+    for (const [mode, { cuts, failures }] of tally) {
       console.log(
-        `stowage, ${mode}: ${lost} of ${cuts} cuts failed the check (a write lost, or the open refused)`,
+        `stowage, ${mode}: ${failures} of ${cuts} cuts failed the check (a write lost, or the open refused)`,
       );
     }
   }
