@@ -142,7 +142,7 @@ export class ActorRef {
     // Opened while a thread it replaces still runs, a file instance meets that thread's lock, live,
     // and the start fails and counts toward the restart limit. Past openTimeoutMs it is tried
     // anyway, and the next start waits again for the threads still running.
-    await untilOsThreadsEnd(this.endingThreads, openTimeoutMs);
+    await untilOsThreadsEnd(this.endingThreads, openTimeoutMs, () => this.closed);
     this.endingThreads = this.endingThreads.filter(osThreadRunning);
     if (this.closed) throw new ClosedError(`${this.name} was closed`, { instance: this.name });
     const slot = new WorkerSlot(

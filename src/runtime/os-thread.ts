@@ -24,10 +24,15 @@ export function osThreadRunning(tid: number): boolean {
 }
 
 /**
- * Resolves once none of the tasks `tids` of this process runs, or once `timeoutMs` have passed.
+ * Resolves once none of the tasks `tids` of this process runs, once `timeoutMs` have passed, or
+ * once `stop()` is true (a close, which a caller of the start waiting here must hear of at once).
  * Task ids are handed out in sequence, so one is not reused within such a wait.
  */
-export async function untilOsThreadsEnd(tids: readonly number[], timeoutMs: number): Promise<void> {
+export async function untilOsThreadsEnd(
+  tids: readonly number[],
+  timeoutMs: number,
+  stop: () => boolean,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (tids.some(osThreadRunning) && performance.now() < deadline) await sleep(POLL_MS);
+  while (tids.some(osThreadRunning) && performance.now() < deadline && !stop()) await sleep(POLL_MS);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ActorDiedError, MachineId } from '../../src/index.js';
+import { ActorDiedError, ClosedError, MachineId } from '../../src/index.js';
 import { makeObject } from '../helpers/objects.js';
 import { CONFIG_MAP, crashScenario, faultHarness } from './runtime-harness.js';
 
@@ -86,6 +86,37 @@ test('a worker stuck in a system call for longer than openTimeoutMs: every later
     assert.ok(afterHang.includes('down:initialize'), `a start met the live lock: ${afterHang}`);
     assert.equal(afterHang.at(-1), 'up:up', `back up, not stopped: ${afterHang}`);
     assert.deepEqual(await h.provider.getObject(h.faulty, CONFIG_MAP, 'faults/acked'), acked);
+  } finally {
+    await h.dispose();
+  }
+});
+
+test('close() during a restart that waits for a stuck thread ends the wait: the restart rejects with ClosedError at once, not when the thread ends', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness(
+    'file-fault-backend',
+    { supervisor: { hangTimeoutMs: 1000 } },
+    { fault: 'syscall', syscallSeconds: 8 },
+  );
+  try {
+    await h.provider.initialize(MachineId.generate());
+    const stuckAt = performance.now();
+    await assert.rejects(
+      h.provider.putObject(h.faulty, makeObject({ name: 'boom', namespace: 'faults' })),
+      (error: unknown) => error instanceof ActorDiedError && error.details.reason === 'hang',
+    );
+    // Joins the start that waits for the stuck thread (restartInstance joins a start under way).
+    const restart = h.provider.restartInstance(h.faulty);
+    const outcome = restart.then(
+      () => 'restarted',
+      (error: unknown) => (error instanceof ClosedError ? 'closed' : String(error)),
+    );
+    await h.provider.close();
+    assert.equal(await outcome, 'closed');
+    // Before, the wait went on polling after close() until the thread ended, 8 s after the put.
+    const waited = performance.now() - stuckAt;
+    assert.ok(waited < 6_000, `the restart ended ${Math.round(waited)} ms after the put, not at close()`);
   } finally {
     await h.dispose();
   }
