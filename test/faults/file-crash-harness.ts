@@ -46,10 +46,14 @@ export async function runAndKill(
   });
 }
 
+/** How long a writer may take to reach the acknowledgements asked for; it is killed at that point. */
+const WRITER_DEADLINE_MS = 60_000;
+
 /**
  * Runs `script` (a writer that prints a line per acknowledged write, after it has appended the
  * acknowledgement to `ackFile` with a synchronous write) until it has printed `acks` lines, then
- * SIGKILLs it. Returns the lines of `ackFile`.
+ * SIGKILLs it. Returns the lines of `ackFile`. A writer that dies on its own, or has not got that
+ * far within a minute, is an AssertionError.
  */
 export async function killAfterAcks(
   script: string,
@@ -66,12 +70,21 @@ export async function killAfterAcks(
   const exited = once(child, 'exit');
   let progress = 0;
   let killed = false;
-  for await (const line of createInterface({ input: child.stdout! })) {
-    if (line !== 'ready') progress++;
-    if (!killed && progress >= acks) killed = child.kill('SIGKILL');
+  const deadline = setTimeout(() => child.kill('SIGKILL'), WRITER_DEADLINE_MS);
+  try {
+    for await (const line of createInterface({ input: child.stdout! })) {
+      if (line !== 'ready') progress++;
+      if (!killed && progress >= acks) killed = child.kill('SIGKILL');
+    }
+  } finally {
+    clearTimeout(deadline);
   }
   const [code, signal] = await exited;
   assert.equal(signal, 'SIGKILL', `the writer died of the kill, not of its own failure (exit code ${code})`);
+  assert.ok(
+    killed,
+    `the writer acknowledged ${progress} of ${acks} writes in ${WRITER_DEADLINE_MS / 1000} s`,
+  );
   const text = await readFile(ackFile, 'utf8').catch(() => '');
   return text.split('\n').filter((line) => line !== '');
 }
