@@ -188,6 +188,15 @@ export async function crashScenario(h: Harness, expectedReason: string): Promise
   assert.deepEqual(await provider.getObject(faulty, CONFIG_MAP, 'faults/after-restart'), after);
 }
 
+/** Puts the fixture's `boom` object, which kills the worker, and checks the put failed for `reason`. */
+export async function putBoom(h: Harness, reason: string): Promise<void> {
+  const boom = h.provider.putObject(h.faulty, makeObject({ name: 'boom', namespace: 'faults' }));
+  await assert.rejects(boom, (error: unknown) => {
+    assertDied(error, reason);
+    return true;
+  });
+}
+
 export function assertDied(error: unknown, reason: string): void {
   assert.ok(error instanceof ActorDiedError, `${error}`);
   assert.equal(error.details.reason, reason);
