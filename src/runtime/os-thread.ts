@@ -1,19 +1,5 @@
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/**
- * The calling thread's Linux task id, or 0 where /proc/thread-self names none (off Linux). A
- * worker's JavaScript runs on its own OS thread, which outlives the Worker's termination while it
- * is inside a system call (docs/architecture.md, "Supervisor", Deaths).
- */
-export function currentOsThreadId(): number {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    return Number.isInteger(tid) && tid > 0 ? tid : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** How often a wait for a thread to end looks again. */
 const POLL_MS = 10;

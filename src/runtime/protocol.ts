@@ -150,8 +150,8 @@ export interface ActorWorkerData {
   /** Element 0 counts the requests the main thread has posted to this worker (host/idle-spin.ts). */
   readonly posted: Int32Array;
   /**
-   * Element 0: the worker's OS thread id (os-thread.ts), which it stores as it starts; 0 before
-   * that and off Linux.
+   * Element 0: the worker's OS thread id (backends/file/os-thread-id.ts), which it stores as it
+   * starts; 0 before that and off Linux.
    */
   readonly thread: Int32Array;
   /** How long the idle worker polls `posted`; 0 turns the spin off. */

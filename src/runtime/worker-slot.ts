@@ -123,10 +123,10 @@ export class WorkerSlot {
   }
 
   /**
-   * The worker's OS thread (os-thread.ts), 0 until it started or off Linux. Terminating a worker
-   * stops its JavaScript, but not a system call it is blocked in (a write to a stalled disk), and
-   * a worker that died of an error or out of memory still tears its heap down: the thread, and
-   * what it holds (a file instance's lock), outlive the death reported.
+   * The worker's OS thread (backends/file/os-thread-id.ts), 0 until it started or off Linux.
+   * Terminating a worker stops its JavaScript, but not a system call it is blocked in (a write to a
+   * stalled disk), and a worker that died of an error or out of memory still tears its heap down:
+   * the thread, and what it holds (a file instance's lock), outlive the death reported.
    */
   get osThread(): number {
     return Atomics.load(this.thread, 0);

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { MachineId } from '../../contract/machine-id.js';
 import { LockedError } from '../../errors/index.js';
 import { FILE_MODE, LOCK_FILE, pathIn, syncDirectory } from './layout.js';
+import { currentOsThreadId } from './os-thread-id.js';
 
 /** What the lock file records about its owner. */
 export interface LockOwner {
@@ -239,18 +240,10 @@ function isStale(owner: LockOwner, touched: number | undefined): boolean {
   return owner.thread ? threadGone(owner.pid, owner.thread.tid, owner.thread.startTime) : false;
 }
 
-/**
- * The calling thread's Linux task id and start time, or null off Linux. A worker's JavaScript runs
- * on its own OS thread, which /proc/thread-self names.
- */
+/** The calling thread's Linux task id and start time, or null off Linux (os-thread-id.ts). */
 function currentThread(): { tid: number; startTime: string | null } | null {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) return null;
-    return { tid, startTime: statStartTime(`/proc/${process.pid}/task/${tid}/stat`) };
-  } catch {
-    return null;
-  }
+  const tid = currentOsThreadId();
+  return tid === 0 ? null : { tid, startTime: statStartTime(`/proc/${process.pid}/task/${tid}/stat`) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { workerData } from 'node:worker_threads';
 import type { BackendRecord } from '../../backends/backend.js';
+import { currentOsThreadId } from '../../backends/file/os-thread-id.js';
 import { gvkString } from '../../contract/gvk.js';
 import { MachineId } from '../../contract/machine-id.js';
 import {
@@ -14,7 +15,6 @@ import { ownedBytes } from '../../objects/owned-bytes.js';
 import { KeyOrder } from '../../store/key-order.js';
 import { ObjectStore } from '../../store/object-store.js';
 import { MAX_OPEN_LISTINGS } from '../listing-slots.js';
-import { currentOsThreadId } from '../os-thread.js';
 import type { ActorWorkerData, HostReply, HostRequest, OpReply, OpRequest, Page } from '../protocol.js';
 import { IdleSpin } from './idle-spin.js';
 import { loadBackend } from './load-backend.js';
