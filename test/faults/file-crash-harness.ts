@@ -21,6 +21,15 @@ export type Versions = Record<string, number>;
 export interface WriterOptions {
   readonly io: LogIo;
   readonly logSync?: LogSync;
+  /** Replaces the model's compactMinBytes (CRASH_BACKEND_OPTIONS). */
+  readonly compactMinBytes?: number;
+  /** Runs once the writer has acknowledged `at` writes, while it goes on writing. */
+  readonly midway?: Midway;
+}
+
+export interface Midway {
+  readonly at: number;
+  run(): Promise<void>;
 }
 
 /**
@@ -39,8 +48,9 @@ export async function runAndKill(
     STOWAGE_CRASH_VERSIONS: JSON.stringify(versions),
     STOWAGE_CRASH_IO: options.io,
     STOWAGE_CRASH_LOG_SYNC: options.logSync ?? '',
+    STOWAGE_CRASH_COMPACT_MIN_BYTES: String(options.compactMinBytes ?? ''),
   };
-  return (await killAfterAcks(WRITER, [dir, ackFile], env, ackFile, acks)).map((line) => {
+  return (await killAfterAcks(WRITER, [dir, ackFile], env, ackFile, acks, options.midway)).map((line) => {
     const [key, version] = line.split(' ');
     return [key!, Number(version)];
   });
@@ -53,7 +63,8 @@ const WRITER_DEADLINE_MS = 60_000;
  * Runs `script` (a writer that prints a line per acknowledged write, after it has appended the
  * acknowledgement to `ackFile` with a synchronous write) until it has printed `acks` lines, then
  * SIGKILLs it. Returns the lines of `ackFile`. A writer that dies on its own, or has not got that
- * far within a minute, is an AssertionError.
+ * far within a minute, is an AssertionError. `midway` runs when the writer has printed `midway.at`
+ * lines; the kill waits for it.
  */
 export async function killAfterAcks(
   script: string,
@@ -61,6 +72,7 @@ export async function killAfterAcks(
   env: Record<string, string>,
   ackFile: string,
   acks: number,
+  midway?: Midway,
 ): Promise<string[]> {
   await rm(ackFile, { force: true });
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
@@ -74,6 +86,7 @@ export async function killAfterAcks(
   try {
     for await (const line of createInterface({ input: child.stdout! })) {
       if (line !== 'ready') progress++;
+      if (midway && progress === midway.at) await midway.run();
       if (!killed && progress >= acks) killed = child.kill('SIGKILL');
     }
   } finally {

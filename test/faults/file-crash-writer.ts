@@ -2,15 +2,20 @@
 // `<key> <version>` to the file argv[3] for every acknowledged write, until the parent SIGKILLs it.
 // STOWAGE_CRASH_VERSIONS holds, per key, the last version known to be applied; STOWAGE_CRASH_IO
 // picks the log's I/O mode (FileBackendOptions.blockingIo), and STOWAGE_CRASH_LOG_SYNC, when set,
-// how its writes are made durable (FileBackendOptions.logSync).
+// how its writes are made durable (FileBackendOptions.logSync), and STOWAGE_CRASH_COMPACT_MIN_BYTES,
+// when set, replaces the model's compactMinBytes.
 import { openSync, writeSync } from 'node:fs';
 import { FileBackend, type LogSync, MachineId } from '../../src/index.js';
 import { CRASH_BACKEND_OPTIONS, CRASH_KEYS, CRASH_KIND, expectedValue } from './file-crash-model.js';
 
 const versions = JSON.parse(process.env.STOWAGE_CRASH_VERSIONS ?? '{}') as Record<string, number>;
 const logSync = process.env.STOWAGE_CRASH_LOG_SYNC as LogSync | '';
+const compactMinBytes = Number(
+  process.env.STOWAGE_CRASH_COMPACT_MIN_BYTES || CRASH_BACKEND_OPTIONS.compactMinBytes,
+);
 const backend = new FileBackend(process.argv[2]!, {
   ...CRASH_BACKEND_OPTIONS,
+  compactMinBytes,
   blockingIo: process.env.STOWAGE_CRASH_IO === 'blocking',
   ...(logSync ? { logSync } : {}),
 });

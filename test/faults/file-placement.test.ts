@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readdir, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { cp, mkdtemp, open, readdir, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClosedError, FileBackend, FileIoError, gvk, MachineId, type ObjectKey } from '../../src/index.js';
@@ -48,31 +48,77 @@ async function keysAfterReopen(dir: string): Promise<string[]> {
 const put = (backend: FileBackend, name: string) =>
   backend.put(KIND, `default/${name}` as ObjectKey, Buffer.from(JSON.stringify(name)));
 
-test('a log deleted under a running instance is written again from memory at the next probe: every acknowledged write survives a reopen', async () => {
+/**
+ * What a SIGKILL of the process right now would leave: the files as they are on disk (the page
+ * cache survives a process), without the dead process's lock. Its keys after a reopen, sorted.
+ */
+async function keysAfterCrash(dir: string): Promise<string[]> {
+  const copy = join(root, `dir-${dirs++}`);
+  await cp(dir, copy, { recursive: true, filter: (source) => basename(source) !== 'LOCK' });
+  return keysAfterReopen(copy);
+}
+
+for (const io of ['thread-pool', 'blocking'] as const) {
+  test(`a log deleted under a running instance (${io} I/O): the next write is acknowledged only once every record was written again from memory, so a crash right after it loses nothing`, async () => {
+    const dir = join(root, `dir-${dirs++}`);
+    const backend = new FileBackend(dir, { blockingIo: io === 'blocking' });
+    await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
+    try {
+      for (const name of ['a', 'b']) await put(backend, name);
+      await unlink(join(dir, 'log-0000000000.stow'));
+      // Written into the unlinked file: acknowledged then, a crash would lose it, a and b with it.
+      const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => put(backend, 'c'));
+      assert.deepEqual(
+        seen.map((w) => w.message),
+        [
+          `file instance ${dir}: log-0000000000.stow was removed or replaced while open; every record was written again from memory, as snapshot-0000000001.stow`,
+        ],
+      );
+      assert.deepEqual(await keysAfterCrash(dir), ['default/a', 'default/b', 'default/c']);
+      await put(backend, 'd');
+      await backend.probe();
+      assert.equal(backend.stats().compactions, 1, 'one rewrite, and the probe found the new log in place');
+    } finally {
+      await backend.close();
+    }
+    assert.deepEqual(await keysAfterReopen(dir), ['default/a', 'default/b', 'default/c', 'default/d']);
+  });
+}
+
+test('a log replaced by a rename over it is rewritten at the next write the same way', async () => {
   const dir = join(root, `dir-${dirs++}`);
   const backend = await opened(dir);
-  for (const name of ['a', 'b']) await put(backend, name);
-  await unlink(join(dir, 'log-0000000000.stow'));
-  // Acknowledged, into the unlinked file: the index is now the only place a reopen could get them from.
-  for (const name of ['c', 'd']) await put(backend, name);
-  const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => backend.probe());
-  assert.deepEqual(
-    seen.map((w) => w.message),
-    [
-      `file instance ${dir}: log-0000000000.stow was removed or replaced while open; every record was written again from memory, as snapshot-0000000001.stow`,
-    ],
-  );
-  await put(backend, 'e');
-  await backend.probe();
-  assert.equal(backend.stats().compactions, 1, 'one rewrite, and the next probe found the new log in place');
-  await backend.close();
-  assert.deepEqual(await keysAfterReopen(dir), [
-    'default/a',
-    'default/b',
-    'default/c',
-    'default/d',
-    'default/e',
-  ]);
+  try {
+    for (const name of ['a', 'b']) await put(backend, name);
+    const stray = join(dir, 'stray');
+    await (await open(stray, 'w')).close();
+    await rename(stray, join(dir, 'log-0000000000.stow'));
+    await put(backend, 'c');
+    assert.deepEqual(await keysAfterCrash(dir), ['default/a', 'default/b', 'default/c']);
+  } finally {
+    await backend.close();
+  }
+});
+
+test('when writing every record again fails, the writes held for it fail with a typed error and later writes are refused', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  try {
+    for (const name of ['a', 'b']) await put(backend, name);
+    // The log and the directory both gone: the rewrite cannot create its new log.
+    await rm(dir, { recursive: true });
+    await assert.rejects(put(backend, 'c'), (error: unknown) => {
+      assert.ok(error instanceof FileIoError, String(error));
+      assert.match(
+        error.message,
+        /log-0000000000\.stow was removed or replaced .* this write is applied in this process's memory, but not durable/,
+      );
+      return true;
+    });
+    await assert.rejects(put(backend, 'd'), FileIoError);
+  } finally {
+    await backend.close();
+  }
 });
 
 for (const opening of ['compacted while open', 'opened from it'] as const) {
@@ -268,7 +314,7 @@ test('through the runtime, a data directory removed under a running instance tak
   }
 });
 
-test('a log removed while a compaction writes its snapshot is written again once more: the probe does not stop at the compaction it joined', async () => {
+test('a log removed while a compaction writes its snapshot is written again once more: the rewrite does not stop at the compaction it joined', async () => {
   const dir = join(root, `dir-${dirs++}`);
   let slowSnapshot = false;
   const backend = new FileBackend(dir, {
@@ -285,8 +331,7 @@ test('a log removed while a compaction writes its snapshot is written again once
     // The compaction has moved to log-1 and is writing snapshot-1 when log-1 is removed.
     while (!existsSync(join(dir, 'log-0000000001.stow'))) await sleep(5);
     await unlink(join(dir, 'log-0000000001.stow'));
-    await put(backend, 'c');
-    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => put(backend, 'c'));
     assert.equal(seen.length, 1, 'written again, once');
     await compaction;
     await put(backend, 'd');

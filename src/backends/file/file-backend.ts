@@ -180,6 +180,7 @@ export class FileBackend implements Backend {
         (batch) => this.apply(batch),
         this.options.io,
         this.options.logSync,
+        (log) => this.rewriteDetached(log),
       );
       const compactor = new Compactor(
         this.dir,
@@ -316,13 +317,33 @@ export class FileBackend implements Backend {
     await lock.verify();
     await this.writeProbe();
     const lost = await this.lostFile(writer, compactor);
-    if (lost !== undefined) {
-      this.rewriting ??= this.rewriteLost(lost, writer, compactor).finally(() => {
-        this.rewriting = undefined;
-      });
-      await this.rewriting;
-    }
+    if (lost !== undefined) await this.rewrite(lost, writer, compactor);
     compactor.retryIfRoom();
+  }
+
+  /** rewriteLost(), or the one already running, which then covers `lost` too (see its loop). */
+  private rewrite(
+    lost: string,
+    writer: LogWriter<FileWrite>,
+    compactor: Compactor<FileWrite>,
+  ): Promise<void> {
+    this.rewriting ??= this.rewriteLost(lost, writer, compactor).finally(() => {
+      this.rewriting = undefined;
+    });
+    return this.rewriting;
+  }
+
+  /**
+   * The log writer wrote a batch to `log` after it was removed or replaced: it holds that batch's
+   * acknowledgements, and every later one, until this has written every record again.
+   */
+  private async rewriteDetached(log: string): Promise<void> {
+    const { writer, compactor } = this.opened();
+    // A rewrite already running may have made its last check before this batch and end without
+    // covering it. One that succeeds with `log` detached has moved writes to a newer log, and the
+    // batch was applied before that move, so the new snapshot holds it: until then, again.
+    do await this.rewrite(log, writer, compactor);
+    while (writer.log.name === log && !this.closed);
   }
 
   /**
@@ -343,9 +364,9 @@ export class FileBackend implements Backend {
    * A file a reopen needs was removed or replaced while open; the index, which every acknowledged
    * write reached, still holds all of it. A compaction writes it as a new snapshot beside a new log,
    * as a crash-safe compaction always does, and acknowledged writes are durable where a reopen will
-   * look again. When it was the active log, writes acknowledged since the removal were durable only
-   * in the unlinked file until then: a crash in between loses them. When it was a snapshot, a crash
-   * before the rewrite reopens without it (refused as corrupt, or missing what it held).
+   * look again. When it was the active log, the writer holds every acknowledgement from the first
+   * batch written after the removal until this is done (rewriteDetached). When it was a snapshot, a
+   * crash before the rewrite reopens without it (refused as corrupt, or missing what it held).
    */
   private async rewriteLost(
     lost: string,

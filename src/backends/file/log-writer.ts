@@ -1,4 +1,4 @@
-import { fdatasyncSync } from 'node:fs';
+import { fdatasyncSync, fstatSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FileIoError, InternalError } from '../../errors/index.js';
 import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
@@ -37,6 +37,13 @@ export interface PendingWrite extends BatchRecord {
   afterSettled?: ((durable: boolean) => void)[];
 }
 
+/**
+ * Called when a batch was written to a log that had been removed or replaced in its directory (see
+ * detached()). Resolves once every record applied so far is durable in files a reopen
+ * reads, or rejects with why that failed.
+ */
+export type OnDetached = (log: string) => Promise<void>;
+
 /** The log file the writer appends to; swapped whole when compaction starts a new generation. */
 export interface LogTarget {
   readonly handle: FileHandle;
@@ -56,6 +63,10 @@ export interface LogTarget {
  * A failed write or sync rejects its whole batch and truncates the log back to the last durable
  * batch, so nothing a caller saw fail can reappear after a restart. If even that fails, the writer
  * is broken: every later write fails with the same error until the instance is reopened.
+ *
+ * A batch written to a log that was removed or replaced meanwhile (an `rm`, a cleanup job) is
+ * durable only in a file no reopen will read. It is applied like any other, but no write is settled
+ * until `onDetached` has written every record again from memory; see holdUntil().
  */
 export class LogWriter<W extends PendingWrite> {
   private pending: W[] = [];
@@ -69,6 +80,8 @@ export class LogWriter<W extends PendingWrite> {
   /** Writes whose outcome is known but not yet delivered, oldest first; see settle(). */
   private unsettled: { readonly write: W; readonly error: Error | undefined }[] = [];
   private settling = false;
+  /** Rewrites after a detached log not yet finished; nothing is settled while there are any. */
+  private holds = 0;
   private readonly settleChunkSize: number;
   private readonly encoder = new BatchEncoder();
 
@@ -79,6 +92,7 @@ export class LogWriter<W extends PendingWrite> {
     private readonly io: LogIo,
     /** Must match how the target's handle was opened (logFlags). */
     private readonly sync: LogSync,
+    private readonly onDetached: OnDetached,
   ) {
     // Blocking I/O has no completions to interleave with settling, and a chunk left for a later
     // turn would wait behind the next batch's write.
@@ -240,6 +254,9 @@ export class LogWriter<W extends PendingWrite> {
     this.target = { handle, name, position: position + encoded.bytes };
     // Queued before finished(), so that idle() cannot report idle before these writes settle.
     this.queueSettle(batch, undefined);
+    // Before finished(): a rewrite's compaction waits for its turn between batches, and the batch
+    // is applied (onDurable) before that turn comes, so the rewrite's copy of the index holds it.
+    if (detached(handle)) this.holdUntil(this.onDetached(name), name);
     // The next batch's I/O starts before this batch's callers run, so the two overlap.
     this.finished();
     this.onDurable(batch, encoded.bytes);
@@ -298,7 +315,37 @@ export class LogWriter<W extends PendingWrite> {
     if (!this.settling) this.settleChunk();
   }
 
+  /**
+   * Settles nothing until `rewrite` is done: every write queued meanwhile, the detached batch's and
+   * those after it, is acknowledged only once durable where a reopen looks. If the rewrite fails,
+   * those writes are in memory (applied) but not durable, and each fails saying so.
+   */
+  private holdUntil(rewrite: Promise<void>, log: string): void {
+    this.holds++;
+    rewrite.then(
+      () => this.release(undefined),
+      (cause: unknown) =>
+        this.release(
+          new FileIoError(
+            `${log} was removed or replaced in its directory while this instance wrote to it, and writing every record again from memory failed (${(cause as Error).message}): this write is applied in this process's memory, but not durable`,
+            { op: 'append', file: log, errno: 'ENOENT' },
+          ),
+        ),
+    );
+  }
+
+  private release(failure: FileIoError | undefined): void {
+    this.holds--;
+    if (failure)
+      this.unsettled = this.unsettled.map(({ write, error }) => ({ write, error: error ?? failure }));
+    this.drainSettled();
+  }
+
   private settleChunk(): void {
+    if (this.holds > 0) {
+      this.settling = false;
+      return;
+    }
     const chunk = this.unsettled.splice(0, this.settleChunkSize);
     for (const { write, error } of chunk) {
       if (error) write.reject(error);
@@ -327,5 +374,19 @@ export class LogWriter<W extends PendingWrite> {
         },
       );
     }
+  }
+}
+
+/**
+ * Whether the log behind `handle` has lost its last name: removed, or replaced by a rename over it.
+ * An fstat reads the inode's link count from memory, a microsecond or two per batch; a log moved
+ * to another name keeps its link and is left to the probe (placement.ts). An fstat that fails
+ * tells nothing about the link, and the write itself succeeded: the batch is settled as durable.
+ */
+function detached(handle: FileHandle): boolean {
+  try {
+    return fstatSync(handle.fd).nlink === 0;
+  } catch {
+    return false;
   }
 }
