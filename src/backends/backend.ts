@@ -65,6 +65,12 @@ export interface Backend {
    */
   compactionFailure?(): string | null;
   /**
+   * True while the backend writes again, in the background, files removed under it (a file
+   * instance's log deleted by hand). It is alive, only busy: operations held for that work are not
+   * a hang. Absent for backends that never do this.
+   */
+  repairing?(): boolean;
+  /**
    * Why the backend refuses every write until it is reopened (a file log it could not cut back
    * after a failed write, a data directory removed under it), or undefined while it takes writes.
    * A provider with no probes of its own (LocalProvider) reports the instance down meanwhile.

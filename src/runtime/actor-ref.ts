@@ -269,6 +269,8 @@ export class ActorRef {
      * absent when it does not compact.
      */
     compactionFailure?: string | null;
+    /** The backend is writing removed files again (Backend.repairing), as it said with a passed probe. */
+    repairing?: true;
   }> {
     const slot = this.slot;
     const started = performance.now();
@@ -286,13 +288,14 @@ export class ActorRef {
       if (reply === 'timeout')
         return { ok: false, timedOut: true, seconds: elapsed(), cause: 'probe timed out' };
       if (!reply.ok) return { ok: false, timedOut: false, seconds: elapsed(), cause: reply.error.message };
-      const { compactionFailure } = reply;
+      const { compactionFailure, repairing } = reply;
       return {
         ok: true,
         timedOut: false,
         seconds: elapsed(),
         cause: '',
         ...(compactionFailure !== undefined && { compactionFailure }),
+        ...(repairing && { repairing }),
       };
     } catch (error) {
       return { ok: false, timedOut: false, seconds: elapsed(), cause: (error as Error).message };
@@ -345,7 +348,20 @@ export class ActorRef {
       timer = setTimeout(resolve, deadlineMs);
     });
     try {
-      await Promise.race([slot.run({ type: 'close', instance: this.name }).catch(() => undefined), expired]);
+      const closing = slot.run({ type: 'close', instance: this.name }).then(
+        (reply) => {
+          // Nobody awaits a failed close but the process itself: a file instance whose log was
+          // removed and could not be written again loses records here, and the operator must know.
+          if (!reply.ok) {
+            process.emitWarning(`instance ${this.name} did not close cleanly: ${reply.error.message}`, {
+              type: 'StowageWarning',
+              code: 'STOWAGE_CLOSE_FAILED',
+            });
+          }
+        },
+        () => undefined,
+      );
+      await Promise.race([closing, expired]);
     } finally {
       clearTimeout(timer);
       this.slot = undefined;

@@ -141,6 +141,8 @@ export type HostReply =
       readonly keepsCallOrder?: boolean;
       /** Probe only: what Backend.compactionFailure reported (absent: the backend does not compact). */
       readonly compactionFailure?: string | null;
+      /** Probe only: Backend.repairing reported true; operations held for that are not a hang. */
+      readonly repairing?: true;
       readonly seconds: number;
     }
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };

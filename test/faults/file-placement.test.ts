@@ -14,7 +14,7 @@ import { ClosedError, FileBackend, FileIoError, gvk, MachineId, type ObjectKey }
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { makeObject } from '../helpers/objects.js';
 import { warningsDuring } from '../helpers/warnings.js';
-import { RecordingObserver } from './runtime-harness.js';
+import { faultHarness, RecordingObserver } from './runtime-harness.js';
 
 const KIND = gvk('', 'v1', 'ConfigMap');
 /** One machine throughout, as a process restarted on the same host would be. */
@@ -43,6 +43,12 @@ async function keysAfterReopen(dir: string): Promise<string[]> {
   } finally {
     await reopened.close();
   }
+}
+
+/** A probe, and the rewrite it started in the background, if any (FileBackend.repaired()). */
+async function repairedAfterProbe(backend: FileBackend): Promise<void> {
+  await backend.probe();
+  await backend.repaired();
 }
 
 const put = (backend: FileBackend, name: string) =>
@@ -111,7 +117,7 @@ test('when writing every record again fails, the writes held for it fail with a 
       assert.ok(error instanceof FileIoError, String(error));
       assert.match(
         error.message,
-        /log-0000000000\.stow was removed or replaced .* this write is applied in this process's memory, but not durable/,
+        /^the data directory .* is gone: .*\. This write was held until log-0000000000\.stow's records were written again, so it is applied in this process's memory \(reads see it\) but not durable$/,
       );
       return true;
     });
@@ -135,7 +141,7 @@ for (const opening of ['compacted while open', 'opened from it'] as const) {
     // refused the directory as corrupt.
     await unlink(join(dir, 'snapshot-0000000001.stow'));
     await put(backend, 'c');
-    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => repairedAfterProbe(backend));
     assert.deepEqual(
       seen.map((w) => w.message),
       [
@@ -199,7 +205,7 @@ test('a sealed log a failed compaction left behind is one a reopen needs: delete
     assert.ok(backend.stats().lastCompactionError, 'the snapshot failed');
     failSnapshot = false;
     await unlink(join(dir, 'log-0000000000.stow'));
-    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => backend.probe());
+    const seen = await warningsDuring('STOWAGE_LOG_REWRITTEN', () => repairedAfterProbe(backend));
     assert.equal(seen.length, 1);
     assert.match(seen[0]!.message, /log-0000000000\.stow was removed or replaced while open/);
   } finally {
@@ -314,6 +320,58 @@ test('through the runtime, a data directory removed under a running instance tak
   }
 });
 
+test('through the runtime, a write held for a rewrite that takes longer than hangTimeoutMs is not taken for a hang: it is acknowledged, nothing restarts, and every record survives', {
+  timeout: 60_000,
+}, async () => {
+  const h = await faultHarness(
+    'file-fault-backend',
+    { supervisor: { hangTimeoutMs: 300 } },
+    { fault: 'slow-snapshot', snapshotDelayMs: 1500 },
+  );
+  try {
+    await h.provider.initialize(MACHINE);
+    for (const name of ['a', 'b'])
+      await h.provider.putObject(h.faulty, makeObject({ name, namespace: 'default' }));
+    await unlink(join(h.dir, 'log-0000000000.stow'));
+    const started = performance.now();
+    await h.provider.putObject(h.faulty, makeObject({ name: 'c', namespace: 'default' }));
+    assert.ok(performance.now() - started >= 1000, 'the put waited for the rewrite');
+    // Before, the supervisor judged the held put a hang and terminated the worker mid-rewrite: the
+    // put failed, and the restart found log-0 gone and log-1 without its snapshot.
+    assert.deepEqual(h.observer.restarts, []);
+    await h.provider.close();
+    assert.deepEqual(await keysAfterReopen(h.dir), ['default/a', 'default/b', 'default/c']);
+  } finally {
+    await h.dispose();
+  }
+});
+
+test('a probe that finds the log removed starts the rewrite and answers without waiting for it: however long the rewrite takes, the probe is quick', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = new FileBackend(dir, {
+    openFile: async (path, flags, mode) => {
+      if (path.endsWith('.tmp')) await sleep(1500);
+      return open(path, flags, mode);
+    },
+  });
+  await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
+  try {
+    for (const name of ['a', 'b']) await put(backend, name);
+    await unlink(join(dir, 'log-0000000000.stow'));
+    const started = performance.now();
+    await backend.probe();
+    // Before, the probe waited for the whole rewrite: through the runtime, one longer than
+    // probeTimeoutMs failed probes until the worker was terminated in the middle of it.
+    assert.ok(performance.now() - started < 1000, `the probe took ${performance.now() - started} ms`);
+    assert.equal(backend.repairing(), true);
+    await backend.repaired();
+    assert.equal(backend.repairing(), false);
+  } finally {
+    await backend.close();
+  }
+  assert.deepEqual(await keysAfterReopen(dir), ['default/a', 'default/b']);
+});
+
 test('a log removed while a compaction writes its snapshot is written again once more: the rewrite does not stop at the compaction it joined', async () => {
   const dir = join(root, `dir-${dirs++}`);
   let slowSnapshot = false;
@@ -347,7 +405,7 @@ test('a log removed while a compaction writes its snapshot is written again once
   }
 });
 
-test('a probe that finds the log removed as close() begins starts no compaction after close: the directory opens again', async () => {
+test('a probe that finds the log removed as close() begins: close() writes every record again before it releases the lock, and nothing is written after it', async () => {
   const dir = join(root, `dir-${dirs++}`);
   const backend = await opened(dir);
   for (const name of ['a', 'b']) await put(backend, name);
@@ -365,12 +423,35 @@ test('a probe that finds the log removed as close() begins starts no compaction 
   };
   await backend.probe().catch(() => undefined);
   await closing;
+  const names = async () => (await readdir(dir)).filter((name) => name.endsWith('.stow')).sort();
+  const atClose = await names();
   await sleep(300);
-  const names = (await readdir(dir)).filter((name) => name.endsWith('.stow'));
-  assert.deepEqual(names, [], `nothing written after close: ${names}`);
-  // The records were in the removed log only: the directory is empty of data, but it opens.
-  const reopened = await opened(dir);
-  await reopened.close();
+  assert.deepEqual(await names(), atClose, 'nothing written after close');
+  // Before, close() released the lock with a and b only in memory: the directory opened empty.
+  assert.deepEqual(await keysAfterReopen(dir), ['default/a', 'default/b']);
+});
+
+test('close() after a log was removed, with no write or probe since, writes every record again first', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  for (const name of ['a', 'b']) await put(backend, name);
+  await unlink(join(dir, 'log-0000000000.stow'));
+  await backend.close();
+  assert.deepEqual(await keysAfterReopen(dir), ['default/a', 'default/b']);
+});
+
+test('close() after the whole directory was removed rejects with the typed reason: the records it held are lost', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = await opened(dir);
+  await put(backend, 'a');
+  await rm(dir, { recursive: true });
+  await assert.rejects(backend.close(), (error: unknown) => {
+    assert.ok(error instanceof FileIoError, String(error));
+    assert.match(error.message, new RegExp(`the data directory ${dir} is gone`));
+    return true;
+  });
+  // Released all the same: a second close() reports the same, and nothing is left open.
+  await assert.rejects(backend.close(), FileIoError);
 });
 
 test('a probe that close() overtakes ends with STOWAGE_CLOSED or succeeds, never with a raw "file closed"', async () => {

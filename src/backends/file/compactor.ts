@@ -46,7 +46,7 @@ export const COMPACTION_HEADROOM_BYTES = 1024 * 1024;
  */
 export class Compactor<W extends PendingWrite> {
   private running: Promise<void> | undefined;
-  private stopped = false;
+  private stopping = false;
   /** A durable batch found a compaction running, so the thresholds are checked again when it ends. */
   private landedWhileRunning = false;
   private retryAtBytes = 0;
@@ -96,6 +96,11 @@ export class Compactor<W extends PendingWrite> {
     return this.completed;
   }
 
+  /** stop() was called: no compaction starts any more. */
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
   /** The last compaction's failure; writes are unaffected by it, the logs just keep growing. */
   get lastError(): FileIoError | null {
     return this.failure;
@@ -131,7 +136,7 @@ export class Compactor<W extends PendingWrite> {
    * the lock was released, and the process exiting under it left a log with no snapshot.
    */
   compact(): Promise<void> {
-    if (this.stopped) return this.running ?? Promise.resolve();
+    if (this.stopping) return this.running ?? Promise.resolve();
     this.running ??= this.run().finally(() => {
       this.running = undefined;
       // Batches that landed meanwhile found it running and started nothing: if they pushed the
@@ -148,7 +153,7 @@ export class Compactor<W extends PendingWrite> {
 
   /** Starts no more compactions, and waits for a running one to finish. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping = true;
     await this.running;
   }
 

@@ -292,7 +292,10 @@ export class FileBackend implements Backend {
    * A small write and fdatasync in the directory, plus checks that the directory and its log are
    * still where they were opened and that the lock is still ours. A directory removed, moved or
    * replaced fails this probe and every later write: what they would write could never be read
-   * back. A log removed or replaced in a directory still there is written again from memory.
+   * back. A log or snapshot removed or replaced in a directory still there is written again from
+   * memory, in the background (see repaired()): the probe says whether the instance is alive, and
+   * a rewrite of a large instance takes longer than a probe may. If it fails, every later write and
+   * probe fails with why.
    */
   async probe(): Promise<void> {
     try {
@@ -307,7 +310,8 @@ export class FileBackend implements Backend {
   }
 
   private async probeOpen(): Promise<void> {
-    const { writer, lock, compactor, directory } = this.opened();
+    const state = this.opened();
+    const { writer, lock, compactor, directory } = state;
     if (writer.broken) throw writer.broken;
     const moved = await directoryMoved(this.dir, directory);
     if (moved) {
@@ -317,17 +321,26 @@ export class FileBackend implements Backend {
     await lock.verify();
     await this.writeProbe();
     const lost = await this.lostFile(writer, compactor);
-    if (lost !== undefined) await this.rewrite(lost, writer, compactor);
+    // Its failure is the writer's refusal, which the next probe and every write report.
+    if (lost !== undefined) this.rewrite(lost, state).catch(() => undefined);
     compactor.retryIfRoom();
   }
 
+  /**
+   * Resolves once the rewrite of removed files that a probe or a write started has finished, or at
+   * once when none runs; rejects with why it failed.
+   */
+  async repaired(): Promise<void> {
+    await this.rewriting;
+  }
+
+  repairing(): boolean {
+    return this.rewriting !== undefined;
+  }
+
   /** rewriteLost(), or the one already running, which then covers `lost` too (see its loop). */
-  private rewrite(
-    lost: string,
-    writer: LogWriter<FileWrite>,
-    compactor: Compactor<FileWrite>,
-  ): Promise<void> {
-    this.rewriting ??= this.rewriteLost(lost, writer, compactor).finally(() => {
+  private rewrite(lost: string, state: OpenState): Promise<void> {
+    this.rewriting ??= this.rewriteLost(lost, state).finally(() => {
       this.rewriting = undefined;
     });
     return this.rewriting;
@@ -338,12 +351,14 @@ export class FileBackend implements Backend {
    * acknowledgements, and every later one, until this has written every record again.
    */
   private async rewriteDetached(log: string): Promise<void> {
-    const { writer, compactor } = this.opened();
+    // Set: the writer writes only for an open instance. Not opened(): a close() under way waits for
+    // these writes, and then for this rewrite (closeOnce).
+    const state = this.state as OpenState;
     // A rewrite already running may have made its last check before this batch and end without
     // covering it. One that succeeds with `log` detached has moved writes to a newer log, and the
     // batch was applied before that move, so the new snapshot holds it: until then, again.
-    do await this.rewrite(log, writer, compactor);
-    while (writer.log.name === log && !this.closed);
+    do await this.rewrite(log, state);
+    while (state.writer.log.name === log);
   }
 
   /**
@@ -368,13 +383,11 @@ export class FileBackend implements Backend {
    * batch written after the removal until this is done (rewriteDetached). When it was a snapshot, a
    * crash before the rewrite reopens without it (refused as corrupt, or missing what it held).
    */
-  private async rewriteLost(
-    lost: string,
-    writer: LogWriter<FileWrite>,
-    compactor: Compactor<FileWrite>,
-  ): Promise<void> {
+  private async rewriteLost(lost: string, state: OpenState): Promise<void> {
+    const { writer, compactor } = state;
     // Twice: the first call may join a compaction that had already moved to the log now removed.
-    for (let attempt = 0; attempt < 2 && !this.closed; attempt++) {
+    // Once close() has stopped the compactor it starts none; close() rewrites before it stops it.
+    for (let attempt = 0; attempt < 2; attempt++) {
       await compactor.compact();
       if ((await this.lostFile(writer, compactor)) === undefined) {
         process.emitWarning(
@@ -384,12 +397,20 @@ export class FileBackend implements Backend {
         return;
       }
     }
-    if (this.closed) throw new ClosedError(`file backend ${this.dir} was closed during its probe`);
-    const why = compactor.lastError?.message ?? `${writer.log.name} was removed too`;
-    const error = new FileIoError(
-      `${lost} was removed or replaced in ${this.dir} while open, and writing every record again from memory failed (${why}), so writes are refused from now on; the records acknowledged since are only in this process's memory`,
-      { op: 'probe', file: lost, errno: 'ENOENT' },
-    );
+    // close() stopped the compactor before this rewrite could run (close() joins any it finds first).
+    if (compactor.stopped) {
+      throw new ClosedError(`file backend ${this.dir} was closed while it wrote ${lost} again`);
+    }
+    // The directory gone with it is what to report: it says what brings the records back.
+    const moved = await directoryMoved(this.dir, state.directory);
+    const failure = compactor.lastError;
+    const error =
+      moved ??
+      new FileIoError(
+        `${lost} was removed or replaced in ${this.dir} while open, and writing every record again from memory failed (${failure?.message ?? `${writer.log.name} was removed too`}), so writes are refused from now on; the records acknowledged since are only in this process's memory`,
+        // The compaction's own errno: ENOSPC is a full disk (HTTP 507), not a missing file.
+        { op: 'probe', file: lost, errno: failure?.details.errno ?? 'ENOENT' },
+      );
     writer.refuse(error);
     throw error;
   }
@@ -432,8 +453,15 @@ export class FileBackend implements Backend {
     await this.opening?.done.catch(() => undefined);
     const state = this.state;
     if (!state) return;
+    let lostAtClose: unknown;
     try {
-      // Stop compaction first: one started by the last batches would still be writing its
+      // The writes already taken become durable first, those held for a rewrite included.
+      await state.writer.idle();
+      lostAtClose = await this.keepLostFiles(state).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // Then compaction stops: one started by the last batches would still be writing its
       // snapshot and deleting files after the lock is released.
       await state.compactor.stop();
       await state.writer.idle();
@@ -444,6 +472,20 @@ export class FileBackend implements Backend {
         throw error instanceof StowageError ? error : ioError('unlock', this.dir, error);
       });
     }
+    if (lostAtClose !== undefined) throw lostAtClose;
+  }
+
+  /**
+   * At close: a log, snapshot or sealed log removed since the last probe is written again before
+   * the lock is released, since a reopen reads only what is on disk. Rejects when that fails (the
+   * directory gone, a full disk): the records it held are then lost with this process.
+   */
+  private async keepLostFiles(state: OpenState): Promise<void> {
+    const { writer, compactor } = state;
+    if (writer.broken) return;
+    await this.rewriting;
+    const lost = await this.lostFile(writer, compactor).catch(() => undefined);
+    if (lost !== undefined) await this.rewrite(lost, state);
   }
 
   /** What open found: the files read, and the bytes of a torn tail it truncated. */

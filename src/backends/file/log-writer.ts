@@ -1,6 +1,6 @@
 import { fdatasyncSync, fstatSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { FileIoError, InternalError } from '../../errors/index.js';
+import { FileIoError, InternalError, StowageError } from '../../errors/index.js';
 import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
 import { ioError, type LogSync } from './layout.js';
 import { writevFully, writevFullySync } from './write-fully.js';
@@ -324,13 +324,7 @@ export class LogWriter<W extends PendingWrite> {
     this.holds++;
     rewrite.then(
       () => this.release(undefined),
-      (cause: unknown) =>
-        this.release(
-          new FileIoError(
-            `${log} was removed or replaced in its directory while this instance wrote to it, and writing every record again from memory failed (${(cause as Error).message}): this write is applied in this process's memory, but not durable`,
-            { op: 'append', file: log, errno: 'ENOENT' },
-          ),
-        ),
+      (cause: unknown) => this.release(heldWriteFailed(log, cause)),
     );
   }
 
@@ -375,6 +369,20 @@ export class LogWriter<W extends PendingWrite> {
       );
     }
   }
+}
+
+/**
+ * Why a write held for a rewrite (holdUntil) failed: the rewrite's own error, which says what
+ * happened to the log or the directory and carries its errno (ENOSPC: a full disk), and what that
+ * means for this write.
+ */
+function heldWriteFailed(log: string, cause: unknown): FileIoError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const errno = cause instanceof StowageError ? cause.details.errno : undefined;
+  return new FileIoError(
+    `${reason}. This write was held until ${log}'s records were written again, so it is applied in this process's memory (reads see it) but not durable`,
+    { op: 'append', file: log, errno: typeof errno === 'string' ? errno : 'ENOENT' },
+  );
 }
 
 /**

@@ -97,6 +97,7 @@ async function handle(request: HostRequest): Promise<HostReply> {
           ok: true,
           seconds: seconds(),
           ...(failure !== undefined && { compactionFailure: failure }),
+          ...(backend.repairing?.() === true && { repairing: true }),
         };
       }
       case 'close': {
