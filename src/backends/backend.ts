@@ -28,6 +28,12 @@ export interface OpenOptions {
    * whose data should be there already (a file directory) refuses to start empty without it.
    */
   readonly reopening?: boolean;
+  /**
+   * Called with true when the backend starts writing again, in the background, files removed
+   * under it (a file instance's log deleted by hand), and with false when that ends. Operations it
+   * holds meanwhile are slow, not hung: the runtime does not judge them by their age.
+   */
+  readonly onRepairing?: (active: boolean) => void;
 }
 
 /**
@@ -64,12 +70,6 @@ export interface Backend {
    * be compacted grows until one succeeds, so the runtime reports it with each probe.
    */
   compactionFailure?(): string | null;
-  /**
-   * True while the backend writes again, in the background, files removed under it (a file
-   * instance's log deleted by hand). It is alive, only busy: operations held for that work are not
-   * a hang. Absent for backends that never do this.
-   */
-  repairing?(): boolean;
   /**
    * Why the backend refuses every write until it is reopened (a file log it could not cut back
    * after a failed write, a data directory removed under it), or undefined while it takes writes.

@@ -131,6 +131,11 @@ export class ActorRef {
     return slot?.alive && slot === this.openedSlot ? slot : undefined;
   }
 
+  /** Its backend writes removed files again (OpenOptions.onRepairing): held operations are not hung. */
+  get repairing(): boolean {
+    return this.slot?.repairing ?? false;
+  }
+
   oldestInFlightMs(): number {
     return this.slot?.oldestInFlightMs() ?? 0;
   }
@@ -269,8 +274,6 @@ export class ActorRef {
      * absent when it does not compact.
      */
     compactionFailure?: string | null;
-    /** The backend is writing removed files again (Backend.repairing), as it said with a passed probe. */
-    repairing?: true;
   }> {
     const slot = this.slot;
     const started = performance.now();
@@ -288,14 +291,13 @@ export class ActorRef {
       if (reply === 'timeout')
         return { ok: false, timedOut: true, seconds: elapsed(), cause: 'probe timed out' };
       if (!reply.ok) return { ok: false, timedOut: false, seconds: elapsed(), cause: reply.error.message };
-      const { compactionFailure, repairing } = reply;
+      const { compactionFailure } = reply;
       return {
         ok: true,
         timedOut: false,
         seconds: elapsed(),
         cause: '',
         ...(compactionFailure !== undefined && { compactionFailure }),
-        ...(repairing && { repairing }),
       };
     } catch (error) {
       return { ok: false, timedOut: false, seconds: elapsed(), cause: (error as Error).message };
@@ -361,7 +363,13 @@ export class ActorRef {
         },
         () => undefined,
       );
-      await Promise.race([closing, expired]);
+      const closed = await Promise.race([closing.then(() => true), expired.then(() => false)]);
+      if (!closed) {
+        process.emitWarning(
+          `instance ${this.name} did not close within ${deadlineMs} ms, and its worker was terminated: what its backend had not finished is lost (a file instance writing a removed log again from memory loses the records it held)`,
+          { type: 'StowageWarning', code: 'STOWAGE_CLOSE_FAILED' },
+        );
+      }
     } finally {
       clearTimeout(timer);
       this.slot = undefined;

@@ -141,8 +141,6 @@ export type HostReply =
       readonly keepsCallOrder?: boolean;
       /** Probe only: what Backend.compactionFailure reported (absent: the backend does not compact). */
       readonly compactionFailure?: string | null;
-      /** Probe only: Backend.repairing reported true; operations held for that are not a hang. */
-      readonly repairing?: true;
       readonly seconds: number;
     }
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };
@@ -156,6 +154,11 @@ export interface ActorWorkerData {
    * starts; 0 before that and off Linux.
    */
   readonly thread: Int32Array;
+  /**
+   * Element 0: 1 while the backend writes removed files again (OpenOptions.onRepairing), which the
+   * supervisor reads before it judges a hang; 0 otherwise.
+   */
+  readonly repairing: Int32Array;
   /** How long the idle worker polls `posted`; 0 turns the spin off. */
   readonly idleSpinMicros: number;
 }

@@ -27,11 +27,6 @@ export interface Supervised {
   readonly intensity: RestartIntensity;
   probeFailures: number;
   probing: boolean;
-  /**
-   * The last probe found the backend writing removed files again (Backend.repairing): operations
-   * held for that are old but not hung, and its event loop answered, so hangs are not judged.
-   */
-  repairing: boolean;
   timer: NodeJS.Timeout | undefined;
   /** The last death or failed start, for diagnostics. */
   lastFailure: string | undefined;
@@ -62,7 +57,6 @@ export class Supervisor {
       intensity: new RestartIntensity(maxRestarts, withinMs),
       probeFailures: 0,
       probing: false,
-      repairing: false,
       timer: undefined,
       lastFailure: undefined,
       starting: undefined,
@@ -180,7 +174,6 @@ export class Supervisor {
           break;
         }
         e.probeFailures = 0;
-        e.repairing = false;
         e.everUp = true;
         this.changed(e, 'up', true, 'up');
         return undefined;
@@ -250,7 +243,9 @@ export class Supervisor {
       // object) or several calls on one key take longer than any one of them; a slow store had its
       // worker killed as hung. An S3 worker whose event loop is stuck fails its probes instead,
       // which run beside the tasks on a connection of their own and time out.
-      const oldest = isRemote(actor.backendKind) || e.repairing ? 0 : actor.oldestInFlightMs();
+      // Nor while the worker says its backend writes removed files again (OpenOptions.onRepairing):
+      // the writes it holds for that are old, not hung. A worker hung during it fails its probes.
+      const oldest = isRemote(actor.backendKind) || actor.repairing ? 0 : actor.oldestInFlightMs();
       if (oldest > hangTimeoutMs) {
         actor.kill('hang', `a task has been in flight for ${Math.round(oldest)} ms`);
         continue;
@@ -273,7 +268,6 @@ export class Supervisor {
         // A probe that ends during close() must not kill a worker that is draining its mailbox.
         if (e.phase !== 'up' || this.closed) return;
         e.probeFailures = result.ok ? 0 : e.probeFailures + 1;
-        e.repairing = result.repairing === true;
         if (e.probeFailures >= probeFailureThreshold) {
           actor.kill(result.timedOut ? 'hang' : 'probe', result.cause);
         }

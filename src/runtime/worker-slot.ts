@@ -33,6 +33,8 @@ export class WorkerSlot {
   private readonly posted = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   /** The worker's OS thread, as it stored it (ActorWorkerData.thread). */
   private readonly thread = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  /** 1 while the worker's backend writes removed files again (ActorWorkerData.repairing). */
+  private readonly repairingFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
   constructor(
     config: WorkerSlotConfig,
@@ -53,6 +55,7 @@ export class WorkerSlot {
       workerData: {
         posted: this.posted,
         thread: this.thread,
+        repairing: this.repairingFlag,
         idleSpinMicros: config.idleSpinMicros,
       } satisfies ActorWorkerData,
     });
@@ -130,6 +133,10 @@ export class WorkerSlot {
    */
   get osThread(): number {
     return Atomics.load(this.thread, 0);
+  }
+
+  get repairing(): boolean {
+    return Atomics.load(this.repairingFlag, 0) === 1;
   }
 
   /** Orderly shutdown after the actor closed its backend. */

@@ -230,26 +230,40 @@ test('a compaction whose snapshot cannot fit in the free space is not started, l
 test("a log removed on a disk too full to write every record again: the write held for that rewrite fails with the full disk's ENOSPC (which the HTTP API answers 507), not a missing file's ENOENT, and so does every later one", {
   skip,
 }, async () => {
-  await withBackend('detached', {}, async (backend, filler) => {
+  const backend = new FileBackend(join(mount, 'detached'));
+  await backend.open(MachineId.generate());
+  const filler = join(mount, 'filler-detached');
+  const isFullDisk = (error: unknown) => {
+    assert.ok(error instanceof FileIoError, String(error));
+    assert.equal(error.details.errno, 'ENOSPC');
+    return true;
+  };
+  try {
     for (let i = 0; i < 40; i++) await putEncoded(backend, `k${i}`, 4096);
     // Room for the next batch, not for a snapshot of the live records.
     await leaveRoom(filler, 64 * 1024);
     await unlink(join(mount, 'detached', 'log-0000000000.stow'));
-    const isFullDisk = (error: unknown) => {
-      assert.ok(error instanceof FileIoError, String(error));
-      assert.equal(error.details.errno, 'ENOSPC');
-      return true;
-    };
     await assert.rejects(putEncoded(backend, 'held', 100), (error: unknown) => {
       isFullDisk(error);
       assert.match(
         (error as Error).message,
-        /filesystem has \d+\).*This write was held until log-0000000000\.stow's records were written again, so it is applied in this process's memory \(reads see it\) but not durable$/,
+        /filesystem has \d+\).*This write was held for that rewrite, so it is applied in this process's memory \(reads see it\) but not durable$/,
       );
       return true;
     });
     await assert.rejects(putEncoded(backend, 'later', 100), isFullDisk);
-  });
+  } finally {
+    try {
+      // The records the removed log held are lost, and close() says so.
+      await assert.rejects(backend.close(), (error: unknown) => {
+        isFullDisk(error);
+        assert.equal((error as FileIoError).details.op, 'close');
+        return true;
+      });
+    } finally {
+      await rm(filler, { force: true });
+    }
+  }
 });
 
 test('after compactions skipped for lack of room and one that ran once there was room, the next comes when the policy says, not after the log outgrew its size at the last skip', {

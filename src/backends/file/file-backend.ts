@@ -96,8 +96,9 @@ export class FileBackend implements Backend {
   private opening: { readonly machineId: MachineId; readonly done: Promise<void> } | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
-  /** A probe's rewrite of a removed log under way, which a concurrent probe joins. */
+  /** A rewrite of removed files under way, which a write, a probe or close() joins. */
   private rewriting: Promise<void> | undefined;
+  private onRepairing: ((active: boolean) => void) | undefined;
 
   constructor(dir: string, options: FileBackendOptions = {}) {
     // resolve('') is the working directory: an empty dir would have written the log there.
@@ -131,6 +132,7 @@ export class FileBackend implements Backend {
         ),
       );
     }
+    this.onRepairing = options?.onRepairing;
     const done = this.openOnce(machineId, options?.reopening === true);
     this.opening = { machineId, done };
     done.catch(() => {
@@ -334,15 +336,25 @@ export class FileBackend implements Backend {
     await this.rewriting;
   }
 
+  /** Whether such a rewrite runs now (OpenOptions.onRepairing tells its start and end). */
   repairing(): boolean {
     return this.rewriting !== undefined;
   }
 
-  /** rewriteLost(), or the one already running, which then covers `lost` too (see its loop). */
+  /**
+   * rewriteLost(), or the one already running, which then covers `lost` too (see its loop). No
+   * write is acknowledged meanwhile, whoever started it: while a file a reopen needs is missing, a
+   * write durable in the directory is still lost by a crash (a reopen refuses the directory).
+   */
   private rewrite(lost: string, state: OpenState): Promise<void> {
-    this.rewriting ??= this.rewriteLost(lost, state).finally(() => {
-      this.rewriting = undefined;
-    });
+    if (!this.rewriting) {
+      this.onRepairing?.(true);
+      this.rewriting = this.rewriteLost(lost, state).finally(() => {
+        this.rewriting = undefined;
+        this.onRepairing?.(false);
+      });
+      state.writer.holdUntil(this.rewriting);
+    }
     return this.rewriting;
   }
 
@@ -482,10 +494,24 @@ export class FileBackend implements Backend {
    */
   private async keepLostFiles(state: OpenState): Promise<void> {
     const { writer, compactor } = state;
-    if (writer.broken) return;
-    await this.rewriting;
-    const lost = await this.lostFile(writer, compactor).catch(() => undefined);
-    if (lost !== undefined) await this.rewrite(lost, state);
+    let lost: string | undefined;
+    try {
+      await this.rewriting;
+      lost = await this.lostFile(writer, compactor).catch(() => undefined);
+      if (lost === undefined) return;
+      // A writer that refuses writes (a rewrite failed before, the directory went) writes no more.
+      if (writer.broken) throw writer.broken;
+      await this.rewrite(lost, state);
+    } catch (error) {
+      // A directory removed or moved whole is reported by the probe and by every write since, with
+      // what brings it back (placement.ts); moved, its files are intact where it went.
+      if (await directoryMoved(this.dir, state.directory).catch(() => undefined)) return;
+      const failure = compactor.lastError;
+      throw new FileIoError(
+        `${lost ?? 'a file a reopen needs'} was removed or replaced in ${this.dir}, and writing its records again failed (${failure?.message ?? (error as Error).message}): the records it held were only in this process's memory, and are lost with this close`,
+        { op: 'close', file: lost ?? this.dir, errno: failure?.details.errno ?? 'ENOENT' },
+      );
+    }
   }
 
   /** What open found: the files read, and the bytes of a torn tail it truncated. */

@@ -256,7 +256,7 @@ export class LogWriter<W extends PendingWrite> {
     this.queueSettle(batch, undefined);
     // Before finished(): a rewrite's compaction waits for its turn between batches, and the batch
     // is applied (onDurable) before that turn comes, so the rewrite's copy of the index holds it.
-    if (detached(handle)) this.holdUntil(this.onDetached(name), name);
+    if (detached(handle)) this.holdUntil(this.onDetached(name));
     // The next batch's I/O starts before this batch's callers run, so the two overlap.
     this.finished();
     this.onDurable(batch, encoded.bytes);
@@ -316,15 +316,16 @@ export class LogWriter<W extends PendingWrite> {
   }
 
   /**
-   * Settles nothing until `rewrite` is done: every write queued meanwhile, the detached batch's and
-   * those after it, is acknowledged only once durable where a reopen looks. If the rewrite fails,
-   * those writes are in memory (applied) but not durable, and each fails saying so.
+   * Settles nothing until `rewrite` is done: every write queued meanwhile (a detached batch's, and
+   * those after it) is acknowledged only once durable where a reopen looks. If the rewrite fails,
+   * those writes are in memory (applied) but not durable, and each fails saying so. The backend
+   * holds the writer this way for every rewrite of removed files, whoever started it.
    */
-  private holdUntil(rewrite: Promise<void>, log: string): void {
+  holdUntil(rewrite: Promise<void>): void {
     this.holds++;
     rewrite.then(
       () => this.release(undefined),
-      (cause: unknown) => this.release(heldWriteFailed(log, cause)),
+      (cause: unknown) => this.release(heldWriteFailed(cause)),
     );
   }
 
@@ -376,12 +377,12 @@ export class LogWriter<W extends PendingWrite> {
  * happened to the log or the directory and carries its errno (ENOSPC: a full disk), and what that
  * means for this write.
  */
-function heldWriteFailed(log: string, cause: unknown): FileIoError {
+function heldWriteFailed(cause: unknown): FileIoError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  const errno = cause instanceof StowageError ? cause.details.errno : undefined;
+  const details = cause instanceof StowageError ? cause.details : {};
   return new FileIoError(
-    `${reason}. This write was held until ${log}'s records were written again, so it is applied in this process's memory (reads see it) but not durable`,
-    { op: 'append', file: log, errno: typeof errno === 'string' ? errno : 'ENOENT' },
+    `${reason}. This write was held for that rewrite, so it is applied in this process's memory (reads see it) but not durable`,
+    { ...details, op: 'append', errno: typeof details.errno === 'string' ? details.errno : 'ENOENT' },
   );
 }
 

@@ -97,7 +97,6 @@ async function handle(request: HostRequest): Promise<HostReply> {
           ok: true,
           seconds: seconds(),
           ...(failure !== undefined && { compactionFailure: failure }),
-          ...(backend.repairing?.() === true && { repairing: true }),
         };
       }
       case 'close': {
@@ -126,6 +125,10 @@ async function open(
     await backend.open(MachineId.parse(request.machineId), {
       maxObjectBytes: request.maxObjectBytes,
       reopening: request.reopening,
+      // Shared with the main thread, whose supervisor reads it before it judges a hang.
+      ...(startedWith && {
+        onRepairing: (active: boolean) => Atomics.store(startedWith.repairing, 0, active ? 1 : 0),
+      }),
     });
   } catch (error) {
     // A half-opened backend may hold a lock or a handle; release what it can before the retry.
