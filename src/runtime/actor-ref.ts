@@ -366,7 +366,7 @@ export class ActorRef {
       const closed = await Promise.race([closing.then(() => true), expired.then(() => false)]);
       if (!closed) {
         process.emitWarning(
-          `instance ${this.name} did not close within ${deadlineMs} ms, and its worker was terminated: what its backend had not finished is lost (a file instance writing a removed log again from memory loses the records it held)`,
+          `instance ${this.name} did not close before the close deadline (shutdown.drainDeadlineMs), and its worker was terminated: what its backend had not finished is lost (a file instance writing a removed log again from memory loses the records it held)`,
           { type: 'StowageWarning', code: 'STOWAGE_CLOSE_FAILED' },
         );
       }

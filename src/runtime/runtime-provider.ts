@@ -311,8 +311,8 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     this.closed = true;
     this.supervisor.stop();
     // One deadline for the drain and the backend's close together: each used to get all of it.
-    // A worker terminated at the deadline loses nothing acknowledged, and its file lock is stale
-    // once its thread is gone.
+    // A worker terminated at the deadline loses nothing acknowledged (unless it was writing a
+    // removed log again: ActorRef.close warns), and its file lock is stale once its thread is gone.
     const ends = performance.now() + this.options.closeDeadlineMs;
     const left = () => Math.max(0, ends - performance.now());
     await Promise.all(
