@@ -51,6 +51,26 @@ async function repairedAfterProbe(backend: FileBackend): Promise<void> {
   await backend.repaired();
 }
 
+/**
+ * A FileBackend on `dir`, open, whose snapshots take `delayMs` longer to write (as a large
+ * instance's would) while `slow.on` is set.
+ */
+async function withSlowSnapshots(
+  dir: string,
+  delayMs: number,
+  on = false,
+): Promise<{ backend: FileBackend; slow: { on: boolean } }> {
+  const slow = { on };
+  const backend = new FileBackend(dir, {
+    openFile: async (path, flags, mode) => {
+      if (slow.on && path.endsWith('.tmp')) await sleep(delayMs);
+      return open(path, flags, mode);
+    },
+  });
+  await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
+  return { backend, slow };
+}
+
 const put = (backend: FileBackend, name: string) =>
   backend.put(KIND, `default/${name}` as ObjectKey, Buffer.from(JSON.stringify(name)));
 
@@ -129,18 +149,11 @@ test('when writing every record again fails, the writes held for it fail with a 
 
 test('no write is acknowledged while a rewrite a probe started runs: a snapshot removed, a crash before the rewrite ends would leave a directory no reopen accepts', async () => {
   const dir = join(root, `dir-${dirs++}`);
-  let slowSnapshot = false;
-  const backend = new FileBackend(dir, {
-    openFile: async (path, flags, mode) => {
-      if (slowSnapshot && path.endsWith('.tmp')) await sleep(1000);
-      return open(path, flags, mode);
-    },
-  });
-  await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
+  const { backend, slow } = await withSlowSnapshots(dir, 1000);
   try {
     for (const name of ['a', 'b']) await put(backend, name);
     await backend.compact();
-    slowSnapshot = true;
+    slow.on = true;
     await unlink(join(dir, 'snapshot-0000000001.stow'));
     await backend.probe();
     assert.equal(backend.repairing(), true);
@@ -347,41 +360,58 @@ test('through the runtime, a data directory removed under a running instance tak
   }
 });
 
-test('through the runtime, a write held for a rewrite that takes longer than hangTimeoutMs is not taken for a hang: it is acknowledged, nothing restarts, and every record survives', {
-  timeout: 60_000,
-}, async () => {
-  const h = await faultHarness(
-    'file-fault-backend',
-    { supervisor: { hangTimeoutMs: 300 } },
-    { fault: 'slow-snapshot', snapshotDelayMs: 1500 },
-  );
-  try {
-    await h.provider.initialize(MACHINE);
-    for (const name of ['a', 'b'])
-      await h.provider.putObject(h.faulty, makeObject({ name, namespace: 'default' }));
-    await unlink(join(h.dir, 'log-0000000000.stow'));
-    const started = performance.now();
-    await h.provider.putObject(h.faulty, makeObject({ name: 'c', namespace: 'default' }));
-    assert.ok(performance.now() - started >= 1000, 'the put waited for the rewrite');
-    // Before, the supervisor judged the held put a hang and terminated the worker mid-rewrite: the
-    // put failed, and the restart found log-0 gone and log-1 without its snapshot.
-    assert.deepEqual(h.observer.restarts, []);
-    await h.provider.close();
-    assert.deepEqual(await keysAfterReopen(h.dir), ['default/a', 'default/b', 'default/c']);
-  } finally {
-    await h.dispose();
-  }
-});
+const SLOW_REWRITES = {
+  // Before, the supervisor judged the held put a hang and terminated the worker mid-rewrite: the
+  // put failed, and the restart found log-0 gone and log-1 without its snapshot.
+  'a write held for a rewrite that takes longer than hangTimeoutMs is not taken for a hang': {},
+  // Before, the supervisor knew of the rewrite only from the last probe's answer: the one that
+  // timed out cleared it, and the next round terminated the worker for the held put's age.
+  'a probe that times out during a rewrite does not get the worker killed for the writes it holds': {
+    probeTimeoutMs: 200,
+    probeDelayMs: 400,
+  },
+} as const satisfies Record<string, { probeTimeoutMs?: number; probeDelayMs?: number }>;
+
+for (const [what, slow] of Object.entries(SLOW_REWRITES)) {
+  test(`through the runtime, ${what}: the put is acknowledged, nothing restarts, and every record survives`, {
+    timeout: 60_000,
+  }, async () => {
+    const probeTimeoutMs = 'probeTimeoutMs' in slow ? slow.probeTimeoutMs : undefined;
+    const h = await faultHarness(
+      'file-fault-backend',
+      { supervisor: { hangTimeoutMs: 300, ...(probeTimeoutMs && { probeTimeoutMs }) } },
+      {
+        fault: 'slow-snapshot',
+        snapshotDelayMs: 1500,
+        probeDelayMs: 'probeDelayMs' in slow ? slow.probeDelayMs : 0,
+      },
+    );
+    try {
+      await h.provider.initialize(MACHINE);
+      for (const name of ['a', 'b'])
+        await h.provider.putObject(h.faulty, makeObject({ name, namespace: 'default' }));
+      await unlink(join(h.dir, 'log-0000000000.stow'));
+      const started = performance.now();
+      await h.provider.putObject(h.faulty, makeObject({ name: 'c', namespace: 'default' }));
+      assert.ok(performance.now() - started >= 1000, 'the put waited for the rewrite');
+      if (probeTimeoutMs) {
+        assert.ok(
+          h.observer.probes.some((probe) => probe.store === h.faulty && !probe.ok),
+          'a probe failed during the rewrite',
+        );
+      }
+      assert.deepEqual(h.observer.restarts, []);
+      await h.provider.close();
+      assert.deepEqual(await keysAfterReopen(h.dir), ['default/a', 'default/b', 'default/c']);
+    } finally {
+      await h.dispose();
+    }
+  });
+}
 
 test('a probe that finds the log removed starts the rewrite and answers without waiting for it: however long the rewrite takes, the probe is quick', async () => {
   const dir = join(root, `dir-${dirs++}`);
-  const backend = new FileBackend(dir, {
-    openFile: async (path, flags, mode) => {
-      if (path.endsWith('.tmp')) await sleep(1500);
-      return open(path, flags, mode);
-    },
-  });
-  await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
+  const { backend } = await withSlowSnapshots(dir, 1500, true);
   try {
     for (const name of ['a', 'b']) await put(backend, name);
     await unlink(join(dir, 'log-0000000000.stow'));
@@ -399,47 +429,12 @@ test('a probe that finds the log removed starts the rewrite and answers without 
   assert.deepEqual(await keysAfterReopen(dir), ['default/a', 'default/b']);
 });
 
-test('through the runtime, a probe that times out during a rewrite does not get the worker killed for the writes the rewrite holds', {
-  timeout: 60_000,
-}, async () => {
-  const h = await faultHarness(
-    'file-fault-backend',
-    { supervisor: { hangTimeoutMs: 300, probeTimeoutMs: 200 } },
-    { fault: 'slow-snapshot', snapshotDelayMs: 1500, probeDelayMs: 400 },
-  );
-  try {
-    await h.provider.initialize(MACHINE);
-    for (const name of ['a', 'b'])
-      await h.provider.putObject(h.faulty, makeObject({ name, namespace: 'default' }));
-    await unlink(join(h.dir, 'log-0000000000.stow'));
-    await h.provider.putObject(h.faulty, makeObject({ name: 'c', namespace: 'default' }));
-    assert.ok(
-      h.observer.probes.some((probe) => probe.store === h.faulty && !probe.ok),
-      'a probe failed during the rewrite',
-    );
-    // Before, the supervisor knew of the rewrite only from the last probe's answer: the one that
-    // timed out cleared it, and the next round terminated the worker for the held put's age.
-    assert.deepEqual(h.observer.restarts, []);
-    await h.provider.close();
-    assert.deepEqual(await keysAfterReopen(h.dir), ['default/a', 'default/b', 'default/c']);
-  } finally {
-    await h.dispose();
-  }
-});
-
 test('a log removed while a compaction writes its snapshot is written again once more: the rewrite does not stop at the compaction it joined', async () => {
   const dir = join(root, `dir-${dirs++}`);
-  let slowSnapshot = false;
-  const backend = new FileBackend(dir, {
-    openFile: async (path, flags, mode) => {
-      if (slowSnapshot && path.endsWith('.tmp')) await sleep(300);
-      return open(path, flags, mode);
-    },
-  });
-  await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
+  const { backend, slow } = await withSlowSnapshots(dir, 300);
   try {
     for (const name of ['a', 'b']) await put(backend, name);
-    slowSnapshot = true;
+    slow.on = true;
     const compaction = backend.compact();
     // The compaction has moved to log-1 and is writing snapshot-1 when log-1 is removed.
     while (!existsSync(join(dir, 'log-0000000001.stow'))) await sleep(5);
