@@ -489,8 +489,8 @@ export class FileBackend implements Backend {
 
   /**
    * At close: a log, snapshot or sealed log removed since the last probe is written again before
-   * the lock is released, since a reopen reads only what is on disk. Rejects when that fails (the
-   * directory gone, a full disk): the records it held are then lost with this process.
+   * the lock is released, since a reopen reads only what is on disk. Rejects when that fails, now
+   * or in a rewrite before (a full disk): the records it held are then lost with this process.
    */
   private async keepLostFiles(state: OpenState): Promise<void> {
     const { writer, compactor } = state;

@@ -80,7 +80,7 @@ export class LogWriter<W extends PendingWrite> {
   /** Writes whose outcome is known but not yet delivered, oldest first; see settle(). */
   private unsettled: { readonly write: W; readonly error: Error | undefined }[] = [];
   private settling = false;
-  /** Rewrites after a detached log not yet finished; nothing is settled while there are any. */
+  /** Rewrites of removed files not yet finished (holdUntil); nothing is settled while any runs. */
   private holds = 0;
   private readonly settleChunkSize: number;
   private readonly encoder = new BatchEncoder();
