@@ -409,6 +409,44 @@ for (const [what, slow] of Object.entries(SLOW_REWRITES)) {
   });
 }
 
+/** Probes would find the removal first, and a failed rewrite's probes restart the worker. */
+const NO_PROBES = { probeIntervalMs: 60_000 };
+
+const CLOSE_FAILURES = {
+  'cut short by its deadline in the middle of the rewrite': {
+    options: { closeDeadlineMs: 500, supervisor: NO_PROBES },
+    fixture: { fault: 'slow-snapshot', snapshotDelayMs: 3000 },
+    warning:
+      /did not close before the close deadline \(shutdown\.drainDeadlineMs\), and its worker was terminated/,
+  },
+  'whose rewrite fails': {
+    options: { supervisor: NO_PROBES },
+    fixture: { fault: 'failing-snapshot' },
+    warning:
+      /did not close cleanly: log-0000000000\.stow was removed or replaced in .*injected snapshot failure.*: the records it held were only in this process's memory, and are lost with this close$/,
+  },
+} as const;
+
+for (const [how, { options, fixture, warning }] of Object.entries(CLOSE_FAILURES)) {
+  test(`through the runtime, a close after the log was removed ${how} says so: STOWAGE_CLOSE_FAILED, naming the instance`, {
+    timeout: 60_000,
+  }, async () => {
+    const h = await faultHarness('file-fault-backend', options, fixture);
+    try {
+      await h.provider.initialize(MACHINE);
+      await h.provider.putObject(h.faulty, makeObject({ name: 'a', namespace: 'default' }));
+      await unlink(join(h.dir, 'log-0000000000.stow'));
+      // Before, both closes ended without a word, the records gone.
+      const seen = await warningsDuring('STOWAGE_CLOSE_FAILED', () => h.provider.close());
+      assert.equal(seen.length, 1, seen.map((w) => w.message).join('\n'));
+      assert.match(seen[0]!.message, new RegExp(`^instance ${h.faulty} `));
+      assert.match(seen[0]!.message, warning);
+    } finally {
+      await h.dispose();
+    }
+  });
+}
+
 test('a probe that finds the log removed starts the rewrite and answers without waiting for it: however long the rewrite takes, the probe is quick', async () => {
   const dir = join(root, `dir-${dirs++}`);
   const { backend } = await withSlowSnapshots(dir, 1500, true);
