@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClosedError, FileBackend, FileIoError, gvk, MachineId, type ObjectKey } from '../../src/index.js';
+import {
+  ActorDiedError,
+  ClosedError,
+  FileBackend,
+  FileIoError,
+  gvk,
+  MachineId,
+  type ObjectKey,
+} from '../../src/index.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { makeObject } from '../helpers/objects.js';
 import { warningsDuring } from '../helpers/warnings.js';
@@ -408,6 +416,37 @@ for (const [what, slow] of Object.entries(SLOW_REWRITES)) {
     }
   });
 }
+
+test('through the runtime, a worker that hangs during a rewrite is still terminated, by its failing probes', {
+  timeout: 60_000,
+}, async (t) => {
+  const h = await faultHarness(
+    'file-fault-backend',
+    { supervisor: { hangTimeoutMs: 300, probeTimeoutMs: 200 } },
+    { fault: 'slow-snapshot', snapshotDelayMs: 5000 },
+  );
+  try {
+    await h.provider.initialize(MACHINE);
+    await h.provider.putObject(h.faulty, makeObject({ name: 'a', namespace: 'default' }));
+    await unlink(join(h.dir, 'log-0000000000.stow'));
+    // Held for the rewrite, which tells the supervisor not to judge held writes by their age.
+    const held = h.provider.putObject(h.faulty, makeObject({ name: 'c', namespace: 'default' }));
+    await sleep(300);
+    const started = performance.now();
+    const boom = h.provider.putObject(h.faulty, makeObject({ name: 'boom', namespace: 'default' }));
+    await assert.rejects(boom, ActorDiedError);
+    await assert.rejects(held, ActorDiedError);
+    const ended = performance.now() - started;
+    t.diagnostic(`the hung worker's operations failed ${Math.round(ended)} ms after the hang began`);
+    assert.ok(ended < 4000, `ended after ${ended} ms`);
+    assert.ok(
+      h.observer.restarts.some((restart) => restart.store === h.faulty && restart.reason === 'hang'),
+      JSON.stringify(h.observer.restarts),
+    );
+  } finally {
+    await h.dispose();
+  }
+});
 
 /** Probes would find the removal first, and a failed rewrite's probes restart the worker. */
 const NO_PROBES = { probeIntervalMs: 60_000 };
