@@ -19,10 +19,11 @@ import {
   MachineId,
   type ObjectKey,
 } from '../../src/index.js';
+import type { RuntimeOptions } from '../../src/runtime/options.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { makeObject } from '../helpers/objects.js';
 import { warningsDuring } from '../helpers/warnings.js';
-import { faultHarness, RecordingObserver } from './runtime-harness.js';
+import { faultHarness, type Harness, RecordingObserver } from './runtime-harness.js';
 
 const KIND = gvk('', 'v1', 'ConfigMap');
 /** One machine throughout, as a process restarted on the same host would be. */
@@ -78,6 +79,9 @@ async function withSlowSnapshots(
   await backend.open(MACHINE, { maxObjectBytes: 1 << 20 });
   return { backend, slow };
 }
+
+/** The ConfigMap `default/<name>`, for puts through a provider. */
+const configMap = (name: string) => makeObject({ name, namespace: 'default' });
 
 const put = (backend: FileBackend, name: string) =>
   backend.put(KIND, `default/${name}` as ObjectKey, Buffer.from(JSON.stringify(name)));
@@ -335,7 +339,7 @@ test('through the runtime, a data directory removed under a running instance tak
   try {
     await provider.initialize(MachineId.generate());
     const [instance] = provider.instances() as [string];
-    await provider.putObject(instance, makeObject({ name: 'a', namespace: 'default' }));
+    await provider.putObject(instance, configMap('a'));
     // Retried: a probe between rm's emptying and its rmdir may write files into the directory
     // (PROBE, or every record again once it finds the log gone), and rmdir then fails ENOTEMPTY
     // (seen once in CI). Once the directory is gone the instance cannot bring it back.
@@ -368,6 +372,27 @@ test('through the runtime, a data directory removed under a running instance tak
   }
 });
 
+/**
+ * The fault fixture's file instance through the runtime, with `names` stored, then its active log
+ * removed as a cleanup job would; `body` runs next, and the harness is disposed after it.
+ */
+async function withLogRemovedThroughRuntime(
+  options: RuntimeOptions,
+  fixture: Record<string, unknown>,
+  names: readonly string[],
+  body: (h: Harness) => Promise<void>,
+): Promise<void> {
+  const h = await faultHarness('file-fault-backend', options, fixture);
+  try {
+    await h.provider.initialize(MACHINE);
+    for (const name of names) await h.provider.putObject(h.faulty, configMap(name));
+    await unlink(join(h.dir, 'log-0000000000.stow'));
+    await body(h);
+  } finally {
+    await h.dispose();
+  }
+}
+
 const SLOW_REWRITES = {
   // Before, the supervisor judged the held put a hang and terminated the worker mid-rewrite: the
   // put failed, and the restart found log-0 gone and log-1 without its snapshot.
@@ -385,67 +410,56 @@ for (const [what, slow] of Object.entries(SLOW_REWRITES)) {
     timeout: 60_000,
   }, async () => {
     const probeTimeoutMs = 'probeTimeoutMs' in slow ? slow.probeTimeoutMs : undefined;
-    const h = await faultHarness(
-      'file-fault-backend',
+    await withLogRemovedThroughRuntime(
       { supervisor: { hangTimeoutMs: 300, ...(probeTimeoutMs && { probeTimeoutMs }) } },
       {
         fault: 'slow-snapshot',
         snapshotDelayMs: 1500,
         probeDelayMs: 'probeDelayMs' in slow ? slow.probeDelayMs : 0,
       },
+      ['a', 'b'],
+      async (h) => {
+        const started = performance.now();
+        await h.provider.putObject(h.faulty, configMap('c'));
+        assert.ok(performance.now() - started >= 1000, 'the put waited for the rewrite');
+        if (probeTimeoutMs) {
+          assert.ok(
+            h.observer.probes.some((probe) => probe.store === h.faulty && !probe.ok),
+            'a probe failed during the rewrite',
+          );
+        }
+        assert.deepEqual(h.observer.restarts, []);
+        await h.provider.close();
+        assert.deepEqual(await keysAfterReopen(h.dir), ['default/a', 'default/b', 'default/c']);
+      },
     );
-    try {
-      await h.provider.initialize(MACHINE);
-      for (const name of ['a', 'b'])
-        await h.provider.putObject(h.faulty, makeObject({ name, namespace: 'default' }));
-      await unlink(join(h.dir, 'log-0000000000.stow'));
-      const started = performance.now();
-      await h.provider.putObject(h.faulty, makeObject({ name: 'c', namespace: 'default' }));
-      assert.ok(performance.now() - started >= 1000, 'the put waited for the rewrite');
-      if (probeTimeoutMs) {
-        assert.ok(
-          h.observer.probes.some((probe) => probe.store === h.faulty && !probe.ok),
-          'a probe failed during the rewrite',
-        );
-      }
-      assert.deepEqual(h.observer.restarts, []);
-      await h.provider.close();
-      assert.deepEqual(await keysAfterReopen(h.dir), ['default/a', 'default/b', 'default/c']);
-    } finally {
-      await h.dispose();
-    }
   });
 }
 
 test('through the runtime, a worker that hangs during a rewrite is still terminated, by its failing probes', {
   timeout: 60_000,
 }, async (t) => {
-  const h = await faultHarness(
-    'file-fault-backend',
+  await withLogRemovedThroughRuntime(
     { supervisor: { hangTimeoutMs: 300, probeTimeoutMs: 200 } },
     { fault: 'slow-snapshot', snapshotDelayMs: 5000 },
+    ['a'],
+    async (h) => {
+      // Held for the rewrite, which tells the supervisor not to judge held writes by their age.
+      const held = h.provider.putObject(h.faulty, configMap('c'));
+      await sleep(300);
+      const started = performance.now();
+      const boom = h.provider.putObject(h.faulty, configMap('boom'));
+      await assert.rejects(boom, ActorDiedError);
+      await assert.rejects(held, ActorDiedError);
+      const ended = performance.now() - started;
+      t.diagnostic(`the hung worker's operations failed ${Math.round(ended)} ms after the hang began`);
+      assert.ok(ended < 4000, `ended after ${ended} ms`);
+      assert.ok(
+        h.observer.restarts.some((restart) => restart.store === h.faulty && restart.reason === 'hang'),
+        JSON.stringify(h.observer.restarts),
+      );
+    },
   );
-  try {
-    await h.provider.initialize(MACHINE);
-    await h.provider.putObject(h.faulty, makeObject({ name: 'a', namespace: 'default' }));
-    await unlink(join(h.dir, 'log-0000000000.stow'));
-    // Held for the rewrite, which tells the supervisor not to judge held writes by their age.
-    const held = h.provider.putObject(h.faulty, makeObject({ name: 'c', namespace: 'default' }));
-    await sleep(300);
-    const started = performance.now();
-    const boom = h.provider.putObject(h.faulty, makeObject({ name: 'boom', namespace: 'default' }));
-    await assert.rejects(boom, ActorDiedError);
-    await assert.rejects(held, ActorDiedError);
-    const ended = performance.now() - started;
-    t.diagnostic(`the hung worker's operations failed ${Math.round(ended)} ms after the hang began`);
-    assert.ok(ended < 4000, `ended after ${ended} ms`);
-    assert.ok(
-      h.observer.restarts.some((restart) => restart.store === h.faulty && restart.reason === 'hang'),
-      JSON.stringify(h.observer.restarts),
-    );
-  } finally {
-    await h.dispose();
-  }
 });
 
 /** Probes would find the removal first, and a failed rewrite's probes restart the worker. */
@@ -470,19 +484,13 @@ for (const [how, { options, fixture, warning }] of Object.entries(CLOSE_FAILURES
   test(`through the runtime, a close after the log was removed ${how} says so: STOWAGE_CLOSE_FAILED, naming the instance`, {
     timeout: 60_000,
   }, async () => {
-    const h = await faultHarness('file-fault-backend', options, fixture);
-    try {
-      await h.provider.initialize(MACHINE);
-      await h.provider.putObject(h.faulty, makeObject({ name: 'a', namespace: 'default' }));
-      await unlink(join(h.dir, 'log-0000000000.stow'));
+    await withLogRemovedThroughRuntime(options, fixture, ['a'], async (h) => {
       // Before, both closes ended without a word, the records gone.
       const seen = await warningsDuring('STOWAGE_CLOSE_FAILED', () => h.provider.close());
       assert.equal(seen.length, 1, seen.map((w) => w.message).join('\n'));
       assert.match(seen[0]!.message, new RegExp(`^instance ${h.faulty} `));
       assert.match(seen[0]!.message, warning);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 }
 
