@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { parseDocument } from 'yaml';
+import { shownKey } from '../config/shown-key.js';
 import { KeyringInvalidError } from '../errors/index.js';
 
 /** AES-256: every key is exactly 32 bytes. */
@@ -111,7 +112,9 @@ export function parseKeyring(text: string, source: string): Keyring {
   }
   const keys = (document as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw invalid(source, 'keys', 'must have a "keys" list');
+  refuseUnknownFields(document, ['keys'], source, '');
   const material = keys.map((entry: unknown, index): KeyMaterial => {
+    refuseUnknownFields(entry, ['name', 'secret'], source, `keys[${index}]`);
     const { name, secret } = (entry ?? {}) as { name?: unknown; secret?: unknown };
     if (typeof name !== 'string') throw invalid(source, `keys[${index}].name`, 'must be a string');
     return { id: name, secret: decodeSecret(secret, source, `keys[${index}].secret`) };
@@ -121,6 +124,19 @@ export function parseKeyring(text: string, source: string): Keyring {
   } finally {
     for (const { secret } of material) secret.fill(0);
   }
+}
+
+/**
+ * A misspelled field (`secrets:`, `nmae:`) is refused as everywhere else in the configuration,
+ * not ignored. The unknown key is shown only if it looks like a field name (shownKey): a key can be
+ * key material that lost its colon.
+ */
+function refuseUnknownFields(value: unknown, known: readonly string[], source: string, at: string): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const unknown = Object.keys(value).find((field) => !known.includes(field));
+  if (unknown === undefined) return;
+  const field = at === '' ? shownKey(unknown) : `${at}.${shownKey(unknown)}`;
+  throw invalid(source, field, `is not a keyring field (${known.join(', ')})`);
 }
 
 /** Strict base64: lenient decoding would silently turn a typo into a different key. */

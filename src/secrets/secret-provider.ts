@@ -33,6 +33,23 @@ const invalidSecret = (message: string, field: string): StowageError =>
   new InvalidSecretError(message.replace('metadata.', 'secret '), { field: field.replace('metadata.', '') });
 
 /**
+ * Per-key order shared by every provider over one channel. Rotation is done by building a provider
+ * with the new keyring (docs/secrets.md) while the old one may still be serving: with an order of
+ * its own each, a rotation could read a record, let the other provider's put land, and write the
+ * old value back over it (or bring back a secret deleted meanwhile).
+ */
+const ordersByChannel = new WeakMap<RecordChannel, KeyOrder>();
+
+function orderFor(channel: RecordChannel): KeyOrder {
+  let order = ordersByChannel.get(channel);
+  if (order === undefined) {
+    order = new KeyOrder();
+    ordersByChannel.set(channel, order);
+  }
+  return order;
+}
+
+/**
  *   caller ──putSecret(instance, ns, name, value)──▶ EncryptedSecretProvider (main thread)
  *                                                      │ seal with the keyring (never leaves here)
  *                                                      ▼
@@ -42,11 +59,12 @@ const invalidSecret = (message: string, field: string): StowageError =>
  *                                        backend: the instance's files / bucket
  *
  * Encryption runs on the caller's thread, so key material and plaintext never cross to a worker or
- * reach a backend. Calls on one secret complete in submission order (a put reads the previous
- * record to keep its createdAt, and rotate rewrites records in place).
+ * reach a backend. Calls on one secret complete in submission order, across every provider over
+ * the same channel (a put reads the previous record to keep its createdAt, and rotate rewrites
+ * records in place).
  */
 export class EncryptedSecretProvider implements SecretPersistenceProvider {
-  private readonly order = new KeyOrder();
+  private readonly order: KeyOrder;
 
   constructor(
     private readonly channel: RecordChannel,
@@ -74,6 +92,7 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
         field: 'keyring',
       });
     }
+    this.order = orderFor(channel);
   }
 
   async putSecret(
@@ -131,9 +150,10 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
   }
 
   /**
-   * Re-encrypts every secret not yet under the primary key, keeping its times. Each record is
-   * authenticated before it is rewritten, so rotation never launders a tampered record into a
-   * valid one; secrets go in namespace and name order, the first that fails stops the rotation
+   * Re-encrypts every secret not yet under the primary key, keeping its times. Every record is
+   * authenticated, those already under the primary key too: rotation never launders a tampered
+   * record into a valid one, and a run that returns means every secret decrypts under this keyring
+   * (an old key can be dropped). Secrets go in namespace and name order, the first that fails stops the rotation
    * with its typed error, and a second run resumes where it stopped. Records are parsed one at a
    * time, in their turn, so a malformed one stops the rotation there, not before it starts.
    */
@@ -144,11 +164,12 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
       await this.serialized(identity, async () => {
         const record = await this.read(identity);
         if (record === undefined) return; // deleted since the listing
+        const plaintext = this.decrypt(identity, record);
         if (record.keyId === this.keyring.primaryId) {
+          plaintext.fill(0);
           unchanged++;
           return;
         }
-        const plaintext = this.decrypt(identity, record);
         try {
           const header = {
             keyId: this.keyring.primaryId,

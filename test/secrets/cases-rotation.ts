@@ -79,6 +79,26 @@ export const rotationCases: readonly SecretCase[] = [
       }),
   },
   {
+    name: 'rotation authenticates the records already under the primary key: one sealed with other key material under that id stops it, and it is not counted unchanged',
+    run: (target) =>
+      withSecrets(target, async (context) => {
+        const { instance } = context;
+        const impostor = testKey('key2'); // the primary's id, other key material
+        await context.secrets(keyringOf(key2)).putSecret(instance, 'ns', 'a', 'value-a');
+        await context.secrets(keyringOf(impostor)).putSecret(instance, 'ns', 'b', 'value-b');
+        const during = context.secrets(keyringOf(key2, key1));
+        const error = await assertTypedNoLeak(
+          during.rotate(instance),
+          SecretDecryptFailedError,
+          'STOWAGE_SECRET_DECRYPT_FAILED',
+          ['value-a', 'value-b'],
+        );
+        assert.equal(error.details.name, 'b');
+        await during.putSecret(instance, 'ns', 'b', 'value-b2');
+        assert.deepEqual(await during.rotate(instance), { rotated: 0, unchanged: 2 });
+      }),
+  },
+  {
     name: 'rotation goes in name order and stops at a malformed record in its turn: the records before it are rotated, and it resumes once that one is overwritten',
     run: (target) =>
       withSecrets(target, async (context) => {

@@ -121,6 +121,10 @@ describe('keyring parsing', () => {
     ['non-base64', `keys:\n  - name: k\n    secret: "${key1.base64.replace(/.$/, '!')}"\n`],
     ['a bad key name', `keys:\n  - name: Key_1\n    secret: ${key1.base64}\n`],
     ['a duplicate key name', keyringYaml(key1, { ...key2, id: 'key1' })],
+    // Misspelled or unknown fields were ignored; the second could hold a key that lost its colon.
+    ['an unknown top-level field', `${keyringYaml(key1)}extra: 1\n`],
+    ['an unknown field in a key', `keys:\n  - name: key1\n    secret: ${key1.base64}\n    secrets: x\n`],
+    ['key material as a key', `keys:\n  - name: key1\n    secret: ${key1.base64}\n    ${key2.base64}: x\n`],
   ];
   for (const [what, text] of bad) {
     test(`${what} is KeyringInvalidError without key material`, () => {
@@ -129,6 +133,7 @@ describe('keyring parsing', () => {
         (error: unknown) => {
           assert.ok(error instanceof KeyringInvalidError, String(error));
           assertNoKeyIn(error, key1, key2);
+          if (what.includes('unknown')) assert.match(error.message, /is not a keyring field/);
           return true;
         },
       );
