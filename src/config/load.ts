@@ -1,14 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { type Document, isNode, LineCounter, parseDocument, visit } from 'yaml';
-import type { z } from 'zod';
 import { type BackendConfig, backendInstanceName, storageIdentity } from '../backends/factory.js';
 import { logSyncUnavailable } from '../backends/file/layout.js';
 import { nestedPrefixesProblem, nestedS3Prefixes, type S3BackendConfig } from '../backends/s3/config.js';
 import { ConfigError } from '../errors/config-errors.js';
 import { quoted } from '../errors/quoted.js';
 import { applyOverrides, type EnvOverride, envOverrides } from './env-overrides.js';
+import { reportedIssue } from './reported-issue.js';
 import { configSchema, DEFAULT_INSTANCES, type StowageConfig } from './schema.js';
-import { shownPath, unknownKeyShown } from './shown-key.js';
+import { shownPath } from './shown-key.js';
 
 export interface LoadConfigOptions {
   /** A YAML or JSON file; when absent, only defaults and the environment apply. */
@@ -149,12 +149,6 @@ function aliasLine(doc: Document, message: string, lineCounter: LineCounter): nu
   return line;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys')
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(unknownKeyShown).join(', ')}`;
-  return issue.message;
-}
-
 /**
  * Reads, overrides from the environment, and validates the configuration: the schema (S3
  * instances' own fields included) and that no two instances are one. The first problem found becomes one
@@ -221,12 +215,8 @@ function validate(
     parsed = configSchema.safeParse(tree);
   }
   if (parsed.success) return parsed.data;
-  // A misspelled field also makes the real one "missing": report the unknown field, which explains both.
-  const issues = parsed.error.issues;
-  const issue = (issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]) as z.core.$ZodIssue;
-  const fieldPath =
-    issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] as string] : issue.path;
-  return fail(fieldPath, describeIssue(issue));
+  const { path, message } = reportedIssue(parsed.error.issues);
+  return fail(path, message);
 }
 
 /** The override that set exactly `path`, one whose value was parsed from JSON if `parsedOnly`. */

@@ -50,6 +50,18 @@ test('invalid fields are named in the error, and their values are never echoed',
     [{ bucket: 'b-1', forcePathstyle: true }, 'forcePathstyle'],
     [{ bucket: 'b-1', prefix: 'p'.repeat(257) }, 'prefix'],
     [{ bucket: 'b-1', credentials: { accessKeyId: SECRET } }, 'credentials.secretAccessKey'],
+    // S3 refuses each of these names, which was reported at open as a missing bucket.
+    ...[
+      'a..b',
+      'a.-b',
+      'a-.b',
+      '.ab',
+      '192.168.5.4',
+      'xn--abc',
+      'sthree-abc',
+      'abc-s3alias',
+      'abc--ol-s3',
+    ].map((bucket): [object, string] => [{ bucket }, 'bucket']),
     // Each of these reached the storage the bare endpoint does, under another instance name.
     [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/?x' }, 'endpoint'],
     [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/#a' }, 'endpoint'],
@@ -215,5 +227,19 @@ test('credentials an AWS SDK client has used (it adds $source) or a provider res
     () => resolveS3Config({ ...base, credentials: { accessKeyId: 'AKIA0123', secretKey: SECRET } as never }),
     (error: unknown) =>
       error instanceof S3ConfigError && /credentials\.secretAccessKey|secretKey/.test(error.message),
+  );
+});
+
+test('a secret that became a key (a missing colon) is not shown, from code as from a file: zod quoted it in full', () => {
+  const pasted = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  const config = { bucket: 'b-1', credentials: { accessKeyId: 'A', secretAccessKey: 'B', [pasted]: 'x' } };
+  assert.throws(
+    () => resolveS3Config(config as never),
+    (error: unknown) => {
+      assert.ok(error instanceof S3ConfigError);
+      assert.equal(error.details.field, 'credentials.<a key that is no field name, not shown>');
+      assert.ok(!error.message.includes(pasted.slice(0, 8)), error.message);
+      return true;
+    },
   );
 });

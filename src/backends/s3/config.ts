@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { headerValue } from '../../config/header-value.js';
 import { instanceName } from '../../config/instance-name.js';
+import { reportedIssue } from '../../config/reported-issue.js';
 import { shownPath } from '../../config/shown-key.js';
 import { MAX_TIMER_MS } from '../../config/timer-limit.js';
 import { S3ConfigError } from '../../errors/s3-errors.js';
@@ -73,6 +74,10 @@ const positiveInt = z.number().int().positive();
 /** A prefix segment may not be empty, `.` or `..`, so a key can never climb out of its prefix. */
 const PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
+/** Bucket name prefixes and suffixes AWS S3 keeps for its own features (access points, directory buckets, ...). */
+const RESERVED_BUCKET_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_BUCKET_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
 /** The fields of an S3 instance; the configuration file's schema checks them too (config/schema.ts). */
 export const s3ConfigSchema = z.strictObject({
   endpoint: z
@@ -99,7 +104,24 @@ export const s3ConfigSchema = z.strictObject({
     .string()
     .regex(/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/, 'must be a region name (letters, digits and -)')
     .default('us-east-1'),
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid bucket name'),
+  // S3's rules for general purpose buckets: a name it refuses failed only at open, as a missing bucket.
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9.-]{3,63}$/, 'not a valid bucket name: 3 to 63 of a-z, 0-9, . and -')
+    .refine(
+      (bucket) => bucket.split('.').every((label) => /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(label)),
+      'not a valid bucket name: labels between dots are not empty and begin and end with a letter or digit',
+    )
+    .refine(
+      (bucket) => !/^\d+\.\d+\.\d+\.\d+$/.test(bucket),
+      'not a valid bucket name: shaped like an IP address',
+    )
+    .refine(
+      (bucket) =>
+        !RESERVED_BUCKET_PREFIXES.some((prefix) => bucket.startsWith(prefix)) &&
+        !RESERVED_BUCKET_SUFFIXES.some((suffix) => bucket.endsWith(suffix)),
+      `not a valid bucket name: AWS reserves the prefixes ${RESERVED_BUCKET_PREFIXES.join(', ')} and the suffixes ${RESERVED_BUCKET_SUFFIXES.join(', ')}`,
+    ),
   // 256 keeps the longest possible key (253-character group and name) under S3's 1,024 bytes.
   prefix: z
     .string()
@@ -149,11 +171,10 @@ export function resolveS3Config(config: S3BackendConfig): ResolvedS3Config {
   const { kind: _kind, ...fields } = config as S3BackendConfig & { kind?: unknown };
   const parsed = s3ConfigSchema.safeParse(fields);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] as string] : issue.path;
+    const { path, message } = reportedIssue(parsed.error.issues);
     const field = shownPath(path);
     // Only the field and the rule: a value here could be a secret (a key pasted in the wrong field).
-    throw new S3ConfigError(`invalid s3 configuration: ${field || 'config'}: ${issue.message}`, { field });
+    throw new S3ConfigError(`invalid s3 configuration: ${field || 'config'}: ${message}`, { field });
   }
   return { ...parsed.data, endpoint: parsed.data.endpoint, credentials: parsed.data.credentials };
 }
