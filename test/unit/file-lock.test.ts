@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   access,
@@ -26,6 +26,7 @@ import {
 } from '../../src/backends/file/lock.js';
 import {
   FileBackend,
+  FileIoError,
   InvalidMachineIdError,
   LocalProvider,
   LockedError,
@@ -83,6 +84,28 @@ test('a second writer is refused with a typed error naming the owner, and the lo
   await assert.rejects(access(join(dir, 'LOCK')), { code: 'ENOENT' });
   const second = await opened(dir);
   assert.equal(second.lockInfo().tookOverFrom, null);
+  await second.close();
+});
+
+test('a close that cannot remove its lock fails typed, and a later open in the same thread takes that lock over instead of being refused by its own live pid', async () => {
+  const dir = freshDir();
+  const first = await opened(dir);
+  const { token } = first.lockInfo().owner;
+  const lockPath = join(dir, 'LOCK');
+  // An immutable LOCK refuses its unlink with EPERM, as a filesystem gone read-only does with EROFS.
+  execFileSync('chattr', ['+i', lockPath]);
+  try {
+    await assert.rejects(first.close(), (error: unknown) => {
+      assert.ok(error instanceof FileIoError, String(error));
+      assert.equal(error.details.op, 'unlock');
+      return true;
+    });
+  } finally {
+    execFileSync('chattr', ['-i', lockPath]);
+  }
+  const second = await opened(dir);
+  assert.equal(second.lockInfo().tookOverFrom?.pid, process.pid);
+  assert.equal(second.lockInfo().tookOverFrom?.token, token);
   await second.close();
 });
 

@@ -40,6 +40,20 @@ export const HEARTBEAT_MS = 5_000;
  */
 export const HEARTBEAT_STALE_MS = 60_000;
 
+const HELD_TOKENS_KEY = Symbol.for('stowage.file.heldLockTokens');
+
+/**
+ * Tokens of the locks this thread holds, on globalThis so that two copies of this module in one
+ * thread agree. A lock naming this very thread with none of these tokens was left by a release
+ * that failed (a close on a filesystem gone read-only): nothing here writes under it, and without
+ * this no open in the process could ever take the directory again, its owner being alive.
+ */
+const HELD_TOKENS = (() => {
+  const shared = globalThis as { [HELD_TOKENS_KEY]?: Set<string> };
+  shared[HELD_TOKENS_KEY] ??= new Set<string>();
+  return shared[HELD_TOKENS_KEY];
+})();
+
 const PID_NAMESPACE = (() => {
   try {
     return readlinkSync('/proc/self/ns/pid');
@@ -69,6 +83,7 @@ export class DirectoryLock {
   ) {
     this.heartbeat = setInterval(() => void this.touch(), HEARTBEAT_MS);
     this.heartbeat.unref();
+    HELD_TOKENS.add(owner.token);
   }
 
   static async acquire(dir: string, machineId: MachineId): Promise<DirectoryLock> {
@@ -125,12 +140,17 @@ export class DirectoryLock {
     }
   }
 
+  /** Even when it fails, this thread no longer holds the lock: a later open here takes it over. */
   async release(): Promise<void> {
     clearInterval(this.heartbeat);
-    const lockPath = pathIn(this.dir, LOCK_FILE);
-    if ((await readOwner(lockPath))?.token !== this.owner.token) return;
-    await unlink(lockPath);
-    await syncDirectory(this.dir);
+    try {
+      const lockPath = pathIn(this.dir, LOCK_FILE);
+      if ((await readOwner(lockPath))?.token !== this.owner.token) return;
+      await unlink(lockPath);
+      await syncDirectory(this.dir);
+    } finally {
+      HELD_TOKENS.delete(this.owner.token);
+    }
   }
 }
 
@@ -223,6 +243,7 @@ async function touchedAt(lockPath: string): Promise<number | undefined> {
  */
 function isStale(owner: LockOwner, touched: number | undefined): boolean {
   if (owner.hostname !== hostname() || owner.pid <= 0) return false;
+  if (heldByThisThread(owner)) return !HELD_TOKENS.has(owner.token);
   if (inOtherPidNamespace(owner)) {
     return touched !== undefined && Date.now() - touched > HEARTBEAT_STALE_MS;
   }
@@ -238,6 +259,13 @@ function isStale(owner: LockOwner, touched: number | undefined): boolean {
   const startTime = processStartTime(owner.pid);
   if (owner.startTime !== null && startTime !== null && startTime !== owner.startTime) return true;
   return owner.thread ? threadGone(owner.pid, owner.thread.tid, owner.thread.startTime) : false;
+}
+
+/** Whether the lock was made by the calling thread (same process, task id and thread start time). */
+function heldByThisThread(owner: LockOwner): boolean {
+  if (owner.pid !== process.pid || !owner.thread || inOtherPidNamespace(owner)) return false;
+  const thread = currentThread();
+  return thread !== null && thread.tid === owner.thread.tid && thread.startTime === owner.thread.startTime;
 }
 
 /** The calling thread's Linux task id and start time, or null off Linux (os-thread-id.ts). */
