@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,43 +8,89 @@ import { FileBackend, FileIoError, gvk, MachineId, type ObjectKey } from '../../
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
-test('the instance directory is 0700 and every file in it 0600, whatever the umask', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'stowage-perms-'));
-  const previous = process.umask(0);
-  try {
-    const dir = join(root, 'nested', 'instance');
-    await mkdir(join(root, 'nested'), { mode: 0o755 });
-    await mkdir(dir, { mode: 0o755 });
-    const backend = new FileBackend(dir, { compactMinBytes: 1, compactGarbageRatio: 0 });
-    await backend.open(MachineId.generate());
-    for (let i = 0; i < 20; i++) {
-      await backend.put(gvk('', 'v1', 'ConfigMap'), `default/k${i % 3}` as ObjectKey, Buffer.from('{}'));
-    }
-    // The first call can join a compaction the puts started, which may start one more as it ends
-    // (batches landed while it ran); the second waits for that, so no temporary file is in flight
-    // while the directory is listed.
-    await backend.compact();
-    await backend.compact();
-    await backend.probe();
-    assert.equal(await mode(dir), 0o700, 'an existing directory is tightened');
-    const names = await readdir(dir);
-    for (const kind of ['LOCK', 'PROBE', 'log-', 'snapshot-']) {
-      assert.ok(
-        names.some((n) => n.startsWith(kind)),
-        `${kind} exists: ${names}`,
-      );
-    }
-    for (const name of names) assert.equal(await mode(join(dir, name)), 0o600, name);
-    await backend.close();
+for (const umask of [0, 0o277]) {
+  test(`the instance directory is 0700 and every file in it 0600, whatever the umask (umask 0${umask.toString(8)})`, async () => {
+    const root = await mkdtemp(join(tmpdir(), 'stowage-perms-'));
+    // 0277 made files 0400, which a non-root instance could not reopen (its PROBE first).
+    const previous = process.umask(umask);
+    try {
+      const dir = join(root, 'nested', 'instance');
+      await mkdir(join(root, 'nested'), { mode: 0o755 });
+      await mkdir(dir, { mode: 0o755 });
+      const backend = new FileBackend(dir, { compactMinBytes: 1, compactGarbageRatio: 0 });
+      await backend.open(MachineId.generate());
+      for (let i = 0; i < 20; i++) {
+        await backend.put(gvk('', 'v1', 'ConfigMap'), `default/k${i % 3}` as ObjectKey, Buffer.from('{}'));
+      }
+      // The first call can join a compaction the puts started, which may start one more as it ends
+      // (batches landed while it ran); the second waits for that, so no temporary file is in flight
+      // while the directory is listed.
+      await backend.compact();
+      await backend.compact();
+      await backend.probe();
+      assert.equal(await mode(dir), 0o700, 'an existing directory is tightened');
+      const names = await readdir(dir);
+      for (const kind of ['LOCK', 'PROBE', 'log-', 'snapshot-']) {
+        assert.ok(
+          names.some((n) => n.startsWith(kind)),
+          `${kind} exists: ${names}`,
+        );
+      }
+      for (const name of names) assert.equal(await mode(join(dir, name)), 0o600, name);
+      await backend.close();
 
-    const created = join(root, 'created', 'deep');
-    const fresh = new FileBackend(created);
-    await fresh.open(MachineId.generate());
-    await fresh.close();
-    assert.equal(await mode(created), 0o700);
-    assert.equal(await mode(join(root, 'created')), 0o700, 'missing parents are created 0700 too');
+      const created = join(root, 'created', 'deep');
+      const fresh = new FileBackend(created);
+      await fresh.open(MachineId.generate());
+      await fresh.close();
+      assert.equal(await mode(created), 0o700);
+      assert.equal(await mode(join(root, 'created')), 0o700, 'missing parents are created 0700 too');
+    } finally {
+      process.umask(previous);
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+}
+
+test('symlinks planted in the directory are never written through: not by the probe, nor by a snapshot or a log that compaction makes', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-links-'));
+  try {
+    const dir = join(root, 'instance');
+    await mkdir(dir, { mode: 0o777 });
+    const victims = ['probe', 'snapshot', 'log'].map((name) => join(root, `victim-${name}`));
+    for (const victim of victims) await writeFile(victim, 'not stowage data\n', { mode: 0o600 });
+    const [probeVictim, snapshotVictim, logVictim] = victims as [string, string, string];
+
+    // A directory left world-writable before the first open, with PROBE planted in it.
+    await symlink(probeVictim, join(dir, 'PROBE'));
+    await assert.rejects(new FileBackend(dir).open(MachineId.generate()), (error: unknown) => {
+      assert.ok(error instanceof FileIoError, String(error));
+      assert.equal(error.details.errno, 'ELOOP');
+      assert.match(error.message, /PROBE is a symlink, which stowage never follows/);
+      return true;
+    });
+    await rm(join(dir, 'PROBE'));
+
+    const backend = new FileBackend(dir);
+    await backend.open(MachineId.generate());
+    const kind = gvk('', 'v1', 'ConfigMap');
+    await backend.put(kind, 'default/a' as ObjectKey, Buffer.from('{"v":1}'));
+    // The names the next compaction makes (generation 1), planted while the instance runs.
+    await symlink(snapshotVictim, join(dir, 'snapshot-0000000001.stow.tmp'));
+    await symlink(logVictim, join(dir, 'log-0000000001.stow'));
+    await backend.compact();
+    assert.equal(backend.stats().lastCompactionError, null);
+    for (const name of ['snapshot-0000000001.stow', 'log-0000000001.stow']) {
+      assert.ok((await lstat(join(dir, name))).isFile(), `${name} is a file of its own`);
+    }
+    await backend.close();
+    for (const victim of victims) assert.equal(await readFile(victim, 'utf8'), 'not stowage data\n', victim);
+
+    const reopened = new FileBackend(dir);
+    await reopened.open(MachineId.generate());
+    assert.equal(Buffer.from((await reopened.get(kind, 'default/a' as ObjectKey))!).toString(), '{"v":1}');
+    await reopened.close();
   } finally {
-    process.umask(previous);
     await rm(root, { recursive: true, force: true });
   }
 });

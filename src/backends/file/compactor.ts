@@ -4,7 +4,7 @@ import { FileIoError } from '../../errors/index.js';
 import { encodeHeader, FileType, HEADER_BYTES } from './format.js';
 import {
   classify,
-  FILE_MODE,
+  createFile,
   ioError,
   type LogSync,
   logFlags,
@@ -223,7 +223,7 @@ export async function createLog(
   const path = pathIn(dir, logName(generation));
   let handle: FileHandle | undefined;
   try {
-    handle = await openFile(path, logFlags(sync).created, FILE_MODE);
+    handle = await createFile(openFile, path, logFlags(sync).created);
     const header = encodeHeader(FileType.Log, generation);
     await writevFully(handle, [header], 0);
     // An O_DSYNC write is durable already.

@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { type GroupVersionKind, gvkString, parseGvkString } from '../../contract/gvk.js';
@@ -20,6 +19,8 @@ import { checkRecordNames, HEADER_BYTES, MAX_VALUE_BYTES, RecordOp } from './for
 import {
   DIR_MODE,
   DISK_FULL_ERRNOS,
+  ensureFileMode,
+  FILE_FLAGS,
   FILE_MODE,
   ioError,
   LOCK_FILE,
@@ -437,8 +438,8 @@ export class FileBackend implements Backend {
    */
   private async writeProbe(): Promise<void> {
     try {
-      const flags = constants.O_RDWR | constants.O_CREAT;
-      const handle = await this.options.openFile(pathIn(this.dir, PROBE_FILE), flags, FILE_MODE);
+      const handle = await this.options.openFile(pathIn(this.dir, PROBE_FILE), FILE_FLAGS.probe, FILE_MODE);
+      await ensureFileMode(handle);
       try {
         const text = `${String(Date.now()).padEnd(PROBE_BYTES - 1)}\n`;
         await handle.write(Buffer.from(text), 0, PROBE_BYTES, 0);

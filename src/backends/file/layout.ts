@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileIoError } from '../../errors/index.js';
 import { quoted } from '../../errors/quoted.js';
@@ -53,6 +53,22 @@ export function classify(names: readonly string[]): DirectoryListing {
   return { logs: logs.sort(ascending), snapshots: snapshots.sort(ascending), temporaries };
 }
 
+const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_NOFOLLOW } = constants;
+
+/**
+ * How the files of an instance directory are opened. None follows a symlink, and a file stowage
+ * makes is made new (O_EXCL, once whatever had its name is removed: createFile): a symlink planted
+ * in the directory (left group- or world-writable before the first open, or owned by another user)
+ * had stowage, run as root, write its probe, snapshot and log into the link's target, anywhere.
+ */
+export const FILE_FLAGS = {
+  read: O_RDONLY | O_NOFOLLOW,
+  update: O_RDWR | O_NOFOLLOW,
+  /** PROBE_FILE, overwritten in place, made if missing (FileBackend.writeProbe). */
+  probe: O_RDWR | O_CREAT | O_NOFOLLOW,
+  create: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+} as const;
+
 /** Opens a file for writing; tests replace it to inject failing handles. */
 export type OpenFile = (path: string, flags: string | number, mode: number) => Promise<FileHandle>;
 
@@ -91,18 +107,37 @@ export function logSyncUnavailable(sync: LogSync): string | undefined {
 }
 
 /** The flags a log is opened with: an existing one to append to, or a new one. */
-export function logFlags(sync: LogSync): {
-  readonly existing: string | number;
-  readonly created: string | number;
-} {
-  if (sync === 'fdatasync') return { existing: 'r+', created: 'w' };
-  return {
-    existing: constants.O_RDWR | constants.O_DSYNC,
-    created: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC,
-  };
+export function logFlags(sync: LogSync): { readonly existing: number; readonly created: number } {
+  if (sync === 'fdatasync') return { existing: FILE_FLAGS.update, created: FILE_FLAGS.create };
+  return { existing: FILE_FLAGS.update | O_DSYNC, created: FILE_FLAGS.create | O_DSYNC };
 }
 
 export const openFile: OpenFile = (path, flags, mode) => open(path, flags, mode);
+
+/**
+ * Makes the file `path` new with `flags` (FILE_FLAGS.create and more), removing whatever had that
+ * name first: truncating it in place wrote through a symlink or a hard link planted there. Its
+ * mode is set to FILE_MODE whatever the umask: under umask 0277 files came out 0400, and the
+ * instance could not reopen its own PROBE_FILE.
+ */
+export async function createFile(openFile: OpenFile, path: string, flags: number): Promise<FileHandle> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  const handle = await openFile(path, flags, FILE_MODE);
+  await ensureFileMode(handle);
+  return handle;
+}
+
+/** Sets FILE_MODE on a file just made (open's mode is masked by the umask); closes it on failure. */
+export async function ensureFileMode(handle: FileHandle): Promise<void> {
+  try {
+    if (((await handle.stat()).mode & 0o777) !== FILE_MODE) await handle.chmod(FILE_MODE);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
 
 /** Makes renames, creations and deletions in `dir` durable. */
 export async function syncDirectory(dir: string): Promise<void> {
@@ -124,7 +159,12 @@ export const DISK_FULL_ERRNOS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT'
 export function ioError(op: string, file: string, error: unknown): FileIoError {
   if (error instanceof FileIoError) return error;
   const errno = (error as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
-  return new FileIoError(`${op} ${file} failed: ${(error as Error)?.message ?? String(error)}`, {
+  // What O_NOFOLLOW answers for a symlink (FILE_FLAGS), in words an operator can act on.
+  const hint =
+    errno === 'ELOOP'
+      ? ` (${file} is a symlink, which stowage never follows inside its directory: remove it, and see who made it)`
+      : '';
+  return new FileIoError(`${op} ${file} failed: ${(error as Error)?.message ?? String(error)}${hint}`, {
     op,
     file,
     errno,

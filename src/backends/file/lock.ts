@@ -4,7 +4,7 @@ import { link, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MachineId } from '../../contract/machine-id.js';
 import { LockedError } from '../../errors/index.js';
-import { FILE_MODE, LOCK_FILE, pathIn, syncDirectory } from './layout.js';
+import { ensureFileMode, FILE_FLAGS, FILE_MODE, LOCK_FILE, pathIn, syncDirectory } from './layout.js';
 import { currentOsThreadId } from './os-thread-id.js';
 
 /** What the lock file records about its owner. */
@@ -185,7 +185,9 @@ export async function removeStaleLock(lockPath: string, judged: LockOwner): Prom
 
 async function createLock(lockPath: string, owner: LockOwner): Promise<boolean> {
   const temporary = `${lockPath}.${owner.pid}.${owner.token}.tmp`;
-  const handle = await open(temporary, 'wx', FILE_MODE);
+  // O_EXCL: a name that exists, a planted symlink included, is never written through.
+  const handle = await open(temporary, FILE_FLAGS.create, FILE_MODE);
+  await ensureFileMode(handle);
   // Removed however this ends, a full disk failing the write or the sync included: only a crash
   // may leave one behind (docs/file-format.md, "The lock").
   try {

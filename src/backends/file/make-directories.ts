@@ -21,10 +21,14 @@ export async function makeDirectories(dir: string, mode: number): Promise<string
   }
 }
 
-/** True when it created `dir`, false when a directory was there already. */
+/**
+ * True when it created `dir`, false when a directory was there already. A directory it creates gets
+ * `mode` whatever the umask: under umask 0277 a parent came out 0500, which its owner cannot add to.
+ */
 async function makeOne(dir: string, mode: number): Promise<boolean> {
   try {
     await mkdir(dir, { mode });
+    await tightenMode(dir, mode);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

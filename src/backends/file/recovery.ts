@@ -3,7 +3,7 @@ import { CorruptLogError, StowageError } from '../../errors/index.js';
 import { ChunkReader } from './chunk-reader.js';
 import { type ScanResult, scanFile } from './file-scan.js';
 import { FileType, HEADER_BYTES, RecordOp, type RecordSink } from './format.js';
-import { classify, ioError, logName, pathIn, snapshotName, syncDirectory } from './layout.js';
+import { classify, FILE_FLAGS, ioError, logName, pathIn, snapshotName, syncDirectory } from './layout.js';
 import type { RecordIndex } from './record-index.js';
 
 /** What opening an instance found and did; it names files and counts bytes, never contents. */
@@ -177,7 +177,7 @@ async function scanNamed(
 ): Promise<{ scan: ScanResult; size: number }> {
   let handle: FileHandle;
   try {
-    handle = await open(pathIn(dir, name), 'r');
+    handle = await open(pathIn(dir, name), FILE_FLAGS.read);
   } catch (error) {
     throw ioError('read', name, error);
   }
@@ -193,7 +193,7 @@ async function scanNamed(
 
 async function truncateFile(dir: string, name: string, length: number): Promise<void> {
   try {
-    const handle = await open(pathIn(dir, name), 'r+');
+    const handle = await open(pathIn(dir, name), FILE_FLAGS.update);
     try {
       await handle.truncate(length);
       await handle.datasync();

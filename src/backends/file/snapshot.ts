@@ -1,7 +1,15 @@
 import { rename, unlink } from 'node:fs/promises';
 import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
 import { encodeHeader, FileType, RecordOp } from './format.js';
-import { FILE_MODE, ioError, type OpenFile, pathIn, snapshotName, syncDirectory } from './layout.js';
+import {
+  createFile,
+  FILE_FLAGS,
+  ioError,
+  type OpenFile,
+  pathIn,
+  snapshotName,
+  syncDirectory,
+} from './layout.js';
 import type { IndexState } from './record-index.js';
 import { writevFully } from './write-fully.js';
 
@@ -25,7 +33,7 @@ export async function writeSnapshot(
   for (const records of state.values()) count += records.size;
   let position = 0;
   try {
-    const handle = await openFile(temporary, 'w', FILE_MODE);
+    const handle = await createFile(openFile, temporary, FILE_FLAGS.create);
     try {
       const header = encodeHeader(FileType.Snapshot, generation, count);
       await writevFully(handle, [header], 0);
