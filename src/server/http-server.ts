@@ -6,6 +6,7 @@ import type { PersistenceProvider, SecretPersistenceProvider } from '../contract
 import { HttpServerError, UnknownInstanceError } from '../errors/index.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { authorized, checkBind } from './auth.js';
+import { refuseBrowsers } from './browser-guard.js';
 import { answerClientError, answerConnect } from './client-errors.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { allowOnly, HttpError, READ_METHODS, sendError, sendJson } from './http-errors.js';
@@ -83,6 +84,7 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       allowOnly(req.method, READ_METHODS);
       return sendJson(res, 200, { status: 'ok' });
     }
+    refuseBrowsers(req, host, options.token);
     if (closing) throw new HttpError(503, 'STOWAGE_CLOSED', 'the server is shutting down');
     if (!authorized(req, options.token)) {
       throw new HttpError(401, 'STOWAGE_UNAUTHORIZED', 'missing or wrong bearer token', {

@@ -86,14 +86,14 @@ test('close() lets a request in progress finish and tells its keep-alive client 
     const body = JSON.stringify(demo('in-flight'));
     const half = Math.floor(body.length / 2);
     socket.write(
-      'PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\n' +
+      'PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: keep-alive\r\n' +
         `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, half)}`,
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const started = performance.now();
     const closing = close(30_000);
     // The rest of the body, and a second request pipelined behind it on the same connection.
-    socket.write(`${body.slice(half)}GET /api/v1/instances HTTP/1.1\r\nhost: x\r\n\r\n`);
+    socket.write(`${body.slice(half)}GET /api/v1/instances HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
     await closing;
     const took = performance.now() - started;
     const text = await received;
@@ -128,11 +128,11 @@ test('a request that reaches a closing server on an open connection is answered 
     // A listing of 8 MB that the client does not read yet: its headers go out before close(),
     // so its connection is neither idle nor marked to close when close() runs.
     socket.pause();
-    socket.write('GET /api/v1/instances/default/objects/core/v1/ConfigMap HTTP/1.1\r\nhost: x\r\n\r\n');
+    socket.write('GET /api/v1/instances/default/objects/core/v1/ConfigMap HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = performance.now();
     const closing = close(20_000);
-    socket.write('GET /api/v1/instances HTTP/1.1\r\nhost: x\r\n\r\n');
+    socket.write('GET /api/v1/instances HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
     socket.resume();
     const text = await received;
     await closing;
@@ -163,8 +163,8 @@ test('close() delivers every response of a connection that pipelined requests be
     const { socket, received } = await rawConnection(server.url);
     const body = JSON.stringify(demo('pipelined'));
     socket.write(
-      'GET /api/v1/instances/default/objects/core/v1/ConfigMap/default/demo HTTP/1.1\r\nhost: x\r\n\r\n' +
-        `PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+      'GET /api/v1/instances/default/objects/core/v1/ConfigMap/default/demo HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n' +
+        `PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
     );
     await new Promise((resolve) => setTimeout(resolve, 150));
     const closing = server.close(20_000);
@@ -192,7 +192,7 @@ test('close() delivers every response of a connection that pipelined requests be
 test('a malformed request on a keep-alive connection that already served one still gets its typed 400', async () => {
   await withServer({}, async (url) => {
     const { socket, received } = await rawConnection(url);
-    socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    socket.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
     await new Promise((resolve) => setTimeout(resolve, 100));
     socket.write('GARBAGE\r\n\r\n');
     const text = await received;
@@ -268,6 +268,72 @@ test('a body that is not JSON is a 400 that says where, never quoting the body b
   });
 });
 
+/** A request with headers fetch will not send as given (Host, Origin). */
+function requestWith(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+test('web pages are kept out: a cross-origin write is refused (403 STOWAGE_CROSS_ORIGIN) and stores nothing; without a token a Host that is not loopback (DNS rebinding) is refused', async () => {
+  await withServer({}, async (url, provider) => {
+    const objects = `${url}/api/v1/instances/default/objects`;
+    const { port } = new URL(url);
+    // What a page elsewhere can send without a preflight: a POST with a text/plain body.
+    const forged = await requestWith(
+      objects,
+      'POST',
+      { 'content-type': 'text/plain', origin: 'http://evil.example' },
+      JSON.stringify(demo('csrf')),
+    );
+    assert.equal(forged.status, 403);
+    assert.equal(JSON.parse(forged.body).error.code, 'STOWAGE_CROSS_ORIGIN');
+    const kind: GroupVersionKind = { group: '', version: 'v1', kind: 'ConfigMap' };
+    assert.equal(await provider.getObject('memory-test', kind, 'default/csrf' as ObjectKey), undefined);
+    const restart = await requestWith(`${url}/api/v1/instances/default/restart`, 'POST', {
+      origin: 'null',
+    });
+    assert.equal(restart.status, 403);
+
+    const rebound = await requestWith(`${objects}/core/v1/ConfigMap/default/demo`, 'GET', {
+      host: `attacker.example:${port}`,
+    });
+    assert.equal(rebound.status, 403);
+    assert.equal(JSON.parse(rebound.body).error.code, 'STOWAGE_HOST_REFUSED');
+    assert.doesNotMatch(rebound.body, /"a"/, 'the object is not in the answer');
+    // Loopback names, with or without the port, and the health check whatever the Host.
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost']) {
+      assert.equal(
+        (await requestWith(`${objects}/core/v1/ConfigMap/default/demo`, 'GET', { host })).status,
+        200,
+        host,
+      );
+    }
+    assert.equal((await requestWith(`${url}/healthz`, 'GET', { host: 'attacker.example' })).status, 200);
+  });
+  await withServer({ token: 's3cret' }, async (url) => {
+    // Behind a proxy that rewrites Host: the token keeps browsers out, so any Host is served.
+    const answer = await requestWith(`${url}/api/v1/instances`, 'GET', {
+      host: 'stowage.internal.example',
+      authorization: 'Bearer s3cret',
+    });
+    assert.equal(answer.status, 200);
+  });
+});
+
 test('the bearer scheme is matched case-insensitively; the token is not', async () => {
   await withServer({ token: 's3cret' }, async (url) => {
     const instances = `${url}/api/v1/instances`;
@@ -287,7 +353,7 @@ test('a request whose headers stall is answered 408 STOWAGE_REQUEST_TIMEOUT soon
   await withServer({ headersTimeoutMs: 1_000, requestTimeoutMs: 2_000 }, async (url) => {
     const { socket, received } = await rawConnection(url);
     const started = performance.now();
-    socket.write('GET /api/v1/instances HTTP/1.1\r\nhost: x\r\n');
+    socket.write('GET /api/v1/instances HTTP/1.1\r\nhost: 127.0.0.1\r\n');
     const text = await received;
     const took = performance.now() - started;
     assert.match(text, /^HTTP\/1\.1 408 /);
@@ -312,7 +378,7 @@ test('a listing asked for in absolute form with an authority that does not parse
     for (const authority of ['[', '%', 'a:99999']) {
       const { socket, received } = await rawConnection(url);
       socket.write(
-        `GET http://${authority}/api/v1/instances/default/objects/core/v1/ConfigMap?format=json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        `GET http://${authority}/api/v1/instances/default/objects/core/v1/ConfigMap?format=json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
       );
       const text = await received;
       // Before, reading the query parsed the whole target as a URL, which threw: 500 STOWAGE_INTERNAL.
