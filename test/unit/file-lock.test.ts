@@ -109,6 +109,32 @@ test('a close that cannot remove its lock fails typed, and a later open in the s
   await second.close();
 });
 
+test('a lock that cannot be made fails every attempt with the same message: the temporary file is named by its pattern, not its random name', async () => {
+  const dir = freshDir();
+  await (await opened(dir)).close();
+  // An immutable directory refuses the lock's temporary file with EPERM, as a read-only one does with EROFS.
+  execFileSync('chattr', ['+i', dir]);
+  try {
+    const messages: string[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await assert.rejects(opened(dir), (error: unknown) => {
+        assert.ok(error instanceof FileIoError, String(error));
+        assert.equal(error.details.op, 'lock');
+        messages.push(error.message);
+        return true;
+      });
+    }
+    assert.equal(
+      messages[0],
+      messages[1],
+      'the state log prints a failure to start once per distinct message',
+    );
+    assert.match(messages[0]!, /LOCK\.<pid>\.<token>\.tmp/);
+  } finally {
+    execFileSync('chattr', ['-i', dir]);
+  }
+});
+
 test('a stale lock left by a SIGKILLed process on this host is taken over', async () => {
   const dir = freshDir();
   const child = spawn(

@@ -4,7 +4,7 @@ import { link, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MachineId } from '../../contract/machine-id.js';
 import { LockedError } from '../../errors/index.js';
-import { ensureFileMode, FILE_FLAGS, FILE_MODE, LOCK_FILE, pathIn, syncDirectory } from './layout.js';
+import { FILE_FLAGS, FILE_MODE, LOCK_FILE, pathIn, syncDirectory } from './layout.js';
 import { currentOsThreadId } from './os-thread-id.js';
 
 /** What the lock file records about its owner. */
@@ -185,13 +185,27 @@ export async function removeStaleLock(lockPath: string, judged: LockOwner): Prom
 
 async function createLock(lockPath: string, owner: LockOwner): Promise<boolean> {
   const temporary = `${lockPath}.${owner.pid}.${owner.token}.tmp`;
+  try {
+    return await linkNewLock(lockPath, temporary, owner);
+  } catch (error) {
+    // The name is new at every attempt. Written as its pattern, a failure to start reads the same
+    // at each retry, and the state log prints it once instead of at every retry (state-log.ts).
+    if (error instanceof Error) {
+      error.message = error.message.replaceAll(temporary, `${lockPath}.<pid>.<token>.tmp`);
+    }
+    throw error;
+  }
+}
+
+async function linkNewLock(lockPath: string, temporary: string, owner: LockOwner): Promise<boolean> {
   // O_EXCL: a name that exists, a planted symlink included, is never written through.
   const handle = await open(temporary, FILE_FLAGS.create, FILE_MODE);
-  await ensureFileMode(handle);
   // Removed however this ends, a full disk failing the write or the sync included: only a crash
   // may leave one behind (docs/file-format.md, "The lock").
   try {
     try {
+      // FILE_MODE whatever the umask; the lock is made once per open.
+      await handle.chmod(FILE_MODE);
       await handle.writeFile(`${JSON.stringify(owner)}\n`);
       await handle.sync();
     } finally {
