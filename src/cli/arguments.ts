@@ -22,6 +22,7 @@ interface VerbArguments {
   readonly outputs?: readonly string[];
 }
 
+const ALL_OUTPUTS = ['table', 'json', 'yaml'];
 const OBJECT_ADDRESS = ['<instance>', '<apiVersion>', '<kind>', '<key>'];
 const SECRET_ADDRESS = ['<instance>', '<namespace>', '<name>'];
 
@@ -80,8 +81,10 @@ export function checkArguments(
     (flag) => flags[flag] !== undefined && !own.has(flag) && !spec.flags?.includes(flag as VerbFlag),
   );
   if (stray) throw new UsageError(`${name}: --${stray} does not apply`);
-  if (spec.outputs && typeof flags.output === 'string' && !spec.outputs.includes(flags.output)) {
-    throw new UsageError(`${name}: -o ${flags.output} does not apply; it takes ${spec.outputs.join(' or ')}`);
+  const outputs = spec.outputs ?? (spec.flags?.includes('output') ? ALL_OUTPUTS : undefined);
+  if (outputs && typeof flags.output === 'string' && !outputs.includes(flags.output)) {
+    const choices = `${outputs.slice(0, -1).join(', ')} or ${outputs.at(-1)}`;
+    throw new UsageError(`${name}: -o ${flags.output} does not apply; it takes ${choices}`);
   }
   // Either a configuration here or a server there: the other would be ignored without a word.
   if (flags.server !== undefined && flags.config !== undefined) {

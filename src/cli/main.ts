@@ -8,6 +8,7 @@ import { deleteCommand, getCommand, listCommand, putCommand } from './commands/o
 import { secretCommand } from './commands/secret.js';
 import { serveCommand } from './commands/serve.js';
 import { httpUrlProblem } from './http-url.js';
+import { readInput } from './input.js';
 import { openLocalTarget } from './open-local.js';
 import { UsageError } from './output.js';
 import { remoteTarget } from './remote-target.js';
@@ -52,12 +53,6 @@ const VERBS: Readonly<Record<string, Verb>> = {
   secret: secretCommand,
 };
 
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 export async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -89,6 +84,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Before the configuration is opened here, which would take the locks the server holds.
   else if (verb === 'restart') throw new UsageError(RESTART_NEEDS_SERVER);
   const token = values.token ?? env.STOWAGE_TOKEN;
+  const readsInput = verb === 'put' || (verb === 'secret' && rest[0] === 'put');
+  const input = readsInput ? await readInput(values.file, process.stdin) : undefined;
   const target = values.server
     ? remoteTarget(values.server, token)
     : await openLocalTarget(loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env }));
@@ -98,7 +95,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       positionals: rest,
       flags: values,
       out: { stdout: process.stdout, stderr: process.stderr },
-      readStdin,
+      input,
     });
   } finally {
     await target.close();

@@ -76,8 +76,20 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
     if (body?.error) throw fromWireError({ ...body.error, details: body.error.details ?? {} });
     throw new RemoteServerError(`${url}: HTTP ${response.status}`, { url, status: response.status });
   };
+  /** A 2xx body as JSON; anything else (a web server's HTML page) is the server's fault, typed. */
+  const bodyOf = async <T>(response: Response | undefined, url: string): Promise<T | undefined> => {
+    if (response === undefined) return undefined;
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new RemoteServerError(
+        `${url}: HTTP ${response.status} with a body that is not JSON; is ${base} a stowage server?`,
+        { url, status: response.status },
+      );
+    }
+  };
   const json = async <T>(url: string, init?: RequestInit): Promise<T | undefined> =>
-    (await (await call(url, init))?.json()) as T | undefined;
+    bodyOf<T>(await call(url, init), url);
   const required = async <T>(url: string, init?: RequestInit): Promise<T> => {
     const value = await json<T>(url, init);
     if (value === undefined) throw new RemoteServerError(`${url}: not found`, { url, status: 404 });
@@ -131,8 +143,10 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
     kinds: (instance) => required<GroupVersionKind[]>(`${instanceUrl(instance)}/kinds`),
     // A start takes as long as its attempts and their backoff do.
     restart: async (instance) => {
-      const response = await call(`${instanceUrl(instance)}/restart`, { method: 'POST' }, false);
-      return (await response?.json()) as { status: boolean };
+      const url = `${instanceUrl(instance)}/restart`;
+      return (await bodyOf<{ status: boolean }>(await call(url, { method: 'POST' }, false), url)) as {
+        status: boolean;
+      };
     },
     secrets: {
       putSecret: (instance, namespace, name, value) =>
@@ -147,8 +161,11 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
       listSecrets: (instance, namespace) => required<SecretInfo[]>(secretUrl(instance, namespace)),
       // The server answers once every secret is re-encrypted, which takes as long as it takes.
       rotate: async (instance) => {
-        const response = await call(`${secretUrl(instance)}/_rotate`, { method: 'POST' }, false);
-        return (await response?.json()) as { rotated: number; unchanged: number };
+        const url = `${secretUrl(instance)}/_rotate`;
+        return (await bodyOf<{ rotated: number; unchanged: number }>(
+          await call(url, { method: 'POST' }, false),
+          url,
+        )) as { rotated: number; unchanged: number };
       },
     },
     close: async () => {},

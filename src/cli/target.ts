@@ -21,6 +21,11 @@ export interface CliTarget {
    * after. Only a remote target has one: opened in the CLI's process, instances start afresh.
    */
   restart?(instance: string): Promise<{ readonly status: boolean }>;
+  /**
+   * The largest object the target stores, when known here (a configuration opened in this
+   * process); a server's is checked by the server.
+   */
+  readonly maxObjectBytes?: number;
   /** The secret verbs; each call fails with a clear error when no keyring is configured. */
   readonly secrets: SecretPersistenceProvider;
   close(): Promise<void>;
@@ -35,6 +40,7 @@ export function localTarget(
   provider: PersistenceProvider,
   secrets: SecretPersistenceProvider | undefined,
   close: () => Promise<void>,
+  maxObjectBytes?: number,
 ): CliTarget {
   const name = (instance: string) => resolveInstance(provider.instances(), instance);
   const vault = (): SecretPersistenceProvider => {
@@ -45,6 +51,7 @@ export function localTarget(
     return secrets;
   };
   return {
+    ...(maxObjectBytes !== undefined && { maxObjectBytes }),
     instances: async () => readiness(provider).instances,
     put: (instance, object) => provider.putObject(name(instance), object),
     get: (instance, gvk, key) => provider.getObject(name(instance), gvk, key),

@@ -28,12 +28,15 @@ export function parseManifestEntries(text: string, source = 'manifest'): Manifes
   if (lines && !('failed' in lines)) {
     return lines.flatMap(({ line, value }) => itemObjects(value, `${source}: line ${line}`));
   }
-  const documents = parseAllDocuments(unmarked);
+  // Merge keys (`<<: *defaults`) merged, as kubectl's YAML 1.1 reader merges them: YAML 1.2 made
+  // `<<` an ordinary key, and it was stored as one.
+  const documents = parseAllDocuments(unmarked, { merge: true });
   const broken = documents.findIndex((document) => document.errors.length > 0);
   if (broken < 0) {
-    return documents.flatMap((document, index) =>
-      objectsOf(document.toJS(), `${source}: document ${index + 1}`),
-    );
+    return documents.flatMap((document, index) => {
+      const where = `${source}: document ${index + 1}`;
+      return objectsOf(documentValue(document, where), where);
+    });
   }
   // Lines of JSON up to a bad one: a file of JSON lines with that line broken, so say which.
   if (lines) {
@@ -42,9 +45,22 @@ export function parseManifestEntries(text: string, source = 'manifest'): Manifes
     });
   }
   const problem = documents[broken]!.errors[0]!;
-  throw new InvalidObjectError(`${source}: document ${broken + 1}: ${problem.message.split('\n')[0]}`, {
-    field: '',
-  });
+  // The first line only (the rest quotes the source, which may hold a Secret), without the colon
+  // that introduced that quote.
+  const message = problem.message.split('\n')[0]!.replace(/:$/, '');
+  throw new InvalidObjectError(`${source}: document ${broken + 1}: ${message}`, { field: '' });
+}
+
+/**
+ * A document's value. The parser refuses, while building it, aliases that would expand past its
+ * limit ("billion laughs"), with an error of its own (a ReferenceError).
+ */
+function documentValue(document: ReturnType<typeof parseAllDocuments>[number], where: string): unknown {
+  try {
+    return document.toJS();
+  } catch (error) {
+    throw new InvalidObjectError(`${where}: ${(error as Error).message}`, { field: '' });
+  }
 }
 
 /**

@@ -1,4 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
+import { shownKey } from '../config/shown-key.js';
+import { duplicateKey } from '../objects/json-duplicate-keys.js';
 import { jsonFaultPosition } from '../objects/json-fault.js';
 import { HttpError } from './http-errors.js';
 
@@ -28,12 +31,27 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
  */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
+  // JSON is UTF-8 (RFC 8259); decoding anything else put U+FFFD in place of each bad byte, and
+  // the object was stored changed without a word.
+  if (!isUtf8(body)) throw new HttpError(400, 'STOWAGE_BAD_JSON', 'request body is not valid UTF-8');
+  const text = body.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     const position = jsonFaultPosition(error);
     const where =
       body.length === 0 ? ': it is empty' : position === undefined ? '' : ` (at character ${position})`;
     throw new HttpError(400, 'STOWAGE_BAD_JSON', `request body is not valid JSON${where}`);
   }
+  // As `put -f` refuses it: JSON.parse keeps the last, so `"name":"a","name":"b"` stored b.
+  const twice = duplicateKey(text);
+  if (twice !== undefined) {
+    throw new HttpError(
+      400,
+      'STOWAGE_BAD_JSON',
+      `request body has the key ${shownKey(twice)} twice in one object`,
+    );
+  }
+  return value;
 }

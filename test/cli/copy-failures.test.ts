@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { copyCommand } from '../../src/cli/commands/copy.js';
+import { UsageError } from '../../src/cli/output.js';
 import { localTarget } from '../../src/cli/target.js';
 import {
   type GroupVersionKind,
@@ -33,7 +34,7 @@ function copy(
     positionals: [],
     flags: { from, to },
     out: { stdout: new PassThrough(), stderr: stderr as unknown as NodeJS.WriteStream },
-    readStdin: async () => Buffer.alloc(0),
+    input: undefined,
   });
 }
 
@@ -68,7 +69,27 @@ test('copy exits 1 and names what it could not copy when puts to the target fail
     assert.equal(await copy(provider, 'from', 'to', stderr), 1);
     assert.match(errors, /4 objects copied/);
     assert.match(errors, /36 objects could not be copied/);
-    assert.match(errors, /not copied: core\/v1\/ConfigMap d\/o1: no space left for d\/o1\n/);
+    // In the CLI's `<message> (<code>)` form, which these lines lacked.
+    assert.match(
+      errors,
+      /not copied: core\/v1\/ConfigMap d\/o1: no space left for d\/o1 \(STOWAGE_[A-Z_]+\)\n/,
+    );
+  });
+});
+
+test('copy onto the same instance, by its name or as default, is refused instead of reporting every object copied', async () => {
+  await withProvider({ from: new MemoryBackend(), other: new MemoryBackend() }, async (provider) => {
+    await provider.putObject('from', configMap('a'));
+    for (const [from, to] of [
+      ['from', 'from'],
+      ['default', 'from'],
+    ]) {
+      await assert.rejects(copy(provider, from!, to!), (error: unknown) => {
+        assert.ok(error instanceof UsageError, String(error));
+        assert.match(error.message, /--from and --to are one instance, from/);
+        return true;
+      });
+    }
   });
 });
 

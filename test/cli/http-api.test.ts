@@ -94,7 +94,9 @@ test('close() is not held by a client that stopped reading a listing: past its d
     await new Promise((resolve) => socket.once('connect', resolve));
     // Asks for 24 MB and never reads it: the server's writes back up.
     socket.pause();
-    socket.write('GET /api/v1/instances/default/objects/core/v1/ConfigMap HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    socket.write(
+      'GET /api/v1/instances/default/objects/core/v1/ConfigMap HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n',
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = performance.now();
     await server.close(500);

@@ -128,7 +128,9 @@ test('a request that reaches a closing server on an open connection is answered 
     // A listing of 8 MB that the client does not read yet: its headers go out before close(),
     // so its connection is neither idle nor marked to close when close() runs.
     socket.pause();
-    socket.write('GET /api/v1/instances/default/objects/core/v1/ConfigMap HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    socket.write(
+      'GET /api/v1/instances/default/objects/core/v1/ConfigMap HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n',
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = performance.now();
     const closing = close(20_000);
@@ -265,6 +267,19 @@ test('a body that is not JSON is a 400 that says where, never quoting the body b
     assert.doesNotMatch(error.message, /hunter2/);
     const empty = await errorOf(await fetch(objects, { method: 'PUT', body: '' }));
     assert.match(empty.message, /empty/);
+    // Stored with U+FFFD in place of the byte before, and with the last of two names.
+    const latin1 = Buffer.from(
+      JSON.stringify({ ...demo('latin1'), data: { city: 'Montr\xe9al' } }),
+      'latin1',
+    );
+    const notUtf8 = await fetch(objects, { method: 'PUT', body: latin1 });
+    assert.equal(notUtf8.status, 400);
+    assert.match((await errorOf(notUtf8)).message, /not valid UTF-8/);
+    const twice =
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","name":"dup2","namespace":"default"}}';
+    const duplicate = await fetch(objects, { method: 'PUT', body: twice });
+    assert.equal(duplicate.status, 400);
+    assert.match((await errorOf(duplicate)).message, /key name twice in one object/);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -67,6 +67,51 @@ test('SIGTERM to `npm start` itself reaches the server, which drains and stops: 
       // The whole group has exited.
     }
   }
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${signal} to the process group of \`npm start\` (a terminal's Ctrl-C, systemd), which npm forwards again, still drains and stops cleanly`, async () => {
+    const dir = mkdtempSync(join(workdir, 'group-'));
+    const server = await startServe(dir, { STOWAGE__instances__0__dir: join(dir, 'data') }, 'npm');
+    const group = server.child.pid as number;
+    try {
+      process.kill(-group, signal);
+      const result = await Promise.race([server.stopped, sleep(15_000).then(() => undefined)]);
+      assert.ok(result, `still running 15 s after ${signal}`);
+      // Before, the forwarded copy counted as a second signal: no drain, exit 130, LOCK left.
+      assert.match(result.stdout, new RegExp(`${signal}: draining and closing\nstowage stopped`));
+      assert.equal(existsSync(join(dir, 'data', 'LOCK')), false, 'the lock was released');
+    } finally {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // The whole group has exited.
+      }
+    }
+  });
+}
+
+test('a second signal, a second or more after the first, ends a drain at once with 130', async () => {
+  const dir = mkdtempSync(join(workdir, 'second-'));
+  const server = await startServe(dir, { STOWAGE__instances__0__dir: join(dir, 'data') });
+  const { port } = new URL(server.url);
+  // An upload that stalls keeps the drain waiting for its deadline (5 s).
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.on('error', () => {});
+  socket.write(
+    'PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\n{',
+  );
+  await sleep(200);
+  const started = performance.now();
+  server.child.kill('SIGTERM');
+  await sleep(1_300);
+  server.child.kill('SIGTERM');
+  const result = await server.stopped;
+  socket.destroy();
+  assert.equal(result.code, 130, result.stdout);
+  assert.ok(performance.now() - started < 4_000, 'it did not wait for the drain deadline');
+  assert.doesNotMatch(result.stdout, /stowage stopped/);
 });
 
 test('the data written before a graceful stop is there after a restart', async () => {

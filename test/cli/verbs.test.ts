@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -353,6 +355,27 @@ describe('bad configuration: one clear line and a non-zero exit', () => {
   });
 });
 
+describe('CLI against something that is not a stowage server', () => {
+  test('a --server that answers 200 with an HTML page is a typed STOWAGE_REMOTE_SERVER error, not a SyntaxError', async () => {
+    const web = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!DOCTYPE html><html></html>');
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+      const result = await runCli(['status', '--server', url], { cwd: workdir });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /body that is not JSON; is http:\/\/127\.0\.0\.1:\d+ a stowage server\? \(STOWAGE_REMOTE_SERVER\)/,
+      );
+    } finally {
+      await new Promise((resolve) => web.close(resolve));
+    }
+  });
+});
+
 describe('CLI input and output edges', () => {
   test('put -f checks every object before storing any: a bad one in the middle stores nothing and is named by its document', async () => {
     const input =
@@ -367,6 +390,78 @@ describe('CLI input and output edges', () => {
       1,
       'nothing was stored',
     );
+  });
+
+  test('put -f refuses input that is not UTF-8 instead of storing U+FFFD in place of its bytes, and names a UTF-16 file as such', async () => {
+    const latin1 = Buffer.from(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: latin1, namespace: edges}\ndata: {city: "Montr\xe9al"}\n',
+      'latin1',
+    );
+    const put = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input: latin1,
+    });
+    assert.equal(put.code, 1, put.stderr);
+    assert.match(put.stderr, /^stowage: stdin is not valid UTF-8 \(STOWAGE_INVALID_OBJECT\)/);
+    assert.equal((await cli('get', 'default', 'v1', 'ConfigMap', 'edges/latin1')).code, 1, 'nothing stored');
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('apiVersion: v1\n', 'utf16le')]);
+    const wide = await runCli(['put', 'default', '-f', '-', '--config', config], {
+      cwd: workdir,
+      input: utf16,
+    });
+    assert.match(wide.stderr, /it is UTF-16/);
+  });
+
+  test('put -f with a file that cannot be read, or too much input, is a usage error (exit 2) before anything is opened', async () => {
+    const fresh = mkdtempSync(join(workdir, 'unopened-'));
+    const freshConfig = join(fresh, 'stowage.yaml');
+    writeFileSync(freshConfig, 'instances:\n  - kind: file\n    dir: ./data\n');
+    for (const [file, message] of [
+      [join(fresh, 'missing.yaml'), /cannot read .*missing\.yaml: ENOENT/],
+      [fresh, /cannot read .*: EISDIR/],
+      // Read up to the limit, then refused: before, it grew without end (8 GB in 20 s).
+      ['/dev/zero', /over 256 MiB, the most -f reads/],
+    ] as const) {
+      const put = await runCli(['put', 'default', '-f', file, '--config', freshConfig], { cwd: fresh });
+      assert.equal(put.code, 2, `${file}: ${put.stderr}`);
+      assert.match(put.stderr, message);
+      assert.equal(existsSync(join(fresh, 'data')), false, `${file}: the data directory was not made`);
+    }
+  });
+
+  test('put -f refuses an object over the size limit before storing any when the limit is known here; a server that refuses one part way is named with the object and how far the put got', async () => {
+    const big = (name: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: sized}\ndata: {v: "${'x'.repeat(3000)}"}\n`;
+    const small = (name: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: sized}\n`;
+    const input = [small('s1'), small('s2'), big('b3'), small('s4'), small('s5')].join('---\n');
+    const dir = mkdtempSync(join(workdir, 'sized-'));
+    const sizedConfig = join(dir, 'stowage.yaml');
+    writeFileSync(
+      sizedConfig,
+      'instances:\n  - kind: file\n    dir: ./data\nlimits:\n  maxObjectBytes: 2048\n',
+    );
+    const local = await runCli(['put', 'default', '-f', '-', '--config', sizedConfig], { cwd: dir, input });
+    assert.equal(local.code, 1, local.stderr);
+    assert.match(
+      local.stderr,
+      /^stowage: stdin: document 3: .*over the limit of 2048 bytes \(STOWAGE_OBJECT_TOO_LARGE\)/,
+    );
+    assert.equal(local.stdout, '', 'nothing stored');
+
+    const server = await startServe(dir, { STOWAGE__limits__maxObjectBytes: '2048' });
+    try {
+      const remote = await runCli(['put', 'default', '-f', '-', '--server', server.url], { cwd: dir, input });
+      assert.equal(remote.code, 1, remote.stderr);
+      assert.equal(remote.stdout.trim().split('\n').length, 2);
+      assert.match(
+        remote.stderr,
+        /^stowage: stdin: document 3 \(v1 ConfigMap sized\/b3\): .* \(2 of 5 objects were stored before it; 2 after it were not attempted\) \(STOWAGE_/,
+      );
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.stopped;
+    }
   });
 
   test('JSON lines with CRLF endings are read; a bad line is named by its number', async () => {
@@ -442,6 +537,10 @@ describe('CLI input and output edges', () => {
       ['status', '--server', 'http://127.0.0.1:1', '--config', 'elsewhere.yaml'],
       ['status', '--token', 'abcdefghijklmnopqrst'],
       ['get', 'default', 'v1', 'ConfigMap', 'a/b', '-o', 'table'],
+      // Caught before the server is asked (nothing listens there): a usage error, not "cannot reach".
+      ['status', '-o', 'xml', '--server', 'http://127.0.0.1:1'],
+      ['list', 'default', 'v1', 'ConfigMap', '-o', 'wide', '--server', 'http://127.0.0.1:1'],
+      ['secret', 'list', 'default', '-o', 'xml', '--server', 'http://127.0.0.1:1'],
     ]) {
       const result = await run(...args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);

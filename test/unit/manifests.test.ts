@@ -43,3 +43,46 @@ test('a JSON line that does not parse is named by its line and column, never quo
     );
   }
 });
+
+test('YAML merge keys merge, as kubectl reads them, instead of being stored as a key named "<<"', () => {
+  const yaml = [
+    'apiVersion: v1',
+    'kind: ConfigMap',
+    'metadata: {name: merged, namespace: ns}',
+    'x-defaults: &defaults {a: "1", b: "2"}',
+    'data:',
+    '  <<: *defaults',
+    '  b: "3"',
+  ].join('\n');
+  const [entry] = parseManifestEntries(yaml, 'stdin');
+  assert.deepEqual((entry!.object as unknown as { data: unknown }).data, { a: '1', b: '3' });
+});
+
+test("an alias bomb is refused as an invalid object naming its document, not with the parser's own ReferenceError", () => {
+  const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+  for (let level = 1; level < 9; level++) {
+    const prev = String.fromCharCode(96 + level);
+    const next = String.fromCharCode(97 + level);
+    lines.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(',')}]`);
+  }
+  assert.throws(
+    () => parseManifestEntries(`${lines.join('\n')}\n`, 'bomb.yaml'),
+    (error: Error) => {
+      assert.equal(error.name, 'InvalidObjectError');
+      assert.match(error.message, /^bomb\.yaml: document 1: /);
+      return true;
+    },
+  );
+});
+
+test('a YAML syntax error is named by its document and place, its message not ending in the colon that introduced a quote of the source', () => {
+  assert.throws(
+    () => parseManifestEntries('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a\n', 'bad.yaml'),
+    (error: Error) => {
+      assert.equal(error.name, 'InvalidObjectError');
+      assert.match(error.message, /^bad\.yaml: document 1: /);
+      assert.doesNotMatch(error.message, /:$/);
+      return true;
+    },
+  );
+});

@@ -18,6 +18,9 @@ export interface CommandContext {
   readonly positionals: readonly string[];
   readonly flags: CommandFlags;
   readonly out: CommandOutput;
-  /** Standard input as bytes: a secret's value need not be UTF-8. */
-  readStdin(): Promise<Buffer>;
+  /**
+   * What `-f` names, or standard input, as bytes (a secret's value need not be UTF-8), read before
+   * the target was opened (input.ts); undefined for a verb that reads no input.
+   */
+  readonly input: Buffer | undefined;
 }

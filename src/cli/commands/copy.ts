@@ -1,10 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { gvkString } from '../../contract/gvk.js';
 import type { RuntimeObject } from '../../contract/types.js';
+import { StowageError } from '../../errors/index.js';
 import { identify } from '../../objects/identity.js';
 import { requireArg } from '../gvk-arg.js';
+import { UsageError } from '../output.js';
 import { Progress } from '../progress.js';
-import type { CliTarget } from '../target.js';
+import { type CliTarget, resolveInstance } from '../target.js';
 import type { CommandContext } from './context.js';
 
 /** Puts in flight at once while copying; the target's mailbox bounds it too. */
@@ -14,6 +16,11 @@ const COPY_CONCURRENCY = 32;
 export async function copyCommand({ target, flags, out }: CommandContext): Promise<number> {
   const from = requireArg(flags.from, '--from <instance>');
   const to = requireArg(flags.to, '--to <instance>');
+  const names = (await target.instances()).map((instance) => instance.name);
+  if (resolveInstance(names, from) === resolveInstance(names, to)) {
+    // It reported every object copied, having only written each over itself.
+    throw new UsageError(`copy: --from and --to are one instance, ${resolveInstance(names, from)}`);
+  }
   // Both must exist before anything is read: a mistyped target was found only by its first put
   // (every one of thousands failing), or not at all when the source was empty (exit 0).
   const [kinds] = await Promise.all([target.kinds(from), target.kinds(to)]);
@@ -30,7 +37,9 @@ export async function copyCommand({ target, flags, out }: CommandContext): Promi
           progress.tick();
         },
         (error: unknown) => {
-          failures.push(`${gvkString(gvk)} ${identify(object).key}: ${(error as Error).message}`);
+          // In the CLI's `<message> (<code>)` form.
+          const code = error instanceof StowageError ? ` (${error.code})` : '';
+          failures.push(`${gvkString(gvk)} ${identify(object).key}: ${(error as Error).message}${code}`);
         },
       );
       inFlight.add(put);

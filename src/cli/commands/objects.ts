@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import type { RuntimeObject } from '../../contract/types.js';
 import { fromWireError, InvalidObjectError, StowageError } from '../../errors/index.js';
 import { canonicalJson } from '../../objects/canonical-json.js';
@@ -59,30 +59,40 @@ export async function putCommand({
   positionals,
   flags,
   out,
-  readStdin,
+  input,
 }: CommandContext): Promise<number> {
   const instance = requireArg(positionals[0], '<instance>');
   const file = flags.file;
-  if (file === undefined) throw new UsageError('put needs -f <file> (or -f - for stdin)');
-  const text = file === '-' ? (await readStdin()).toString('utf8') : readFileSync(file, 'utf8');
+  if (file === undefined || input === undefined)
+    throw new UsageError('put needs -f <file> (or -f - for stdin)');
   const source = file === '-' ? 'stdin' : file;
-  const manifest = parseManifestEntries(text, source);
+  const manifest = parseManifestEntries(manifestText(input, source), source);
   // Nothing to store is a mistake upstream (an empty file, a filter that matched nothing), not success.
   if (manifest.length === 0) throw new InvalidObjectError(`${source} holds no objects`, { field: '' });
-  // Every object is checked before any is stored, so a bad one in the middle stores nothing. Only
-  // what the store itself decides (its size limit, a full mailbox) can stop a put part way.
+  // Every object is checked before any is stored, so a bad one in the middle stores nothing: its
+  // shape, and its size where the limit is known here. Only what the store itself decides (a
+  // server's size limit, a full mailbox, a disk) can stop a put part way, and that error says
+  // which object it stopped at and how far the put got.
+  const limit = target.maxObjectBytes ?? Number.POSITIVE_INFINITY;
   for (const { object, where } of manifest) {
     try {
-      encodeObject(object, Number.POSITIVE_INFINITY);
+      encodeObject(object, limit);
     } catch (error) {
-      if (!(error instanceof StowageError)) throw error;
-      // The same error, its message saying which object of the input it is about.
-      const wire = error.toWire();
-      throw fromWireError({ ...wire, message: `${where}: ${wire.message}` });
+      throw placed(error, `${where}: `, '');
     }
   }
-  for (const { object } of manifest) {
-    const key = await target.put(instance, object);
+  for (const [index, { object, where }] of manifest.entries()) {
+    let key: string;
+    try {
+      key = await target.put(instance, object);
+    } catch (error) {
+      const left = manifest.length - index - 1;
+      throw placed(
+        error,
+        `${where} (${object.apiVersion} ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}): `,
+        ` (${index} of ${manifest.length} objects were stored before it; ${left} after it were not attempted)`,
+      );
+    }
     out.stdout.write(`${object.apiVersion} ${object.kind} ${key}\n`);
     if (object.apiVersion === 'v1' && object.kind === 'Secret') {
       out.stderr.write(
@@ -103,6 +113,28 @@ export async function deleteCommand({ target, positionals, out }: CommandContext
   );
   out.stdout.write(existed ? `deleted ${kind} ${key}\n` : `${kind} ${key} was already absent\n`);
   return 0;
+}
+
+/** The same typed error, its message saying which object of the input it is about. */
+function placed(error: unknown, before: string, after: string): unknown {
+  if (!(error instanceof StowageError)) return error;
+  const wire = error.toWire();
+  return fromWireError({ ...wire, message: `${before}${wire.message}${after}` });
+}
+
+/**
+ * The input as text. JSON and YAML are UTF-8 here: decoding other bytes put U+FFFD in place of
+ * each bad one, and the objects were stored changed without a word.
+ */
+function manifestText(input: Buffer, source: string): string {
+  if (isUtf8(input)) return input.toString('utf8');
+  const utf16 =
+    input.length >= 2 &&
+    ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff));
+  throw new InvalidObjectError(
+    `${source} is not valid UTF-8${utf16 ? ' (it is UTF-16: convert it, e.g. with iconv -f UTF-16 -t UTF-8)' : ''}`,
+    { field: '' },
+  );
 }
 
 function keyOf(object: RuntimeObject): string {

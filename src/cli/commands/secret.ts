@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { requireArg } from '../gvk-arg.js';
 import { parseFormat, render, table, UsageError } from '../output.js';
 import type { CommandContext } from './context.js';
@@ -19,8 +18,7 @@ export async function secretCommand(context: CommandContext): Promise<number> {
       // Checked before the value is read: a missing argument must not wait on a terminal's stdin.
       const secretNamespace = requireArg(namespace, '<namespace>');
       const secretName = requireArg(name, '<name>');
-      const value =
-        flags.file === undefined || flags.file === '-' ? await context.readStdin() : readFileSync(flags.file);
+      const value = context.input as Buffer;
       const info = await secrets.putSecret(instance, secretNamespace, secretName, value);
       out.stdout.write(`stored secret ${info.namespace}/${info.name} under key ${info.keyId}\n`);
       return 0;

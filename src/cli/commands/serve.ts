@@ -15,8 +15,40 @@ export function maxBodyBytesFor(maxObjectBytes: number | undefined): number {
 }
 
 /**
+ * A signal that comes again within this long of the first is the same one delivered twice: a
+ * terminal's Ctrl-C, `kill -- -<group>` and systemd signal the whole process group, so under
+ * `npm start` the server gets the signal and npm forwards it too. Taken for a second signal, it
+ * skipped the drain and left `LOCK` behind.
+ */
+const REPEATED_SIGNAL_MS = 1_000;
+
+/**
+ * Resolves with the first SIGTERM or SIGINT; a later one, past REPEATED_SIGNAL_MS, exits at once
+ * (130). One listener for all of them, in place from the start: with the listener for the second
+ * added only once the first had been handled, a second that came in between found none and killed
+ * the process where it stood.
+ */
+function onShutdownSignals(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let firstAt: number | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      const now = performance.now();
+      if (firstAt === undefined) {
+        firstAt = now;
+        resolve(signal);
+      } else if (now - firstAt >= REPEATED_SIGNAL_MS) {
+        process.exit(130);
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/**
  * `stowage serve`: the runtime plus its HTTP endpoints, until SIGTERM or SIGINT, which drain the
- * mailboxes and close the backends before exiting 0. A second signal exits at once (130).
+ * mailboxes and close the backends before exiting 0. A second signal, a second or more after the
+ * first, exits at once (130).
  */
 export async function serveCommand(config: StowageConfig): Promise<number> {
   checkBind(config.server.host, config.server.token);
@@ -41,10 +73,7 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
   }
   // Before the banner: a supervisor may take it as the sign of readiness and signal at once, and
   // until a listener exists SIGTERM ends the process where it stands, with no drain.
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signalled = onShutdownSignals();
   out.write(
     `stowage serving ${stowage.provider.instances().length} instance(s) as machine ${stowage.machineId}\n`,
   );
@@ -69,9 +98,6 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
   ticker?.unref();
 
   const signal = await signalled;
-  const forceExit = () => process.exit(130);
-  process.once('SIGTERM', forceExit);
-  process.once('SIGINT', forceExit);
   if (ticker) clearInterval(ticker);
   out.write(`${out.isTTY ? '\n' : ''}${signal}: draining and closing\n`);
   // The HTTP side gets the same deadline as the mailboxes; connections still open past it are cut.
