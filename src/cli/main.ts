@@ -84,11 +84,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Before the configuration is opened here, which would take the locks the server holds.
   else if (verb === 'restart') throw new UsageError(RESTART_NEEDS_SERVER);
   const token = values.token ?? env.STOWAGE_TOKEN;
+  // Loaded before the input is read, so a bad configuration is not reported only once stdin ends.
+  const config = values.server ? undefined : loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env });
   const readsInput = verb === 'put' || (verb === 'secret' && rest[0] === 'put');
   const input = readsInput ? await readInput(values.file, process.stdin) : undefined;
-  const target = values.server
-    ? remoteTarget(values.server, token)
-    : await openLocalTarget(loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env }));
+  const target = config ? await openLocalTarget(config) : remoteTarget(values.server as string, token);
   try {
     return await run({
       target,

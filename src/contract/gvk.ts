@@ -55,15 +55,6 @@ export function gvkFromApiVersion(apiVersion: string, kind: string): GroupVersio
       field: 'apiVersion',
     });
   }
-  if (slash === 0) {
-    // "/v1" was taken for the core group and stored as written: one address, two spellings.
-    throw new InvalidGvkError(
-      `apiVersion ${quoted(apiVersion)} has an empty group before "/"; the core group is written "v1"`,
-      {
-        field: 'apiVersion',
-      },
-    );
-  }
   return gvk(apiVersion.slice(0, slash), apiVersion.slice(slash + 1), kind);
 }
 

@@ -28,9 +28,9 @@ export function parseManifestEntries(text: string, source = 'manifest'): Manifes
   if (lines && !('failed' in lines)) {
     return lines.flatMap(({ line, value }) => itemObjects(value, `${source}: line ${line}`));
   }
-  // Merge keys (`<<: *defaults`) merged, as kubectl's YAML 1.1 reader merges them: YAML 1.2 made
-  // `<<` an ordinary key, and it was stored as one.
-  const documents = parseAllDocuments(unmarked, { merge: true });
+  // YAML 1.2: `<<` is an ordinary key, not a merge key (kubectl's YAML 1.1 reader merges it). So
+  // `get -o yaml` output, which may hold a `<<` key, goes back in as it came out.
+  const documents = parseAllDocuments(unmarked);
   const broken = documents.findIndex((document) => document.errors.length > 0);
   if (broken < 0) {
     return documents.flatMap((document, index) => {

@@ -39,9 +39,19 @@ function sameOrigin(origin: string, host: string): boolean {
   return origin === `http://${host}`;
 }
 
-/** The host name of a Host header (`name`, `name:port`, `[v6]:port`), lower-cased; undefined if malformed. */
+/**
+ * The host name of a Host header (`name`, `name:port`, `[v6]:port`), lower-cased, without the
+ * trailing dot of a fully qualified name (`localhost.`), an IPv4-mapped IPv6 address as IPv4
+ * (`[::ffff:127.0.0.1]`, which the URL parser writes `::ffff:7f00:1`); undefined if malformed.
+ */
 function hostName(host: string): string | undefined {
   if (!URL.canParse(`http://${host}`)) return undefined;
-  const name = new URL(`http://${host}`).hostname.toLowerCase();
-  return name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+  let name = new URL(`http://${host}`).hostname.toLowerCase().replace(/\.$/, '');
+  if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(name);
+  if (mapped) {
+    const [high, low] = [Number.parseInt(mapped[1] as string, 16), Number.parseInt(mapped[2] as string, 16)];
+    name = [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  }
+  return name;
 }

@@ -330,7 +330,14 @@ test('web pages are kept out: a cross-origin write is refused (403 STOWAGE_CROSS
     assert.equal(JSON.parse(rebound.body).error.code, 'STOWAGE_HOST_REFUSED');
     assert.doesNotMatch(rebound.body, /"a"/, 'the object is not in the answer');
     // Loopback names, with or without the port, and the health check whatever the Host.
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost']) {
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      'localhost',
+      `localhost.:${port}`,
+      `[::ffff:127.0.0.1]:${port}`,
+    ]) {
       assert.equal(
         (await requestWith(`${objects}/core/v1/ConfigMap/default/demo`, 'GET', { host })).status,
         200,

@@ -198,6 +198,23 @@ describe('CLI verbs against a configuration', () => {
     assert.ok(performance.now() - started < 15_000, 'it did not wait for stdin to end');
   });
 
+  test('put -f - and secret put with a configuration that cannot be read say so at once, without waiting for stdin', async () => {
+    for (const args of [
+      ['put', 'default', '-f', '-'],
+      ['secret', 'put', 'default', 'kube-system', 'token'],
+    ]) {
+      const started = performance.now();
+      const put = await runCli([...args, '--config', join(workdir, 'no-such-config.yaml')], {
+        cwd: workdir,
+        input: null,
+        openStdinMs: 20_000,
+      });
+      assert.equal(put.code, 2, put.stderr);
+      assert.match(put.stderr, /no-such-config\.yaml/);
+      assert.ok(performance.now() - started < 15_000, `${args.join(' ')}: it did not wait for stdin to end`);
+    }
+  });
+
   test('put -f takes a JSON array of objects, as jq makes of a dump', async () => {
     const objects = ['x', 'y'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
     const put = await putInput(JSON.stringify(objects));

@@ -36,8 +36,6 @@ test('GVK derives from apiVersion and kind, core group included', () => {
   for (const [apiVersion, kind] of [
     ['a/b/c', 'X'],
     ['', 'X'],
-    // Stored as written under core v1 before: one address, two spellings.
-    ['/v1', 'X'],
     ['Apps/v1', 'X'],
     ['apps/v1', '../X'],
     ['apps/v1', ''],

@@ -5,11 +5,13 @@ import {
   access,
   chmod,
   chown,
+  mkdir,
   mkdtemp,
   readdir,
   readFile,
   rm,
   stat,
+  symlink,
   utimes,
   writeFile,
 } from 'node:fs/promises';
@@ -19,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  DirectoryLock,
   HEARTBEAT_MS,
   HEARTBEAT_STALE_MS,
   type LockOwner,
@@ -107,6 +110,26 @@ test('a close that cannot remove its lock fails typed, and a later open in the s
   assert.equal(second.lockInfo().tookOverFrom?.pid, process.pid);
   assert.equal(second.lockInfo().tookOverFrom?.token, token);
   await second.close();
+});
+
+test('two acquires of one directory on one thread, the second at any moment of the first, never both hold it', async () => {
+  const machineId = MachineId.generate();
+  for (let trial = 0; trial < 60; trial++) {
+    const dir = freshDir();
+    await mkdir(dir, { recursive: true });
+    // 0 to about 2 ms of event-loop turns, so the second lands in each step of the first.
+    const second = (async () => {
+      for (let turn = 0; turn < trial; turn++) await new Promise((resolve) => setImmediate(resolve));
+      return DirectoryLock.acquire(dir, machineId);
+    })();
+    const results = await Promise.allSettled([DirectoryLock.acquire(dir, machineId), second]);
+    const held = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    // Before, the second took the first's lock over as stale in 133 of 200 such trials.
+    assert.equal(held.length, 1, `trial ${trial}: ${held.length} holders`);
+    const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(refused.reason instanceof LockedError, String(refused.reason));
+    for (const lock of held) await lock.release();
+  }
 });
 
 test('a lock that cannot be made fails every attempt with the same message: the temporary file is named by its pattern, not its random name', async () => {
@@ -269,7 +292,9 @@ test('the holder touches its lock every heartbeat', { timeout: 30_000 }, async (
   }
 });
 
-test('an unreadable lock file is refused with a message that says so and what to do', async () => {
+test('an unreadable lock file is refused with a message that says so and what to do', {
+  timeout: 30_000,
+}, async () => {
   const dir = freshDir();
   await (await opened(dir)).close();
   for (const content of ['', 'not json at all\n']) {
@@ -277,6 +302,18 @@ test('an unreadable lock file is refused with a message that says so and what to
     await assert.rejects(opened(dir), (error: unknown) => {
       assert.ok(error instanceof LockedError);
       assert.match(error.message, /is unreadable .*remove it once no writer uses this directory/);
+      return true;
+    });
+  }
+  // A LOCK planted as a symlink is not followed: to a FIFO the open hung, to /dev/zero it read without end.
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  for (const target of [fifo, '/dev/zero']) {
+    await rm(join(dir, 'LOCK'), { force: true });
+    await symlink(target, join(dir, 'LOCK'));
+    await assert.rejects(opened(dir), (error: unknown) => {
+      assert.ok(error instanceof LockedError, String(error));
+      assert.match(error.message, /is unreadable/);
       return true;
     });
   }

@@ -44,20 +44,6 @@ test('a JSON line that does not parse is named by its line and column, never quo
   }
 });
 
-test('YAML merge keys merge, as kubectl reads them, instead of being stored as a key named "<<"', () => {
-  const yaml = [
-    'apiVersion: v1',
-    'kind: ConfigMap',
-    'metadata: {name: merged, namespace: ns}',
-    'x-defaults: &defaults {a: "1", b: "2"}',
-    'data:',
-    '  <<: *defaults',
-    '  b: "3"',
-  ].join('\n');
-  const [entry] = parseManifestEntries(yaml, 'stdin');
-  assert.deepEqual((entry!.object as unknown as { data: unknown }).data, { a: '1', b: '3' });
-});
-
 test("an alias bomb is refused as an invalid object naming its document, not with the parser's own ReferenceError", () => {
   const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
   for (let level = 1; level < 9; level++) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { link, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { constants, readFileSync, readlinkSync } from 'node:fs';
+import { link, open, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MachineId } from '../../contract/machine-id.js';
 import { LockedError } from '../../errors/index.js';
@@ -83,7 +83,6 @@ export class DirectoryLock {
   ) {
     this.heartbeat = setInterval(() => void this.touch(), HEARTBEAT_MS);
     this.heartbeat.unref();
-    HELD_TOKENS.add(owner.token);
   }
 
   static async acquire(dir: string, machineId: MachineId): Promise<DirectoryLock> {
@@ -99,16 +98,25 @@ export class DirectoryLock {
     };
     const lockPath = pathIn(dir, LOCK_FILE);
     let tookOverFrom: LockOwner | null = null;
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      if (await createLock(lockPath, owner)) {
-        await syncDirectory(dir);
-        return new DirectoryLock(dir, owner, tookOverFrom);
+    // Held from before LOCK exists: another open on this thread that finds it while this one
+    // finishes (the directory's sync) must see it held, not stale, or both would write.
+    HELD_TOKENS.add(owner.token);
+    try {
+      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+        if (await createLock(lockPath, owner)) {
+          await syncDirectory(dir);
+          return new DirectoryLock(dir, owner, tookOverFrom);
+        }
+        const current = await readOwner(lockPath);
+        if (current === undefined) continue;
+        if (!isStale(current, await touchedAt(lockPath))) throw lockedBy(current, lockPath);
+        if (await removeStaleLock(lockPath, current)) tookOverFrom = current;
       }
-      const current = await readOwner(lockPath);
-      if (current === undefined) continue;
-      if (!isStale(current, await touchedAt(lockPath))) throw lockedBy(current, lockPath);
-      if (await removeStaleLock(lockPath, current)) tookOverFrom = current;
+    } catch (error) {
+      HELD_TOKENS.delete(owner.token);
+      throw error;
     }
+    HELD_TOKENS.delete(owner.token);
     throw new LockedError(
       `could not acquire ${lockPath} after ${ATTEMPTS} attempts; writers are contending`,
       {
@@ -225,16 +233,38 @@ async function linkNewLock(lockPath: string, temporary: string, owner: LockOwner
 async function readOwner(path: string): Promise<LockOwner | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readLockText(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // A symlink, which O_NOFOLLOW refuses, is no lock stowage writes: unreadable, as below.
+    if (code !== 'ELOOP') throw error;
+    text = '';
   }
   try {
     const owner = JSON.parse(text) as LockOwner;
     if (typeof owner.pid === 'number' && typeof owner.token === 'string') return owner;
   } catch {}
   return { machineId: 'unknown', pid: -1, startTime: null, hostname: 'unknown', token: '', acquiredAt: '' };
+}
+
+/** Most bytes of a lock file read: its one line of JSON is far shorter. */
+const MAX_LOCK_BYTES = 64 * 1024;
+
+/**
+ * The text of a lock file: without following a symlink or waiting on a FIFO, and '' (no lock
+ * stowage writes) for anything but a regular file of at most MAX_LOCK_BYTES. A `LOCK` planted as
+ * a link to a FIFO hung the open; one to /dev/zero was read without end.
+ */
+async function readLockText(path: string): Promise<string> {
+  const handle = await open(path, FILE_FLAGS.read | constants.O_NONBLOCK);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile() || stats.size > MAX_LOCK_BYTES) return '';
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Whether the lock names a PID namespace other than this process's (locks before it: no). */

@@ -74,10 +74,6 @@ const positiveInt = z.number().int().positive();
 /** A prefix segment may not be empty, `.` or `..`, so a key can never climb out of its prefix. */
 const PREFIX = /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/;
 
-/** Bucket name prefixes and suffixes AWS S3 keeps for its own features (access points, directory buckets, ...). */
-const RESERVED_BUCKET_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
-const RESERVED_BUCKET_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
-
 /** The fields of an S3 instance; the configuration file's schema checks them too (config/schema.ts). */
 export const s3ConfigSchema = z.strictObject({
   endpoint: z
@@ -104,7 +100,8 @@ export const s3ConfigSchema = z.strictObject({
     .string()
     .regex(/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/, 'must be a region name (letters, digits and -)')
     .default('us-east-1'),
-  // S3's rules for general purpose buckets: a name it refuses failed only at open, as a missing bucket.
+  // The naming rules AWS S3, radosgw and MinIO share: a name they refuse failed only at open, as a
+  // missing bucket. (AWS also reserves some prefixes and suffixes, which other stores need not.)
   bucket: z
     .string()
     .regex(/^[a-z0-9.-]{3,63}$/, 'not a valid bucket name: 3 to 63 of a-z, 0-9, . and -')
@@ -115,12 +112,6 @@ export const s3ConfigSchema = z.strictObject({
     .refine(
       (bucket) => !/^\d+\.\d+\.\d+\.\d+$/.test(bucket),
       'not a valid bucket name: shaped like an IP address',
-    )
-    .refine(
-      (bucket) =>
-        !RESERVED_BUCKET_PREFIXES.some((prefix) => bucket.startsWith(prefix)) &&
-        !RESERVED_BUCKET_SUFFIXES.some((suffix) => bucket.endsWith(suffix)),
-      `not a valid bucket name: AWS reserves the prefixes ${RESERVED_BUCKET_PREFIXES.join(', ')} and the suffixes ${RESERVED_BUCKET_SUFFIXES.join(', ')}`,
     ),
   // 256 keeps the longest possible key (253-character group and name) under S3's 1,024 bytes.
   prefix: z
