@@ -66,10 +66,14 @@ export async function openLoop(
   await Promise.all(pending);
 }
 
-/** Submits `count` operations in the same tick, so none can drain before the last is admitted. */
-export async function burst(count: number, issue: Issue): Promise<void> {
+/**
+ * Submits `count` operations in the same tick, so none can drain before the last is admitted;
+ * `submitted` runs right after, while the mailbox holds them all.
+ */
+export async function burst(count: number, issue: Issue, submitted: () => void): Promise<void> {
   const now = performance.now();
   const operations: Promise<void>[] = [];
   for (let i = 0; i < count; i++) operations.push(issue(now));
+  submitted();
   await Promise.all(operations);
 }

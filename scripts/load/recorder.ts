@@ -134,15 +134,10 @@ export class Recorder {
     return (now - this.intervalStarted) / 1000;
   }
 
-  /**
-   * Closes the current interval into a timeline point (called once a second, and at the end). A
-   * final sliver shorter than `minSeconds` is left out of the timeline, where its rate would be
-   * noise (unless it is the only one); its operations still count in the totals and percentiles.
-   */
-  tick(queueDepth: number, minSeconds = 0): TimelinePoint | undefined {
+  /** Closes the current interval into a timeline point (called once a second, and at the end). */
+  tick(queueDepth: number): TimelinePoint {
     const now = performance.now();
     const seconds = Math.max((now - this.intervalStarted) / 1000, 1e-3);
-    if (seconds < minSeconds && this.timeline.length > 0) return undefined;
     const latency = percentilesMs(this.interval);
     const point: TimelinePoint = {
       t: round((now - this.startedAt) / 1000, 3),

@@ -139,12 +139,16 @@ export async function runBursts(ctx: RunContext, shape: BurstShape): Promise<Bur
     const started = performance.now();
     ctx.recorder.beginWindow();
     let k = 0;
-    await burst(submitted, (intended) => {
-      const key = k++ % ctx.keyspace.size;
-      return timed(ctx.recorder, 'put', intended, () =>
-        ctx.provider.putObject(ctx.instance, ctx.keyspace.object(key)),
-      );
-    });
+    await burst(
+      submitted,
+      (intended) => {
+        const key = k++ % ctx.keyspace.size;
+        return timed(ctx.recorder, 'put', intended, () =>
+          ctx.provider.putObject(ctx.instance, ctx.keyspace.object(key)),
+        );
+      },
+      () => ctx.progress.sampleDepth(),
+    );
     results.push({ ...ctx.recorder.endWindow(), submitted });
     // One burst a second; a burst that took longer is followed at once.
     if (b < shape.bursts - 1) await sleep(Math.max(0, 1000 - (performance.now() - started)));

@@ -27,11 +27,25 @@ export function unwritableType(value: unknown): string {
 /** Why an object is not plain JSON data (a class instance, symbol keys), or undefined when it is. */
 export function unwritableObject(value: object): string | undefined {
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    return `a ${proto?.constructor?.name ?? 'non-plain object'} cannot be represented in JSON`;
+  if (proto !== Object.prototype && proto !== null && !isObjectPrototype(proto)) {
+    const name = proto.constructor?.name;
+    return `${typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a prototype'} cannot be represented in JSON`;
   }
   if (Object.getOwnPropertySymbols(value).length > 0) return 'symbol-keyed properties cannot be represented';
   return undefined;
+}
+
+/**
+ * Object.prototype of another realm (a `vm` context, an iframe), whose plain objects are plain
+ * data like this realm's: refused before as "a Object", which JSON.stringify writes as any other.
+ */
+function isObjectPrototype(proto: { constructor?: unknown }): boolean {
+  return (
+    Object.getPrototypeOf(proto) === null &&
+    typeof proto.constructor === 'function' &&
+    proto.constructor.name === 'Object' &&
+    Object.prototype.toString.call(proto) === '[object Object]'
+  );
 }
 
 /**

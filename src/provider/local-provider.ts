@@ -110,6 +110,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
 
   async putObject(instance: string, object: RuntimeObject): Promise<ObjectKey> {
     const slot = this.ready(instance);
+    const called = performance.now();
     // Encoded now, not when its turn comes behind earlier calls on the key (S3): the object as it
     // was at the call is what gets stored.
     const encoded = slot.store.encode(object);
@@ -117,6 +118,7 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
       slot,
       () => recordOrderKey(encoded.gvk, encoded.key),
       () => slot.store.putEncodedObject(encoded),
+      called,
     );
   }
 
@@ -241,15 +243,22 @@ function inOrder<T>(slot: Slot, orderKey: () => string, task: () => Promise<T>):
 }
 
 /**
- * A write, in its key's order, feeding meanPersistLatency: the time from when the write's turn
- * came until the backend committed. Failed writes are not counted.
+ * A write, in its key's order, feeding meanPersistLatency: the time from the call (`called`)
+ * until the backend committed, as the runtime measures it, validation, encoding and the wait
+ * behind earlier calls on the key included. It counted from the write's turn before, which left
+ * out the encoding: 0.06 ms reported for puts the caller timed at 15 ms. Failed writes are not
+ * counted.
  */
-function persist<T>(slot: Slot, orderKey: () => string, write: () => Promise<T>): Promise<T> {
-  return inOrder(slot, orderKey, () => {
-    const started = performance.now();
-    return write().then((result) => {
-      slot.latency.add((performance.now() - started) / 1000);
+function persist<T>(
+  slot: Slot,
+  orderKey: () => string,
+  write: () => Promise<T>,
+  called = performance.now(),
+): Promise<T> {
+  return inOrder(slot, orderKey, () =>
+    write().then((result) => {
+      slot.latency.add((performance.now() - called) / 1000);
       return result;
-    });
-  });
+    }),
+  );
 }

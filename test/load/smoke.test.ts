@@ -45,6 +45,18 @@ function assertWellFormed(report: LoadReport, scenario: string, backend: string)
     for (const value of Object.values(point))
       assert.ok(Number.isFinite(value) && value >= 0, JSON.stringify(point));
   }
+  // The timeline holds every completed operation: a last interval under 0.25 s was left out, with
+  // most of the last burst in it.
+  let previous = 0;
+  let charted = 0;
+  for (const point of report.timeline) {
+    charted += point.opsPerSecond * (point.t - previous);
+    previous = point.t;
+  }
+  assert.ok(
+    Math.abs(charted - report.totals.ok) <= 0.02 * report.totals.ok + 5,
+    `the timeline holds ${charted.toFixed(0)} of ${report.totals.ok} operations`,
+  );
   assert.ok(report.environment.machine.cores > 0);
   assert.equal(report.environment.versions.node, process.version);
   assert.match(report.metricsUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
@@ -113,6 +125,9 @@ describe('npm run loadtest -- --scenario smoke', { timeout: 120_000 }, () => {
     assert.equal(burst?.submitted, 640);
     assert.equal(burst.ok + burst.rejections + burst.errors, 640);
     assert.ok(burst.rejections > 0, 'rejections were counted');
+    // Sampled right after the burst was submitted: the 50 ms timer fired only once it had drained.
+    const deepest = Math.max(...run.report.timeline.map((point) => point.queueDepth));
+    assert.ok(deepest >= 64, `the full mailbox shows in the timeline: ${deepest}`);
     assert.deepEqual(Object.keys(run.report.totals.codes), ['STOWAGE_QUEUE_FULL']);
     assertSelfContained(run.html);
     assert.match(run.html, /<h2>Bursts<\/h2>\s*<table>/);

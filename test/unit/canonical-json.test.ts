@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { canonicalJson, InvalidObjectError } from '../../src/index.js';
 import { canonicalJsonUpTo } from '../../src/objects/canonical-json.js';
@@ -38,6 +39,13 @@ test('values JSON cannot carry are rejected with the field path', () => {
       field,
     );
   }
+});
+
+test('plain objects and arrays of another realm (a vm context) are plain data, as JSON.stringify takes them', () => {
+  const foreign = runInNewContext('({ b: [1, { c: "x" }], a: null })') as object;
+  assert.equal(canonicalJson(foreign), '{"a":null,"b":[1,{"c":"x"}]}');
+  // Its class instances are not: a Date of that realm is refused as one of this realm is.
+  assert.throws(() => canonicalJson({ d: runInNewContext('new Date(0)') }), InvalidObjectError);
 });
 
 test('shared (non-cyclic) references are fine', () => {
