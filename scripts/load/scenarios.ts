@@ -125,7 +125,8 @@ export const SCENARIOS = {
   },
   mixed: {
     name: 'mixed',
-    description: 'puts, gets, lists and deletes in given ratios (--mix; put=50,get=40,list=1,delete=9 by default)',
+    description:
+      'puts, gets, lists and deletes in given ratios (--mix; put=50,get=40,list=1,delete=9 by default)',
     backend: 'file',
     objects: TWO_KIB,
     keys: 2000,
