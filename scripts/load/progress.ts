@@ -66,9 +66,8 @@ export class Progress {
   }
 
   /**
-   * Stops the ticker and closes the last partial interval however short, so the timeline covers
-   * the whole run: a burst's operations complete together at its end, and leaving out a last
-   * interval under MIN_POINT_SECONDS dropped most of the last burst (32% of a 3-burst run).
+   * Stops the ticker and closes the last partial interval, so the timeline covers the whole run;
+   * one under MIN_POINT_SECONDS is folded into the point before it (Recorder.tick).
    */
   stop(): void {
     clearInterval(this.sampler);
@@ -76,7 +75,7 @@ export class Progress {
     if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
-    this.tick();
+    this.tick(MIN_POINT_SECONDS);
     if (this.print && this.tty) process.stderr.write('\n');
   }
 
@@ -92,9 +91,9 @@ export class Progress {
     return depth;
   }
 
-  /** Closes the interval into a timeline point. */
-  private tick(): void {
-    const point = this.recorder.tick(Math.max(this.deepest, this.sampleDepth()));
+  /** Closes the interval into a timeline point, or folds it into the last one (Recorder.tick). */
+  private tick(minSeconds = 0): void {
+    const point = this.recorder.tick(Math.max(this.deepest, this.sampleDepth()), minSeconds);
     this.deepest = 0;
     if (this.print) {
       const line = formatPoint(point, this.phase);

@@ -9,9 +9,8 @@ import { UsageError } from './output.js';
 export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 
 /**
- * The input of `put -f` or `secret put`: the file named, or standard input for `-` or none. Read
- * whole, before anything is opened, so a file that cannot be read is a usage error (exit 2) that
- * neither creates a data directory nor meets a server's lock.
+ * The input of `put -f` or `secret put`: the file named, or standard input for `-` or none, read
+ * whole. Anything it cannot read is a usage error (exit 2).
  */
 export async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer> {
   const fromStdin = file === undefined || file === '-';

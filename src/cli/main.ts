@@ -84,12 +84,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Before the configuration is opened here, which would take the locks the server holds.
   else if (verb === 'restart') throw new UsageError(RESTART_NEEDS_SERVER);
   const token = values.token ?? env.STOWAGE_TOKEN;
-  // Loaded before the input is read, so a bad configuration is not reported only once stdin ends.
   const config = values.server ? undefined : loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env });
   const readsInput = verb === 'put' || (verb === 'secret' && rest[0] === 'put');
-  const input = readsInput ? await readInput(values.file, process.stdin) : undefined;
+  // A file is read before anything is opened: one that cannot be read is a usage error that makes
+  // no data directory and meets no lock. Standard input is read after: someone typing a secret
+  // learns first that the target cannot be opened.
+  const fromFile = readsInput && values.file !== undefined && values.file !== '-';
+  const fileInput = fromFile ? await readInput(values.file, process.stdin) : undefined;
   const target = config ? await openLocalTarget(config) : remoteTarget(values.server as string, token);
   try {
+    const input = readsInput ? (fileInput ?? (await readInput(undefined, process.stdin))) : undefined;
     return await run({
       target,
       positionals: rest,

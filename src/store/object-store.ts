@@ -1,5 +1,4 @@
 import type { Backend, BackendRecord } from '../backends/backend.js';
-import { shownKey } from '../config/shown-key.js';
 import {
   checkGvk,
   checkReservedGvk,
@@ -35,13 +34,6 @@ export class ObjectStore {
     readonly backend: Backend,
     options: ObjectStoreOptions | null = {},
   ) {
-    // A misspelt option (`maxObjectByte`) left the default limit in force without a word.
-    const unknown = Object.keys(options ?? {}).find((option) => option !== 'maxObjectBytes');
-    if (unknown !== undefined) {
-      throw new ConfigError(`unknown option ${shownKey(unknown)}; the options are: maxObjectBytes`, {
-        field: shownKey(unknown),
-      });
-    }
     const max = options?.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     // NaN would compare false with every size, and so turn the limit off.
     if (!Number.isSafeInteger(max) || max <= 0) {

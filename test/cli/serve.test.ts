@@ -105,12 +105,14 @@ test('a second signal, a second or more after the first, ends a drain at once wi
   await sleep(200);
   const started = performance.now();
   server.child.kill('SIGTERM');
-  await sleep(1_300);
+  // Well past the 1 s in which a second copy is taken for the first: a loaded machine may run the
+  // child's handler for the first signal late.
+  await sleep(2_000);
   server.child.kill('SIGTERM');
   const result = await server.stopped;
   socket.destroy();
   assert.equal(result.code, 130, result.stdout);
-  assert.ok(performance.now() - started < 4_000, 'it did not wait for the drain deadline');
+  assert.ok(performance.now() - started < 4_700, 'it did not wait for the 5 s drain deadline');
   assert.doesNotMatch(result.stdout, /stowage stopped/);
 });
 

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  ConfigError,
   CorruptObjectError,
   gvk,
   LocalProvider,
   MachineId,
   MemoryBackend,
   type ObjectKey,
-  ObjectStore,
 } from '../../src/index.js';
 import { makeObject } from '../helpers/objects.js';
 
@@ -71,19 +69,4 @@ test('a stored record that is not JSON is a CorruptObjectError that says where p
   } finally {
     await provider.close();
   }
-});
-
-test('a misspelt option is refused with ConfigError instead of leaving the default limit in force without a word', () => {
-  const backend = new MemoryBackend();
-  for (const make of [
-    () => new ObjectStore(backend, { maxObjectByte: 5 } as never),
-    () => new LocalProvider([{ name: 'memory-x', backend }], { maxObjectByte: 5 } as never),
-  ]) {
-    assert.throws(make, (error: unknown) => {
-      assert.ok(error instanceof ConfigError, String(error));
-      assert.equal(error.details.field, 'maxObjectByte');
-      return true;
-    });
-  }
-  assert.equal(new ObjectStore(backend, { maxObjectBytes: 5 }).maxObjectBytes, 5);
 });

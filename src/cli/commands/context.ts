@@ -19,8 +19,8 @@ export interface CommandContext {
   readonly flags: CommandFlags;
   readonly out: CommandOutput;
   /**
-   * What `-f` names, or standard input, as bytes (a secret's value need not be UTF-8), read before
-   * the target was opened (input.ts); undefined for a verb that reads no input.
+   * What `-f` names, or standard input, as bytes (a secret's value need not be UTF-8), read by
+   * main (input.ts); undefined for a verb that reads no input.
    */
   readonly input: Buffer | undefined;
 }

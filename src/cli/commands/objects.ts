@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { RuntimeObject } from '../../contract/types.js';
-import { fromWireError, InvalidObjectError, StowageError } from '../../errors/index.js';
+import { fromWireError, InvalidObjectError, ObjectTooLargeError, StowageError } from '../../errors/index.js';
 import { canonicalJson } from '../../objects/canonical-json.js';
 import { encodeObject } from '../../objects/codec.js';
 import { parseManifestEntries } from '../../objects/manifests.js';
@@ -86,6 +86,10 @@ export async function putCommand({
     try {
       key = await target.put(instance, object);
     } catch (error) {
+      // Refused before anything was stored for a reason not the object's (an unknown instance, a
+      // server not reached): the error alone says it, without a place that is not its cause.
+      if (index === 0 && !(error instanceof InvalidObjectError || error instanceof ObjectTooLargeError))
+        throw error;
       const left = manifest.length - index - 1;
       throw placed(
         error,
