@@ -45,6 +45,17 @@ const VERB_ARGUMENTS: Readonly<Record<string, VerbArguments>> = {
   'secret rotate': { required: ['<instance>'] },
 };
 
+/** The spec of `verb` (`secret` by its action), if it has one. */
+function specOf(verb: string, positionals: readonly string[]): { name: string; spec?: VerbArguments } {
+  const name = verb === 'secret' ? `secret ${positionals[0] ?? ''}` : verb;
+  return { name, spec: Object.hasOwn(VERB_ARGUMENTS, name) ? VERB_ARGUMENTS[name] : undefined };
+}
+
+/** Whether the verb reads input (`-f`, or standard input without it): `put`, `secret put`. */
+export function readsInput(verb: string, positionals: readonly string[]): boolean {
+  return specOf(verb, positionals).spec?.flags?.includes('file') === true;
+}
+
 /**
  * Checks a verb's command line before anything is opened: a missing argument must not first create
  * `./data` or fail on a lock held by a running server, and an argument or flag the verb would not
@@ -56,16 +67,10 @@ export function checkArguments(
   positionals: readonly string[],
   flags: Readonly<Record<string, unknown>>,
 ): void {
-  let name = verb;
-  let args = positionals;
-  if (verb === 'secret') {
-    name = `secret ${positionals[0] ?? ''}`;
-    if (!Object.hasOwn(VERB_ARGUMENTS, name))
-      throw new UsageError('expected secret put|get|delete|list|rotate');
-    args = positionals.slice(1);
-  }
-  if (!Object.hasOwn(VERB_ARGUMENTS, name)) return;
-  const spec = VERB_ARGUMENTS[name] as VerbArguments;
+  const { name, spec } = specOf(verb, positionals);
+  if (verb === 'secret' && !spec) throw new UsageError('expected secret put|get|delete|list|rotate');
+  if (!spec) return;
+  const args = verb === 'secret' ? positionals.slice(1) : positionals;
   const missing = spec.required.find((_, index) => (args[index] ?? '') === '');
   if (missing) throw new UsageError(`${name}: missing ${missing}`);
   const optional = spec.optional ?? [];

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import { checkArguments } from './arguments.js';
+import { checkArguments, readsInput } from './arguments.js';
 import type { CommandContext } from './commands/context.js';
 import { copyCommand, verifyCommand } from './commands/copy.js';
 import { dumpCommand, RESTART_NEEDS_SERVER, restartCommand, statusCommand } from './commands/instances.js';
@@ -85,15 +85,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   else if (verb === 'restart') throw new UsageError(RESTART_NEEDS_SERVER);
   const token = values.token ?? env.STOWAGE_TOKEN;
   const config = values.server ? undefined : loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env });
-  const readsInput = verb === 'put' || (verb === 'secret' && rest[0] === 'put');
+  const takesInput = readsInput(verb, rest);
   // A file is read before anything is opened: one that cannot be read is a usage error that makes
   // no data directory and meets no lock. Standard input is read after: someone typing a secret
   // learns first that the target cannot be opened.
-  const fromFile = readsInput && values.file !== undefined && values.file !== '-';
+  const fromFile = takesInput && values.file !== undefined && values.file !== '-';
   const fileInput = fromFile ? await readInput(values.file, process.stdin) : undefined;
   const target = config ? await openLocalTarget(config) : remoteTarget(values.server as string, token);
   try {
-    const input = readsInput ? (fileInput ?? (await readInput(undefined, process.stdin))) : undefined;
+    const input = takesInput ? (fileInput ?? (await readInput(undefined, process.stdin))) : undefined;
     return await run({
       target,
       positionals: rest,

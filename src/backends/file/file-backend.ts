@@ -439,8 +439,8 @@ export class FileBackend implements Backend {
   private async writeProbe(): Promise<void> {
     try {
       const handle = await this.options.openFile(pathIn(this.dir, PROBE_FILE), FILE_FLAGS.probe, FILE_MODE);
-      await ensureFileMode(handle);
       try {
+        await ensureFileMode(handle);
         const text = `${String(Date.now()).padEnd(PROBE_BYTES - 1)}\n`;
         await handle.write(Buffer.from(text), 0, PROBE_BYTES, 0);
         await handle.datasync();

@@ -125,18 +125,18 @@ export async function createFile(openFile: OpenFile, path: string, flags: number
     if (error.code !== 'ENOENT') throw error;
   });
   const handle = await openFile(path, flags, FILE_MODE);
-  await ensureFileMode(handle);
-  return handle;
-}
-
-/** Sets FILE_MODE on a file just made (open's mode is masked by the umask); closes it on failure. */
-export async function ensureFileMode(handle: FileHandle): Promise<void> {
   try {
-    if (((await handle.stat()).mode & 0o777) !== FILE_MODE) await handle.chmod(FILE_MODE);
+    await ensureFileMode(handle);
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
   }
+  return handle;
+}
+
+/** Sets FILE_MODE on a file just made, unless it has it: open's mode is masked by the umask. */
+export async function ensureFileMode(handle: FileHandle): Promise<void> {
+  if (((await handle.stat()).mode & 0o777) !== FILE_MODE) await handle.chmod(FILE_MODE);
 }
 
 /** Makes renames, creations and deletions in `dir` durable. */

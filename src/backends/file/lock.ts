@@ -4,7 +4,7 @@ import { link, open, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MachineId } from '../../contract/machine-id.js';
 import { LockedError } from '../../errors/index.js';
-import { FILE_FLAGS, FILE_MODE, LOCK_FILE, pathIn, syncDirectory } from './layout.js';
+import { ensureFileMode, FILE_FLAGS, FILE_MODE, LOCK_FILE, pathIn, syncDirectory } from './layout.js';
 import { currentOsThreadId } from './os-thread-id.js';
 
 /** What the lock file records about its owner. */
@@ -112,17 +112,14 @@ export class DirectoryLock {
         if (!isStale(current, await touchedAt(lockPath))) throw lockedBy(current, lockPath);
         if (await removeStaleLock(lockPath, current)) tookOverFrom = current;
       }
+      throw new LockedError(
+        `could not acquire ${lockPath} after ${ATTEMPTS} attempts; writers are contending`,
+        { lockFile: lockPath },
+      );
     } catch (error) {
       HELD_TOKENS.delete(owner.token);
       throw error;
     }
-    HELD_TOKENS.delete(owner.token);
-    throw new LockedError(
-      `could not acquire ${lockPath} after ${ATTEMPTS} attempts; writers are contending`,
-      {
-        lockFile: lockPath,
-      },
-    );
   }
 
   /** Touches `LOCK` while it is this lock: touching one that replaced it would keep that alive. */
@@ -212,8 +209,7 @@ async function linkNewLock(lockPath: string, temporary: string, owner: LockOwner
   // may leave one behind (docs/file-format.md, "The lock").
   try {
     try {
-      // FILE_MODE whatever the umask; the lock is made once per open.
-      await handle.chmod(FILE_MODE);
+      await ensureFileMode(handle);
       await handle.writeFile(`${JSON.stringify(owner)}\n`);
       await handle.sync();
     } finally {

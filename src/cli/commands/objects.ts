@@ -3,6 +3,7 @@ import type { RuntimeObject } from '../../contract/types.js';
 import { fromWireError, InvalidObjectError, ObjectTooLargeError, StowageError } from '../../errors/index.js';
 import { canonicalJson } from '../../objects/canonical-json.js';
 import { encodeObject } from '../../objects/codec.js';
+import { identify } from '../../objects/identity.js';
 import { parseManifestEntries } from '../../objects/manifests.js';
 import { gvkArgs, requireArg } from '../gvk-arg.js';
 import { kindHint } from '../kind-hint.js';
@@ -93,7 +94,7 @@ export async function putCommand({
       const left = manifest.length - index - 1;
       throw placed(
         error,
-        `${where} (${object.apiVersion} ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}): `,
+        `${where} (${object.apiVersion} ${object.kind} ${identify(object).key}): `,
         ` (${index} of ${manifest.length} objects were stored before it; ${left} after it were not attempted)`,
       );
     }
