@@ -1,4 +1,4 @@
-import { gvkArgs } from './gvk-arg.js';
+import { gvkArgs, keyArg } from './gvk-arg.js';
 import { UsageError } from './output.js';
 
 /** The flags a verb may take; --config, --server, --token and --help are the CLI's own. */
@@ -18,6 +18,8 @@ interface VerbArguments {
   readonly requiredFlags?: readonly ('file' | 'from' | 'to')[];
   /** Where `<apiVersion> <kind>` start, checked as well. */
   readonly gvkAt?: number;
+  /** Where the `<key>` of that kind is, checked as well. */
+  readonly keyAt?: number;
   /** The -o formats it takes, when not all of table, json and yaml. */
   readonly outputs?: readonly string[];
 }
@@ -30,10 +32,10 @@ const SECRET_ADDRESS = ['<instance>', '<namespace>', '<name>'];
 const VERB_ARGUMENTS: Readonly<Record<string, VerbArguments>> = {
   serve: { required: [] },
   status: { required: [], flags: ['output'] },
-  get: { required: OBJECT_ADDRESS, flags: ['output'], gvkAt: 1, outputs: ['yaml', 'json'] },
+  get: { required: OBJECT_ADDRESS, flags: ['output'], gvkAt: 1, keyAt: 3, outputs: ['yaml', 'json'] },
   list: { required: OBJECT_ADDRESS.slice(0, 3), flags: ['output'], gvkAt: 1 },
   put: { required: ['<instance>'], flags: ['file'], requiredFlags: ['file'] },
-  delete: { required: OBJECT_ADDRESS, gvkAt: 1 },
+  delete: { required: OBJECT_ADDRESS, gvkAt: 1, keyAt: 3 },
   copy: { required: [], flags: ['from', 'to'], requiredFlags: ['from', 'to'] },
   verify: { required: ['<instance>', '<other instance>'] },
   dump: { required: [], optional: ['<instance>'] },
@@ -80,7 +82,10 @@ export function checkArguments(
       `${name}: unexpected argument ${JSON.stringify(args[spec.required.length + optional.length])}; it takes ${takes}`,
     );
   }
-  if (spec.gvkAt !== undefined) gvkArgs(args[spec.gvkAt], args[spec.gvkAt + 1]);
+  if (spec.gvkAt !== undefined) {
+    const gvk = gvkArgs(args[spec.gvkAt], args[spec.gvkAt + 1]);
+    if (spec.keyAt !== undefined) keyArg(gvk, args[spec.keyAt]);
+  }
   const own = name === 'serve' ? LOCAL_ONLY_FLAGS : GLOBAL_FLAGS;
   const stray = Object.keys(flags).find(
     (flag) => flags[flag] !== undefined && !own.has(flag) && !spec.flags?.includes(flag as VerbFlag),

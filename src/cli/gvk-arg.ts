@@ -1,5 +1,6 @@
 import { type GroupVersionKind, gvkFromApiVersion } from '../contract/gvk.js';
-import { InvalidGvkError } from '../errors/index.js';
+import { checkObjectKey } from '../contract/object-key.js';
+import { InvalidGvkError, InvalidKeyError } from '../errors/index.js';
 import { UsageError } from './output.js';
 
 /** `<apiVersion> <kind>` positionals, e.g. `apps/v1 Deployment` or `v1 ConfigMap`. */
@@ -10,6 +11,16 @@ export function gvkArgs(apiVersion: string | undefined, kind: string | undefined
   } catch (error) {
     // A command line that names no valid GVK is a usage error (exit 2), like one that names none.
     if (error instanceof InvalidGvkError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** A `<key>` positional of `gvk` (`name` or `namespace/name`), refused as a usage error (exit 2). */
+export function keyArg(gvk: GroupVersionKind, key: string | undefined): void {
+  try {
+    checkObjectKey(gvk, key);
+  } catch (error) {
+    if (error instanceof InvalidKeyError) throw new UsageError(error.message);
     throw error;
   }
 }

@@ -272,7 +272,7 @@ describe('CLI verbs against a running server', () => {
       );
       assert.equal((await remote('dump', 'default')).stdout.trim().split('\n').length, 1);
       const invalid = await remote('get', 'default', 'v1', 'Service', 'Bad/Key');
-      assert.equal(invalid.code, 1);
+      assert.equal(invalid.code, 2);
       assert.match(invalid.stderr, /^stowage: .*key/);
       // No keyring on this server: a configuration error, exit 2, as without --server.
       const noKeyring = await remote('secret', 'list', 'default');
@@ -282,7 +282,7 @@ describe('CLI verbs against a running server', () => {
       // instance's. It is refused as it is without --server, and the Service is still there.
       for (const key of ['../../../v1/Service/monitoring/alertmanager-main', 'monitoring/..']) {
         const escaped = await remote('delete', 'default', 'v1', 'ConfigMap', key);
-        assert.equal(escaped.code, 1, key);
+        assert.equal(escaped.code, 2, key);
         assert.match(escaped.stderr, /^stowage: invalid key/, key);
       }
       const dotted = await remote('secret', 'get', 'default', '..', 'kinds');
@@ -571,6 +571,12 @@ describe('CLI input and output edges', () => {
       (await run('get', 'default', 'v1', 'ConfigMap', 'a/b', '-f', 'x')).stderr,
       /get: --file does not apply/,
     );
+    // An invalid key is a usage mistake too, found before the instance is opened.
+    for (const verb of ['get', 'delete']) {
+      const badKey = await run(verb, 'default', 'v1', 'ConfigMap', 'ns/Bad_Name');
+      assert.equal(badKey.code, 2, badKey.stderr);
+      assert.match(badKey.stderr, /^stowage: invalid key: name "Bad_Name" is not a valid name for ConfigMap\n$/);
+    }
     assert.doesNotMatch(
       (await run('status', '--server', 'http://user:s3cretpw@127.0.0.1:1')).stderr,
       /s3cretpw/,
