@@ -12,7 +12,7 @@ import { type LoadOptions, parseLoadArgs, SetupError, USAGE, UsageError } from '
 import { Progress } from './progress.js';
 import { Recorder } from './recorder.js';
 import { renderHtml } from './report/chart.js';
-import { buildReport } from './report/model.js';
+import { buildReport, runVersions } from './report/model.js';
 import { renderTable } from './report/table.js';
 import { type RunContext, runShape, writeKeys } from './runners.js';
 import { openTarget, type Target } from './target.js';
@@ -171,7 +171,7 @@ async function run(options: LoadOptions): Promise<number> {
       loadSeconds: extra.startup?.write.seconds ?? (performance.now() - recorder.startedAt) / 1000,
       preloaded: preload,
       recorder,
-      environment: { machine: machine(), versions: versions() },
+      environment: { machine: machine(), versions: runVersions(versions(), scenario.backend) },
       metricsUrl: server.url,
       ...extra,
     });

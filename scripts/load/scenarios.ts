@@ -76,7 +76,7 @@ const TWO_KIB: ObjectSource = { kind: 'sized', bytes: 2048 };
 export const SCENARIOS = {
   smoke: {
     name: 'smoke',
-    description: 'CI-sized: every operation type, a few seconds, 8 callers',
+    description: 'CI-sized: every operation type, a few seconds',
     backend: 'memory',
     objects: TWO_KIB,
     keys: 500,

@@ -2,13 +2,21 @@ import type { Machine, Versions } from '../../../bench/machine.js';
 import type { Percentiles, Recorder, TimelinePoint } from '../recorder.js';
 import { percentilesMs, round } from '../recorder.js';
 import type { BurstResult, RampResult, StartupResult } from '../runners.js';
-import type { OpKind, Scenario } from '../scenarios.js';
+import type { BackendKind, OpKind, Scenario } from '../scenarios.js';
 
 /**
  * The load-test report: the JSON written to disk, and the model the terminal table and the chart
  * are drawn from. `schema` names its version; a change that breaks readers bumps it.
  */
 export const REPORT_SCHEMA = 'stowage-loadtest/1';
+
+export type RunVersions = Omit<Versions, 'etcd' | 'radosgw'> & { readonly radosgw?: string };
+
+/** The versions that bear on a run against `backend`: a memory or file run touches no radosgw. */
+export function runVersions(all: Versions, backend: BackendKind): RunVersions {
+  const { etcd: _etcd, radosgw, ...used } = all;
+  return backend === 's3' ? { ...used, radosgw } : used;
+}
 
 export interface Check {
   readonly name: string;
@@ -33,7 +41,8 @@ export interface LoadReport {
     readonly load: Scenario['load'];
     readonly preloaded: number;
   };
-  readonly environment: { readonly machine: Machine; readonly versions: Versions };
+  /** Versions of what the run used: radosgw only for an s3 target, etcd never (see runVersions). */
+  readonly environment: { readonly machine: Machine; readonly versions: RunVersions };
   readonly metricsUrl: string;
   /**
    * `intended-start` in fixed-rate runs and bursts: latency counts from each operation's due time,
