@@ -130,3 +130,18 @@ test('a directory that cannot be made fails the open at once with the system err
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('a path the message names is not quoted a second time from the system error (ENAMETOOLONG quoted 4 KB twice)', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-long-'));
+  try {
+    const dir = join(root, ...Array.from({ length: 25 }, () => 'a'.repeat(200)));
+    await assert.rejects(new FileBackend(dir).open(MachineId.generate()), (error: unknown) => {
+      assert.ok(error instanceof FileIoError, String(error));
+      assert.equal(error.details.errno, 'ENAMETOOLONG');
+      assert.equal(error.message.split(dir).length - 1, 1, error.message);
+      return true;
+    });
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -164,11 +164,24 @@ export function ioError(op: string, file: string, error: unknown): FileIoError {
     errno === 'ELOOP'
       ? ` (${file} is a symlink, which stowage never follows inside its directory: remove it, and see who made it)`
       : '';
-  return new FileIoError(`${op} ${file} failed: ${(error as Error)?.message ?? String(error)}${hint}`, {
+  return new FileIoError(`${op} ${file} failed: ${causeOf(error, file)}${hint}`, {
     op,
     file,
     errno,
   });
+}
+
+/**
+ * The cause's message without the `, <syscall> '<path>'` Node appends when that path is `file`, which
+ * the message already names: an ENAMETOOLONG one quoted a 4 KB path twice.
+ */
+function causeOf(error: unknown, file: string): string {
+  if (!(error instanceof Error)) return String(error);
+  const { syscall, path } = error as NodeJS.ErrnoException;
+  const repeated = `, ${syscall} '${path}'`;
+  return syscall !== undefined && path === file && error.message.endsWith(repeated)
+    ? error.message.slice(0, -repeated.length)
+    : error.message;
 }
 
 export function pathIn(dir: string, name: string): string {
