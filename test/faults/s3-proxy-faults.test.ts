@@ -230,6 +230,34 @@ describe('s3 faults injected by a loopback proxy', { skip }, () => {
     }
   });
 
+  test("a GET's reads stop once maxAttempts requests were made in all, the SDK's retries of each read counted; details.attempts counts requests", async () => {
+    const backend = await openThroughProxy({ maxAttempts: 3 });
+    try {
+      await backend.put(CONFIG_MAP, KEY, Buffer.from(JSON.stringify({ pad: 'x'.repeat(4000) })));
+      // Each read's SDK call retries two 503s and then meets a cut body: before, every read did,
+      // 9 requests for maxAttempts 3, and the error said 3.
+      proxy.resetCount();
+      proxy.setMode({ kind: 'getScript', steps: Array(3).fill(['fail', 'fail', 'cut']).flat() });
+      await assert.rejects(backend.get(CONFIG_MAP, KEY), (error: unknown) => {
+        assert.ok(error instanceof S3UnreachableError, String(error));
+        assert.equal(error.details.attempts, 3);
+        return true;
+      });
+      assert.equal(proxy.requests, 3);
+      // A first read cut at once leaves room for one more read, whose SDK call has its own attempts.
+      proxy.resetCount();
+      proxy.setMode({ kind: 'getScript', steps: ['cut', 'fail', 'fail', 'cut', 'fail', 'fail', 'cut'] });
+      await assert.rejects(backend.get(CONFIG_MAP, KEY), (error: unknown) => {
+        assert.ok(error instanceof S3UnreachableError, String(error));
+        assert.equal(error.details.attempts, 4);
+        return true;
+      });
+      assert.equal(proxy.requests, 4);
+    } finally {
+      await backend.close();
+    }
+  });
+
   test('a GET whose body stalls after its headers is sent again once the request timeout trips', async () => {
     const backend = await openThroughProxy({
       maxAttempts: 3,

@@ -15,7 +15,9 @@ import type { AddressInfo } from 'node:net';
  *   byte of the body changed;
  * - `cutBodyFirst`: the next `count` object GETs answered 200 get their status, headers and first
  *   `afterBytes` bytes of body, then, 50 ms later, their connection is destroyed (`stall`: left
- *   open, silent); later requests, and every other request, pass.
+ *   open, silent); later requests, and every other request, pass;
+ * - `getScript`: object GETs take the next of `steps` in turn (`fail`: a 503; `cut`: as
+ *   `cutBodyFirst`, after 100 bytes); once the steps run out, and for every other request, pass.
  */
 export type ProxyMode =
   | { readonly kind: 'pass' }
@@ -30,7 +32,8 @@ export type ProxyMode =
       readonly count: number;
       readonly afterBytes: number;
       readonly stall?: boolean;
-    };
+    }
+  | { readonly kind: 'getScript'; readonly steps: readonly ('fail' | 'cut')[] };
 
 export interface FaultProxy {
   readonly endpoint: string;
@@ -47,10 +50,19 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
   let failed = 0;
   const hanging = new Set<ServerResponse>();
 
-  const forward = (req: IncomingMessage, res: ServerResponse, rewrite?: (xml: string) => string) => {
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    rewrite?: (xml: string) => string,
+    cutAfter?: number,
+  ) => {
     const upstream = request(
       { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        if (cutAfter !== undefined && answer.statusCode === 200) {
+          cutBody(res, answer, cutAfter, false);
+          return;
+        }
         const faulty =
           (mode.kind === 'cutBodyFirst' || mode.kind === 'corruptBodyFirst') && failed < mode.count;
         if (faulty && isObjectGet(req) && answer.statusCode === 200) {
@@ -119,7 +131,10 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
   const server: Server = createServer((req, res) => {
     requests++;
     // The body is read (and dropped) in every mode, so the client is never stuck writing it.
+    // A scripted GET's step, taken in arrival order.
+    const step = mode.kind === 'getScript' && isObjectGet(req) ? mode.steps[failed++] : undefined;
     const forwarding =
+      (mode.kind === 'getScript' && step !== 'fail') ||
       mode.kind === 'pass' ||
       mode.kind === 'delay' ||
       mode.kind === 'rewriteList' ||
@@ -144,6 +159,10 @@ export async function startFaultProxy(upstreamPort: number): Promise<FaultProxy>
         return forward(req, res, req.url?.includes('list-type=2') ? mode.rewrite : undefined);
       case 'cutBodyFirst':
       case 'corruptBodyFirst':
+        return forward(req, res);
+      case 'getScript':
+        if (step === 'fail') return fail(res, 503);
+        if (step === 'cut') return forward(req, res, undefined, 100);
         return forward(req, res);
       case 'failFirst':
         if (failed < mode.count) {

@@ -59,6 +59,9 @@ test('invalid fields are named in the error, and their values are never echoed',
     [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/?x' }, 'endpoint'],
     [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/#a' }, 'endpoint'],
     [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/?' }, 'endpoint'],
+    // The SDK puts the bucket after a path: writes went into bucket b0, under the folder b-1/.
+    [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/b0' }, 'endpoint'],
+    [{ bucket: 'b-1', endpoint: 'http://127.0.0.1:7480/base/' }, 'endpoint'],
     // The SDK refuses these at the first request, which reported them as an unreachable endpoint.
     [{ bucket: 'b-1', region: 'us east-1' }, 'region'],
     [{ bucket: 'b-1', region: 'a/b' }, 'region'],

@@ -93,6 +93,12 @@ export const s3ConfigSchema = z.strictObject({
       const parsed = new URL(url);
       return parsed.search === '' && parsed.hash === '' && !url.includes('?') && !url.includes('#');
     }, 'must not carry a query (?) or a fragment (#)')
+    // The SDK puts the bucket after the endpoint's path: `http://host/b1` with bucket b2 wrote into
+    // bucket b1, under the folder b2/.
+    .refine(
+      (url) => !URL.canParse(url) || new URL(url).pathname === '/',
+      'must not carry a path; name the bucket in bucket and a folder in prefix',
+    )
     .optional(),
   // What the SDK accepts as a region (a host label); anything else failed at open as if the
   // endpoint were unreachable.

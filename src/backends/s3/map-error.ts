@@ -120,13 +120,21 @@ export function bodyReadError(error: unknown, attempts: number, context: S3Error
 }
 
 /**
- * A timeout that ended a GET after `reads` reads of it (S3Backend.fetch): the abort reached the
- * request queue first, which reported the SDK's count for the last read alone.
+ * A timeout that ended a GET whose reads had made `made` requests (S3Backend.fetch): the abort
+ * reached the request queue first, which reported the SDK's count for the last read alone. The
+ * deadline met the last read either inside the SDK (`inSdkCall`: its requests are the error's
+ * count, not yet in `made`) or while its body was read (they are in `made`).
  */
-export function timedOutAfterReads(error: S3TimeoutError, reads: number): S3TimeoutError {
-  return new S3TimeoutError(error.message.replace(/after \d+ attempt/, `after ${reads} attempt`), {
+export function timedOutAfterRequests(
+  error: S3TimeoutError,
+  made: number,
+  inSdkCall: boolean,
+): S3TimeoutError {
+  const last = typeof error.details.attempts === 'number' ? error.details.attempts : 1;
+  const attempts = made + (inSdkCall ? last : 0);
+  return new S3TimeoutError(error.message.replace(/after \d+ attempt/, `after ${attempts} attempt`), {
     ...error.details,
-    attempts: reads,
+    attempts,
   });
 }
 

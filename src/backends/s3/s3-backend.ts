@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -37,7 +38,7 @@ import {
   bodyReadError,
   isNotFound,
   type S3ErrorContext,
-  timedOutAfterReads,
+  timedOutAfterRequests,
   toS3Error,
 } from './map-error.js';
 import { mapOrdered } from './ordered-map.js';
@@ -102,12 +103,17 @@ export class S3Backend implements Backend {
     this.#resolved = resolved;
   }
 
-  /** Checks the bucket exists and is writable: HeadBucket, then a marker object written and removed. */
+  /**
+   * Checks the bucket exists and stores what is written to it: HeadBucket, then a marker object
+   * written, read back and removed. Without the read-back, any web server that answers 200 (a
+   * proxy's default page at a mistyped endpoint) passed, and acknowledged every put it dropped.
+   */
   async open(machineId: MachineId, options?: OpenOptions): Promise<void> {
     this.#maxReadBytes = Math.max(S3_READ_FLOOR_BYTES, options?.maxObjectBytes ?? 0);
     const deadline = this.deadline();
     await this.headBucket('open', deadline);
     const marker = markerPath(this.config.prefix, String(machineId));
+    const written = `${machineId} ${randomUUID()}`;
     await this.send(
       { operation: 'open', key: marker },
       (signal) =>
@@ -115,12 +121,19 @@ export class S3Backend implements Backend {
           new PutObjectCommand({
             Bucket: this.config.bucket,
             Key: marker,
-            Body: Buffer.from(String(machineId)),
+            Body: Buffer.from(written),
           }),
           { abortSignal: signal },
         ),
       deadline,
     );
+    const read = await this.fetch(marker, 'open', deadline);
+    if (read === undefined || Buffer.from(read).toString('utf8') !== written) {
+      throw new S3RequestError(
+        `s3 open on bucket ${this.config.bucket} key ${marker}: the marker object written there read back ${read === undefined ? 'as missing' : 'with other bytes'}, so ${this.config.endpoint ?? 'the endpoint'} acknowledges writes it does not store: is it an S3 server, and is the endpoint its address?`,
+        { operation: 'open', bucket: this.config.bucket, key: marker, awsCode: 'MarkerNotStored' },
+      );
+    }
     await this.send(
       { operation: 'open', key: marker },
       (signal) =>
@@ -285,6 +298,14 @@ export class S3Backend implements Backend {
           { abortSignal: signal },
         ),
       );
+      // Every ListObjectsV2 answer says whether it is truncated; a page without it was no listing
+      // (a web server's 200, which the SDK parses as an empty, complete page), not "no objects".
+      if (typeof page.IsTruncated !== 'boolean') {
+        throw new S3RequestError(
+          `s3 list on bucket ${this.config.bucket} key ${prefix}: the answer is not an S3 listing (it has no IsTruncated): is ${this.config.endpoint ?? 'the endpoint'} an S3 server?`,
+          { operation: 'list', bucket: this.config.bucket, key: prefix, awsCode: 'NotAListing' },
+        );
+      }
       yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
       // A truncated page with no token would end the listing short without a word (some gateways
@@ -303,8 +324,9 @@ export class S3Backend implements Backend {
   /**
    * GetObject and its whole body. The SDK retries a request until its answer's headers arrive, not
    * while the body is read: a connection that broke or stalled mid-body failed the read at once,
-   * and with it a whole listing (a dump, a copy). A GET changes nothing, so it is sent again, up to
-   * maxAttempts times in all, within the operation's deadline; a key deleted meanwhile is missing.
+   * and with it a whole listing (a dump, a copy). A GET changes nothing, so it is sent again while
+   * fewer than maxAttempts requests were made in all (the SDK's own retries counted), within the
+   * operation's deadline; a key deleted meanwhile is missing.
    * A body that does not match the checksum stored with it (body-checksum.ts) is read again the
    * same way; read wrong every time, it is a CorruptObjectError.
    */
@@ -315,17 +337,23 @@ export class S3Backend implements Backend {
   ): Promise<Uint8Array | undefined> {
     // A listing its reader gave up aborts the GETs it still has out (mapOrdered).
     const deadline = stopped ? AbortSignal.any([this.deadline(), stopped]) : this.deadline();
-    let reads = 0;
+    // HTTP requests made by the reads so far, the SDK's retries of each included: counting reads
+    // alone let a store that failed each read's first requests take maxAttempts² of them.
+    let requests = 0;
+    /** Whether the deadline can meet a read inside the SDK, whose requests `requests` lacks yet. */
+    let inSdkCall = false;
     try {
       return await this.sendOrMissing(
         { operation, key: path },
         async (signal) => {
-          for (let attempt = 1; ; attempt++) {
-            reads = attempt;
+          for (;;) {
+            inSdkCall = true;
             const response = await this.#client.send(
               new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
               { abortSignal: signal },
             );
+            inSdkCall = false;
+            requests += response.$metadata.attempts ?? 1;
             const length = response.ContentLength ?? 0;
             if (length > this.#maxReadBytes) {
               // Not read: the socket goes with the body, and the request's slot with the socket.
@@ -343,10 +371,10 @@ export class S3Backend implements Backend {
             } catch (error) {
               // Past the deadline its abort is the cause, which send() reports as a timeout.
               if (signal.aborted) throw error;
-              if (attempt >= this.config.maxAttempts) {
+              if (requests >= this.config.maxAttempts) {
                 // Read wrong every time: the stored object is, as far as any reader can tell.
                 if (error instanceof CorruptObjectError) throw error;
-                throw bodyReadError(error, attempt, { operation, bucket: this.config.bucket, key: path });
+                throw bodyReadError(error, requests, { operation, bucket: this.config.bucket, key: path });
               }
             }
           }
@@ -355,7 +383,8 @@ export class S3Backend implements Backend {
       );
     } catch (error) {
       // The deadline ended it after several reads: the count send() had was the last read's alone.
-      throw error instanceof S3TimeoutError && reads > 1 ? timedOutAfterReads(error, reads) : error;
+      if (!(error instanceof S3TimeoutError) || requests === 0) throw error;
+      throw timedOutAfterRequests(error, requests, inSdkCall);
     }
   }
 
@@ -416,7 +445,10 @@ export class S3Backend implements Backend {
         deadline,
       );
     } catch (followUp) {
-      if (followUp instanceof S3BadCredentialsError) return followUp;
+      // A denial it meets carries the store's own code (UserSuspended, AccessDenied), where the
+      // HEAD's 403 had none to give ("Unknown").
+      if (followUp instanceof S3BadCredentialsError || followUp instanceof S3AccessDeniedError)
+        return followUp;
     }
     return error;
   }
