@@ -41,9 +41,64 @@ export class StowageError extends Error {
     return isInstanceOf(this, value);
   }
 
+  /** Plain data whatever a subclass or a custom backend put in it: see plainDetails(). */
   toWire(): WireError {
-    return { code: this.code, message: this.message, details: this.details };
+    return { code: this.code, message: textOf(() => this.message), details: plainDetails(this.details) };
   }
+}
+
+/**
+ * The longest message an error keeps when it crosses threads or is quoted in another: a custom
+ * backend's 64 MiB message was copied into every later error of its instance and printed whole.
+ */
+export const MAX_WIRE_MESSAGE_CHARS = 16 * 1024;
+/** Details beyond these are dropped on the wire; stowage's own errors carry a handful. */
+const MAX_WIRE_DETAILS = 64;
+
+/**
+ * `read()` as capped text, never throwing: a thrown null-prototype object, a Proxy, or an Error
+ * whose message getter throws could not be turned into text, and the throw that made escaped the
+ * worker's error handling and failed every operation of the batch, stored ones included.
+ */
+function textOf(read: () => unknown): string {
+  let text: string;
+  try {
+    text = String(read());
+  } catch {
+    text = 'a thrown value that cannot be turned into text';
+  }
+  return text.length > MAX_WIRE_MESSAGE_CHARS
+    ? `${text.slice(0, MAX_WIRE_MESSAGE_CHARS)}… (${text.length - MAX_WIRE_MESSAGE_CHARS} more characters cut)`
+    : text;
+}
+
+/**
+ * Details as the wire can carry them: strings (capped), finite numbers, booleans and null. A
+ * function, an object or a getter that throws in a custom backend's details could not be cloned
+ * to the main thread, which took the worker for crashed; cyclic ones broke JSON.stringify later.
+ */
+function plainDetails(details: unknown): ErrorDetails {
+  const plain: Record<string, string | number | boolean | null> = {};
+  try {
+    if (typeof details !== 'object' || details === null) return plain;
+    for (const key of Object.keys(details).slice(0, MAX_WIRE_DETAILS)) {
+      try {
+        const value = (details as Record<string, unknown>)[key];
+        if (typeof value === 'string') plain[key] = textOf(() => value);
+        else if (
+          (typeof value === 'number' && Number.isFinite(value)) ||
+          typeof value === 'boolean' ||
+          value === null
+        )
+          plain[key] = value;
+      } catch {
+        // A getter that throws: the detail is left out, the error still crosses.
+      }
+    }
+  } catch {
+    // A Proxy whose ownKeys trap throws: no details.
+  }
+  return plain;
 }
 
 /**
@@ -79,15 +134,22 @@ export function registeredErrorCodes(): string[] {
  * carry another error's, so that the code an operator looks up (docs/errors.md) is not lost.
  */
 export function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return error instanceof StowageError ? `${error.code}: ${message}` : message;
+  const { code, message } = toWireError(error);
+  return error instanceof StowageError ? `${code}: ${message}` : message;
 }
 
-/** Turns anything thrown into its wire form; foreign errors become STOWAGE_INTERNAL. */
+/** Turns anything thrown into its wire form, never throwing; foreign errors become STOWAGE_INTERNAL. */
 export function toWireError(error: unknown): WireError {
-  if (error instanceof StowageError) return error.toWire();
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'STOWAGE_INTERNAL', message, details: {} };
+  try {
+    if (error instanceof StowageError && typeof error.code === 'string') return error.toWire();
+  } catch {
+    // A branded error that cannot be read as one is reported as what it is below: foreign.
+  }
+  return {
+    code: 'STOWAGE_INTERNAL',
+    message: textOf(() => (error instanceof Error ? error.message : error)),
+    details: {},
+  };
 }
 
 /** Rebuilds the typed class for a wire error; an unknown code keeps its code on a base StowageError. */
