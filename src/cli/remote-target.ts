@@ -62,7 +62,14 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
           cause: 'timeout',
         });
       }
-      const cause = (error as Error).cause as { code?: string } | undefined;
+      const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
+      if (cause?.message === 'bad port') {
+        // fetch refuses the Fetch standard's "bad ports" before it connects, and says only that.
+        throw new RemoteServerError(
+          `cannot reach ${base}: fetch, which the CLI uses, refuses to connect to port ${new URL(base).port} (the Fetch standard's "bad ports", such as 6000, 6665-6669 and 10080); serve on another port`,
+          { url: base, cause: 'bad-port' },
+        );
+      }
       throw new RemoteServerError(
         `cannot reach ${base}: ${String((error as Error).cause ?? (error as Error).message)}`,
         { url: base, cause: cause?.code ?? 'unknown' },

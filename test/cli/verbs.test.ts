@@ -595,6 +595,10 @@ describe('CLI input and output edges', () => {
     const unreachable = await run('status', '--server', 'http://127.0.0.1:1');
     assert.equal(unreachable.code, 1, unreachable.stderr);
     assert.match(unreachable.stderr, /cannot reach http:\/\/127\.0\.0\.1:1: .*\(STOWAGE_REMOTE_SERVER\)$/m);
+    // fetch refuses some ports before it connects, and said only "bad port".
+    const badPort = await run('status', '--server', 'http://127.0.0.1:6000');
+    assert.equal(badPort.code, 1, badPort.stderr);
+    assert.match(badPort.stderr, /refuses to connect to port 6000 .*serve on another port \(STOWAGE_REMOTE_SERVER\)$/m);
     assert.ok(!existsSync(join(empty, 'data')), 'no instance directory was created for a usage error');
   });
 
