@@ -575,7 +575,10 @@ describe('CLI input and output edges', () => {
     for (const verb of ['get', 'delete']) {
       const badKey = await run(verb, 'default', 'v1', 'ConfigMap', 'ns/Bad_Name');
       assert.equal(badKey.code, 2, badKey.stderr);
-      assert.match(badKey.stderr, /^stowage: invalid key: name "Bad_Name" is not a valid name for ConfigMap\n$/);
+      assert.match(
+        badKey.stderr,
+        /^stowage: invalid key: name "Bad_Name" is not a valid name for ConfigMap\n$/,
+      );
     }
     assert.doesNotMatch(
       (await run('status', '--server', 'http://user:s3cretpw@127.0.0.1:1')).stderr,
@@ -598,7 +601,10 @@ describe('CLI input and output edges', () => {
     // fetch refuses some ports before it connects, and said only "bad port".
     const badPort = await run('status', '--server', 'http://127.0.0.1:6000');
     assert.equal(badPort.code, 1, badPort.stderr);
-    assert.match(badPort.stderr, /refuses to connect to port 6000 .*serve on another port \(STOWAGE_REMOTE_SERVER\)$/m);
+    assert.match(
+      badPort.stderr,
+      /refuses to connect to port 6000 .*serve on another port \(STOWAGE_REMOTE_SERVER\)$/m,
+    );
     assert.ok(!existsSync(join(empty, 'data')), 'no instance directory was created for a usage error');
   });
 
