@@ -1,6 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { RuntimeObject } from '../contract/types.js';
 import { InvalidObjectError } from '../errors/index.js';
+import { inexactIntegerInJson, inexactIntegerInYaml, inexactIntegerProblem } from './inexact-integer.js';
 import { duplicateKey } from './json-duplicate-keys.js';
 import { jsonFaultPosition } from './json-fault.js';
 
@@ -56,6 +57,9 @@ export function parseManifestEntries(text: string, source = 'manifest'): Manifes
  * limit ("billion laughs"), with an error of its own (a ReferenceError).
  */
 function documentValue(document: ReturnType<typeof parseAllDocuments>[number], where: string): unknown {
+  const inexact = inexactIntegerInYaml(document);
+  if (inexact !== undefined)
+    throw new InvalidObjectError(`${where}: ${inexactIntegerProblem(inexact)}`, { field: '' });
   try {
     return document.toJS();
   } catch (error) {
@@ -99,9 +103,9 @@ function parseJsonLine(line: string): { readonly value: unknown } | { readonly p
     return { problem: position === undefined ? 'not valid JSON' : `not valid JSON (column ${position + 1})` };
   }
   const twice = duplicateKey(line);
-  return twice === undefined
-    ? { value }
-    : { problem: `key ${JSON.stringify(twice)} appears twice in one object` };
+  if (twice !== undefined) return { problem: `key ${JSON.stringify(twice)} appears twice in one object` };
+  const inexact = inexactIntegerInJson(line);
+  return inexact === undefined ? { value } : { problem: inexactIntegerProblem(inexact) };
 }
 
 /** The objects of one document: none for an empty one, the items of an array or a `*List`, or itself. */

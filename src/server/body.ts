@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { shownKey } from '../config/shown-key.js';
+import { inexactIntegerInJson, inexactIntegerProblem } from '../objects/inexact-integer.js';
 import { duplicateKey } from '../objects/json-duplicate-keys.js';
 import { jsonFaultPosition } from '../objects/json-fault.js';
 import { HttpError } from './http-errors.js';
@@ -52,6 +53,10 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
       'STOWAGE_BAD_JSON',
       `request body has the key ${shownKey(twice)} twice in one object`,
     );
+  }
+  const inexact = inexactIntegerInJson(text);
+  if (inexact !== undefined) {
+    throw new HttpError(400, 'STOWAGE_BAD_JSON', `request body: ${inexactIntegerProblem(inexact)}`);
   }
   return value;
 }

@@ -280,6 +280,11 @@ test('a body that is not JSON is a 400 that says where, never quoting the body b
     const duplicate = await fetch(objects, { method: 'PUT', body: twice });
     assert.equal(duplicate.status, 400);
     assert.match((await errorOf(duplicate)).message, /key name twice in one object/);
+    // Parsed as a double, this was stored as 12345678901234567000.
+    const big = JSON.stringify(demo('big')).replace(/}$/, ',"spec":{"n":12345678901234567890}}');
+    const inexact = await fetch(objects, { method: 'PUT', body: big });
+    assert.equal(inexact.status, 400);
+    assert.match((await errorOf(inexact)).message, /the integer 12345678901234567890 cannot be held exactly/);
   });
 });
 

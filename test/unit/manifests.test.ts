@@ -72,3 +72,30 @@ test('a YAML syntax error is named by its document and place, its message not en
     },
   );
 });
+
+test('an integer a JavaScript number cannot hold exactly is refused, in JSON lines and in YAML, where it was stored rounded', () => {
+  const object = (value: string) =>
+    `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big","namespace":"ns"},"spec":{"n":${value}}}`;
+  const fine = `${object('1')}\n`;
+  assert.throws(
+    () => parseManifestEntries(`${fine}${object('12345678901234567890')}\n`, 'big.jsonl'),
+    /^InvalidObjectError: big\.jsonl: line 2: the integer 12345678901234567890 cannot be held exactly by a JavaScript number \(it would be stored as 12345678901234567000\); write it as a string$/,
+  );
+  assert.throws(
+    () =>
+      parseManifestEntries(
+        `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\nn: [1, 0x20000000000001]\n`,
+        'big.yaml',
+      ),
+    /big\.yaml: document 1: the integer 0x20000000000001 cannot be held exactly/,
+  );
+  // Exact ones pass, however large (2^54, 1e20), and so do the same digits written as a string.
+  for (const value of ['18014398509481984', '1e20', '"12345678901234567890"', '9007199254740991']) {
+    const [entry] = parseManifestEntries(object(value), 'ok.json');
+    assert.ok(entry);
+    assert.equal(
+      JSON.stringify((entry.object as unknown as { spec: { n: unknown } }).spec.n),
+      value === '1e20' ? '100000000000000000000' : value,
+    );
+  }
+});
