@@ -21,6 +21,13 @@ import type { HostReply, InstanceConfig, OpReply, OpRequest, OpValues } from './
 import type { WorkerEntry } from './worker-entry.js';
 import { type DeathReason, WorkerSlot } from './worker-slot.js';
 
+/**
+ * How long close() waits for a terminated worker's thread to end. Ending JavaScript takes
+ * milliseconds and tearing down a large heap well under a second; a thread still running after
+ * this is blocked in a system call.
+ */
+export const TERMINATE_GRACE_MS = 2_000;
+
 /** Operations that count toward meanPersistLatency: those that end in a backend commit. */
 const PERSISTS = new Set<OpRequest['op']>(['put', 'put-encoded', 'delete', 'put-record', 'delete-record']);
 
@@ -340,11 +347,14 @@ export class ActorRef {
     this.mailbox.rejectQueued(error);
   }
 
-  /** Closes the backend in the worker (bounded by `deadlineMs`), then ends the worker. */
-  async close(deadlineMs: number): Promise<void> {
+  /**
+   * Closes the backend in the worker (bounded by `deadlineMs`), then ends the worker. Resolves
+   * false when the worker's thread is still running TERMINATE_GRACE_MS after it was terminated.
+   */
+  async close(deadlineMs: number): Promise<boolean> {
     this.closed = true;
     const slot = this.slot;
-    if (!slot?.alive) return;
+    if (!slot?.alive) return true;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, deadlineMs);
@@ -373,8 +383,13 @@ export class ActorRef {
     } finally {
       clearTimeout(timer);
       this.slot = undefined;
-      await slot.close();
     }
+    if (await slot.close(TERMINATE_GRACE_MS)) return true;
+    process.emitWarning(
+      `the worker of instance ${this.name} did not stop within ${TERMINATE_GRACE_MS} ms of being terminated: its thread is blocked in a system call (a stalled disk or NFS server?), which termination cannot interrupt. close() returns without it; the process cannot exit before that call returns, so stowage serve ends itself with SIGKILL`,
+      { type: 'StowageWarning', code: 'STOWAGE_CLOSE_FAILED' },
+    );
+    return false;
   }
 
   private async sendBatch(ops: OpRequest[]): Promise<readonly OpReply[]> {
@@ -411,6 +426,6 @@ export class ActorRef {
     this.slot = undefined;
     if (!slot) return;
     this.endingThreads.push(slot.osThread);
-    void slot.close().catch(() => undefined);
+    void slot.close(TERMINATE_GRACE_MS).catch(() => undefined);
   }
 }

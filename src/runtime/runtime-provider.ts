@@ -63,6 +63,8 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
   private readonly supervisor: Supervisor;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Instances whose worker thread close() could not end (ActorRef.close). */
+  private readonly leftRunning: string[] = [];
 
   constructor(instanceConfigs: readonly InstanceConfig[], options: RuntimeOptions | null = {}) {
     if (!Array.isArray(instanceConfigs)) {
@@ -307,6 +309,15 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     return this.closing;
   }
 
+  /**
+   * After close(): the instances whose worker thread is still running, blocked in a system call
+   * that termination cannot interrupt (each was warned of as STOWAGE_CLOSE_FAILED). While one is,
+   * the process cannot exit: Node waits for every thread at exit, process.exit() included.
+   */
+  workersLeftRunning(): readonly string[] {
+    return [...this.leftRunning];
+  }
+
   private async closeOnce(): Promise<void> {
     this.closed = true;
     this.supervisor.stop();
@@ -323,7 +334,7 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
         });
         e.actor.rejectPending(closed);
         e.actor.listings.rejectWaiting(closed);
-        await e.actor.close(left());
+        if (!(await e.actor.close(left()))) this.leftRunning.push(e.actor.name);
         this.supervisor.markClosed(e);
       }),
     );

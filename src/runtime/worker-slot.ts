@@ -139,10 +139,23 @@ export class WorkerSlot {
     return Atomics.load(this.repairingFlag, 0) === 1;
   }
 
-  /** Orderly shutdown after the actor closed its backend. */
-  async close(): Promise<void> {
+  /**
+   * Orderly shutdown after the actor closed its backend. Resolves true once the thread has ended,
+   * false if it has not within `graceMs` of being terminated: it is blocked in a system call (a
+   * read of a stalled NFS server, a FIFO), which termination cannot interrupt. Waiting for it held
+   * close() for as long as the call lasted, 20 s in an audit and without bound on a dead mount.
+   */
+  async close(graceMs: number): Promise<boolean> {
     this.closing = true;
-    await this.pool.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    try {
+      return await Promise.race([this.pool.destroy().then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private died(reason: DeathReason, cause: string): void {

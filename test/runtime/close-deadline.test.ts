@@ -1,20 +1,25 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ClosedError, MachineId, QueueTimeoutError } from '../../src/index.js';
+import { TERMINATE_GRACE_MS } from '../../src/runtime/actor-ref.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { fixtureModule } from '../faults/runtime-harness.js';
 import { makeObject } from '../helpers/objects.js';
+import { warningsDuring } from '../helpers/warnings.js';
 
-/** Resolves once the blocking fixture's worker is parked inside a put (gate slot 1 counts them). */
-async function parked(gate: Int32Array): Promise<void> {
+/** Resolves once a fixture's worker is parked inside a put (gate slot `index` counts them). */
+async function parked(gate: Int32Array, index = 1): Promise<void> {
   // Atomics.waitAsync is in Node, though not in the es2023 lib this project compiles against.
   const { waitAsync } = Atomics as unknown as {
     waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> };
   };
-  const result = waitAsync(gate, 1, 0);
+  const result = waitAsync(gate, index, 0);
   if (result.async) await result.value;
 }
 
@@ -66,6 +71,47 @@ test('a blocked worker: policy wait times out typed, and close() returns by its 
   } finally {
     Atomics.store(gate, 0, 1);
     Atomics.notify(gate, 0);
+    await provider.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker blocked in a system call that termination cannot interrupt: close() returns without it, warns, and names it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-fifo-'));
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const gate = new SharedArrayBuffer(4);
+  const provider = new RuntimeProvider(
+    [{ kind: 'module', module: fixtureModule('fifo-backend'), name: 'fifo', options: { dir, fifo, gate } }],
+    { allowModuleBackends: true, closeDeadlineMs: 300, supervisor: { hangTimeoutMs: 60_000 } },
+  );
+  try {
+    await provider.initialize(MachineId.generate());
+    const [instance] = provider.instances() as [string];
+    const blocked = provider
+      .putObject(instance, makeObject({ name: 'boom', namespace: 'c' }))
+      .catch((e) => e);
+    await parked(new Int32Array(gate), 0);
+    let took = 0;
+    const warnings = await warningsDuring('STOWAGE_CLOSE_FAILED', async () => {
+      const started = performance.now();
+      // Before, close() waited for the thread until the FIFO was opened, which only this test does.
+      const gaveUp = sleep(3 * TERMINATE_GRACE_MS, 'close() did not return');
+      assert.equal(await Promise.race([provider.close().then(() => 'closed'), gaveUp]), 'closed');
+      took = performance.now() - started;
+    });
+    assert.ok(took >= TERMINATE_GRACE_MS, `close() took ${Math.round(took)} ms`);
+    assert.ok((await blocked) instanceof ClosedError);
+    assert.ok(
+      warnings.some((w) =>
+        /the worker of instance .* did not stop .* blocked in a system call/.test(w.message),
+      ),
+      warnings.map((w) => w.message).join('\n'),
+    );
+    assert.deepEqual(provider.workersLeftRunning(), [instance]);
+  } finally {
+    // A writer ends the open, and with it the thread, so this process can exit.
+    closeSync(openSync(fifo, 'w'));
     await provider.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -103,6 +103,15 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
   // The HTTP side gets the same deadline as the mailboxes; connections still open past it are cut.
   await server.close(config.shutdown.drainDeadlineMs);
   await stowage.close();
+  const stuck = stowage.provider.workersLeftRunning();
+  if (stuck.length > 0) {
+    // Node waits for every thread at exit, process.exit() included, so nothing but a signal that
+    // cannot be caught ends the process; what was acknowledged is durable already.
+    out.write(
+      `stowage stopped, but the worker of ${stuck.join(', ')} is blocked in a system call and cannot be stopped: ending with SIGKILL\n`,
+    );
+    process.kill(process.pid, 'SIGKILL');
+  }
   out.write('stowage stopped\n');
   return 0;
 }
