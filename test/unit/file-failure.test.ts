@@ -10,6 +10,7 @@ import {
   type FileBackendOptions,
   FileIoError,
   gvk,
+  InvalidGvkError,
   LocalProvider,
   MachineId,
   type ObjectKey,
@@ -217,6 +218,29 @@ test('a kind at maxObjectsPerKind refuses new objects, typed and before writing,
   await reopened.close();
   for (const maxObjectsPerKind of [0, 2 ** 24, 1.5]) {
     assert.throws(() => new FileBackend(dir, { maxObjectsPerKind }), ConfigError, String(maxObjectsPerKind));
+  }
+});
+
+test('FileBackend.put refuses a GVK its kinds() could not read back, so dump, copy and verify keep working', async () => {
+  const dir = join(root, `dir-${dirs++}`);
+  const backend = new FileBackend(dir);
+  await backend.open(MachineId.generate());
+  try {
+    await backend.put(KIND, KEY, Buffer.from('{}'));
+    const malformed = [
+      { group: 'Core', version: 'v1', kind: 'X' },
+      { group: 'a/b', version: 'v1', kind: 'X' },
+      { group: '', version: 'v1', kind: 'A/B' },
+      // Spelled as the core group's records are: it would have shared them.
+      { group: 'core', version: 'v1', kind: 'ConfigMap' },
+    ];
+    for (const bad of malformed) {
+      await assert.rejects(backend.put(bad, KEY, Buffer.from('{}')), InvalidGvkError, JSON.stringify(bad));
+    }
+    // Before, one such put failed kinds() with STOWAGE_INVALID_GVK from then on.
+    assert.deepEqual(await backend.kinds(), [KIND]);
+  } finally {
+    await backend.close();
   }
 });
 

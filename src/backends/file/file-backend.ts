@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { type GroupVersionKind, gvkString, parseGvkString } from '../../contract/gvk.js';
+import { checkAnyGvk, type GroupVersionKind, gvkString, parseGvkString } from '../../contract/gvk.js';
 import type { MachineId } from '../../contract/machine-id.js';
 import type { ObjectKey } from '../../contract/object-key.js';
 import {
@@ -215,6 +215,10 @@ export class FileBackend implements Backend {
     // Not async, for the hot path; every refusal still comes back as a rejected promise.
     try {
       ({ writer } = this.opened());
+      // The first put of a kind checks its GVK: a direct caller's `Core/v1/X` or `a/b/v1/X` was
+      // stored, and then failed kinds(), and with it every dump, copy and verify, on each reopen.
+      // Later puts of the kind share its id, which only the same parts or group "core" can spell.
+      if (gvk.group === 'core' || this.index.countOf(id) === 0) checkAnyGvk(gvk);
       checkRecordNames(id, key);
       if (bytes.byteLength > MAX_VALUE_BYTES) {
         throw ObjectTooLargeError.over(
