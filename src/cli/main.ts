@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { stowageVersion } from '../metrics/build-info.js';
 import { checkArguments, readsInput } from './arguments.js';
 import type { CommandContext } from './commands/context.js';
 import { copyCommand, verifyCommand } from './commands/copy.js';
@@ -14,6 +15,7 @@ import { UsageError } from './output.js';
 import { remoteTarget } from './remote-target.js';
 
 export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--server <url>] [--token <token>]
+       stowage --version | --help
 
   serve                                        run the service (what npm start runs)
   status                                       instances, up or down, mean persist latency  [-o table|json|yaml]
@@ -25,7 +27,10 @@ export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--ser
   verify <instance> <instance>                 compare two instances, report differences
   dump [instance]                              every object of one instance (default: "default") as JSON lines
   restart <instance> --server <url>            bring back an instance of a running serve that is down
-  secret put|get|delete|list|rotate ...        secrets (see docs/operations.md)
+  secret put <instance> <namespace> <name>     a secret's value from stdin   [-f <file>]
+  secret get|delete <instance> <namespace> <name>
+  secret list <instance> [namespace]           names, key ids, times   [-o table|json|yaml]
+  secret rotate <instance>                     re-seal every secret under the primary key (docs/secrets.md)
 
 The instance name "default" means the first configured instance. Without --server, verbs open the
 configuration (--config or STOWAGE_CONFIG, or defaults and STOWAGE__* variables) in this process;
@@ -66,8 +71,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
+  if (values.version) {
+    if (positionals.length > 0) throw new UsageError('--version takes no verb');
+    process.stdout.write(`stowage ${stowageVersion()} (Node.js ${process.versions.node})\n`);
+    return 0;
+  }
   const [verb, ...rest] = positionals;
   if (verb !== undefined && verb !== 'serve' && !Object.hasOwn(VERBS, verb)) {
     throw new UsageError(`unknown verb ${verb}; see stowage --help`);

@@ -571,6 +571,10 @@ describe('CLI input and output edges', () => {
       (await run('get', 'default', 'v1', 'ConfigMap', 'a/b', '-f', 'x')).stderr,
       /get: --file does not apply/,
     );
+    const version = await run('--version');
+    assert.equal(version.code, 0, version.stderr);
+    assert.match(version.stdout, /^stowage \d+\.\d+\.\d+ \(Node\.js \d+\.\d+\.\d+\)\n$/);
+    assert.equal((await run('status', '--version')).code, 2);
     // An invalid key is a usage mistake too, found before the instance is opened.
     for (const verb of ['get', 'delete']) {
       const badKey = await run(verb, 'default', 'v1', 'ConfigMap', 'ns/Bad_Name');
