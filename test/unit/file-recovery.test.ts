@@ -306,6 +306,11 @@ describe('file backend corruption detection', () => {
     await assert.rejects(openBackend(dir), (error: unknown) => {
       assert.ok(error instanceof CorruptLogError);
       assert.equal(error.details.file, snapshot);
+      // It said "incomplete", which reads as an interrupted write rather than damage.
+      assert.match(
+        error.message,
+        /is damaged or incomplete at offset \d+ \(the \d+ bytes after it are no whole batch, or fail their checksum\)/,
+      );
       return true;
     });
   });

@@ -31,6 +31,14 @@ export interface RecoveredState {
   readonly diskBytes: number;
 }
 
+/** What is wrong with a snapshot that is not whole, in an operator's words. */
+function snapshotFault(scan: ScanResult): string {
+  if (scan.kind !== 'read') return 'its header is short or blank';
+  if (scan.droppedBytes > 0)
+    return `the ${scan.droppedBytes} bytes after it are no whole batch, or fail their checksum`;
+  return `it holds ${scan.records} records where its header says ${scan.header.records}`;
+}
+
 /**
  * Loads an instance directory into `index`: the newest snapshot, then every log from its
  * generation on. With `repair`, a torn tail is truncated and obsolete files are deleted; without,
@@ -51,7 +59,12 @@ export async function recover(dir: string, index: RecordIndex, repair: boolean):
     const { scan, size } = await scanNamed(dir, name, FileType.Snapshot, sink);
     if (scan.kind !== 'read' || scan.droppedBytes > 0 || scan.records !== scan.header.records) {
       const offset = scan.kind === 'read' ? scan.goodEnd : 0;
-      throw new CorruptLogError(`snapshot ${name} is incomplete at offset ${offset}`, { file: name, offset });
+      // A snapshot is renamed into place only once whole and synced, so short or damaged are one
+      // thing to an operator: it cannot be trusted. "Incomplete" alone read as an interrupted write.
+      throw new CorruptLogError(
+        `snapshot ${name} is damaged or incomplete at offset ${offset} (${snapshotFault(scan)})`,
+        { file: name, offset },
+      );
     }
     checkGeneration(scan, name, base);
     records += scan.records;
