@@ -125,6 +125,8 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
    * initialize), with a fresh restart history. Throws InitializeFailedError if it fails again.
    */
   restartInstance(instance: string): Promise<void> {
+    // Closed first, as every other call answers after close(), whatever instance it names.
+    if (this.closed) return Promise.reject(new ClosedError('provider is closed'));
     if (!this.supervisor.get(instance)) return Promise.reject(UnknownInstanceError.named(instance));
     return this.supervisor.restartInstance(instance);
   }

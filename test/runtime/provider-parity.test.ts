@@ -124,6 +124,16 @@ describe('LocalProvider and RuntimeProvider answer bad calls alike, with typed e
     }
   });
 
+  test('after close every call answers ClosedError, whatever instance it names', async () => {
+    const provider = new RuntimeProvider([{ kind: 'memory', name: 'closed' }]);
+    await provider.initialize(MachineId.generate());
+    await provider.close();
+    await assert.rejects(provider.putObject('nope', makeObject({ name: 'a' })), ClosedError);
+    // It said STOWAGE_UNKNOWN_INSTANCE here, and ClosedError for a known name.
+    await assert.rejects(provider.restartInstance('nope'), ClosedError);
+    await assert.rejects(provider.restartInstance(provider.instances()[0] as string), ClosedError);
+  });
+
   test('InitializeFailedError says which code each failed instance had', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'stowage-parity-'));
     const holder = new FileBackend(dir);
