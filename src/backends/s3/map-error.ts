@@ -98,23 +98,27 @@ export function toS3Error(error: unknown, context: S3ErrorContext): StowageError
 }
 
 /**
- * A GetObject whose answer began (status and headers) but whose body could not be read whole on
- * any of `attempts` attempts: the connection broke or stalled. (Node's HTTP client fails a body that
- * ends short of its Content-Length as a reset, so a short body is one of these.)
- * Not the server's refusal and not a corrupt object, so neither is what the message says.
+ * The error for a GET whose body could not be read whole on any of `reads` reads (`requests` HTTP
+ * requests in all, the SDK's retries of each read included): the connection broke or stalled.
+ * (Node's HTTP client fails a body that ends short of its Content-Length as a reset, so a short
+ * body is one of these.) Not the server's refusal and not a corrupt object, so neither is what the
+ * message says. `details.attempts` counts the requests.
  */
-export function bodyReadError(error: unknown, attempts: number, context: S3ErrorContext): StowageError {
+export function bodyReadError(
+  error: unknown,
+  reads: number,
+  requests: number,
+  context: S3ErrorContext,
+): StowageError {
   const failure = (typeof error === 'object' && error !== null ? error : {}) as SdkFailure;
   const stalled = failure.name === 'TimeoutError' || failure.code === 'ETIMEDOUT';
   const why = failure.code ?? failure.name ?? 'unknown';
-  const { details, where } = located(context, { awsCode: why, attempts });
+  const { details, where } = located(context, { awsCode: why, attempts: requests });
+  const tally = `on each of ${reads} read(s), ${requests} request(s) in all`;
   return stalled
-    ? new S3TimeoutError(
-        `${where}: the response body stalled after its headers, on each of ${attempts} attempt(s)`,
-        details,
-      )
+    ? new S3TimeoutError(`${where}: the response body stalled after its headers, ${tally}`, details)
     : new S3UnreachableError(
-        `${where}: the connection broke while the response body was read (${why}), on each of ${attempts} attempt(s)`,
+        `${where}: the connection broke while the response body was read (${why}), ${tally}`,
         details,
       );
 }

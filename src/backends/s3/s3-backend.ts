@@ -127,21 +127,25 @@ export class S3Backend implements Backend {
         ),
       deadline,
     );
+    const removeMarker = () =>
+      this.send(
+        { operation: 'open', key: marker },
+        (signal) =>
+          this.#client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: marker }), {
+            abortSignal: signal,
+          }),
+        deadline,
+      );
     const read = await this.fetch(marker, 'open', deadline);
     if (read === undefined || Buffer.from(read).toString('utf8') !== written) {
+      // Not left behind where a store kept other bytes; the refusal is the news, not this.
+      await removeMarker().catch(() => undefined);
       throw new S3RequestError(
         `s3 open on bucket ${this.config.bucket} key ${marker}: the marker object written there read back ${read === undefined ? 'as missing' : 'with other bytes'}, so ${this.config.endpoint ?? 'the endpoint'} acknowledges writes it does not store: is it an S3 server, and is the endpoint its address?`,
         { operation: 'open', bucket: this.config.bucket, key: marker, awsCode: 'MarkerNotStored' },
       );
     }
-    await this.send(
-      { operation: 'open', key: marker },
-      (signal) =>
-        this.#client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: marker }), {
-          abortSignal: signal,
-        }),
-      deadline,
-    );
+    await removeMarker();
   }
 
   async put(gvk: GroupVersionKind, key: ObjectKey, bytes: Uint8Array): Promise<void> {
@@ -324,9 +328,8 @@ export class S3Backend implements Backend {
   /**
    * GetObject and its whole body. The SDK retries a request until its answer's headers arrive, not
    * while the body is read: a connection that broke or stalled mid-body failed the read at once,
-   * and with it a whole listing (a dump, a copy). A GET changes nothing, so it is sent again while
-   * fewer than maxAttempts requests were made in all (the SDK's own retries counted), within the
-   * operation's deadline; a key deleted meanwhile is missing.
+   * and with it a whole listing (a dump, a copy). A GET changes nothing, so it is sent again, up to
+   * maxAttempts reads in all, within the operation's deadline; a key deleted meanwhile is missing.
    * A body that does not match the checksum stored with it (body-checksum.ts) is read again the
    * same way; read wrong every time, it is a CorruptObjectError.
    */
@@ -337,8 +340,8 @@ export class S3Backend implements Backend {
   ): Promise<Uint8Array | undefined> {
     // A listing its reader gave up aborts the GETs it still has out (mapOrdered).
     const deadline = stopped ? AbortSignal.any([this.deadline(), stopped]) : this.deadline();
-    // HTTP requests made by the reads so far, the SDK's retries of each included: counting reads
-    // alone let a store that failed each read's first requests take maxAttempts² of them.
+    // HTTP requests made by the reads so far, the SDK's retries of each included, which the errors
+    // report: up to maxAttempts reads of up to maxAttempts requests each (docs/s3.md).
     let requests = 0;
     /** Whether the deadline can meet a read inside the SDK, whose requests `requests` lacks yet. */
     let inSdkCall = false;
@@ -346,7 +349,7 @@ export class S3Backend implements Backend {
       return await this.sendOrMissing(
         { operation, key: path },
         async (signal) => {
-          for (;;) {
+          for (let read = 1; ; read++) {
             inSdkCall = true;
             const response = await this.#client.send(
               new GetObjectCommand({ Bucket: this.config.bucket, Key: path }),
@@ -371,10 +374,14 @@ export class S3Backend implements Backend {
             } catch (error) {
               // Past the deadline its abort is the cause, which send() reports as a timeout.
               if (signal.aborted) throw error;
-              if (requests >= this.config.maxAttempts) {
+              if (read >= this.config.maxAttempts) {
                 // Read wrong every time: the stored object is, as far as any reader can tell.
                 if (error instanceof CorruptObjectError) throw error;
-                throw bodyReadError(error, requests, { operation, bucket: this.config.bucket, key: path });
+                throw bodyReadError(error, read, requests, {
+                  operation,
+                  bucket: this.config.bucket,
+                  key: path,
+                });
               }
             }
           }
