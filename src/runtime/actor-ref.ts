@@ -22,11 +22,12 @@ import type { WorkerEntry } from './worker-entry.js';
 import { type DeathReason, WorkerSlot } from './worker-slot.js';
 
 /**
- * How long close() waits for a terminated worker's thread to end. Ending JavaScript takes
- * milliseconds and tearing down a large heap well under a second; a thread still running after
- * this is blocked in a system call.
+ * How long close() waits for the threads of terminated workers to end. Ending JavaScript takes
+ * milliseconds, but tearing down a large heap does not: a memory instance of 3M objects took 2.0 s
+ * on the shared 2-core machine, and a bare 2.8 GiB heap 2.1 s. A thread still running after this is
+ * blocked in a system call, or tearing down a heap larger still.
  */
-export const TERMINATE_GRACE_MS = 2_000;
+export const TERMINATE_GRACE_MS = 10_000;
 
 /** Operations that count toward meanPersistLatency: those that end in a backend commit. */
 const PERSISTS = new Set<OpRequest['op']>(['put', 'put-encoded', 'delete', 'put-record', 'delete-record']);
@@ -349,12 +350,32 @@ export class ActorRef {
 
   /**
    * Closes the backend in the worker (bounded by `deadlineMs`), then ends the worker. Resolves
-   * false when the worker's thread is still running TERMINATE_GRACE_MS after it was terminated.
+   * false when a thread of this actor's, this worker's or one the supervisor ended before, is still
+   * running TERMINATE_GRACE_MS after the worker was terminated.
    */
   async close(deadlineMs: number): Promise<boolean> {
     this.closed = true;
     const slot = this.slot;
-    if (!slot?.alive) return true;
+    let graceEnds = performance.now() + TERMINATE_GRACE_MS;
+    if (slot?.alive) {
+      await this.closeBackend(slot, deadlineMs);
+      this.endingThreads.push(slot.osThread);
+      graceEnds = performance.now() + TERMINATE_GRACE_MS;
+      await slot.close(TERMINATE_GRACE_MS);
+    }
+    // Threads of workers the supervisor ended before (hung, cut off in their open, out of memory)
+    // may be in a system call or tearing down their heap too; they get what is left of the grace.
+    await untilOsThreadsEnd(this.endingThreads, Math.max(0, graceEnds - performance.now()), () => false);
+    if (!this.endingThreads.some(osThreadRunning)) return true;
+    process.emitWarning(
+      `the worker of instance ${this.name} did not stop within ${TERMINATE_GRACE_MS / 1000} s of being terminated: its thread is blocked in a system call (a stalled disk or NFS server?), which termination cannot interrupt, or still tearing down a very large heap. close() returns without it; the process cannot exit while it runs, so stowage serve ends itself with SIGKILL`,
+      { type: 'StowageWarning', code: 'STOWAGE_CLOSE_FAILED' },
+    );
+    return false;
+  }
+
+  /** Asks the worker to close its backend, waiting at most `deadlineMs`; warns when it did not. */
+  private async closeBackend(slot: WorkerSlot, deadlineMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, deadlineMs);
@@ -384,12 +405,6 @@ export class ActorRef {
       clearTimeout(timer);
       this.slot = undefined;
     }
-    if (await slot.close(TERMINATE_GRACE_MS)) return true;
-    process.emitWarning(
-      `the worker of instance ${this.name} did not stop within ${TERMINATE_GRACE_MS} ms of being terminated: its thread is blocked in a system call (a stalled disk or NFS server?), which termination cannot interrupt. close() returns without it; the process cannot exit before that call returns, so stowage serve ends itself with SIGKILL`,
-      { type: 'StowageWarning', code: 'STOWAGE_CLOSE_FAILED' },
-    );
-    return false;
   }
 
   private async sendBatch(ops: OpRequest[]): Promise<readonly OpReply[]> {

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClosedError, MachineId, QueueTimeoutError } from '../../src/index.js';
+import { ClosedError, MachineId, QueueTimeoutError, StowageError } from '../../src/index.js';
 import { TERMINATE_GRACE_MS } from '../../src/runtime/actor-ref.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
-import { fixtureModule } from '../faults/runtime-harness.js';
+import { fixtureModule, RecordingObserver } from '../faults/runtime-harness.js';
 import { makeObject } from '../helpers/objects.js';
 import { warningsDuring } from '../helpers/warnings.js';
 
@@ -76,43 +76,56 @@ test('a blocked worker: policy wait times out typed, and close() returns by its 
   }
 });
 
-test('a worker blocked in a system call that termination cannot interrupt: close() returns without it, warns, and names it', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'stowage-fifo-'));
-  const fifo = join(dir, 'fifo');
-  execFileSync('mkfifo', [fifo]);
-  const gate = new SharedArrayBuffer(4);
-  const provider = new RuntimeProvider(
-    [{ kind: 'module', module: fixtureModule('fifo-backend'), name: 'fifo', options: { dir, fifo, gate } }],
-    { allowModuleBackends: true, closeDeadlineMs: 300, supervisor: { hangTimeoutMs: 60_000 } },
-  );
-  try {
-    await provider.initialize(MachineId.generate());
-    const [instance] = provider.instances() as [string];
-    const blocked = provider
-      .putObject(instance, makeObject({ name: 'boom', namespace: 'c' }))
-      .catch((e) => e);
-    await parked(new Int32Array(gate), 0);
-    let took = 0;
-    const warnings = await warningsDuring('STOWAGE_CLOSE_FAILED', async () => {
-      const started = performance.now();
-      // Before, close() waited for the thread until the FIFO was opened, which only this test does.
-      const gaveUp = sleep(3 * TERMINATE_GRACE_MS, 'close() did not return');
-      assert.equal(await Promise.race([provider.close().then(() => 'closed'), gaveUp]), 'closed');
-      took = performance.now() - started;
-    });
-    assert.ok(took >= TERMINATE_GRACE_MS, `close() took ${Math.round(took)} ms`);
-    assert.ok((await blocked) instanceof ClosedError);
-    assert.ok(
-      warnings.some((w) =>
-        /the worker of instance .* did not stop .* blocked in a system call/.test(w.message),
-      ),
-      warnings.map((w) => w.message).join('\n'),
+for (const killedBy of ['close', 'the supervisor'] as const) {
+  test(`a worker blocked in a system call that termination cannot interrupt, ended by ${killedBy}: close() returns without it, warns, and names it`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-fifo-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const gate = new SharedArrayBuffer(4);
+    const observer = new RecordingObserver();
+    const provider = new RuntimeProvider(
+      [{ kind: 'module', module: fixtureModule('fifo-backend'), name: 'fifo', options: { dir, fifo, gate } }],
+      {
+        allowModuleBackends: true,
+        closeDeadlineMs: 300,
+        observer,
+        // A short hang timeout has the supervisor terminate the stuck worker and start another.
+        supervisor: { hangTimeoutMs: killedBy === 'close' ? 60_000 : 300, probeIntervalMs: 100 },
+      },
     );
-    assert.deepEqual(provider.workersLeftRunning(), [instance]);
-  } finally {
-    // A writer ends the open, and with it the thread, so this process can exit.
-    closeSync(openSync(fifo, 'w'));
-    await provider.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+    try {
+      await provider.initialize(MachineId.generate());
+      const [instance] = provider.instances() as [string];
+      const blocked = provider
+        .putObject(instance, makeObject({ name: 'boom', namespace: 'c' }))
+        .catch((e) => e);
+      await parked(new Int32Array(gate), 0);
+      if (killedBy === 'the supervisor') {
+        await observer.until(() => observer.restarts.length > 0);
+      }
+      let took = 0;
+      const warnings = await warningsDuring('STOWAGE_CLOSE_FAILED', async () => {
+        const started = performance.now();
+        // Before, close() waited for the thread until the FIFO was opened, which only this test does;
+        // one the supervisor had ended was not waited for, nor named, and held the exit.
+        const gaveUp = sleep(3 * TERMINATE_GRACE_MS, 'close() did not return');
+        assert.equal(await Promise.race([provider.close().then(() => 'closed'), gaveUp]), 'closed');
+        took = performance.now() - started;
+      });
+      assert.ok(took >= TERMINATE_GRACE_MS, `close() took ${Math.round(took)} ms`);
+      assert.ok((await blocked) instanceof StowageError);
+      assert.ok(
+        warnings.some((w) =>
+          /the worker of instance .* did not stop .* blocked in a system call/.test(w.message),
+        ),
+        warnings.map((w) => w.message).join('\n'),
+      );
+      assert.deepEqual(provider.workersLeftRunning(), [instance]);
+    } finally {
+      // A reader and writer in one ends the open, and with it the thread, so this process can exit.
+      closeSync(openSync(fifo, 'r+'));
+      await provider.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
