@@ -31,7 +31,7 @@ const fileInstance = z.strictObject({
   dir: z.string().min(1),
   /** Compaction thresholds; see docs/file-format.md. */
   compactMinBytes: positiveInt.optional(),
-  compactGarbageRatio: z.number().gte(0).lt(1).optional(),
+  compactGarbageRatio: z.number().gt(0).lt(1).optional(),
   /** How a log batch is made durable; see LogSync in src/backends/file/layout.ts. */
   logSync: z.enum(LOG_SYNCS).optional(),
 });

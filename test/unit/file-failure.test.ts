@@ -239,6 +239,12 @@ test('FileBackend.put refuses a GVK its kinds() could not read back, so dump, co
     }
     // Before, one such put failed kinds() with STOWAGE_INVALID_GVK from then on.
     assert.deepEqual(await backend.kinds(), [KIND]);
+    // Nor do reads and deletes naming group core reach the core group's records (a delete did).
+    const core = { group: 'core', version: 'v1', kind: 'ConfigMap' };
+    await assert.rejects(backend.get(core, KEY), InvalidGvkError);
+    await assert.rejects(backend.delete(core, KEY), InvalidGvkError);
+    await assert.rejects(backend.list(core)[Symbol.asyncIterator]().next(), InvalidGvkError);
+    assert.ok(await backend.get(KIND, KEY));
   } finally {
     await backend.close();
   }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,5 +145,24 @@ test('a path the message names is not quoted a second time from the system error
     });
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a FIFO named like a log is refused as no regular file, where its open waited for a writer without end', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-fifo-log-'));
+  const fifo = join(dir, 'log-0000000000.stow');
+  execFileSync('mkfifo', ['-m', '600', fifo]);
+  try {
+    const opening = new FileBackend(dir).open(MachineId.generate()).then(
+      () => 'opened',
+      (error: unknown) => error,
+    );
+    const outcome = await Promise.race([opening, sleep(5_000, 'still waiting')]);
+    assert.ok(outcome instanceof FileIoError, String(outcome));
+    assert.match(outcome.message, /log-0000000000\.stow failed: it is not a regular file/);
+  } finally {
+    // A reader and writer in one ends an open the old code left waiting.
+    closeSync(openSync(fifo, 'r+'));
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -248,7 +248,7 @@ export class FileBackend implements Backend {
    */
   async get(gvk: GroupVersionKind, key: ObjectKey): Promise<Uint8Array | undefined> {
     const { writer } = this.opened();
-    const id = gvkString(gvk);
+    const id = addressedId(gvk);
     const earlier = writer.newestOutstanding((write) => write.key === key && write.gvk === id);
     if (earlier && (await writer.settled(earlier))) {
       return earlier.op === RecordOp.Put ? earlier.value : undefined;
@@ -258,12 +258,13 @@ export class FileBackend implements Backend {
 
   delete(gvk: GroupVersionKind, key: ObjectKey): Promise<boolean> {
     let writer: OpenState['writer'];
+    let id: string;
     try {
       ({ writer } = this.opened());
+      id = addressedId(gvk);
     } catch (error) {
       return Promise.reject(error);
     }
-    const id = gvkString(gvk);
     // Deleting what is absent, with no write to it outstanding, writes nothing. That includes a key
     // too long for the format (checkRecordNames), which no put can have stored. Outstanding, not
     // just pending: a write already durable but not yet settled (settling goes a chunk per turn)
@@ -287,7 +288,7 @@ export class FileBackend implements Backend {
 
   async *list(gvk: GroupVersionKind): AsyncIterable<BackendRecord> {
     this.opened();
-    for (const [key, bytes] of this.index.list(gvkString(gvk))) yield { key: key as ObjectKey, bytes };
+    for (const [key, bytes] of this.index.list(addressedId(gvk))) yield { key: key as ObjectKey, bytes };
   }
 
   async kinds(): Promise<GroupVersionKind[]> {
@@ -326,7 +327,18 @@ export class FileBackend implements Backend {
       throw moved;
     }
     await lock.verify();
-    await this.writeProbe();
+    try {
+      await this.writeProbe();
+    } catch (error) {
+      // The directory can go between the check above and this write (rm -r empties it, then
+      // removes it): that is the news, not the probe file's ENOENT.
+      const gone = await directoryMoved(this.dir, directory);
+      if (gone) {
+        writer.refuse(gone);
+        throw gone;
+      }
+      throw error;
+    }
     const lost = await this.lostFile(writer, compactor);
     // Its failure is the writer's refusal, which the next probe and every write report.
     if (lost !== undefined) this.rewrite(lost, state).catch(() => undefined);
@@ -597,4 +609,14 @@ function readBesides(report: RecoveryReport, active: string): string[] {
     ...(report.snapshot === null ? [] : [report.snapshot]),
     ...report.logs.filter((log) => log !== active),
   ];
+}
+
+/**
+ * The index id of a GVK a read or delete names. Group `core` would spell the core group's id
+ * (gvkString), and reach its records: refused, as put refuses it. Other malformed GVKs name ids no
+ * put stored, so they find nothing, and need no check on this path.
+ */
+function addressedId(gvk: GroupVersionKind): string {
+  if (gvk.group === 'core') checkAnyGvk(gvk);
+  return gvkString(gvk);
 }

@@ -53,19 +53,22 @@ export function classify(names: readonly string[]): DirectoryListing {
   return { logs: logs.sort(ascending), snapshots: snapshots.sort(ascending), temporaries };
 }
 
-const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_NOFOLLOW } = constants;
+const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /**
  * How the files of an instance directory are opened. None follows a symlink, and a file stowage
  * makes is made new (O_EXCL, once whatever had its name is removed: createFile): a symlink planted
  * in the directory (left group- or world-writable before the first open, or owned by another user)
  * had stowage, run as root, write its probe, snapshot and log into the link's target, anywhere.
+ * Existing files are opened O_NONBLOCK, which changes nothing for a regular file: a FIFO named like
+ * a log blocked the open until someone wrote to it, and a terminated worker cannot leave such a
+ * call, so neither could the process exit. The open then finds it is no regular file (recovery.ts).
  */
 export const FILE_FLAGS = {
-  read: O_RDONLY | O_NOFOLLOW,
-  update: O_RDWR | O_NOFOLLOW,
+  read: O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
+  update: O_RDWR | O_NOFOLLOW | O_NONBLOCK,
   /** PROBE_FILE, overwritten in place, made if missing (FileBackend.writeProbe). */
-  probe: O_RDWR | O_CREAT | O_NOFOLLOW,
+  probe: O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK,
   create: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
 } as const;
 

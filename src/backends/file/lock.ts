@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { link, open, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MachineId } from '../../contract/machine-id.js';
@@ -253,7 +253,7 @@ const MAX_LOCK_BYTES = 64 * 1024;
  * a link to a FIFO hung the open; one to /dev/zero was read without end.
  */
 async function readLockText(path: string): Promise<string> {
-  const handle = await open(path, FILE_FLAGS.read | constants.O_NONBLOCK);
+  const handle = await open(path, FILE_FLAGS.read);
   try {
     const stats = await handle.stat();
     if (!stats.isFile() || stats.size > MAX_LOCK_BYTES) return '';

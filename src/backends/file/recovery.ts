@@ -1,5 +1,5 @@
 import { type FileHandle, open, readdir, unlink } from 'node:fs/promises';
-import { CorruptLogError, StowageError } from '../../errors/index.js';
+import { CorruptLogError, FileIoError, StowageError } from '../../errors/index.js';
 import { ChunkReader } from './chunk-reader.js';
 import { type ScanResult, scanFile } from './file-scan.js';
 import { FileType, HEADER_BYTES, RecordOp, type RecordSink } from './format.js';
@@ -195,7 +195,14 @@ async function scanNamed(
     throw ioError('read', name, error);
   }
   try {
-    const { size } = await handle.stat();
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      throw new FileIoError(
+        `read ${name} failed: it is not a regular file (a FIFO, a device or a directory), and stowage writes only regular files there: move it away`,
+        { op: 'read', file: name, errno: 'EINVAL' },
+      );
+    }
+    const { size } = stats;
     return { scan: await scanFile(new ChunkReader(handle, size), name, type, sink), size };
   } catch (error) {
     throw error instanceof StowageError ? error : ioError('read', name, error);
