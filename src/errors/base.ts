@@ -135,7 +135,13 @@ export function registeredErrorCodes(): string[] {
  */
 export function describeError(error: unknown): string {
   const { code, message } = toWireError(error);
-  return error instanceof StowageError ? `${code}: ${message}` : message;
+  let branded = false;
+  try {
+    branded = error instanceof StowageError;
+  } catch {
+    // A Proxy whose prototype trap throws is no StowageError, and must not make this throw.
+  }
+  return branded ? `${code}: ${message}` : message;
 }
 
 /** Turns anything thrown into its wire form, never throwing; foreign errors become STOWAGE_INTERNAL. */

@@ -1,4 +1,4 @@
-import { describeError, StowageError } from './base.js';
+import { describeError, StowageError, toWireError } from './base.js';
 import { quoted } from './quoted.js';
 
 /** The named instance is not one of this provider's instances. */
@@ -49,9 +49,7 @@ export class InitializeFailedError extends StowageError {
       `${what} failed for ${sorted.map((f) => `${f.instance}: ${describeError(f.error)}`).join('; ')}`,
       {
         instances: sorted.map((f) => f.instance).join(','),
-        codes: sorted
-          .map((f) => (f.error instanceof StowageError ? f.error.code : 'STOWAGE_INTERNAL'))
-          .join(','),
+        codes: sorted.map((f) => toWireError(f.error).code).join(','),
       },
     );
   }

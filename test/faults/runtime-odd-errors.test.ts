@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MAX_WIRE_MESSAGE_CHARS } from '../../src/errors/base.js';
-import { gvk, MachineId, StowageError } from '../../src/index.js';
+import {
+  gvk,
+  InitializeFailedError,
+  LocalProvider,
+  MachineId,
+  MemoryBackend,
+  StowageError,
+} from '../../src/index.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
 import { makeObject } from '../helpers/objects.js';
 import { fixtureModule, RecordingObserver } from './runtime-harness.js';
@@ -61,4 +68,25 @@ test('a custom backend that throws what cannot be turned into text or cloned fai
     await provider.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('initialize reports a backend that threw a value that cannot be read as InitializeFailedError, not as what that value throws', async () => {
+  class ProxyThrowingBackend extends MemoryBackend {
+    override async open(): Promise<void> {
+      throw new Proxy(
+        {},
+        {
+          getPrototypeOf() {
+            throw new Error('getPrototypeOf trap');
+          },
+        },
+      );
+    }
+  }
+  const provider = new LocalProvider([{ name: 'odd', backend: new ProxyThrowingBackend() }]);
+  await assert.rejects(provider.initialize(MachineId.generate()), (error: unknown) => {
+    assert.ok(error instanceof InitializeFailedError, String(error));
+    assert.equal(error.details.codes, 'STOWAGE_INTERNAL');
+    return true;
+  });
 });
