@@ -83,14 +83,16 @@ describe('grafana/stowage-dashboard.json', () => {
     assert.notEqual(result.code, 0);
   });
 
-  test('queries and template variables use only metrics our registry exposes', async () => {
+  test('queries and template variables use only metrics our registry exposes, and Prometheus its up', async () => {
     const series = selectableSeries(await metricFamilies());
     for (const query of [...queries, ...variableQueries()]) {
       const used = selectors(query.expr);
       assert.ok(used.length > 0, `${query.where} selects no metric`);
       for (const { metric } of used)
-        assert.ok(series.has(metric), `${query.where} uses unknown metric ${metric}`);
+        assert.ok(series.has(metric) || metric === 'up', `${query.where} uses unknown metric ${metric}`);
     }
+    // A dead process's stores keep their last value on the stat panels; up is what says it died.
+    assert.ok(queries.some((query) => selectors(query.expr).some(({ metric }) => metric === 'up')));
   });
 
   test('counters appear only inside rate() or increase(); gauges never do', async () => {
