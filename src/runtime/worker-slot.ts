@@ -140,19 +140,20 @@ export class WorkerSlot {
   }
 
   /**
-   * Orderly shutdown after the actor closed its backend. Resolves true once the thread has ended,
-   * false if it has not within `graceMs` of being terminated: it is blocked in a system call (a
-   * read of a stalled NFS server, a FIFO), which termination cannot interrupt. Waiting for it held
+   * Orderly shutdown after the actor closed its backend. Resolves once the thread has ended, or
+   * `graceMs` after it was terminated if it has not: it is blocked in a system call (a read of a
+   * stalled NFS server, a FIFO), which termination cannot interrupt, and waiting for it held
    * close() for as long as the call lasted, 20 s in an audit and without bound on a dead mount.
+   * The caller tells which from the thread itself (osThread).
    */
-  async close(graceMs: number): Promise<boolean> {
+  async close(graceMs: number): Promise<void> {
     this.closing = true;
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
     });
     try {
-      return await Promise.race([this.pool.destroy().then(() => true as const), late]);
+      await Promise.race([this.pool.destroy(), late]);
     } finally {
       clearTimeout(timer);
     }
