@@ -102,6 +102,9 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
     if (value === undefined) throw new RemoteServerError(`${url}: not found`, { url, status: 404 });
     return value;
   };
+  /** A POST answered once its work is done, however long that takes: no deadline on the answer. */
+  const postUnbounded = async <T>(url: string): Promise<T> =>
+    (await bodyOf<T>(await call(url, { method: 'POST' }, false), url)) as T;
 
   return {
     instances: () => required<InstanceReadiness[]>(`${base}/api/v1/instances`),
@@ -149,12 +152,7 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
     },
     kinds: (instance) => required<GroupVersionKind[]>(`${instanceUrl(instance)}/kinds`),
     // A start takes as long as its attempts and their backoff do.
-    restart: async (instance) => {
-      const url = `${instanceUrl(instance)}/restart`;
-      return (await bodyOf<{ status: boolean }>(await call(url, { method: 'POST' }, false), url)) as {
-        status: boolean;
-      };
-    },
+    restart: (instance) => postUnbounded<{ status: boolean }>(`${instanceUrl(instance)}/restart`),
     secrets: {
       putSecret: (instance, namespace, name, value) =>
         required<SecretInfo>(secretUrl(instance, namespace, name), { method: 'PUT', body: value }),
@@ -167,13 +165,8 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
           .deleted,
       listSecrets: (instance, namespace) => required<SecretInfo[]>(secretUrl(instance, namespace)),
       // The server answers once every secret is re-encrypted, which takes as long as it takes.
-      rotate: async (instance) => {
-        const url = `${secretUrl(instance)}/_rotate`;
-        return (await bodyOf<{ rotated: number; unchanged: number }>(
-          await call(url, { method: 'POST' }, false),
-          url,
-        )) as { rotated: number; unchanged: number };
-      },
+      rotate: (instance) =>
+        postUnbounded<{ rotated: number; unchanged: number }>(`${secretUrl(instance)}/_rotate`),
     },
     close: async () => {},
   };

@@ -1,4 +1,4 @@
-import { type Document, isScalar, visit } from 'yaml';
+import { type Document, visit } from 'yaml';
 
 /**
  * Integers a JavaScript number cannot hold. JSON and YAML allow any number of digits, and
@@ -82,7 +82,6 @@ export function inexactIntegerInYaml(document: Document): InexactInteger | undef
     Scalar(_key, node) {
       const literal = node.source;
       if (
-        isScalar(node) &&
         typeof node.value === 'number' &&
         typeof literal === 'string' &&
         YAML_INTEGER.test(literal) &&
