@@ -2,7 +2,7 @@ export { type OpenStowage, type OpenStowageOptions, openStowage } from './app/op
 export { StateLog } from './app/state-log.js';
 export type { Backend, BackendRecord } from './backends/backend.js';
 export type { BackendConfig } from './backends/factory.js';
-export { dumpJsonLines } from './backends/file/dump.js';
+export { dumpJsonLines, dumpObjects } from './backends/file/dump.js';
 export { FileBackend, type FileBackendStats } from './backends/file/file-backend.js';
 export type { LogSync, OpenFile } from './backends/file/layout.js';
 export type { LockOwner } from './backends/file/lock.js';

@@ -2,7 +2,7 @@ import { gvkArgs, keyArg } from './gvk-arg.js';
 import { UsageError } from './output.js';
 
 /** The flags a verb may take; --config, --server, --token and --help are the CLI's own. */
-type VerbFlag = 'output' | 'file' | 'from' | 'to';
+type VerbFlag = 'output' | 'file' | 'from' | 'to' | 'dir';
 const GLOBAL_FLAGS: ReadonlySet<string> = new Set(['config', 'server', 'token', 'help']);
 /** serve runs the configuration in this process: a server to talk to does not apply. */
 const LOCAL_ONLY_FLAGS: ReadonlySet<string> = new Set(['config', 'help']);
@@ -38,7 +38,7 @@ const VERB_ARGUMENTS: Readonly<Record<string, VerbArguments>> = {
   delete: { required: OBJECT_ADDRESS, gvkAt: 1, keyAt: 3 },
   copy: { required: [], flags: ['from', 'to'], requiredFlags: ['from', 'to'] },
   verify: { required: ['<instance>', '<other instance>'] },
-  dump: { required: [], optional: ['<instance>'] },
+  dump: { required: [], optional: ['<instance>'], flags: ['dir'] },
   restart: { required: ['<instance>'] },
   'secret put': { required: SECRET_ADDRESS, flags: ['file'] },
   'secret get': { required: SECRET_ADDRESS },
@@ -102,6 +102,7 @@ export function checkArguments(
       `${name}: --config and --server do not go together; a verb runs on one or the other`,
     );
   }
+  if (flags.dir !== undefined) checkDirFlag(name, args, flags);
   if (flags.token !== undefined && flags.server === undefined) {
     throw new UsageError(`${name}: --token applies only with --server`);
   }
@@ -111,4 +112,17 @@ export function checkArguments(
       `${name} needs --${flag}${flag === 'file' ? ' <file> (or -f - for stdin)' : ' <instance>'}`,
     );
   }
+}
+
+/** `dump --dir` reads one directory's files itself: no instance, configuration or server applies. */
+function checkDirFlag(name: string, args: readonly string[], flags: Readonly<Record<string, unknown>>): void {
+  if (flags.dir === '') throw new UsageError(`${name}: --dir needs a directory`);
+  if (args.length > 0) {
+    throw new UsageError(`${name} --dir reads the directory it names: give no <instance> as well`);
+  }
+  const other = ['config', 'server', 'token'].find((flag) => flags[flag] !== undefined);
+  if (other)
+    throw new UsageError(
+      `${name}: --dir and --${other} do not go together; --dir reads the files themselves`,
+    );
 }

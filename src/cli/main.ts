@@ -4,7 +4,13 @@ import { stowageVersion } from '../metrics/build-info.js';
 import { checkArguments, readsInput } from './arguments.js';
 import type { CommandContext } from './commands/context.js';
 import { copyCommand, verifyCommand } from './commands/copy.js';
-import { dumpCommand, RESTART_NEEDS_SERVER, restartCommand, statusCommand } from './commands/instances.js';
+import {
+  dumpCommand,
+  dumpDirectoryCommand,
+  RESTART_NEEDS_SERVER,
+  restartCommand,
+  statusCommand,
+} from './commands/instances.js';
 import { deleteCommand, getCommand, listCommand, putCommand } from './commands/objects.js';
 import { secretCommand } from './commands/secret.js';
 import { serveCommand } from './commands/serve.js';
@@ -26,6 +32,7 @@ export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--ser
   copy --from <instance> --to <instance>       every object, for migration or backup
   verify <instance> <instance>                 compare two instances, report differences
   dump [instance]                              every object of one instance (default: "default") as JSON lines
+  dump --dir <directory>                       the same from a file instance's files: no lock, nothing written
   restart <instance> --server <url>            bring back an instance of a running serve that is down
   secret put <instance> <namespace> <name>     a secret's value from stdin   [-f <file>]
   secret get|delete <instance> <namespace> <name>
@@ -70,6 +77,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       file: { type: 'string', short: 'f' },
       from: { type: 'string' },
       to: { type: 'string' },
+      dir: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -90,6 +98,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const env = process.env;
   checkArguments(verb, rest, values);
   if (verb === 'serve') return serveCommand(loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env }));
+  if (verb === 'dump' && values.dir !== undefined) return dumpDirectoryCommand(values.dir, process);
   const run = VERBS[verb] as Verb;
   if (values.server !== undefined) checkServer(values.server);
   // Before the configuration is opened here, which would take the locks the server holds.

@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+import { dumpObjects } from '../../backends/file/dump.js';
 import { parseFormat, render, table, UsageError } from '../output.js';
 import type { CommandContext } from './context.js';
 
@@ -26,6 +28,30 @@ export async function dumpCommand({ target, positionals, out }: CommandContext):
       if (!out.stdout.write(`${JSON.stringify(object)}\n`))
         await new Promise((r) => out.stdout.once('drain', r));
     }
+  }
+  return 0;
+}
+
+/**
+ * `dump --dir <directory>`: a file instance's objects read from its files (dumpObjects), with no
+ * lock taken and nothing written, for a read-only mount (a snapshot, a filesystem gone read-only)
+ * or a directory whose writer is still running. Bytes past the last whole batch are left as they
+ * are and reported: a torn tail, or the batch a running writer is writing.
+ */
+export async function dumpDirectoryCommand(
+  dir: string,
+  out: { readonly stdout: Writable; readonly stderr: NodeJS.WritableStream },
+): Promise<number> {
+  const report = await dumpObjects(dir, out.stdout);
+  // Every instance has a log or a snapshot from its first open on: a directory with neither is a
+  // wrong path (its parent, a typo), and an empty dump of it would pass for an empty instance.
+  if (report.snapshot === null && report.logs.length === 0) {
+    throw new UsageError(`--dir: ${dir} holds no file instance (no log-*.stow or snapshot-*.stow in it)`);
+  }
+  if (report.droppedBytes > 0) {
+    out.stderr.write(
+      `stowage: ${dir}: ${report.droppedBytes} bytes at the end of ${report.truncatedFile} (from offset ${report.truncatedAt}) were not read: a torn tail, or a batch its writer was still writing; they are left as they are\n`,
+    );
   }
   return 0;
 }
