@@ -26,6 +26,7 @@ export async function createBackend(config: BackendConfig): Promise<Backend> {
         compactMinBytes: config.compactMinBytes,
         compactGarbageRatio: config.compactGarbageRatio,
         logSync: config.logSync,
+        create: config.create,
         blockingIo: true,
       });
   }

@@ -18,6 +18,7 @@ export type BackendConfig =
       readonly compactMinBytes?: number;
       readonly compactGarbageRatio?: number;
       readonly logSync?: LogSync;
+      readonly create?: boolean;
     };
 
 /** The instance name for a configuration: `<kind>-<hash of its identifying fields>`. */

@@ -53,6 +53,34 @@ function specOf(verb: string, positionals: readonly string[]): { name: string; s
   return { name, spec: Object.hasOwn(VERB_ARGUMENTS, name) ? VERB_ARGUMENTS[name] : undefined };
 }
 
+/**
+ * The instances a verb reads without writing them (`default` as given), or 'all': opened in this
+ * process, it must not create them (openLocalTarget). `copy` writes only its --to.
+ */
+export function instancesRead(
+  verb: string,
+  positionals: readonly string[],
+  flags: { readonly from?: string | undefined },
+): readonly string[] | 'all' {
+  switch (specOf(verb, positionals).name) {
+    case 'status':
+      return 'all';
+    case 'get':
+    case 'list':
+    case 'verify':
+      return positionals.slice(0, verb === 'verify' ? 2 : 1);
+    case 'dump':
+      return [positionals[0] ?? 'default'];
+    case 'copy':
+      return flags.from === undefined ? [] : [flags.from];
+    case 'secret get':
+    case 'secret list':
+      return positionals.slice(1, 2);
+    default:
+      return [];
+  }
+}
+
 /** Whether the verb reads input (`-f`, or standard input without it): `put`, `secret put`. */
 export function readsInput(verb: string, positionals: readonly string[]): boolean {
   return specOf(verb, positionals).spec?.flags?.includes('file') === true;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { stowageVersion } from '../metrics/build-info.js';
-import { checkArguments, readsInput } from './arguments.js';
+import { checkArguments, instancesRead, readsInput } from './arguments.js';
 import type { CommandContext } from './commands/context.js';
 import { copyCommand, verifyCommand } from './commands/copy.js';
 import {
@@ -111,7 +111,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   // learns first that the target cannot be opened.
   const fromFile = takesInput && values.file !== undefined && values.file !== '-';
   const fileInput = fromFile ? await readInput(values.file, process.stdin) : undefined;
-  const target = config ? await openLocalTarget(config) : remoteTarget(values.server as string, token);
+  const target = config
+    ? await openLocalTarget(config, instancesRead(verb, rest, values))
+    : remoteTarget(values.server as string, token);
   try {
     const input = takesInput ? (fileInput ?? (await readInput(undefined, process.stdin))) : undefined;
     return await run({

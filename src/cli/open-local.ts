@@ -1,11 +1,28 @@
-import { openStowage } from '../app/open-stowage.js';
+import { backendConfigOf, openStowage } from '../app/open-stowage.js';
+import { backendInstanceName } from '../backends/factory.js';
 import type { StowageConfig } from '../config/schema.js';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../objects/codec.js';
-import { type CliTarget, localTarget } from './target.js';
+import { type CliTarget, localTarget, resolveInstance } from './target.js';
 
-/** Opens the configuration in this process for one CLI verb; every instance must initialize. */
-export async function openLocalTarget(config: StowageConfig): Promise<CliTarget> {
-  const stowage = await openStowage({ ...config, metrics: { enabled: false } }, { requireAll: true });
+/**
+ * Opens the configuration in this process for one CLI verb; every instance must initialize.
+ * `reads` names the instances the verb reads (`default` allowed), or 'all': those file instances
+ * are opened with create: false, so a read of an instance that is not there (a directory on a
+ * filesystem that is not mounted, a wrong path) fails instead of making an empty one to read.
+ */
+export async function openLocalTarget(
+  config: StowageConfig,
+  reads: readonly string[] | 'all',
+): Promise<CliTarget> {
+  const names = config.instances.map((instance) => backendInstanceName(backendConfigOf(instance)));
+  const read = new Set(reads === 'all' ? names : reads.map((instance) => resolveInstance(names, instance)));
+  const instances = config.instances.map((instance, i) =>
+    instance.kind === 'file' && read.has(names[i] as string) ? { ...instance, create: false } : instance,
+  );
+  const stowage = await openStowage(
+    { ...config, instances, metrics: { enabled: false } },
+    { requireAll: true },
+  );
   return localTarget(
     stowage.provider,
     stowage.secrets,

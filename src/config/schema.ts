@@ -29,6 +29,8 @@ const fileInstance = z.strictObject({
   kind: z.literal('file'),
   /** The instance's directory, created 0700 when missing. Relative paths resolve against the working directory. */
   dir: z.string().min(1),
+  /** false: open only an instance that exists (FileBackendOptions.create), for a mounted filesystem. */
+  create: z.boolean().optional(),
   /** Compaction thresholds; see docs/file-format.md. */
   compactMinBytes: positiveInt.optional(),
   compactGarbageRatio: z.number().gt(0).lt(1).optional(),

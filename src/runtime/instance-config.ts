@@ -25,6 +25,7 @@ const KNOWN_FIELDS: Readonly<Record<'memory' | 'file' | 'module', readonly strin
     compactMinBytes: true,
     compactGarbageRatio: true,
     logSync: true,
+    create: true,
   }),
   module: names<ModuleBackendConfig>({ kind: true, module: true, name: true, options: true }),
 };
@@ -67,8 +68,8 @@ export function checkInstanceConfig(config: unknown): InstanceConfig {
   // The file options here, as FileBackend checks them, rather than in the worker after it started:
   // a bad logSync failed as InitializeFailedError, retried with backoff.
   if (kind === 'file') {
-    const { compactMinBytes, compactGarbageRatio, logSync } = config as FileBackendOptions;
-    resolveFileOptions({ compactMinBytes, compactGarbageRatio, logSync });
+    const { compactMinBytes, compactGarbageRatio, logSync, create } = config as FileBackendOptions;
+    resolveFileOptions({ compactMinBytes, compactGarbageRatio, logSync, create });
   }
   return config as InstanceConfig;
 }

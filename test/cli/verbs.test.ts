@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { backendInstanceName } from '../../src/backends/factory.js';
 import { runCli, spawnCli, startServe } from '../helpers/cli.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
 
@@ -39,7 +40,16 @@ async function instanceNames(): Promise<[string, string]> {
 }
 
 describe('CLI verbs against a configuration', () => {
-  test('status lists both instances, up', async () => {
+  test('status of instances never created fails, naming each, and creates none; once a put created them, both are up', async () => {
+    const fresh = await cli('status');
+    assert.equal(fresh.code, 1);
+    for (const dir of ['primary', 'backup'])
+      assert.match(fresh.stderr, new RegExp(`${dir} cannot be opened \\(ENOENT\\): it is opened with create: false`));
+    assert.ok(!existsSync(join(workdir, 'primary')) && !existsSync(join(workdir, 'backup')));
+    const put = await putInput(
+      '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"first"},"value":1}',
+    );
+    assert.equal(put.code, 0, put.stderr);
     const result = await cli('status');
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^INSTANCE\s+STATUS\s+MEAN PERSIST LATENCY\nfile-[0-9a-f]{12}\s+up\s/);
@@ -119,14 +129,16 @@ describe('CLI verbs against a configuration', () => {
       'instances:\n  - kind: file\n    dir: ./primary\n  - kind: file\n    dir: ./restored\n',
     );
     const restore = (...args: string[]) => runCli([...args, '--config', restoreConfig], { cwd: workdir });
+    // Named from its directory: a status would not create it (it only reads), so it would fail.
+    const restored = backendInstanceName({ kind: 'file', dir: join(workdir, 'restored') });
+    const put = await restore('put', restored, '-f', backup);
     const status = await restore('status', '-o', 'json');
-    const [primary, restored] = (JSON.parse(status.stdout) as { name: string }[]).map((i) => i.name);
-    const put = await restore('put', restored!, '-f', backup);
+    const [primary] = (JSON.parse(status.stdout) as { name: string }[]).map((i) => i.name);
     assert.equal(put.code, 0, put.stderr);
     const lines = dump.stdout.trim().split('\n');
     assert.ok(lines.length > 1);
     assert.equal(put.stdout.trim().split('\n').length, lines.length, 'every line of the dump was put');
-    const verify = await restore('verify', primary!, restored!);
+    const verify = await restore('verify', primary!, restored);
     assert.equal(verify.code, 0, verify.stdout);
     for (const [input, problem] of [
       ['[null]', /stdin: line 1: item 1 is null, not an object/],
@@ -165,6 +177,10 @@ describe('CLI verbs against a configuration', () => {
     assert.match(copy.stderr, /objects copied in/);
     const afterCopy = await cli('verify', primary, backup);
     assert.equal(afterCopy.code, 0, afterCopy.stdout);
+    // An instance agrees with itself: before, `verify default <its name>` passed a backup never made.
+    const itself = await cli('verify', 'default', primary);
+    assert.equal(itself.code, 2);
+    assert.match(itself.stderr, new RegExp(`verify: both arguments are one instance, ${primary}`));
     assert.match(afterCopy.stdout, / 0 differences/);
   });
 

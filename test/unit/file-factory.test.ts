@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { createBackend } from '../../src/backends/create-backend.js';
 import { backendInstanceName } from '../../src/backends/factory.js';
-import { ConfigError, FileBackend, gvk, instanceName, MachineId, type ObjectKey } from '../../src/index.js';
+import {
+  ConfigError,
+  FileBackend,
+  FileIoError,
+  gvk,
+  instanceName,
+  MachineId,
+  type ObjectKey,
+} from '../../src/index.js';
 
 test('a file instance is named file-<hash of its resolved path>, the same for every spelling of it', () => {
   const name = backendInstanceName({ kind: 'file', dir: 'data/local' });
@@ -94,4 +103,37 @@ test('a file backend built in code with no directory, or with compaction options
     );
   }
   assert.ok(new FileBackend('/tmp/never-opened', null as never), 'options of null are the defaults');
+});
+
+test('create: false opens only an instance that exists: a missing or empty directory fails and is left as it was', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-factory-'));
+  try {
+    const dir = join(root, 'mnt', 'stowage');
+    const opening = (await createBackend({ kind: 'file', dir, create: false })) as FileBackend;
+    await assert.rejects(opening.open(MachineId.generate()), (error: unknown) => {
+      assert.ok(error instanceof FileIoError);
+      assert.deepEqual([error.details.op, error.details.errno], ['open', 'ENOENT']);
+      assert.match(error.message, /cannot be opened \(ENOENT\): it is opened with create: false/);
+      return true;
+    });
+    assert.ok(!existsSync(join(root, 'mnt')), 'nothing is created, parents included');
+    // A mount point whose filesystem is not mounted: the directory is there, empty.
+    await mkdir(dir, { recursive: true });
+    await assert.rejects(
+      opening.open(MachineId.generate()),
+      /holds no log and no snapshot: it is opened with create: false/,
+    );
+    assert.deepEqual(readdirSync(dir), []);
+    const creating = new FileBackend(dir);
+    await creating.open(MachineId.generate());
+    await creating.put(gvk('', 'v1', 'ConfigMap'), 'default/a' as ObjectKey, Buffer.from('{}'));
+    await creating.close();
+    const reopened = (await createBackend({ kind: 'file', dir, create: false })) as FileBackend;
+    await reopened.open(MachineId.generate());
+    assert.ok(await reopened.get(gvk('', 'v1', 'ConfigMap'), 'default/a' as ObjectKey));
+    await reopened.close();
+    assert.throws(() => new FileBackend(dir, { create: 'no' as unknown as boolean }), ConfigError);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });

@@ -38,6 +38,7 @@ import { type LogIo, LogWriter, type PendingWrite } from './log-writer.js';
 import { makeDirectories, tightenMode } from './make-directories.js';
 import { type FileBackendOptions, type ResolvedFileBackendOptions, resolveOptions } from './options.js';
 import {
+  checkInstanceExists,
   checkStillHoldsData,
   directoryMoved,
   type FileIdentity,
@@ -146,6 +147,7 @@ export class FileBackend implements Backend {
     let lock: DirectoryLock;
     try {
       if (reopening) await checkStillHoldsData(this.dir);
+      else if (!this.options.create) await checkInstanceExists(this.dir);
       const created = await makeDirectories(this.dir, DIR_MODE).catch((error) => {
         throw ioError('mkdir', this.dir, error);
       });

@@ -33,6 +33,14 @@ export interface FileBackendOptions {
    * TooManyObjectsError. At most MAX_OBJECTS_PER_KIND. @default MAX_OBJECTS_PER_KIND
    */
   readonly maxObjectsPerKind?: number;
+  /**
+   * Whether an open may create the instance: make its directory, or start an empty instance in a
+   * directory that holds none. With false, an open where there is no instance (no directory, or
+   * no log and no snapshot in it) fails with FileIoError, `op` `open`, `errno` `ENOENT`: what an
+   * instance on a filesystem that is not mounted looks like, which an open that creates would
+   * serve as a new, empty instance on the disk under the mount point. @default true
+   */
+  readonly create?: boolean;
 }
 
 export interface ResolvedFileBackendOptions {
@@ -42,6 +50,7 @@ export interface ResolvedFileBackendOptions {
   readonly io: LogIo;
   readonly logSync: LogSync;
   readonly maxObjectsPerKind: number;
+  readonly create: boolean;
 }
 
 export const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
@@ -74,7 +83,12 @@ export function resolveOptions(given: FileBackendOptions | null | undefined): Re
       field: 'compactGarbageRatio',
     });
   }
+  const create = options.create ?? true;
+  if (typeof create !== 'boolean') {
+    throw new ConfigError('create must be true or false', { field: 'create' });
+  }
   return {
+    create,
     maxObjectsPerKind,
     compactMinBytes,
     compactGarbageRatio,

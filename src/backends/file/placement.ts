@@ -71,23 +71,47 @@ export async function logDetached(dir: string, log: LogTarget): Promise<boolean>
  * first open would be, a directory removed meanwhile was created again empty, and one whose files
  * were removed opened empty, both reported up with every record gone.
  */
-export async function checkStillHoldsData(dir: string): Promise<void> {
+export function checkStillHoldsData(dir: string): Promise<void> {
+  const held = "it held this instance's data when it was last open in this process";
+  return checkHoldsInstance(dir, {
+    verb: 'reopened',
+    unreadable: `${held}, and it is not created again empty; ${PUT_IT_BACK}`,
+    empty: `${held}, and it is not opened again empty; ${PUT_IT_BACK}`,
+  });
+}
+
+/** For an open with `create: false` (FileBackendOptions.create): the instance must be there already. */
+export function checkInstanceExists(dir: string): Promise<void> {
+  const why =
+    'it is opened with create: false (as configured, or by a CLI verb that only reads it), so no instance is created here. A data directory on a filesystem that is not mounted looks like this: mount it, or correct dir; to start a new, empty instance, open it with create: true (the default: stowage serve, put)';
+  return checkHoldsInstance(dir, { verb: 'opened', unreadable: why, empty: why });
+}
+
+async function checkHoldsInstance(
+  dir: string,
+  message: { readonly verb: string; readonly unreadable: string; readonly empty: string },
+): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
     throw new FileIoError(
-      `the data directory ${dir} cannot be reopened (${errno}): it held this instance's data when it was last open in this process, and it is not created again empty; ${PUT_IT_BACK}`,
-      { op: 'open', file: dir, errno },
+      `the data directory ${dir} cannot be ${message.verb} (${errno}): ${message.unreadable}`,
+      {
+        op: 'open',
+        file: dir,
+        errno,
+      },
     );
   }
   const { logs, snapshots } = classify(names);
   if (logs.length === 0 && snapshots.length === 0) {
-    throw new FileIoError(
-      `the data directory ${dir} holds no log and no snapshot: it held this instance's data when it was last open in this process, and it is not opened again empty; ${PUT_IT_BACK}`,
-      { op: 'open', file: dir, errno: 'ENOENT' },
-    );
+    throw new FileIoError(`the data directory ${dir} holds no log and no snapshot: ${message.empty}`, {
+      op: 'open',
+      file: dir,
+      errno: 'ENOENT',
+    });
   }
 }
 

@@ -16,11 +16,8 @@ const COPY_CONCURRENCY = 32;
 export async function copyCommand({ target, flags, out }: CommandContext): Promise<number> {
   const from = requireArg(flags.from, '--from <instance>');
   const to = requireArg(flags.to, '--to <instance>');
-  const names = (await target.instances()).map((instance) => instance.name);
-  if (resolveInstance(names, from) === resolveInstance(names, to)) {
-    // It reported every object copied, having only written each over itself.
-    throw new UsageError(`copy: --from and --to are one instance, ${resolveInstance(names, from)}`);
-  }
+  // It reported every object copied, having only written each over itself.
+  await refuseOneInstance(target, from, to, 'copy: --from and --to are');
   // Both must exist before anything is read: a mistyped target was found only by its first put
   // (every one of thousands failing), or not at all when the source was empty (exit 0).
   const [kinds] = await Promise.all([target.kinds(from), target.kinds(to)]);
@@ -71,10 +68,19 @@ async function snapshot(target: CliTarget, instance: string): Promise<Map<string
   return objects;
 }
 
+/** Refuses two names of one instance (`default` and the first instance's own name, say). */
+async function refuseOneInstance(target: CliTarget, a: string, b: string, what: string): Promise<void> {
+  const names = (await target.instances()).map((instance) => instance.name);
+  const one = resolveInstance(names, a);
+  if (one === resolveInstance(names, b)) throw new UsageError(`${what} one instance, ${one}`);
+}
+
 /** `verify <a> <b>`: reports every object missing on either side or different; exit 1 when any. */
 export async function verifyCommand({ target, positionals, out }: CommandContext): Promise<number> {
   const a = requireArg(positionals[0], '<instance>');
   const b = requireArg(positionals[1], '<other instance>');
+  // An instance agrees with itself: a backup never made passed the check ("0 differences", exit 0).
+  await refuseOneInstance(target, a, b, 'verify: both arguments are');
   const [left, right] = await Promise.all([snapshot(target, a), snapshot(target, b)]);
   const differences: Difference[] = [];
   for (const [id, object] of left) {
