@@ -44,7 +44,10 @@ describe('CLI verbs against a configuration', () => {
     const fresh = await cli('status');
     assert.equal(fresh.code, 1);
     for (const dir of ['primary', 'backup'])
-      assert.match(fresh.stderr, new RegExp(`${dir} cannot be opened \\(ENOENT\\): it is opened with create: false`));
+      assert.match(
+        fresh.stderr,
+        new RegExp(`${dir} cannot be opened \\(ENOENT\\): it is opened with create: false`),
+      );
     assert.ok(!existsSync(join(workdir, 'primary')) && !existsSync(join(workdir, 'backup')));
     const put = await putInput(
       '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"first"},"value":1}',
