@@ -2,6 +2,7 @@ import { checkGvk, type GroupVersionKind, gvkString } from '../contract/gvk.js';
 import { checkObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject, SecretInfo } from '../contract/types.js';
 import { fromWireError, RemoteServerError, type WireError } from '../errors/index.js';
+import { parseJson } from '../objects/parse-json.js';
 import type { InstanceReadiness } from '../server/readiness.js';
 import { UsageError } from './output.js';
 import type { CliTarget } from './target.js';
@@ -87,7 +88,7 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
   const bodyOf = async <T>(response: Response | undefined, url: string): Promise<T | undefined> => {
     if (response === undefined) return undefined;
     try {
-      return (await response.json()) as T;
+      return parseJson(await response.text()) as T;
     } catch {
       throw new RemoteServerError(
         `${url}: HTTP ${response.status} with a body that is not JSON; is ${base} a stowage server?`,
@@ -139,7 +140,7 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
           for (const line of lines) {
             if (line === '') continue;
             listed++;
-            yield JSON.parse(line) as RuntimeObject;
+            yield parseJson(line) as RuntimeObject;
           }
         }
       } catch (error) {

@@ -10,6 +10,7 @@ import { canonicalJson, canonicalJsonUpTo } from './canonical-json.js';
 import { checkSameAddress, identify, type ObjectIdentity } from './identity.js';
 import { jsonFaultPosition } from './json-fault.js';
 import { utf8Owned } from './owned-bytes.js';
+import { parseJson } from './parse-json.js';
 import { plainCopy } from './plain-copy.js';
 
 /** etcd's request limit, the default object size limit. */
@@ -90,9 +91,9 @@ function checkedSize(json: string, maxObjectBytes: number): number {
   return bytes;
 }
 
-/** `JSON.parse` of UTF-8 bytes, read in place rather than copied; throws what `JSON.parse` throws. */
+/** `JSON.parse` of UTF-8 bytes (parseJson), read in place rather than copied; throws what `JSON.parse` throws. */
 export function parseJsonBytes(bytes: Uint8Array): unknown {
-  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  return parseJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
 /**

@@ -4,6 +4,7 @@ import { InvalidObjectError } from '../errors/index.js';
 import { inexactIntegerInJson, inexactIntegerInYaml, inexactIntegerProblem } from './inexact-integer.js';
 import { duplicateKey } from './json-duplicate-keys.js';
 import { jsonFaultPosition } from './json-fault.js';
+import { parseJson } from './parse-json.js';
 
 /** An object read from a manifest, with where it was: `<source>: document N` or `<source>: line N`. */
 export interface ManifestObject {
@@ -96,7 +97,7 @@ function jsonLines(
 function parseJsonLine(line: string): { readonly value: unknown } | { readonly problem: string } {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = parseJson(line);
   } catch (error) {
     // Never V8's message, which quotes the line: a manifest may hold a Secret (json-fault.ts).
     const position = jsonFaultPosition(error);

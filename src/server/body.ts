@@ -4,6 +4,7 @@ import { shownKey } from '../config/shown-key.js';
 import { inexactIntegerInJson, inexactIntegerProblem } from '../objects/inexact-integer.js';
 import { duplicateKey } from '../objects/json-duplicate-keys.js';
 import { jsonFaultPosition } from '../objects/json-fault.js';
+import { parseJson } from '../objects/parse-json.js';
 import { HttpError } from './http-errors.js';
 
 /** Reads a request body up to `limit` bytes; a larger one is refused before it is buffered. */
@@ -38,7 +39,7 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   const text = body.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (error) {
     const position = jsonFaultPosition(error);
     const where =
