@@ -191,6 +191,35 @@ test('close() delivers every response of a connection that pipelined requests be
   }
 });
 
+test('pipelined requests on one connection run in the order they were sent: a DELETE does not overtake the PUT before it', async () => {
+  await withServer({}, async (url, provider) => {
+    const { socket, received } = await rawConnection(url);
+    const body = JSON.stringify(demo('piped'));
+    const put = `PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${body.length}\r\n\r\n`;
+    const address = '/api/v1/instances/default/objects/core/v1/ConfigMap/default/piped';
+    // The PUT's body comes in two parts, so its handler is still reading it when the rest arrives.
+    socket.write(put + body.slice(0, 10));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write(
+      `${body.slice(10)}DELETE ${address} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n` +
+        `GET ${address} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n`,
+    );
+    const text = await received;
+    const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+    // Before: DELETE answered {"deleted":false}, the GET 200, and the object stayed stored.
+    assert.deepEqual(statuses, ['201', '200', '404']);
+    assert.match(text, /\{"deleted":true\}/);
+    assert.equal(
+      await provider.getObject(
+        'memory-test',
+        { group: '', version: 'v1', kind: 'ConfigMap' },
+        'default/piped',
+      ),
+      undefined,
+    );
+  });
+});
+
 test('a malformed request on a keep-alive connection that already served one still gets its typed 400', async () => {
   await withServer({}, async (url) => {
     const { socket, received } = await rawConnection(url);
