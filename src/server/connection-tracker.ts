@@ -35,6 +35,11 @@ export class ConnectionTracker {
     }
   }
 
+  /** Whether a response on `socket` is being handled or still being written. */
+  busy(socket: Duplex): boolean {
+    return this.exchanges.has(socket);
+  }
+
   isLast(req: IncomingMessage, res: ServerResponse): boolean {
     return this.exchanges.get(req.socket)?.at(-1)?.res === res;
   }

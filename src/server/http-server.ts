@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { PersistenceProvider, SecretPersistenceProvider } from '../contract/types.js';
@@ -169,8 +169,8 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       if (closing && connections.isLast(req, res)) res.setHeader('connection', 'close');
       // A response sent with its headers before close() (a listing) leaves its connection open:
       // once it is done the connection is idle, and closing idle connections ends it.
-      res.once('finish', () => {
-        if (closing) setImmediate(() => server.closeIdleConnections());
+      res.once('close', () => {
+        if (closing) setImmediate(closeIdle);
       });
       const socket = req.socket;
       const arrivedClosing = closing;
@@ -184,6 +184,21 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     answerClientError(error, socket, connections.canAnswerRaw(socket)),
   );
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerConnect(socket));
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  /**
+   * Ends the connections with no response under way: none being handled, none still being
+   * written. node:http's closeIdleConnections() (which server.close() runs too) counts a response
+   * as done once end() is called, and destroyed a connection whose answer was still queued for a
+   * client reading slowly: the request had run, and its client got a cut-off answer (a 40 MB GET
+   * closed after 3.9 MB) or, on a loaded machine, a reset after a PUT that was stored.
+   */
+  const closeIdle = (): void => {
+    for (const socket of sockets) if (!connections.busy(socket)) socket.destroy();
+  };
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
   await listenOn(
     server,
@@ -202,11 +217,12 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
           if (!res.headersSent) res.setHeader('connection', 'close');
         }
         const force = setTimeout(() => server.closeAllConnections(), deadlineMs);
-        server.close(() => {
+        // net.Server's close: http.Server's would first run closeIdleConnections() (closeIdle above).
+        NetServer.prototype.close.call(server, () => {
           clearTimeout(force);
           resolve();
         });
-        server.closeIdleConnections();
+        closeIdle();
       }),
   };
 }

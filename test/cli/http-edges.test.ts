@@ -191,6 +191,38 @@ test('close() delivers every response of a connection that pipelined requests be
   }
 });
 
+test('close() lets an answer still being written reach a client that reads it slowly', async () => {
+  const provider = new LocalProvider([{ name: 'memory-test', backend: new MemoryBackend() }], {
+    maxObjectBytes: 32 * 1024 * 1024,
+  });
+  await provider.initialize(MachineId.generate());
+  const big = 'x'.repeat(16_000_000);
+  await provider.putObject('memory-test', { ...demo('big'), data: { big } });
+  const server = await startServer({ provider, port: 0 });
+  try {
+    const { socket, received } = await rawConnection(server.url);
+    socket.pause();
+    socket.write(
+      'GET /api/v1/instances/default/objects/core/v1/ConfigMap/default/big HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The handler has called end(); most of the answer waits in the socket's queue.
+    const closing = server.close(20_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.resume();
+    const text = await received;
+    await closing;
+    // Before, close() destroyed the connection as idle: the client got about 4 MB of 16.
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    const length = Number(/content-length: (\d+)/i.exec(text)?.[1]);
+    assert.ok(length > big.length);
+    assert.equal(text.length - text.indexOf('\r\n\r\n') - 4, length, 'the whole body arrived');
+  } finally {
+    await server.close();
+    await provider.close();
+  }
+});
+
 test('pipelined requests on one connection run in the order they were sent: a DELETE does not overtake the PUT before it', async () => {
   await withServer({}, async (url, provider) => {
     const { socket, received } = await rawConnection(url);
