@@ -3,6 +3,7 @@ import { checkObjectKey } from '../contract/object-key.js';
 import type { RuntimeObject, SecretInfo } from '../contract/types.js';
 import { fromWireError, RemoteServerError, type WireError } from '../errors/index.js';
 import { parseJson } from '../objects/parse-json.js';
+import { API_HEADER, API_VERSION } from '../server/api-header.js';
 import type { InstanceReadiness } from '../server/readiness.js';
 import { UsageError } from './output.js';
 import type { CliTarget } from './target.js';
@@ -78,6 +79,14 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
     } finally {
       clearTimeout(timer);
     }
+    if (response.headers.get(API_HEADER) !== API_VERSION) {
+      // Drained, so the connection is not held open by a body nobody reads.
+      await response.body?.cancel().catch(() => undefined);
+      throw new RemoteServerError(
+        `${url}: HTTP ${response.status} without the ${API_HEADER}: ${API_VERSION} header every answer of stowage's API carries; is ${base} a stowage server?`,
+        { url, status: response.status },
+      );
+    }
     if (response.ok) return response;
     const body = (await response.json().catch(() => undefined)) as { error?: WireError } | undefined;
     if (response.status === 404 && body?.error?.code === 'STOWAGE_NOT_FOUND') return undefined;
@@ -129,8 +138,9 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
       // The server writes whole lines and ends the body only after the last: a listing that stops
       // anywhere else was cut off, and must not pass for a complete one.
       const cutOff = (why: string) =>
-        new Error(
+        new RemoteServerError(
           `the listing of ${gvkString(gvk)} in ${instance} was cut off after ${listed} objects: ${why}`,
+          { url: base, cause: 'cut-off' },
         );
       try {
         for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
@@ -158,8 +168,18 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
       putSecret: (instance, namespace, name, value) =>
         required<SecretInfo>(secretUrl(instance, namespace, name), { method: 'PUT', body: value }),
       async getSecret(instance, namespace, name) {
-        const response = await call(secretUrl(instance, namespace, name));
-        return response ? new Uint8Array(await response.arrayBuffer()) : undefined;
+        const url = secretUrl(instance, namespace, name);
+        const response = await call(url);
+        if (!response) return undefined;
+        try {
+          return new Uint8Array(await response.arrayBuffer());
+        } catch (error) {
+          // undici says only "terminated" when the connection drops mid-body.
+          throw new RemoteServerError(
+            `${url}: the answer was cut off: ${String((error as { cause?: unknown }).cause ?? (error as Error).message)}`,
+            { url, cause: 'cut-off' },
+          );
+        }
       },
       deleteSecret: async (instance, namespace, name) =>
         (await required<{ deleted: boolean }>(secretUrl(instance, namespace, name), { method: 'DELETE' }))

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { PersistenceProvider, SecretPersistenceProvider } from '../contract/types.js';
 import { HttpServerError, UnknownInstanceError } from '../errors/index.js';
 import { metricsHandler } from '../metrics/handler.js';
+import { API_HEADER, API_VERSION } from './api-header.js';
 import { authorized, checkBind } from './auth.js';
 import { refuseBrowsers } from './browser-guard.js';
 import { answerClientError, answerConnect } from './client-errors.js';
@@ -164,6 +165,7 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       requireHostHeader: false,
     },
     (req, res) => {
+      res.setHeader(API_HEADER, API_VERSION);
       connections.add(req, res);
       // Only a connection's last response may close it: one pipelined behind would be lost.
       if (closing && connections.isLast(req, res)) res.setHeader('connection', 'close');

@@ -3,18 +3,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { remoteTarget } from '../../src/cli/remote-target.js';
+import { API_HEADER, API_VERSION } from '../../src/server/api-header.js';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
 const line = (name: string) =>
   `${JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'n' } })}\n`;
 
-/** A server that answers every listing with `body`, then ends the response or drops the connection. */
+/** A stowage-like server that answers every listing with `body`, then ends it or drops the connection. */
 async function serving(
   body: string,
   end: 'end' | 'drop',
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', [API_HEADER]: API_VERSION });
     res.write(body);
     if (end === 'end') res.end();
     else setTimeout(() => res.socket?.destroy(), 20);

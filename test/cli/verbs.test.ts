@@ -392,22 +392,41 @@ describe('bad configuration: one clear line and a non-zero exit', () => {
 });
 
 describe('CLI against something that is not a stowage server', () => {
-  test('a --server that answers 200 with an HTML page is a typed STOWAGE_REMOTE_SERVER error, not a SyntaxError', async () => {
-    const web = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<!DOCTYPE html><html></html>');
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    try {
-      const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
-      const result = await runCli(['status', '--server', url], { cwd: workdir });
-      assert.equal(result.code, 1, result.stderr);
-      assert.match(
-        result.stderr,
-        /body that is not JSON; is http:\/\/127\.0\.0\.1:\d+ a stowage server\? \(STOWAGE_REMOTE_SERVER\)/,
-      );
-    } finally {
-      await new Promise((resolve) => web.close(resolve));
+  test("a --server whose 2xx answers are not stowage's (an HTML page, other JSON) is a typed STOWAGE_REMOTE_SERVER error for every verb", async () => {
+    for (const [type, body] of [
+      ['text/html', '<!DOCTYPE html><html></html>'],
+      ['application/json', '{"ok":true,"items":[]}'],
+    ]) {
+      const web = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': type as string });
+        res.end(body);
+      });
+      await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+        // Before, with JSON, put printed "v1 ConfigMap undefined" and exit 0, storing nothing, and
+        // secret get printed the page as the secret.
+        for (const args of [
+          ['status'],
+          ['put', 'default', '-f', '-'],
+          ['secret', 'get', 'default', 'ns', 'name'],
+          ['delete', 'default', 'v1', 'ConfigMap', 'ns/name'],
+        ]) {
+          const result = await runCli([...args, '--server', url], {
+            cwd: workdir,
+            input: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"n"}}',
+          });
+          assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+          assert.match(
+            result.stderr,
+            /HTTP 200 without the stowage-api: v1 header every answer of stowage's API carries; is http:\/\/127\.0\.0\.1:\d+ a stowage server\? \(STOWAGE_REMOTE_SERVER\)/,
+            args.join(' '),
+          );
+          assert.equal(result.stdout, '', args.join(' '));
+        }
+      } finally {
+        await new Promise((resolve) => web.close(resolve));
+      }
     }
   });
 });
