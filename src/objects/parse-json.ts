@@ -76,12 +76,12 @@ function readString(text: string, start: number): { value: string; next: number 
       continue;
     }
     value += text.slice(run, i);
-    const escape = text[i + 1] as string;
-    if (escape === 'u') {
+    const escaped = text[i + 1] as string;
+    if (escaped === 'u') {
       value += String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16));
       i += 6;
     } else {
-      value += ESCAPES[escape] as string;
+      value += ESCAPES[escaped] as string;
       i += 2;
     }
     run = i;
