@@ -10,6 +10,7 @@ import type { LogSync } from '../../src/index.js';
 import {
   checkRecovered,
   killAfterAcks,
+  killRunningWriters,
   runAndKill,
   type Versions,
 } from '../../test/faults/file-crash-harness.js';
@@ -55,6 +56,7 @@ let disk: LoopDisk | undefined;
 let cutCopy: LoopDisk | undefined;
 
 function cleanUp(): void {
+  killRunningWriters();
   for (const mounted of [cutCopy, disk]) {
     try {
       mounted?.dispose();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -66,6 +66,17 @@ const WRITER_DEADLINE_MS = 60_000;
  * far within a minute, is an AssertionError. `midway` runs when the writer has printed `midway.at`
  * lines; the kill waits for it.
  */
+/** Writers started by killAfterAcks and not yet exited. */
+const runningWriters = new Set<ChildProcess>();
+
+/**
+ * SIGKILLs every writer still running: for a harness interrupted itself (the power-loss script on
+ * SIGTERM), whose writer otherwise ran on into the unmounted disk and died later, noisily.
+ */
+export function killRunningWriters(): void {
+  for (const child of runningWriters) child.kill('SIGKILL');
+}
+
 export async function killAfterAcks(
   script: string,
   args: readonly string[],
@@ -79,7 +90,8 @@ export async function killAfterAcks(
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
-  const exited = once(child, 'exit');
+  runningWriters.add(child);
+  const exited = once(child, 'exit').finally(() => runningWriters.delete(child));
   let progress = 0;
   let killed = false;
   const deadline = setTimeout(() => child.kill('SIGKILL'), WRITER_DEADLINE_MS);
