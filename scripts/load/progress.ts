@@ -93,11 +93,16 @@ export class Progress {
 
   /** Closes the interval into a timeline point, or folds it into the last one (Recorder.tick). */
   private tick(minSeconds = 0): void {
-    const point = this.recorder.tick(Math.max(this.deepest, this.sampleDepth()), minSeconds);
+    const { point, folded } = this.recorder.tick(Math.max(this.deepest, this.sampleDepth()), minSeconds);
     this.deepest = 0;
     if (this.print) {
       const line = formatPoint(point, this.phase);
-      process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      // In a log the line it revises stays above it: say so, or its counts read as added twice.
+      const revised =
+        folded && !this.tty
+          ? "  (revises the line above: the run's last fraction of a second folded in)"
+          : '';
+      process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}${revised}\n`);
     }
   }
 }

@@ -150,7 +150,7 @@ export class Recorder {
    * timeline (a third of a 3-burst run); on its own, their rate over a few milliseconds read ten
    * times the others.
    */
-  tick(queueDepth: number, minSeconds = 0): TimelinePoint {
+  tick(queueDepth: number, minSeconds = 0): { readonly point: TimelinePoint; readonly folded: boolean } {
     const now = performance.now();
     const fold = (now - this.intervalStarted) / 1000 < minSeconds && this.timeline.length > 0;
     if (fold) {
@@ -189,7 +189,7 @@ export class Recorder {
     this.interval.reset();
     this.intervalOps = this.intervalErrors = this.intervalRejections = 0;
     this.intervalStarted = now;
-    return point;
+    return { point, folded: fold };
   }
 
   /** Starts a window (a ramp step, a burst) measured on its own, alongside the whole run. */

@@ -111,6 +111,29 @@ describe('the timeline', () => {
     assert.equal(recorder.timeline[0]?.queueDepth, 500, JSON.stringify(recorder.timeline));
   });
 
+  test('in a log, the second a final sliver is folded into is printed again marked as revising the line above', async () => {
+    const recorder = new Recorder();
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => lines.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      const progress = new Progress(recorder, () => fakeProvider(() => 0), true);
+      progress.start('steady');
+      await sleep(1050);
+      progress.stop();
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(recorder.timeline.length, 1, JSON.stringify(recorder.timeline));
+    assert.equal(lines.length, 2, lines.join(''));
+    assert.doesNotMatch(lines[0] as string, /revises/);
+    // Before, the same second was printed twice alike, and its counts read as added twice.
+    assert.match(
+      lines[1] as string,
+      /\(revises the line above: the run's last fraction of a second folded in\)\n$/,
+    );
+  });
+
   test('a phase change just after a point, or at the start, does not close a sliver of a point, whose rate would be noise', async () => {
     const recorder = new Recorder();
     const progress = new Progress(recorder, () => fakeProvider(() => 0), false);
