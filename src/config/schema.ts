@@ -120,6 +120,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: nonNegativeInt.max(65535).default(9464),
+      /** Connections served at once (StowageServerOptions.maxConnections). */
+      maxConnections: positiveInt.optional(),
       /** Bearer token for the HTTP API; required to bind anything but loopback. */
       token: headerValue
         .min(16)

@@ -31,6 +31,13 @@ export interface StowageServerOptions {
   readonly token?: string;
   /** Largest request body accepted. @default 8 MiB */
   readonly maxBodyBytes?: number;
+  /**
+   * Connections open at once; past it a new connection is closed as it is accepted. Each takes a
+   * file descriptor, and without a cap idle connections used up the process's (400 under
+   * `ulimit -n 256`): a file instance's probe then failed with EMFILE and the instance went down.
+   * @default DEFAULT_MAX_CONNECTIONS
+   */
+  readonly maxConnections?: number;
   /** A request's headers must arrive within this, or it is answered 408. @default 20 s */
   readonly headersTimeoutMs?: number;
   /** The whole request must arrive within this, or it is answered 408. @default 60 s */
@@ -58,8 +65,15 @@ const HEADERS_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** How often node:http checks those two; its default, 30 s, let them run up to 30 s late. */
 const TIMEOUT_CHECK_MS = 1_000;
-/** A connection idle this long (a client that stopped reading a response) is closed. */
-const IDLE_SOCKET_TIMEOUT_MS = 120_000;
+/**
+ * A connection idle this long (a client that stopped reading a response) is closed. Node skips one
+ * timeout while the socket still has writes queued, so such a client is cut off after one to two
+ * of these: 240–255 s with 120 s here, in an audit.
+ */
+const IDLE_SOCKET_TIMEOUT_MS = 60_000;
+
+/** Connections served at once unless `maxConnections` says otherwise. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /**
  * The HTTP face of a running stowage: /metrics, /healthz, /readyz and a small JSON API over the
@@ -202,6 +216,7 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     for (const socket of sockets) if (!connections.busy(socket)) socket.destroy();
   };
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await listenOn(
     server,
     host,

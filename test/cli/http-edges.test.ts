@@ -62,6 +62,8 @@ async function rawConnection(url: string): Promise<{ socket: Socket; received: P
     });
     socket.once('close', () => resolve(text));
   });
+  // A reset (a connection the server closed as it accepted it) ends it as a close does.
+  socket.on('error', () => undefined);
   return { socket, received };
 }
 
@@ -221,6 +223,19 @@ test('close() lets an answer still being written reach a client that reads it sl
     await server.close();
     await provider.close();
   }
+});
+
+test('connections past maxConnections are closed as they are accepted; the ones open go on being served', async () => {
+  await withServer({ maxConnections: 2 }, async (url) => {
+    const held = [await rawConnection(url), await rawConnection(url)];
+    const third = await rawConnection(url);
+    third.socket.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    assert.equal(await third.received, '', 'closed without an answer');
+    const [first] = held as [Awaited<ReturnType<typeof rawConnection>>];
+    first.socket.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n');
+    assert.match(await first.received, /^HTTP\/1\.1 200 /);
+    for (const { socket } of held) socket.destroy();
+  });
 });
 
 test('pipelined requests on one connection run in the order they were sent: a DELETE does not overtake the PUT before it', async () => {

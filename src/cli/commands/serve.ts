@@ -64,6 +64,7 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
       registry: stowage.metrics?.registry,
       host: config.server.host,
       port: config.server.port,
+      maxConnections: config.server.maxConnections,
       token: config.server.token,
       maxBodyBytes: maxBodyBytesFor(config.limits.maxObjectBytes),
     });
