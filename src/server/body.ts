@@ -7,11 +7,20 @@ import { jsonFaultPosition } from '../objects/json-fault.js';
 import { parseJson } from '../objects/parse-json.js';
 import { HttpError } from './http-errors.js';
 
+/** The body's length as its `content-length` header declares it; 0 without one. */
+export function declaredLength(req: IncomingMessage): number {
+  return Number(req.headers['content-length'] ?? 0);
+}
+
 /** Reads a request body up to `limit` bytes; a larger one is refused before it is buffered. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit)
-    throw new HttpError(413, 'STOWAGE_BODY_TOO_LARGE', `request body over ${limit} bytes`);
+  if (declaredLength(req) > limit) {
+    // The connection closes after the answer: node:http would otherwise read the whole body (200
+    // MiB in an audit) and throw it away, to keep the connection for the next request.
+    throw new HttpError(413, 'STOWAGE_BODY_TOO_LARGE', `request body over ${limit} bytes`, {
+      connection: 'close',
+    });
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

@@ -7,6 +7,7 @@ import { HttpServerError, UnknownInstanceError } from '../errors/index.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { API_HEADER, API_VERSION } from './api-header.js';
 import { authorized, checkBind } from './auth.js';
+import { declaredLength } from './body.js';
 import { refuseBrowsers } from './browser-guard.js';
 import { answerClientError, answerConnect } from './client-errors.js';
 import { ConnectionTracker } from './connection-tracker.js';
@@ -170,6 +171,23 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
   };
 
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    res.setHeader(API_HEADER, API_VERSION);
+    connections.add(req, res);
+    // Only a connection's last response may close it: one pipelined behind would be lost.
+    if (closing && connections.isLast(req, res)) res.setHeader('connection', 'close');
+    // A response sent with its headers before close() (a listing) leaves its connection open:
+    // once it is done the connection is idle, and closing idle connections ends it.
+    res.once('close', () => {
+      if (closing) setImmediate(closeIdle);
+    });
+    const socket = req.socket;
+    const arrivedClosing = closing;
+    const handled = (previousOn.get(socket) ?? Promise.resolve()).then(() =>
+      route(req, res, arrivedClosing).catch((error: unknown) => sendError(res, error)),
+    );
+    previousOn.set(socket, handled);
+  };
   const server: Server = createServer(
     {
       headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
@@ -178,24 +196,14 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       // Checked in the handler instead, so the answer is a typed body, not node:http's bare 400.
       requireHostHeader: false,
     },
-    (req, res) => {
-      res.setHeader(API_HEADER, API_VERSION);
-      connections.add(req, res);
-      // Only a connection's last response may close it: one pipelined behind would be lost.
-      if (closing && connections.isLast(req, res)) res.setHeader('connection', 'close');
-      // A response sent with its headers before close() (a listing) leaves its connection open:
-      // once it is done the connection is idle, and closing idle connections ends it.
-      res.once('close', () => {
-        if (closing) setImmediate(closeIdle);
-      });
-      const socket = req.socket;
-      const arrivedClosing = closing;
-      const handled = (previousOn.get(socket) ?? Promise.resolve()).then(() =>
-        route(req, res, arrivedClosing).catch((error: unknown) => sendError(res, error)),
-      );
-      previousOn.set(socket, handled);
-    },
+    handle,
   );
+  // `Expect: 100-continue`: node:http answered 100 Continue to every such request, so a body over
+  // the limit was sent, and read, before its 413. Only a body that may be taken is asked for.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (declaredLength(req) <= maxBodyBytes) res.writeContinue();
+    handle(req, res);
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(error, socket, connections.canAnswerRaw(socket)),
   );

@@ -238,6 +238,35 @@ test('connections past maxConnections are closed as they are accepted; the ones 
   });
 });
 
+test('a body declared over the limit is refused before it is sent (Expect: 100-continue) or read, and the connection closes', async () => {
+  await withServer({ maxBodyBytes: 1000 }, async (url) => {
+    const put = (length: number, expect: boolean) =>
+      `PUT /api/v1/instances/default/objects HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n` +
+      `content-length: ${length}\r\n${expect ? 'expect: 100-continue\r\n' : ''}\r\n`;
+    const large = await rawConnection(url);
+    large.socket.write(put(5_000_000, true));
+    const refused = await large.received;
+    // Before: "HTTP/1.1 100 Continue", then the 413 once the 5 MB had been sent and read.
+    assert.match(refused, /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(refused, /100 Continue/);
+    assert.match(refused, /connection: close/i);
+
+    const body = JSON.stringify(demo('asked'));
+    const small = await rawConnection(url);
+    small.socket.write(put(body.length, true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    small.socket.write(body);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    small.socket.end();
+    assert.match(await small.received, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
+
+    const unasked = await rawConnection(url);
+    unasked.socket.write(put(5_000_000, false) + 'x'.repeat(64 * 1024));
+    // Answered and closed without the rest of the 5 MB: before, the connection waited for all of it.
+    assert.match(await unasked.received, /^HTTP\/1\.1 413 [\s\S]*STOWAGE_BODY_TOO_LARGE/);
+  });
+});
+
 test('pipelined requests on one connection run in the order they were sent: a DELETE does not overtake the PUT before it', async () => {
   await withServer({}, async (url, provider) => {
     const { socket, received } = await rawConnection(url);
