@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { PersistenceProvider, SecretPersistenceProvider } from '../contract/types.js';
 import { HttpServerError, UnknownInstanceError } from '../errors/index.js';
+import { quoted } from '../errors/quoted.js';
 import { metricsHandler } from '../metrics/handler.js';
 import { API_HEADER, API_VERSION } from './api-header.js';
 import { authorized, checkBind } from './auth.js';
@@ -127,7 +128,7 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
     }
     const segments = pathSegments(path);
     if (segments[0] !== 'api' || segments[1] !== 'v1' || segments[2] !== 'instances') {
-      throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
+      throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${quoted(path)}`);
     }
     if (segments.length === 3) {
       allowOnly(req.method, READ_METHODS);
@@ -168,7 +169,7 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
       }
       return handleSecrets(options.secrets, instance, segments.slice(5), req, res, maxBodyBytes);
     }
-    throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}`);
+    throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${quoted(path)}`);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {

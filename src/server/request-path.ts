@@ -1,3 +1,4 @@
+import { quoted } from '../errors/quoted.js';
 import { HttpError } from './http-errors.js';
 
 /**
@@ -23,7 +24,7 @@ export function requestPath(target: string): string {
 export function pathSegments(path: string): string[] {
   const raw = path.split('/').slice(1);
   if (raw.some((segment) => segment === '')) {
-    throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${path}: it has an empty segment`);
+    throw new HttpError(404, 'STOWAGE_NO_ROUTE', `no route for ${quoted(path)}: it has an empty segment`);
   }
   let segments: string[];
   try {

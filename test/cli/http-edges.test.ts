@@ -267,6 +267,17 @@ test('a body declared over the limit is refused before it is sent (Expect: 100-c
   });
 });
 
+test('a 404 quotes a long path shortened, not whole', async () => {
+  await withServer({}, async (url) => {
+    const response = await fetch(`${url}/${'p'.repeat(8000)}`);
+    assert.equal(response.status, 404);
+    const { message } = await errorOf(response);
+    // Before, the whole 8,000-character path came back in the message.
+    assert.ok(message.length < 300, message);
+    assert.match(message, /no route for "\/p+"… \(8001 characters\)/);
+  });
+});
+
 test('pipelined requests on one connection run in the order they were sent: a DELETE does not overtake the PUT before it', async () => {
   await withServer({}, async (url, provider) => {
     const { socket, received } = await rawConnection(url);
