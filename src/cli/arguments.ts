@@ -54,28 +54,24 @@ function specOf(verb: string, positionals: readonly string[]): { name: string; s
 }
 
 /**
- * The instances a verb reads without writing them (`default` as given), or 'all': opened in this
- * process, it must not create them (openLocalTarget). `copy` writes only its --to.
+ * The instances a verb may create when opened in this process (`default` as given), or 'all':
+ * verbs that write create what the configuration says (the first `put` of a new configuration
+ * creates its instances), `copy` only its --to, and verbs that only read none (openLocalTarget).
  */
-export function instancesRead(
+export function instancesCreated(
   verb: string,
   positionals: readonly string[],
-  flags: { readonly from?: string | undefined },
+  flags: { readonly to?: string | undefined },
 ): readonly string[] | 'all' {
   switch (specOf(verb, positionals).name) {
-    case 'status':
+    case 'put':
+    case 'delete':
+    case 'secret put':
+    case 'secret delete':
+    case 'secret rotate':
       return 'all';
-    case 'get':
-    case 'list':
-    case 'verify':
-      return positionals.slice(0, verb === 'verify' ? 2 : 1);
-    case 'dump':
-      return [positionals[0] ?? 'default'];
     case 'copy':
-      return flags.from === undefined ? [] : [flags.from];
-    case 'secret get':
-    case 'secret list':
-      return positionals.slice(1, 2);
+      return flags.to === undefined ? [] : [flags.to];
     default:
       return [];
   }

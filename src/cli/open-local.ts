@@ -6,18 +6,21 @@ import { type CliTarget, localTarget, resolveInstance } from './target.js';
 
 /**
  * Opens the configuration in this process for one CLI verb; every instance must initialize.
- * `reads` names the instances the verb reads (`default` allowed), or 'all': those file instances
- * are opened with create: false, so a read of an instance that is not there (a directory on a
- * filesystem that is not mounted, a wrong path) fails instead of making an empty one to read.
+ * `creates` names the instances the verb may create (`default` allowed), or 'all' (as
+ * configured): every other file instance is opened with create: false, so a verb that finds one
+ * not there (a directory on a filesystem that is not mounted, a wrong path) fails instead of
+ * making an empty one, which the next status would report up.
  */
 export async function openLocalTarget(
   config: StowageConfig,
-  reads: readonly string[] | 'all',
+  creates: readonly string[] | 'all',
 ): Promise<CliTarget> {
   const names = config.instances.map((instance) => backendInstanceName(backendConfigOf(instance)));
-  const read = new Set(reads === 'all' ? names : reads.map((instance) => resolveInstance(names, instance)));
+  const created = new Set(
+    creates === 'all' ? names : creates.map((instance) => resolveInstance(names, instance)),
+  );
   const instances = config.instances.map((instance, i) =>
-    instance.kind === 'file' && read.has(names[i] as string) ? { ...instance, create: false } : instance,
+    instance.kind === 'file' && !created.has(names[i] as string) ? { ...instance, create: false } : instance,
   );
   const stowage = await openStowage(
     { ...config, instances, metrics: { enabled: false } },

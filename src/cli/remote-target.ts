@@ -96,8 +96,14 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
   /** A 2xx body as JSON; anything else (a web server's HTML page) is the server's fault, typed. */
   const bodyOf = async <T>(response: Response | undefined, url: string): Promise<T | undefined> => {
     if (response === undefined) return undefined;
+    let text: string;
     try {
-      return parseJson(await response.text()) as T;
+      text = await response.text();
+    } catch (error) {
+      throw cutOffAnswer(url, error);
+    }
+    try {
+      return parseJson(text) as T;
     } catch {
       throw new RemoteServerError(
         `${url}: HTTP ${response.status} with a body that is not JSON; is ${base} a stowage server?`,
@@ -174,11 +180,7 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
         try {
           return new Uint8Array(await response.arrayBuffer());
         } catch (error) {
-          // undici says only "terminated" when the connection drops mid-body.
-          throw new RemoteServerError(
-            `${url}: the answer was cut off: ${String((error as { cause?: unknown }).cause ?? (error as Error).message)}`,
-            { url, cause: 'cut-off' },
-          );
+          throw cutOffAnswer(url, error);
         }
       },
       deleteSecret: async (instance, namespace, name) =>
@@ -191,4 +193,10 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
     },
     close: async () => {},
   };
+}
+
+/** An answer whose body stopped coming: undici says only "terminated" when the connection drops. */
+function cutOffAnswer(url: string, error: unknown): RemoteServerError {
+  const why = String((error as { cause?: unknown }).cause ?? (error as Error).message);
+  return new RemoteServerError(`${url}: the answer was cut off: ${why}`, { url, cause: 'cut-off' });
 }

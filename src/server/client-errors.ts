@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { API_HEADER, API_VERSION } from './api-header.js';
 
 /** Status and stable code for what node:http reports before a request reaches a route. */
 function classify(code: string | undefined): { status: number; code: string; message: string } {
@@ -49,6 +50,7 @@ function answerRaw(socket: Duplex, status: number, code: string, message: string
   const body = `${JSON.stringify({ error: { code, message, details: {} } })}\n`;
   socket.write(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      `${API_HEADER}: ${API_VERSION}\r\n` +
       headers +
       'content-type: application/json; charset=utf-8\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n` +

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { PersistenceProvider, SecretPersistenceProvider } from '../contract/types.js';
@@ -224,6 +224,8 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   const closeIdle = (): void => {
     for (const socket of sockets) if (!connections.busy(socket)) socket.destroy();
   };
+  // server.close() calls it too, by this name.
+  server.closeIdleConnections = closeIdle;
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await listenOn(
@@ -243,12 +245,11 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
           if (!res.headersSent) res.setHeader('connection', 'close');
         }
         const force = setTimeout(() => server.closeAllConnections(), deadlineMs);
-        // net.Server's close: http.Server's would first run closeIdleConnections() (closeIdle above).
-        NetServer.prototype.close.call(server, () => {
+        // Runs closeIdleConnections(), which is closeIdle here (above), and stops node:http's timer.
+        server.close(() => {
           clearTimeout(force);
           resolve();
         });
-        closeIdle();
       }),
   };
 }

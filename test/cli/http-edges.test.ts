@@ -516,6 +516,8 @@ test('a request that is not HTTP is answered 400 STOWAGE_BAD_REQUEST with a type
     const text = await received;
     assert.match(text, /^HTTP\/1\.1 400 /);
     assert.match(text, /"code":"STOWAGE_BAD_REQUEST"/);
+    // Written raw, past node:http's response: it carries stowage's header all the same.
+    assert.match(text, /\r\nstowage-api: v1\r\n/);
   });
 });
 

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { remoteTarget } from '../../src/cli/remote-target.js';
+import { RemoteServerError } from '../../src/index.js';
 import { API_HEADER, API_VERSION } from '../../src/server/api-header.js';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' };
@@ -54,5 +55,32 @@ test('a listing from a server that ends it inside an object, or drops the connec
     } finally {
       await server.close();
     }
+  }
+});
+
+test('a get whose answer is cut off mid-body is a typed error that says so, not "not JSON"', async () => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': 200,
+      [API_HEADER]: API_VERSION,
+    });
+    res.write('{"apiVersion":"v1","kind":"Conf');
+    setTimeout(() => res.socket?.destroy(), 20);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    await assert.rejects(
+      remoteTarget(`http://127.0.0.1:${port}`, undefined).get('i', CONFIG_MAP, 'n/a'),
+      (error: unknown) => {
+        assert.ok(error instanceof RemoteServerError);
+        assert.equal(error.details.cause, 'cut-off');
+        assert.match(error.message, /the answer was cut off/);
+        return true;
+      },
+    );
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
   }
 });

@@ -49,6 +49,10 @@ describe('CLI verbs against a configuration', () => {
         new RegExp(`${dir} cannot be opened \\(ENOENT\\): it is opened with create: false`),
       );
     assert.ok(!existsSync(join(workdir, 'primary')) && !existsSync(join(workdir, 'backup')));
+    // A verb that reads one instance creates no other either: before, list created backup.
+    const list = await cli('list', 'default', 'v1', 'Namespace');
+    assert.equal(list.code, 1);
+    assert.ok(!existsSync(join(workdir, 'primary')) && !existsSync(join(workdir, 'backup')));
     const put = await putInput(
       '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"first"},"value":1}',
     );
