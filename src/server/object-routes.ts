@@ -40,7 +40,10 @@ export async function handleObjects(
     allowOnly(req.method, READ_METHODS);
     // From the target's query alone: an absolute-form target's authority (`GET http://[/…`) need
     // not parse, and new URL() threw on it (an untyped 500).
-    const format = new URLSearchParams(/\?([^#]*)/.exec(req.url ?? '')?.[1] ?? '').get('format');
+    const formats = new URLSearchParams(/\?([^#]*)/.exec(req.url ?? '')?.[1] ?? '').getAll('format');
+    // Given twice, the first won and the second, perhaps misspelled, went unread.
+    if (formats.length > 1) throw new HttpError(400, 'STOWAGE_BAD_REQUEST', 'format is given more than once');
+    const format = formats[0] ?? null;
     // A misspelled format gave a JSON array, to a client that meant to read lines.
     if (format !== null && format !== 'json' && format !== 'ndjson') {
       throw new HttpError(400, 'STOWAGE_BAD_REQUEST', `format must be json or ndjson, not ${quoted(format)}`);

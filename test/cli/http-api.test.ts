@@ -205,5 +205,9 @@ test('a listing names its format: json (the default) or ndjson; a misspelled one
     const typo = await fetch(`${objects}/core/v1/ConfigMap?format=ndjs0n`);
     assert.equal(typo.status, 400);
     assert.equal(await errorCode(typo), 'STOWAGE_BAD_REQUEST');
+    // Before, the first was used and the second, misspelled, went unread.
+    const twice = await fetch(`${objects}/core/v1/ConfigMap?format=ndjson&format=bogus`);
+    assert.equal(twice.status, 400);
+    assert.equal(await errorCode(twice), 'STOWAGE_BAD_REQUEST');
   });
 });
