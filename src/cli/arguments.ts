@@ -53,27 +53,42 @@ function specOf(verb: string, positionals: readonly string[]): { name: string; s
   return { name, spec: Object.hasOwn(VERB_ARGUMENTS, name) ? VERB_ARGUMENTS[name] : undefined };
 }
 
-/**
- * The instances a verb may create when opened in this process (`default` as given), or 'all':
- * verbs that write create what the configuration says (the first `put` of a new configuration
- * creates its instances), `copy` only its --to, and verbs that only read none (openLocalTarget).
- */
-export function instancesCreated(
+/** The instances a verb works on when it opens the configuration itself (`default` as given). */
+export interface InstancesUsed {
+  /** Those it opens: the others stay closed, so one that is down or missing cannot fail it. */
+  readonly opened: readonly string[] | 'all';
+  /**
+   * Those of them it may create, as configured; it opens every other with create: false, so a
+   * verb never makes an empty instance of one that is not there, except one it writes.
+   */
+  readonly created: readonly string[];
+}
+
+/** What openLocalTarget opens for a verb, and may create. */
+export function instancesUsed(
   verb: string,
   positionals: readonly string[],
-  flags: { readonly to?: string | undefined },
-): readonly string[] | 'all' {
-  switch (specOf(verb, positionals).name) {
+  flags: { readonly from?: string | undefined; readonly to?: string | undefined },
+): InstancesUsed {
+  const { name } = specOf(verb, positionals);
+  const named = name.startsWith('secret ') ? positionals.slice(1, 2) : positionals.slice(0, 1);
+  switch (name) {
+    case 'status':
+      return { opened: 'all', created: [] };
+    case 'verify':
+      return { opened: positionals.slice(0, 2), created: [] };
+    case 'copy':
+      return { opened: [flags.from ?? '', flags.to ?? ''], created: [flags.to ?? ''] };
+    case 'dump':
+      return { opened: [positionals[0] ?? 'default'], created: [] };
     case 'put':
     case 'delete':
     case 'secret put':
     case 'secret delete':
     case 'secret rotate':
-      return 'all';
-    case 'copy':
-      return flags.to === undefined ? [] : [flags.to];
+      return { opened: named, created: named };
     default:
-      return [];
+      return { opened: named, created: [] };
   }
 }
 

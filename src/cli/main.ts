@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { stowageVersion } from '../metrics/build-info.js';
-import { checkArguments, instancesCreated, readsInput } from './arguments.js';
+import { checkArguments, instancesUsed, readsInput } from './arguments.js';
 import type { CommandContext } from './commands/context.js';
 import { copyCommand, verifyCommand } from './commands/copy.js';
 import {
@@ -112,7 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const fromFile = takesInput && values.file !== undefined && values.file !== '-';
   const fileInput = fromFile ? await readInput(values.file, process.stdin) : undefined;
   const target = config
-    ? await openLocalTarget(config, instancesCreated(verb, rest, values))
+    ? await openLocalTarget(config, instancesUsed(verb, rest, values))
     : remoteTarget(values.server as string, token);
   try {
     const input = takesInput ? (fileInput ?? (await readInput(undefined, process.stdin))) : undefined;

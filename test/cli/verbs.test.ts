@@ -40,7 +40,7 @@ async function instanceNames(): Promise<[string, string]> {
 }
 
 describe('CLI verbs against a configuration', () => {
-  test('status of instances never created fails, naming each, and creates none; once a put created them, both are up', async () => {
+  test('status of instances never created fails, naming each, and creates none; a verb that writes creates only its own instance', async () => {
     const fresh = await cli('status');
     assert.equal(fresh.code, 1);
     for (const dir of ['primary', 'backup'])
@@ -53,10 +53,15 @@ describe('CLI verbs against a configuration', () => {
     const list = await cli('list', 'default', 'v1', 'Namespace');
     assert.equal(list.code, 1);
     assert.ok(!existsSync(join(workdir, 'primary')) && !existsSync(join(workdir, 'backup')));
+    // A put opens and creates the one instance it writes: before, it created every one.
     const put = await putInput(
       '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"first"},"value":1}',
     );
     assert.equal(put.code, 0, put.stderr);
+    assert.ok(existsSync(join(workdir, 'primary')) && !existsSync(join(workdir, 'backup')));
+    const backup = backendInstanceName({ kind: 'file', dir: join(workdir, 'backup') });
+    const second = await cli('delete', backup, 'v1', 'ConfigMap', 'default/none');
+    assert.equal(second.code, 0, second.stderr);
     const result = await cli('status');
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^INSTANCE\s+STATUS\s+MEAN PERSIST LATENCY\nfile-[0-9a-f]{12}\s+up\s/);
@@ -392,6 +397,40 @@ describe('bad configuration: one clear line and a non-zero exit', () => {
       /^stowage: initialize failed for s3-[0-9a-f]{12}: .*(unreachable|connect|ECONNREFUSED)/i,
     );
     assert.doesNotMatch(result.stderr, /example-secret-key/);
+  });
+
+  test('a verb on one instance works while another configured one cannot be reached; status names that one', async () => {
+    const path = join(workdir, 'mixed.yaml');
+    writeFileSync(
+      path,
+      [
+        'instances:',
+        '  - kind: file',
+        '    dir: ./mixed-file',
+        '  - kind: s3',
+        '    endpoint: http://127.0.0.1:9',
+        '    bucket: nothing-here',
+        '    forcePathStyle: true',
+        '    credentials: { accessKeyId: AKIAEXAMPLE, secretAccessKey: example-secret-key }',
+        '    maxAttempts: 1',
+        'supervisor:',
+        '  initializeAttempts: 1',
+        '',
+      ].join('\n'),
+    );
+    // Before, every verb opened every instance, and this put failed on the S3 store.
+    const put = await runCli(['put', 'default', '-f', '-', '--config', path], {
+      cwd: workdir,
+      input: '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"mixed"}}',
+    });
+    assert.equal(put.code, 0, put.stderr);
+    const got = await runCli(['get', 'default', 'v1', 'Namespace', 'mixed', '--config', path], {
+      cwd: workdir,
+    });
+    assert.equal(got.code, 0, got.stderr);
+    const status = await runCli(['status', '--config', path], { cwd: workdir });
+    assert.equal(status.code, 1);
+    assert.match(status.stderr, /initialize failed for s3-[0-9a-f]{12}/);
   });
 });
 
