@@ -332,6 +332,15 @@ describe('CLI verbs against a running server', () => {
 });
 
 describe('bad configuration: one clear line and a non-zero exit', () => {
+  /** An S3 instance on a port nothing answers, tried once: its initialize fails at once. */
+  const UNREACHABLE_S3 = [
+    '  - kind: s3',
+    '    endpoint: http://127.0.0.1:9',
+    '    bucket: nothing-here',
+    '    forcePathStyle: true',
+    '    credentials: { accessKeyId: AKIAEXAMPLE, secretAccessKey: example-secret-key }',
+    '    maxAttempts: 1',
+  ];
   const bad = async (name: string, text: string) => {
     const path = join(workdir, name);
     writeFileSync(path, text);
@@ -377,18 +386,7 @@ describe('bad configuration: one clear line and a non-zero exit', () => {
   test('an unreachable endpoint', async () => {
     const result = await bad(
       'unreachable.yaml',
-      [
-        'instances:',
-        '  - kind: s3',
-        '    endpoint: http://127.0.0.1:9',
-        '    bucket: nothing-here',
-        '    forcePathStyle: true',
-        '    credentials: { accessKeyId: AKIAEXAMPLE, secretAccessKey: example-secret-key }',
-        '    maxAttempts: 1',
-        'supervisor:',
-        '  initializeAttempts: 1',
-        '',
-      ].join('\n'),
+      ['instances:', ...UNREACHABLE_S3, 'supervisor:', '  initializeAttempts: 1', ''].join('\n'),
     );
     assert.equal(result.code, 1);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
@@ -407,12 +405,7 @@ describe('bad configuration: one clear line and a non-zero exit', () => {
         'instances:',
         '  - kind: file',
         '    dir: ./mixed-file',
-        '  - kind: s3',
-        '    endpoint: http://127.0.0.1:9',
-        '    bucket: nothing-here',
-        '    forcePathStyle: true',
-        '    credentials: { accessKeyId: AKIAEXAMPLE, secretAccessKey: example-secret-key }',
-        '    maxAttempts: 1',
+        ...UNREACHABLE_S3,
         'supervisor:',
         '  initializeAttempts: 1',
         '',
