@@ -1,8 +1,10 @@
+import { readString, stringEnd } from './parse-json.js';
+
 /**
  * The first key that appears twice in one object of `json`, which must be valid JSON (JSON.parse
  * accepted it), or undefined. JSON.parse keeps the last of duplicate keys without a word; a
  * manifest line that says two things about one field is refused instead, as YAML refuses it.
- * One pass over the text; only keys with escapes are decoded, so `"a"` and `"\u0061"` are one key.
+ * One pass over the text; keys are decoded, so `"a"` and `"\u0061"` are one key.
  */
 export function duplicateKey(json: string): string | undefined {
   /** One entry per open container: the keys seen in an object, null for an array. */
@@ -11,28 +13,16 @@ export function duplicateKey(json: string): string | undefined {
   for (let i = 0; i < json.length; i++) {
     switch (json.charCodeAt(i)) {
       case 0x22: {
-        // A string: find its closing quote, stepping over escapes.
-        let end = i + 1;
-        let escaped = false;
-        for (;;) {
-          const code = json.charCodeAt(end);
-          if (code === 0x22) break;
-          if (code === 0x5c) {
-            escaped = true;
-            end += 2;
-          } else {
-            end++;
-          }
+        if (!expectingKey) {
+          i = stringEnd(json, i);
+          break;
         }
-        if (expectingKey) {
-          const raw = json.slice(i, end + 1);
-          const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-          const keys = open.at(-1) as Set<string>;
-          if (keys.has(key)) return key;
-          keys.add(key);
-          expectingKey = false;
-        }
-        i = end;
+        const { value: key, next } = readString(json, i);
+        const keys = open.at(-1) as Set<string>;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        expectingKey = false;
+        i = next - 1;
         break;
       }
       case 0x7b: // {

@@ -42,7 +42,7 @@ function isWhitespace(code: number): boolean {
 }
 
 /** The index of the quote that closes the string `from` is in (at or after its opening quote). */
-function stringEnd(text: string, from: number): number {
+export function stringEnd(text: string, from: number): number {
   let i = from;
   for (;;) {
     const code = text.charCodeAt(i);
@@ -64,7 +64,7 @@ const ESCAPES: Readonly<Record<string, string>> = {
 };
 
 /** The string whose opening quote is at `start`, decoded, and the index after its closing quote. */
-function readString(text: string, start: number): { value: string; next: number } {
+export function readString(text: string, start: number): { value: string; next: number } {
   let value = '';
   let run = start + 1;
   let i = run;
