@@ -139,11 +139,7 @@ export class ActorRef {
     return slot?.alive && slot === this.openedSlot ? slot : undefined;
   }
 
-  /** Its backend writes removed files again (OpenOptions.onRepairing): held operations are not hung. */
-  get repairing(): boolean {
-    return this.slot?.repairing ?? false;
-  }
-
+  /** WorkerSlot.oldestInFlightMs: operations held while the backend rewrites removed files do not age. */
   oldestInFlightMs(): number {
     return this.slot?.oldestInFlightMs() ?? 0;
   }

@@ -243,9 +243,9 @@ export class Supervisor {
       // object) or several calls on one key take longer than any one of them; a slow store had its
       // worker killed as hung. An S3 worker whose event loop is stuck fails its probes instead,
       // which run beside the tasks on a connection of their own and time out.
-      // Nor while the worker says its backend writes removed files again (OpenOptions.onRepairing):
-      // the writes it holds for that are old, not hung. A worker hung during it fails its probes.
-      const oldest = isRemote(actor.backendKind) || actor.repairing ? 0 : actor.oldestInFlightMs();
+      // Writes held while the backend writes removed files again (OpenOptions.onRepairing) are old,
+      // not hung: oldestInFlightMs() does not age them. A worker hung during it fails its probes.
+      const oldest = isRemote(actor.backendKind) ? 0 : actor.oldestInFlightMs();
       if (oldest > hangTimeoutMs) {
         actor.kill('hang', `a task has been in flight for ${Math.round(oldest)} ms`);
         continue;

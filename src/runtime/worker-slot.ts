@@ -33,6 +33,8 @@ export class WorkerSlot {
   private readonly posted = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   /** The worker's OS thread, as it stored it (ActorWorkerData.thread). */
   private readonly thread = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  /** When oldestInFlightMs() last saw the worker repairing (performance.now()). */
+  private repairSeenAt = Number.NEGATIVE_INFINITY;
   /** 1 while the worker's backend writes removed files again (ActorWorkerData.repairing). */
   private readonly repairingFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
@@ -79,9 +81,17 @@ export class WorkerSlot {
     return this.death === undefined && !this.closing;
   }
 
-  /** Milliseconds the oldest task in flight has been running; 0 when idle. */
+  /**
+   * Milliseconds the oldest task in flight has been running, counted from the last time its worker
+   * was seen writing removed files again (ActorWorkerData.repairing) if that is later; 0 when idle.
+   * The writes held for such a rewrite are old, not hung, and so are they once it ends: until their
+   * replies arrive, which takes a while on a busy machine. Judged by their age from the moment the
+   * flag cleared, the worker was terminated as hung right after a rewrite longer than hangTimeoutMs
+   * (a CI run, with probes every 50 ms).
+   */
   oldestInFlightMs(now = performance.now()): number {
-    for (const task of this.running) return now - task.started;
+    if (Atomics.load(this.repairingFlag, 0) === 1) this.repairSeenAt = now;
+    for (const task of this.running) return now - Math.max(task.started, this.repairSeenAt);
     return 0;
   }
 
@@ -133,10 +143,6 @@ export class WorkerSlot {
    */
   get osThread(): number {
     return Atomics.load(this.thread, 0);
-  }
-
-  get repairing(): boolean {
-    return Atomics.load(this.repairingFlag, 0) === 1;
   }
 
   /**
