@@ -62,7 +62,17 @@ export interface InstancesUsed {
    * verb never makes an empty instance of one that is not there, except one it writes.
    */
   readonly created: readonly string[];
+  /**
+   * Set for a verb that needs two different instances (`copy`, `verify`): how its refusal names its
+   * two arguments when they are one instance, refused before anything is opened, so a `copy` onto
+   * itself cannot first create its `--to`.
+   */
+  readonly distinct?: string;
 }
+
+/** How `copy` and `verify` refuse two names of one instance: `<this> one instance, <name>`. */
+export const COPY_DISTINCT = 'copy: --from and --to are';
+export const VERIFY_DISTINCT = 'verify: both arguments are';
 
 /** What openLocalTarget opens for a verb, and may create. */
 export function instancesUsed(
@@ -76,9 +86,13 @@ export function instancesUsed(
     case 'status':
       return { opened: 'all', created: [] };
     case 'verify':
-      return { opened: positionals.slice(0, 2), created: [] };
+      return { opened: positionals.slice(0, 2), created: [], distinct: VERIFY_DISTINCT };
     case 'copy':
-      return { opened: [flags.from ?? '', flags.to ?? ''], created: [flags.to ?? ''] };
+      return {
+        opened: [flags.from ?? '', flags.to ?? ''],
+        created: [flags.to ?? ''],
+        distinct: COPY_DISTINCT,
+      };
     case 'dump':
       return { opened: [positionals[0] ?? 'default'], created: [] };
     case 'put':

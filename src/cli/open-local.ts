@@ -4,6 +4,7 @@ import type { StowageConfig } from '../config/schema.js';
 import { UnknownInstanceError } from '../errors/index.js';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../objects/codec.js';
 import type { InstancesUsed } from './arguments.js';
+import { UsageError } from './output.js';
 import { type CliTarget, localTarget, resolveInstance } from './target.js';
 
 /**
@@ -12,6 +13,7 @@ import { type CliTarget, localTarget, resolveInstance } from './target.js';
  * that is not there, cannot fail a verb on another instance, and is not created by it. Of those
  * opened, file instances the verb may not create are opened with create: false, so a verb that
  * finds one not there fails instead of making an empty one, which the next status would report up.
+ * A verb that needs two different instances given one twice is refused before anything is opened.
  * The configuration's order is kept, so `default` stays its first instance.
  */
 export async function openLocalTarget(config: StowageConfig, used: InstancesUsed): Promise<CliTarget> {
@@ -21,6 +23,8 @@ export async function openLocalTarget(config: StowageConfig, used: InstancesUsed
   const opened = used.opened === 'all' ? new Set(names) : resolved(used.opened);
   const unknown = [...opened].find((name) => !names.includes(name));
   if (unknown !== undefined) throw UnknownInstanceError.named(unknown);
+  if (used.distinct !== undefined && used.opened !== 'all' && opened.size < used.opened.length)
+    throw new UsageError(`${used.distinct} one instance, ${[...opened][0]}`);
   const created = resolved(used.created);
   const instances = config.instances.flatMap((instance, i) => {
     const name = names[i] as string;

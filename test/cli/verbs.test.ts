@@ -53,6 +53,12 @@ describe('CLI verbs against a configuration', () => {
     const list = await cli('list', 'default', 'v1', 'Namespace');
     assert.equal(list.code, 1);
     assert.ok(!existsSync(join(workdir, 'primary')) && !existsSync(join(workdir, 'backup')));
+    // A copy onto itself is refused before its --to is opened: before, it created primary first.
+    const primary = backendInstanceName({ kind: 'file', dir: join(workdir, 'primary') });
+    const ontoItself = await cli('copy', '--from', 'default', '--to', primary);
+    assert.equal(ontoItself.code, 2);
+    assert.match(ontoItself.stderr, new RegExp(`copy: --from and --to are one instance, ${primary}`));
+    assert.ok(!existsSync(join(workdir, 'primary')));
     // A put opens and creates the one instance it writes: before, it created every one.
     const put = await putInput(
       '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"first"},"value":1}',

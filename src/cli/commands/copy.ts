@@ -3,6 +3,7 @@ import { gvkString } from '../../contract/gvk.js';
 import type { RuntimeObject } from '../../contract/types.js';
 import { StowageError } from '../../errors/index.js';
 import { identify } from '../../objects/identity.js';
+import { COPY_DISTINCT, VERIFY_DISTINCT } from '../arguments.js';
 import { requireArg } from '../gvk-arg.js';
 import { UsageError } from '../output.js';
 import { Progress } from '../progress.js';
@@ -17,7 +18,7 @@ export async function copyCommand({ target, flags, out }: CommandContext): Promi
   const from = requireArg(flags.from, '--from <instance>');
   const to = requireArg(flags.to, '--to <instance>');
   // It reported every object copied, having only written each over itself.
-  await refuseOneInstance(target, from, to, 'copy: --from and --to are');
+  await refuseOneInstance(target, from, to, COPY_DISTINCT);
   // Both must exist before anything is read: a mistyped target was found only by its first put
   // (every one of thousands failing), or not at all when the source was empty (exit 0).
   const [kinds] = await Promise.all([target.kinds(from), target.kinds(to)]);
@@ -80,7 +81,7 @@ export async function verifyCommand({ target, positionals, out }: CommandContext
   const a = requireArg(positionals[0], '<instance>');
   const b = requireArg(positionals[1], '<other instance>');
   // An instance agrees with itself: a backup never made passed the check ("0 differences", exit 0).
-  await refuseOneInstance(target, a, b, 'verify: both arguments are');
+  await refuseOneInstance(target, a, b, VERIFY_DISTINCT);
   const [left, right] = await Promise.all([snapshot(target, a), snapshot(target, b)]);
   const differences: Difference[] = [];
   for (const [id, object] of left) {
