@@ -56,7 +56,7 @@ async function runOne(
     );
     return { status, at, seconds, note: note(text), loadAverage };
   };
-  if (!existsSync(modulePath(name))) return done('skipped', `bench/${name}.ts does not exist yet`);
+  if (!existsSync(modulePath(name))) return done('failed', `bench/${name}.ts is missing`);
   const reason = bench?.unavailable?.();
   if (reason) return done('skipped', reason);
   process.stderr.write(`\n=== bench ${name} ===\n`);

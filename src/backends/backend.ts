@@ -31,7 +31,8 @@ export interface OpenOptions {
   /**
    * Called with true when the backend starts writing again, in the background, files removed
    * under it (a file instance's log deleted by hand), and with false when that ends. Operations it
-   * holds meanwhile are slow, not hung: the runtime does not judge them by their age.
+   * holds meanwhile are slow, not hung: the runtime ages them from the last time it saw the
+   * rewrite running, not from when they were sent (WorkerSlot.oldestInFlightMs()).
    */
   readonly onRepairing?: (active: boolean) => void;
 }

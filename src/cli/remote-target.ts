@@ -155,8 +155,18 @@ export function remoteTarget(baseUrl: string, token?: string): CliTarget {
           buffered = lines.pop() ?? '';
           for (const line of lines) {
             if (line === '') continue;
+            let object: RuntimeObject;
+            try {
+              object = parseJson(line) as RuntimeObject;
+            } catch {
+              // A raw SyntaxError reached the user here, where a get's answer is typed (bodyOf).
+              throw new RemoteServerError(
+                `the listing of ${gvkString(gvk)} in ${instance} has a line that is not JSON after ${listed} objects; is ${base} a stowage server?`,
+                { url: base, status: response.status },
+              );
+            }
             listed++;
-            yield parseJson(line) as RuntimeObject;
+            yield object;
           }
         }
       } catch (error) {

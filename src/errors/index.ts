@@ -51,7 +51,18 @@ import {
 } from './secret-errors.js';
 import { HttpServerError, MetricsServerError, RemoteServerError } from './server-errors.js';
 
-export * from './base.js';
+// Not registerErrorClasses: every class is registered here, once, and a second class for one code
+// is a bug in this package, which it reports with a plain Error at load.
+export {
+  describeError,
+  type ErrorDetails,
+  fromWireError,
+  MAX_WIRE_MESSAGE_CHARS,
+  registeredErrorCodes,
+  StowageError,
+  toWireError,
+  type WireError,
+} from './base.js';
 export * from './config-errors.js';
 export * from './file-errors.js';
 export * from './object-errors.js';

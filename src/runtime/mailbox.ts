@@ -53,7 +53,7 @@ export class Mailbox {
   }
 
   /**
-   * Runs `task` once admitted and a concurrency slot is free; throws QueueFull/QueueTimeout when
+   * Runs `task` once admitted and a concurrency slot is free; throws QueueFullError/QueueTimeoutError when
    * refused. A task `admitted` already (a listing's later page: its first page was admitted, and
    * listing slots bound how many run) skips the capacity check and waits only for a slot.
    */

@@ -136,6 +136,23 @@ export function names<T>(every: Record<keyof T, true>): readonly string[] {
   return Object.keys(every);
 }
 
+/**
+ * `value` as a section of options, which must be a plain object: from JavaScript, `supervisor: 5`
+ * was taken for no supervisor options at all, and `mailbox: 'wait'` was read as a string's
+ * characters ("mailbox.0 is no runtime option").
+ */
+function optionSection<T extends object>(name: string, value: T): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidRuntimeConfigError(`${name} must be an object of options, not ${describeValue(value)}`, {
+      field: name,
+    });
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  return Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
+}
+
 function checkKnown(section: keyof typeof KNOWN_OPTIONS, options: object): void {
   const known: readonly string[] = KNOWN_OPTIONS[section];
   const unknown = Object.keys(options).find((name) => !known.includes(name));
@@ -148,9 +165,9 @@ function checkKnown(section: keyof typeof KNOWN_OPTIONS, options: object): void 
 /** Fills defaults and checks every number; an invalid option is an InvalidRuntimeConfigError naming it. */
 export function resolveOptions(given: RuntimeOptions | null = {}): ResolvedOptions {
   // null from a JavaScript caller means the defaults, as undefined does.
-  const options = given ?? {};
-  const m = options.mailbox ?? {};
-  const s = options.supervisor ?? {};
+  const options: RuntimeOptions = optionSection('options', given ?? {});
+  const m: MailboxOptions = optionSection('mailbox', options.mailbox ?? {});
+  const s: SupervisorOptions = optionSection('supervisor', options.supervisor ?? {});
   checkKnown('', options);
   checkKnown('mailbox.', m);
   checkKnown('supervisor.', s);

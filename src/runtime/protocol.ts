@@ -155,8 +155,9 @@ export interface ActorWorkerData {
    */
   readonly thread: Int32Array;
   /**
-   * Element 0: 1 while the backend writes removed files again (OpenOptions.onRepairing), which the
-   * supervisor reads before it judges a hang; 0 otherwise.
+   * Element 0: 1 while the backend writes removed files again (OpenOptions.onRepairing); 0
+   * otherwise. WorkerSlot.oldestInFlightMs() reads it, so the hang check ages held operations from
+   * the last time it saw a rewrite running.
    */
   readonly repairing: Int32Array;
   /** How long the idle worker polls `posted`; 0 turns the spin off. */

@@ -71,7 +71,7 @@ export class ObjectStore {
 
   /**
    * Stores an object another thread already validated, size-checked under this store's limit and
-   * encoded to canonical JSON with encodeSmallObject() (the runtime's caller thread); its UTF-8
+   * encoded to canonical JSON with prepareObject() (the runtime's caller thread); its UTF-8
    * bytes are made here, off that thread.
    */
   putEncoded({

@@ -58,6 +58,22 @@ test('a listing from a server that ends it inside an object, or drops the connec
   }
 });
 
+test('a listing line that is not JSON is a typed error naming the server, not a raw SyntaxError', async () => {
+  const server = await serving(`${line('a')}<html>\n`, 'end');
+  try {
+    await assert.rejects(listAll(server.url), (error: unknown) => {
+      assert.ok(error instanceof RemoteServerError, String(error));
+      assert.match(
+        error.message,
+        /has a line that is not JSON after 1 objects; is http:\/\/127\.0\.0\.1:\d+ a stowage server\?/,
+      );
+      return true;
+    });
+  } finally {
+    await server.close();
+  }
+});
+
 test('a get whose answer is cut off mid-body is a typed error that says so, not "not JSON"', async () => {
   const server = createServer((_req, res) => {
     res.writeHead(200, {

@@ -636,6 +636,11 @@ test('RuntimeOptions: worker resource limits and counts that would fail late, or
     [{ mailbox: { capcity: 1 } }, 'mailbox.capcity'],
     [{ supervisor: { hangTimeout: 1 } }, 'supervisor.hangTimeout'],
     [{ maxObjectByte: 1 }, 'maxObjectByte'],
+    // A section that is no object was ignored (5), or read as a string's characters ('wait').
+    [{ supervisor: 5 }, 'supervisor'],
+    [{ mailbox: 'wait' }, 'mailbox'],
+    [{ mailbox: [] }, 'mailbox'],
+    [5, 'options'],
   ] as const) {
     assert.equal(fieldOf(options as unknown as RuntimeOptions), field, JSON.stringify(options));
   }
