@@ -95,11 +95,10 @@ export function instancesUsed(
       };
     case 'dump':
       return { opened: [positionals[0] ?? 'default'], created: [] };
+    // Only a verb that stores something may create its instance: a delete or a rotation has
+    // nothing to do in one not there, and made an empty instance of an unmounted directory.
     case 'put':
-    case 'delete':
     case 'secret put':
-    case 'secret delete':
-    case 'secret rotate':
       return { opened: named, created: named };
     default:
       return { opened: named, created: [] };

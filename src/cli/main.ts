@@ -19,6 +19,7 @@ import { readInput } from './input.js';
 import { openLocalTarget } from './open-local.js';
 import { UsageError } from './output.js';
 import { remoteTarget } from './remote-target.js';
+import { noKeyringError } from './target.js';
 
 export const USAGE = `usage: stowage <verb> [arguments] [--config <file>] [--server <url>] [--token <token>]
        stowage --version | --help
@@ -105,6 +106,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   else if (verb === 'restart') throw new UsageError(RESTART_NEEDS_SERVER);
   const token = values.token ?? env.STOWAGE_TOKEN;
   const config = values.server ? undefined : loadConfig({ path: values.config ?? env.STOWAGE_CONFIG, env });
+  // Before anything is opened or read: a secret put must not create its instance, or take a
+  // secret from standard input, only to find it has nothing to encrypt with.
+  const namesKeyring = config?.secrets.keyringFile !== undefined || config?.secrets.keyringEnv !== undefined;
+  if (verb === 'secret' && config && !namesKeyring) throw noKeyringError();
   const takesInput = readsInput(verb, rest);
   // A file is read before anything is opened: one that cannot be read is a usage error that makes
   // no data directory and meets no lock. Standard input is read after: someone typing a secret

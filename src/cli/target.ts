@@ -36,6 +36,13 @@ export function resolveInstance(names: readonly string[], instance: string): str
   return instance === 'default' && names.length > 0 ? (names[0] as string) : instance;
 }
 
+/** What a secret verb meets on a configuration that names no keyring. */
+export function noKeyringError(): ConfigError {
+  return new ConfigError('no keyring is configured: set secrets.keyringFile or secrets.keyringEnv', {
+    field: 'secrets',
+  });
+}
+
 export function localTarget(
   provider: PersistenceProvider,
   secrets: SecretPersistenceProvider | undefined,
@@ -44,10 +51,7 @@ export function localTarget(
 ): CliTarget {
   const name = (instance: string) => resolveInstance(provider.instances(), instance);
   const vault = (): SecretPersistenceProvider => {
-    if (!secrets)
-      throw new ConfigError('no keyring is configured: set secrets.keyringFile or secrets.keyringEnv', {
-        field: 'secrets',
-      });
+    if (!secrets) throw noKeyringError();
     return secrets;
   };
   return {

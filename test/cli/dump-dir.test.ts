@@ -112,9 +112,13 @@ test('dump --dir refuses a directory that holds no instance, and arguments that 
   const none = await dumpDir(empty);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /holds no file instance/);
+  // A path that is not there is the commonest wrong path: before, exit 1 with an I/O error.
   const missing = await dumpDir(join(root, 'missing'));
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /ENOENT.*STOWAGE_FILE_IO/);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--dir: .*missing does not exist/);
+  const file = await dumpDir(join(empty, 'notes.txt'));
+  assert.equal(file.code, 2);
+  assert.match(file.stderr, /notes\.txt is no directory/);
   for (const extra of [['default'], ['--server', 'http://127.0.0.1:1'], ['--config', 'x.yaml']]) {
     const refused = await runCli(['dump', '--dir', empty, ...extra], { cwd: root });
     assert.equal(refused.code, 2, extra.join(' '));

@@ -66,7 +66,17 @@ describe('CLI verbs against a configuration', () => {
     assert.equal(put.code, 0, put.stderr);
     assert.ok(existsSync(join(workdir, 'primary')) && !existsSync(join(workdir, 'backup')));
     const backup = backendInstanceName({ kind: 'file', dir: join(workdir, 'backup') });
-    const second = await cli('delete', backup, 'v1', 'ConfigMap', 'default/none');
+    // A delete has nothing to do in an instance not there: before, it created an empty one, exit 0.
+    const deleted = await cli('delete', backup, 'v1', 'ConfigMap', 'default/none');
+    assert.equal(deleted.code, 1);
+    assert.match(deleted.stderr, /backup cannot be opened \(ENOENT\): it is opened with create: false/);
+    assert.ok(!existsSync(join(workdir, 'backup')));
+    const second = await runCli(['put', backup, '-f', '-', '--config', config], {
+      cwd: workdir,
+      // The object primary holds too, so the two instances differ only by what later tests put.
+      input:
+        '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"first"},"value":1}',
+    });
     assert.equal(second.code, 0, second.stderr);
     const result = await cli('status');
     assert.equal(result.code, 0, result.stderr);
@@ -312,6 +322,25 @@ describe('CLI verbs against a running server', () => {
       const noKeyring = await remote('secret', 'list', 'default');
       assert.equal(noKeyring.code, 2);
       assert.match(noKeyring.stderr, /^stowage: no keyring is configured .*\(STOWAGE_SECRETS_DISABLED\)\n$/);
+      // The same configuration opened here says so before it opens anything: before, it met the
+      // server's lock (exit 1), and a secret put made an instance where none was, then refused.
+      const noKeyringHere = await runCli(['secret', 'list', 'default'], { cwd: serverDir });
+      assert.equal(noKeyringHere.code, 2, noKeyringHere.stderr);
+      assert.match(
+        noKeyringHere.stderr,
+        /^stowage: no keyring is configured: .*\(STOWAGE_CONFIG_INVALID\)\n$/,
+      );
+      const elsewhere = mkdtempSync(join(workdir, 'no-keyring-'));
+      const secretPut = await runCli(['secret', 'put', 'default', 'ns', 'token'], {
+        cwd: elsewhere,
+        input: 'value',
+      });
+      assert.equal(secretPut.code, 2, secretPut.stderr);
+      assert.ok(!existsSync(join(elsewhere, 'data')), 'no instance was created');
+      // An unknown name is unknown first, as it is without --server (before: "one instance", exit 2).
+      const unknown = await remote('verify', 'nosuch', 'nosuch');
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /STOWAGE_UNKNOWN_INSTANCE/);
       // fetch resolves `..` before sending: a key holding it would reach another object, or another
       // instance's. It is refused as it is without --server, and the Service is still there.
       for (const key of ['../../../v1/Service/monitoring/alertmanager-main', 'monitoring/..']) {

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { gvkString } from '../../contract/gvk.js';
 import type { RuntimeObject } from '../../contract/types.js';
-import { StowageError } from '../../errors/index.js';
+import { StowageError, UnknownInstanceError } from '../../errors/index.js';
 import { identify } from '../../objects/identity.js';
 import { COPY_DISTINCT, VERIFY_DISTINCT } from '../arguments.js';
 import { requireArg } from '../gvk-arg.js';
@@ -73,7 +73,10 @@ async function snapshot(target: CliTarget, instance: string): Promise<Map<string
 async function refuseOneInstance(target: CliTarget, a: string, b: string, what: string): Promise<void> {
   const names = (await target.instances()).map((instance) => instance.name);
   const one = resolveInstance(names, a);
-  if (one === resolveInstance(names, b)) throw new UsageError(`${what} one instance, ${one}`);
+  if (one !== resolveInstance(names, b)) return;
+  // As when the configuration is opened here (openLocalTarget): an unknown name is that first.
+  if (!names.includes(one)) throw UnknownInstanceError.named(one);
+  throw new UsageError(`${what} one instance, ${one}`);
 }
 
 /** `verify <a> <b>`: reports every object missing on either side or different; exit 1 when any. */

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { dumpObjects } from '../../backends/file/dump.js';
 import { parseFormat, render, table, UsageError } from '../output.js';
@@ -42,6 +43,7 @@ export async function dumpDirectoryCommand(
   dir: string,
   out: { readonly stdout: Writable; readonly stderr: NodeJS.WritableStream },
 ): Promise<number> {
+  await checkIsDirectory(dir);
   const report = await dumpObjects(dir, out.stdout);
   // Every instance has a log or a snapshot from its first open on: a directory with neither is a
   // wrong path (its parent, a typo), and an empty dump of it would pass for an empty instance.
@@ -54,6 +56,18 @@ export async function dumpDirectoryCommand(
     );
   }
   return 0;
+}
+
+/** A `--dir` that is not there, or no directory, is a wrong path like one that holds no instance. */
+async function checkIsDirectory(dir: string): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(dir)).isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new UsageError(`--dir: ${dir} does not exist`);
+  }
+  if (!isDirectory) throw new UsageError(`--dir: ${dir} is no directory`);
 }
 
 /** Why `restart` needs a server: opened in the CLI's process, the instances would start afresh. */
