@@ -584,6 +584,17 @@ describe('CLI input and output edges', () => {
         remote.stderr,
         /^stowage: stdin: document 3 \(v1 ConfigMap sized\/b3\): .* \(2 of 5 objects were stored before it; 2 after it were not attempted\) \(STOWAGE_/,
       );
+      // Over the server's body limit (8 MiB) as the first object: named too (before, only the error).
+      const huge = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge, namespace: sized}\ndata: {v: "${'x'.repeat(9_000_000)}"}\n`;
+      const first = await runCli(['put', 'default', '-f', '-', '--server', server.url], {
+        cwd: dir,
+        input: huge,
+      });
+      assert.equal(first.code, 1, first.stderr);
+      assert.match(
+        first.stderr,
+        /^stowage: stdin: document 1 \(v1 ConfigMap sized\/huge\): request body over \d+ bytes \(0 of 1 objects were stored before it; 0 after it were not attempted\) \(STOWAGE_BODY_TOO_LARGE\)/,
+      );
     } finally {
       server.child.kill('SIGTERM');
       await server.stopped;

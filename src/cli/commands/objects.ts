@@ -10,6 +10,18 @@ import { kindHint } from '../kind-hint.js';
 import { parseFormat, render, table, UsageError } from '../output.js';
 import type { CommandContext } from './context.js';
 
+/**
+ * Whether `error` is about the object put, not the target: invalid, over the store's limit, or a
+ * request body over a `--server`'s limit (which the CLI cannot check first, not knowing it).
+ */
+function refusesTheObject(error: unknown): boolean {
+  return (
+    error instanceof InvalidObjectError ||
+    error instanceof ObjectTooLargeError ||
+    (error instanceof StowageError && error.code === 'STOWAGE_BODY_TOO_LARGE')
+  );
+}
+
 /** `get <instance> <apiVersion> <kind> <key> [-o json|yaml]`: exit 1 when absent. */
 export async function getCommand({ target, positionals, flags, out }: CommandContext): Promise<number> {
   const [instanceArg, apiVersion, kind, key] = positionals;
@@ -89,8 +101,7 @@ export async function putCommand({
     } catch (error) {
       // Refused before anything was stored for a reason not the object's (an unknown instance, a
       // server not reached): the error alone says it, without a place that is not its cause.
-      if (index === 0 && !(error instanceof InvalidObjectError || error instanceof ObjectTooLargeError))
-        throw error;
+      if (index === 0 && !refusesTheObject(error)) throw error;
       const left = manifest.length - index - 1;
       throw placed(
         error,
