@@ -37,7 +37,11 @@ export function table(headers: readonly string[], rawRows: readonly (readonly st
  */
 export function render(value: unknown, format: 'json' | 'yaml'): string {
   if (format === 'json') return JSON.stringify(value, null, 2);
-  const document = new Document(value, { version: '1.1' });
+  // Without 1.1's merge tag, which writes the string `<<` plain, as a merge key, however it is marked.
+  const document = new Document(value, {
+    version: '1.1',
+    customTags: (tags) => tags.filter((tag) => typeof tag !== 'object' || tag.tag !== MERGE_TAG),
+  });
   visit(document, {
     Scalar(_, node) {
       if (typeof node.value === 'string' && !node.type && readsAsOtherThan(node.value))
@@ -47,8 +51,16 @@ export function render(value: unknown, format: 'json' | 'yaml'): string {
   return document.toString().trimEnd();
 }
 
-/** Whether YAML 1.2 (core schema) reads `text`, written plain, as anything but that string. */
+const MERGE_TAG = 'tag:yaml.org,2002:merge';
+
+/**
+ * Whether a YAML reader takes `text`, written plain, for anything but that string: YAML 1.2's core
+ * schema, or YAML 1.1's merge key `<<` and value key `=` (PyYAML refuses a plain `=` outright,
+ * "could not determine a constructor"). The 1.1 document's own schema quotes the rest of 1.1's
+ * (`yes`, `on`, `0777`, `1_000`, `12:30`).
+ */
 function readsAsOtherThan(text: string): boolean {
+  if (text === '<<' || text === '=') return true;
   // What a plain scalar that means something else looks like: a short token, no spaces.
   if (text.length > 64 || /\s/.test(text)) return false;
   try {

@@ -28,9 +28,14 @@ test('YAML output reads back as the same strings under YAML 1.2 (what put -f rea
       h: 'on',
       i: '010',
       j: 'plain text',
+      // YAML 1.1's merge and value keys: PyYAML could not load them written plain.
+      k: '<<',
+      '=': '=',
     },
   };
   const yaml = render(object, 'yaml');
+  assert.match(yaml, /k: "<<"/);
+  assert.match(yaml, /"=": "="/);
   assert.deepEqual(parse(yaml), object);
   assert.deepEqual(parse(yaml, { version: '1.1' }), object);
   assert.match(yaml, /j: plain text/);
