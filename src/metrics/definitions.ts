@@ -27,6 +27,7 @@ export const METRICS = {
   poolWorkers: 'stowage_pool_workers',
   buildInfo: 'stowage_build_info',
   eventLoopDelay: 'stowage_event_loop_delay_seconds',
+  httpConnectionsDropped: 'stowage_http_connections_dropped_total',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import type { RuntimeObserver } from '../runtime/observer.js';
 import { registerBuildInfo } from './build-info.js';
 import { type EventLoopDelayOptions, EventLoopDelaySampler } from './event-loop-delay.js';
+import { registerHttpMetrics } from './http-metrics.js';
 import { MetricsObserver } from './observer.js';
 import { SnapshotGauges, type SnapshotSource } from './snapshot-gauges.js';
 
@@ -48,6 +49,7 @@ export class StowageMetrics {
     );
     this.events = new MetricsObserver(this.registry);
     registerBuildInfo(this.registry);
+    registerHttpMetrics(this.registry);
     if (options.eventLoopDelay !== false) {
       this.sampler = new EventLoopDelaySampler(this.registry, options.eventLoopDelay);
       this.sampler.start();

@@ -6,6 +6,7 @@ import type { PersistenceProvider, SecretPersistenceProvider } from '../contract
 import { HttpServerError, UnknownInstanceError } from '../errors/index.js';
 import { quoted } from '../errors/quoted.js';
 import { metricsHandler } from '../metrics/handler.js';
+import { droppedConnections } from '../metrics/http-metrics.js';
 import { API_HEADER, API_VERSION } from './api-header.js';
 import { authorized, checkBind } from './auth.js';
 import { declaredLength } from './body.js';
@@ -40,9 +41,17 @@ export interface StowageServerOptions {
    * @default DEFAULT_MAX_CONNECTIONS
    */
   readonly maxConnections?: number;
+  /**
+   * Called for each connection closed as it was accepted because `maxConnections` were open (also
+   * counted in `stowage_http_connections_dropped_total` when `registry` is a StowageMetrics one).
+   */
+  readonly onConnectionDropped?: () => void;
   /** A request's headers must arrive within this, or it is answered 408. @default 20 s */
   readonly headersTimeoutMs?: number;
-  /** The whole request must arrive within this, or it is answered 408. @default 60 s */
+  /**
+   * The whole request must arrive within this, or its connection is closed: it has begun to run by
+   * then, so it is not answered. @default 60 s
+   */
   readonly requestTimeoutMs?: number;
 }
 
@@ -228,6 +237,11 @@ export async function startServer(options: StowageServerOptions): Promise<Stowag
   server.closeIdleConnections = closeIdle;
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const dropped = droppedConnections(options.registry);
+  server.on('drop', () => {
+    dropped?.inc();
+    options.onConnectionDropped?.();
+  });
   await listenOn(
     server,
     host,

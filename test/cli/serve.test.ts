@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -253,6 +253,40 @@ test('stowage restart --server brings back an instance of a running serve (exit 
     assert.match(local.stderr, /restart acts on a running stowage serve: give its --server <url>/);
     assert.equal(existsSync(join(elsewhere, 'data')), false, 'no configuration was opened');
   } finally {
+    server.child.kill('SIGTERM');
+  }
+  assert.equal((await server.stopped).code, 0);
+});
+
+test('under a low open-file limit, serve lowers maxConnections to what its instances leave, so idle connections cannot take a file instance down; refused ones are logged and counted', async () => {
+  const dir = mkdtempSync(join(workdir, 'few-files-'));
+  // 256 descriptors: 64 kept for the process and 16 for its one file instance leave 176 connections.
+  const server = await startServe(dir, {}, 'node', 256);
+  const held: Socket[] = [];
+  try {
+    assert.match(server.output(), /server\.maxConnections lowered to 176: this process may open 256 files/);
+    const { port } = new URL(server.url);
+    // Before: 400 idle connections made the instance's probe fail with EMFILE, and it stayed down.
+    for (let i = 0; i < 300; i++) {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      held.push(socket);
+    }
+    await Promise.all(held.map((socket) => new Promise((resolve) => socket.once('connect', resolve))));
+    // Six probe rounds (every 1 s by default) with every connection the server takes held open.
+    await sleep(6_500);
+    for (const socket of held) socket.destroy();
+    await sleep(500);
+    assert.match(server.output(), /\d+ connection\(s\) refused: server\.maxConnections \(176\) were open/);
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.equal(ready.status, 200, await ready.text());
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const dropped = Number(/^stowage_http_connections_dropped_total (\d+)/m.exec(metrics)?.[1]);
+    assert.ok(dropped >= 300 - 176, `dropped ${dropped}`);
+    assert.match(metrics, /^stowage_actor_restarts_total\{/m);
+    assert.doesNotMatch(metrics, /^stowage_actor_restarts_total\{[^}]*\} [1-9]/m, 'no restart');
+  } finally {
+    for (const socket of held) socket.destroy();
     server.child.kill('SIGTERM');
   }
   assert.equal((await server.stopped).code, 0);

@@ -67,6 +67,8 @@ export async function startServe(
    * place the data elsewhere), in a process group of its own for the caller to clean up.
    */
   via: 'node' | 'npm' = 'node',
+  /** Run under `ulimit -n` this many (soft and hard) open files. */
+  openFiles?: number,
 ): Promise<{ url: string; child: ChildProcess; output: () => string; stopped: Promise<CliResult> }> {
   const options: SpawnOptions = {
     cwd: via === 'npm' ? REPO : cwd,
@@ -74,10 +76,13 @@ export async function startServe(
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: via === 'npm',
   };
+  const node = [process.execPath, '--import', TSX, BIN, 'serve'];
   const child =
     via === 'npm'
       ? spawn('npm', ['start'], options)
-      : spawn(process.execPath, ['--import', TSX, BIN, 'serve'], options);
+      : openFiles === undefined
+        ? spawn(node[0] as string, node.slice(1), options)
+        : spawn('bash', ['-c', `ulimit -n ${openFiles} && exec "$@"`, 'bash', ...node], options);
   const stopped = collect(child);
   let seen = '';
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,7 +1,8 @@
 import { openStowage } from '../../app/open-stowage.js';
 import type { StowageConfig } from '../../config/schema.js';
 import { checkBind } from '../../server/auth.js';
-import { DEFAULT_MAX_BODY_BYTES, startServer } from '../../server/http-server.js';
+import { connectionBudget, openFileLimit, reservedDescriptors } from '../../server/connection-budget.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, startServer } from '../../server/http-server.js';
 import { readiness } from '../../server/readiness.js';
 
 const STATUS_LINE_MS = 5000;
@@ -45,6 +46,28 @@ function onShutdownSignals(): Promise<NodeJS.Signals> {
   });
 }
 
+/** How often at most a line reports connections refused at the cap. */
+const DROPPED_LINE_MS = 60_000;
+
+/**
+ * A line for the first connection refused at the cap, then at most one a minute with how many were
+ * refused since the last: an operator at the limit had no sign of it (the metric counts each).
+ */
+function droppedConnectionsLog(maxConnections: number, log: (line: string) => void): () => void {
+  let since = 0;
+  let lineAt = Number.NEGATIVE_INFINITY;
+  return () => {
+    since++;
+    const now = performance.now();
+    if (now - lineAt < DROPPED_LINE_MS) return;
+    log(
+      `${new Date().toISOString()} ${since} connection(s) refused: server.maxConnections (${maxConnections}) were open\n`,
+    );
+    since = 0;
+    lineAt = now;
+  };
+}
+
 /**
  * `stowage serve`: the runtime plus its HTTP endpoints, until SIGTERM or SIGINT, which drain the
  * mailboxes and close the backends before exiting 0. A second signal, a second or more after the
@@ -57,6 +80,17 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
   const log = (line: string) => out.write(out.isTTY ? `\r\x1b[K${line}` : line);
   const stowage = await openStowage(config, { log });
   let server: Awaited<ReturnType<typeof startServer>>;
+  const fileLimit = openFileLimit();
+  const budget = connectionBudget(
+    config.server.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    fileLimit,
+    reservedDescriptors(config.instances),
+  );
+  if (budget.lowered) {
+    log(
+      `server.maxConnections lowered to ${budget.maxConnections}: this process may open ${fileLimit} files (ulimit -n), and its instances need room beside its connections; raise the limit to serve more\n`,
+    );
+  }
   try {
     server = await startServer({
       provider: stowage.provider,
@@ -64,7 +98,8 @@ export async function serveCommand(config: StowageConfig): Promise<number> {
       registry: stowage.metrics?.registry,
       host: config.server.host,
       port: config.server.port,
-      maxConnections: config.server.maxConnections,
+      maxConnections: budget.maxConnections,
+      onConnectionDropped: droppedConnectionsLog(budget.maxConnections, log),
       token: config.server.token,
       maxBodyBytes: maxBodyBytesFor(config.limits.maxObjectBytes),
     });
