@@ -26,6 +26,8 @@ export interface WorkerSlotConfig {
 export class WorkerSlot {
   private readonly pool: Piscina<HostRequest, HostReply>;
   private death: DeathReason | undefined;
+  /** What the death said (the worker's error, the hang), for the errors of the tasks it failed. */
+  private deathCause = '';
   private closing = false;
   /** Start times of tasks in flight, oldest first (a Set keeps insertion order). */
   private readonly running = new Set<{ readonly started: number }>();
@@ -96,7 +98,7 @@ export class WorkerSlot {
   }
 
   async run(request: HostRequest): Promise<HostReply> {
-    if (this.death !== undefined) throw diedError(this.death);
+    if (this.death !== undefined) throw diedError(this.death, this.deathCause);
     const task = { started: performance.now() };
     this.running.add(task);
     this.busy.started(task.started);
@@ -123,7 +125,7 @@ export class WorkerSlot {
         throw new ClosedError('the worker was terminated by close() before the operation finished');
       }
       this.died(classify(error), error instanceof Error ? error.message : String(error));
-      throw diedError(this.death ?? 'error');
+      throw diedError(this.death ?? 'error', this.deathCause);
     } finally {
       this.running.delete(task);
       this.busy.finished();
@@ -168,6 +170,7 @@ export class WorkerSlot {
   private died(reason: DeathReason, cause: string): void {
     if (this.death !== undefined || this.closing) return;
     this.death = reason;
+    this.deathCause = cause;
     this.closing = true;
     this.onDeath(reason, cause);
     // Terminates a busy-looping thread too; tasks still in flight reject and map to ActorDiedError.
@@ -197,11 +200,17 @@ function classify(error: unknown): DeathReason {
   return 'error';
 }
 
-function diedError(reason: DeathReason): ActorDiedError {
+/** The longest cause quoted in an ActorDiedError's message. */
+const MAX_CAUSE_CHARS = 300;
+
+/**
+ * Names the cause too: a worker that could not start because the process was out of descriptors
+ * said only "(error)", and an operator read the instance's restarts with EMFILE nowhere in sight.
+ */
+function diedError(reason: DeathReason, cause: string): ActorDiedError {
+  const shown = cause.length > MAX_CAUSE_CHARS ? `${cause.slice(0, MAX_CAUSE_CHARS)}…` : cause;
   return new ActorDiedError(
-    `the actor's worker died (${reason}); the operation may or may not have been applied`,
-    {
-      reason,
-    },
+    `the actor's worker died (${reason}${shown ? `: ${shown}` : ''}); the operation may or may not have been applied`,
+    { reason },
   );
 }

@@ -136,7 +136,8 @@ export const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap' } as con
  * The scenario every crash fixture must survive: acknowledged writes, then a put named `boom`
  * that kills the worker amid other puts, while the healthy instance keeps serving.
  */
-export async function crashScenario(h: Harness, expectedReason: string): Promise<void> {
+/** `boomMessage`: what the error of the operation that killed the worker must say of the cause. */
+export async function crashScenario(h: Harness, expectedReason: string, boomMessage?: RegExp): Promise<void> {
   const { provider, observer, faulty, healthy } = h;
   const acknowledged = new Map<string, ReturnType<typeof makeObject>>();
   for (let i = 0; i < 20; i++) {
@@ -156,6 +157,8 @@ export async function crashScenario(h: Harness, expectedReason: string): Promise
   const [boomOutcome, ...rest] = outcomes;
   assert.equal(boomOutcome?.status, 'rejected');
   assertDied(boomOutcome.reason, expectedReason);
+  // Before, the message said only "(error)", not what the worker died of.
+  if (boomMessage) assert.match((boomOutcome.reason as Error).message, boomMessage);
   rest.forEach((outcome, i) => {
     if (outcome.status === 'fulfilled') acknowledged.set(outcome.value, inflight[i]!);
     else assertDied(outcome.reason, expectedReason);

@@ -8,7 +8,7 @@ test('a worker that throws an uncaught error mid-operation is replaced; pending 
   const h = await faultHarness('throw-backend');
   try {
     await h.provider.initialize(MachineId.generate());
-    await crashScenario(h, 'error');
+    await crashScenario(h, 'error', /died \(error: fixture: uncaught exception in the worker\)/);
   } finally {
     await h.dispose();
   }
