@@ -11,8 +11,8 @@ import { type BenchRun, type RunRecord, renderHead } from './report.js';
  *
  * Each benchmark writes its own section of the doc; this entry writes the head (machine, versions,
  * how to reproduce, the last run of each benchmark, and the goals of #3, #4 and #5 with their
- * measured values). A benchmark whose module is missing, or whose server cannot run here, is
- * skipped with a note; one that throws is reported as failed and the others still run. A run that
+ * measured values). A benchmark whose server cannot run here is skipped with a note; one whose
+ * module is missing, or that throws, is reported as failed and the others still run. A run that
  * resolves QUICK_LOOK (e.g. `runtime --rounds 1`) wrote no section, so it is not recorded either.
  */
 

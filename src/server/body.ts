@@ -41,6 +41,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   if (declared > limit && (asksFirst || declared > limit + DISCARD_MAX_BYTES)) {
     return Promise.reject(tooLarge(limit));
   }
+  // Aborted before its turn (pipelined behind a slow request): no event would ever come.
+  if (req.destroyed && !req.readableEnded) return Promise.reject(abortedError());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -69,13 +71,18 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     // An aborted request: the connection is gone, so nothing is answered (sendError).
     const onError = (error: Error) => settle(error);
     const onClose = () => {
-      if (!req.complete) settle(new Error('the request was aborted before its body ended'));
+      if (!req.readableEnded) settle(abortedError());
     };
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);
     req.once('close', onClose);
   });
+}
+
+/** A body that stopped with its connection: nothing is answered (sendError). */
+function abortedError(): Error {
+  return new Error('the request was aborted before its body ended');
 }
 
 /**

@@ -21,7 +21,7 @@ export function reservedDescriptors(
   );
 }
 
-/** The fewest connections a server is given, however low the limit. */
+/** The fewest connections a server is given, however low the limit (unless configured fewer). */
 const MIN_CONNECTIONS = 8;
 
 /**
@@ -54,5 +54,6 @@ export function connectionBudget(
 ): { readonly maxConnections: number; readonly lowered: boolean } {
   if (limit === undefined || configured + reserved <= limit)
     return { maxConnections: configured, lowered: false };
-  return { maxConnections: Math.max(MIN_CONNECTIONS, limit - reserved), lowered: true };
+  const maxConnections = Math.min(configured, Math.max(MIN_CONNECTIONS, limit - reserved));
+  return { maxConnections, lowered: maxConnections < configured };
 }

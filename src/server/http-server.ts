@@ -49,8 +49,9 @@ export interface StowageServerOptions {
   /** A request's headers must arrive within this, or it is answered 408. @default 20 s */
   readonly headersTimeoutMs?: number;
   /**
-   * The whole request must arrive within this, or its connection is closed: it has begun to run by
-   * then, so it is not answered. @default 60 s
+   * The whole request must arrive within this, or it is answered 408. A body that stops arriving
+   * altogether meets the idle-connection timeout (60 s) first, which closes the connection with no
+   * answer, unless this is shorter. @default 60 s
    */
   readonly requestTimeoutMs?: number;
 }

@@ -12,6 +12,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,6 +120,15 @@ test('dump --dir refuses a directory that holds no instance, and arguments that 
   const file = await dumpDir(join(empty, 'notes.txt'));
   assert.equal(file.code, 2);
   assert.match(file.stderr, /notes\.txt is no directory/);
+  const under = await dumpDir(join(empty, 'notes.txt', 'sub'));
+  assert.equal(under.code, 2);
+  assert.match(under.stderr, /notes\.txt\/sub does not exist/);
+  // A path stat cannot follow is typed as before, not printed as a raw Error.
+  const loop = join(root, 'loop');
+  symlinkSync(loop, loop);
+  const looped = await dumpDir(loop);
+  assert.equal(looped.code, 1);
+  assert.match(looped.stderr, /ELOOP.*\(STOWAGE_FILE_IO\)/);
   for (const extra of [['default'], ['--server', 'http://127.0.0.1:1'], ['--config', 'x.yaml']]) {
     const refused = await runCli(['dump', '--dir', empty, ...extra], { cwd: root });
     assert.equal(refused.code, 2, extra.join(' '));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
@@ -10,7 +10,7 @@ import {
   MemoryBackend,
   type ObjectKey,
 } from '../../src/index.js';
-import { DISCARD_MAX_BYTES } from '../../src/server/body.js';
+import { DISCARD_MAX_BYTES, readBody } from '../../src/server/body.js';
 import { type StowageServerOptions, startServer } from '../../src/server/http-server.js';
 
 type ServerOptions = Omit<StowageServerOptions, 'provider'>;
@@ -592,4 +592,48 @@ test('an HTTP/1.1 request without a Host header, and a CONNECT, get typed answer
     http10.socket.write('GET /healthz HTTP/1.0\r\n\r\n');
     assert.match(await http10.received, /^HTTP\/1\.1 200 /);
   });
+});
+
+test('reading the body of a request whose connection went before it was read rejects: a route never waits for ever', async () => {
+  for (const sent of ['partial', 'whole'] as const) {
+    let settled: (outcome: string) => void = () => undefined;
+    const outcome = new Promise<string>((resolve) => {
+      settled = resolve;
+    });
+    // As a request pipelined behind a slow one is read only in its turn, after its client left.
+    const server = createServer((req) => {
+      req.socket.once('close', () =>
+        setTimeout(
+          () =>
+            readBody(req, 1000).then(
+              () => settled('resolved'),
+              () => settled('rejected'),
+            ),
+          50,
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const body = '{"a":1}';
+      socket.write(
+        `PUT / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${body.length}\r\n\r\n${sent === 'whole' ? body : '{'}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      // Before, listeners were added to a request already destroyed, and nothing ever came.
+      const result = await Promise.race([
+        outcome,
+        new Promise((resolve) => setTimeout(resolve, 3000, 'pending')),
+      ]);
+      assert.equal(result, 'rejected', sent);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { droppedConnectionsLog } from '../../src/cli/commands/serve.js';
 import { connectionBudget, openFileLimit, reservedDescriptors } from '../../src/server/connection-budget.js';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
@@ -36,4 +38,18 @@ test('connections are lowered to what the limit leaves beside the reserve, never
   assert.deepEqual(connectionBudget(1024, undefined, 80), { maxConnections: 1024, lowered: false });
   assert.deepEqual(connectionBudget(1024, 50, 80), { maxConnections: 8, lowered: true });
   assert.deepEqual(connectionBudget(100, 256, 80), { maxConnections: 100, lowered: false });
+  // The floor never raises what was configured: before, 4 became 8, "lowered".
+  assert.deepEqual(connectionBudget(4, 82, 80), { maxConnections: 4, lowered: false });
+});
+
+test('connections refused in a burst are all logged: the first at once, the rest when the window is up', async () => {
+  const lines: string[] = [];
+  const dropped = droppedConnectionsLog(176, (line) => lines.push(line), 200);
+  for (let i = 0; i < 440; i++) dropped();
+  assert.equal(lines.length, 1);
+  assert.match(lines[0] as string, / 1 connection\(s\) refused: server\.maxConnections \(176\) were open\n$/);
+  // Before, the other 439 waited for a refusal after the window, which may never come.
+  await sleep(400);
+  assert.equal(lines.length, 2);
+  assert.match(lines[1] as string, / 439 connection\(s\) refused/);
 });

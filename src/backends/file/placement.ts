@@ -83,7 +83,7 @@ export function checkStillHoldsData(dir: string): Promise<void> {
 /** For an open with `create: false` (FileBackendOptions.create): the instance must be there already. */
 export function checkInstanceExists(dir: string): Promise<void> {
   const why =
-    'it is opened with create: false (as configured, or by a CLI verb that does not write it), so no instance is created here. A data directory on a filesystem that is not mounted looks like this: mount it, or correct dir; to start a new, empty instance, open it with create: true (the default: stowage serve, put)';
+    'it is opened with create: false (as configured, or by a CLI verb that does not store into it), so no instance is created here. A data directory on a filesystem that is not mounted looks like this: mount it, or correct dir; to start a new, empty instance, open it with create: true (the default: stowage serve, put)';
   return checkHoldsInstance(dir, { verb: 'opened', unreadable: why, empty: why });
 }
 

@@ -58,14 +58,19 @@ export async function dumpDirectoryCommand(
   return 0;
 }
 
-/** A `--dir` that is not there, or no directory, is a wrong path like one that holds no instance. */
+/**
+ * A `--dir` that is not there, or no directory, is a wrong path like one that holds no instance.
+ * Any other failure (no permission, a symbolic-link loop) is left to dumpObjects, which types it.
+ */
 async function checkIsDirectory(dir: string): Promise<void> {
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(dir)).isDirectory();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new UsageError(`--dir: ${dir} does not exist`);
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: a file on the way (`notes.txt/sub`).
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`--dir: ${dir} does not exist`);
+    return;
   }
   if (!isDirectory) throw new UsageError(`--dir: ${dir} is no directory`);
 }

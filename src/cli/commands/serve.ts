@@ -53,18 +53,32 @@ const DROPPED_LINE_MS = 60_000;
  * A line for the first connection refused at the cap, then at most one a minute with how many were
  * refused since the last: an operator at the limit had no sign of it (the metric counts each).
  */
-function droppedConnectionsLog(maxConnections: number, log: (line: string) => void): () => void {
+export function droppedConnectionsLog(
+  maxConnections: number,
+  log: (line: string) => void,
+  windowMs = DROPPED_LINE_MS,
+): () => void {
   let since = 0;
   let lineAt = Number.NEGATIVE_INFINITY;
-  return () => {
-    since++;
-    const now = performance.now();
-    if (now - lineAt < DROPPED_LINE_MS) return;
+  let flushPending = false;
+  const flush = () => {
+    flushPending = false;
+    if (since === 0) return;
     log(
       `${new Date().toISOString()} ${since} connection(s) refused: server.maxConnections (${maxConnections}) were open\n`,
     );
     since = 0;
-    lineAt = now;
+    lineAt = performance.now();
+  };
+  return () => {
+    since++;
+    const wait = lineAt + windowMs - performance.now();
+    if (wait <= 0) flush();
+    // The rest of a burst is reported when its minute is up: before, it waited for a drop after it.
+    else if (!flushPending) {
+      flushPending = true;
+      setTimeout(flush, wait).unref();
+    }
   };
 }
 
