@@ -4,8 +4,7 @@ import type { StowageConfig } from '../config/schema.js';
 import { UnknownInstanceError } from '../errors/index.js';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../objects/codec.js';
 import type { InstancesUsed } from './arguments.js';
-import { UsageError } from './output.js';
-import { type CliTarget, localTarget, resolveInstance } from './target.js';
+import { type CliTarget, localTarget, refuseOneInstance, resolveInstance } from './target.js';
 
 /**
  * Opens, in this process, the instances of the configuration one CLI verb works on (`used`); each
@@ -23,8 +22,8 @@ export async function openLocalTarget(config: StowageConfig, used: InstancesUsed
   const opened = used.opened === 'all' ? new Set(names) : resolved(used.opened);
   const unknown = [...opened].find((name) => !names.includes(name));
   if (unknown !== undefined) throw UnknownInstanceError.named(unknown);
-  if (used.distinct !== undefined && used.opened !== 'all' && opened.size < used.opened.length)
-    throw new UsageError(`${used.distinct} one instance, ${[...opened][0]}`);
+  if (used.distinct !== undefined && used.opened !== 'all')
+    refuseOneInstance(names, used.opened[0] ?? '', used.opened[1] ?? '', used.distinct);
   const created = resolved(used.created);
   const instances = config.instances.flatMap((instance, i) => {
     const name = names[i] as string;

@@ -1,8 +1,9 @@
 import type { GroupVersionKind } from '../contract/gvk.js';
 import type { PersistenceProvider, RuntimeObject, SecretPersistenceProvider } from '../contract/types.js';
-import { ConfigError } from '../errors/index.js';
+import { ConfigError, UnknownInstanceError } from '../errors/index.js';
 import type { InstanceReadiness } from '../server/readiness.js';
 import { readiness } from '../server/readiness.js';
+import { UsageError } from './output.js';
 
 /**
  * What a CLI verb works against: a running server (over HTTP) or a configuration opened in this
@@ -34,6 +35,17 @@ export interface CliTarget {
 /** The `default` alias names the first configured instance, as the HTTP API does. */
 export function resolveInstance(names: readonly string[], instance: string): string {
   return instance === 'default' && names.length > 0 ? (names[0] as string) : instance;
+}
+
+/**
+ * Refuses two names of one instance (`default` and the first instance's own name, say), for a verb
+ * that needs two different ones; one unknown name given twice is refused as unknown.
+ */
+export function refuseOneInstance(names: readonly string[], a: string, b: string, what: string): void {
+  const one = resolveInstance(names, a);
+  if (one !== resolveInstance(names, b)) return;
+  if (!names.includes(one)) throw UnknownInstanceError.named(one);
+  throw new UsageError(`${what} one instance, ${one}`);
 }
 
 /** What a secret verb meets on a configuration that names no keyring. */

@@ -1,13 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { gvkString } from '../../contract/gvk.js';
 import type { RuntimeObject } from '../../contract/types.js';
-import { StowageError, UnknownInstanceError } from '../../errors/index.js';
+import { StowageError } from '../../errors/index.js';
 import { identify } from '../../objects/identity.js';
 import { COPY_DISTINCT, VERIFY_DISTINCT } from '../arguments.js';
 import { requireArg } from '../gvk-arg.js';
-import { UsageError } from '../output.js';
 import { Progress } from '../progress.js';
-import { type CliTarget, resolveInstance } from '../target.js';
+import { type CliTarget, refuseOneInstance } from '../target.js';
 import type { CommandContext } from './context.js';
 
 /** Puts in flight at once while copying; the target's mailbox bounds it too. */
@@ -18,7 +17,7 @@ export async function copyCommand({ target, flags, out }: CommandContext): Promi
   const from = requireArg(flags.from, '--from <instance>');
   const to = requireArg(flags.to, '--to <instance>');
   // It reported every object copied, having only written each over itself.
-  await refuseOneInstance(target, from, to, COPY_DISTINCT);
+  refuseOneInstance(await instanceNames(target), from, to, COPY_DISTINCT);
   // Both must exist before anything is read: a mistyped target was found only by its first put
   // (every one of thousands failing), or not at all when the source was empty (exit 0).
   const [kinds] = await Promise.all([target.kinds(from), target.kinds(to)]);
@@ -69,14 +68,9 @@ async function snapshot(target: CliTarget, instance: string): Promise<Map<string
   return objects;
 }
 
-/** Refuses two names of one instance (`default` and the first instance's own name, say). */
-async function refuseOneInstance(target: CliTarget, a: string, b: string, what: string): Promise<void> {
-  const names = (await target.instances()).map((instance) => instance.name);
-  const one = resolveInstance(names, a);
-  if (one !== resolveInstance(names, b)) return;
-  // As when the configuration is opened here (openLocalTarget): an unknown name is that first.
-  if (!names.includes(one)) throw UnknownInstanceError.named(one);
-  throw new UsageError(`${what} one instance, ${one}`);
+/** The target's instance names; a `--server` is asked for them, so both targets refuse alike. */
+async function instanceNames(target: CliTarget): Promise<string[]> {
+  return (await target.instances()).map((instance) => instance.name);
 }
 
 /** `verify <a> <b>`: reports every object missing on either side or different; exit 1 when any. */
@@ -84,7 +78,7 @@ export async function verifyCommand({ target, positionals, out }: CommandContext
   const a = requireArg(positionals[0], '<instance>');
   const b = requireArg(positionals[1], '<other instance>');
   // An instance agrees with itself: a backup never made passed the check ("0 differences", exit 0).
-  await refuseOneInstance(target, a, b, VERIFY_DISTINCT);
+  refuseOneInstance(await instanceNames(target), a, b, VERIFY_DISTINCT);
   const [left, right] = await Promise.all([snapshot(target, a), snapshot(target, b)]);
   const differences: Difference[] = [];
   for (const [id, object] of left) {
