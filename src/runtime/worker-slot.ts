@@ -25,9 +25,8 @@ export interface WorkerSlotConfig {
  */
 export class WorkerSlot {
   private readonly pool: Piscina<HostRequest, HostReply>;
-  private death: DeathReason | undefined;
-  /** What the death said (the worker's error, the hang), for the errors of the tasks it failed. */
-  private deathCause = '';
+  /** Why the worker died, and what it said (its error, the hang), for the tasks it failed. */
+  private death: Death | undefined;
   private closing = false;
   /** Start times of tasks in flight, oldest first (a Set keeps insertion order). */
   private readonly running = new Set<{ readonly started: number }>();
@@ -98,7 +97,7 @@ export class WorkerSlot {
   }
 
   async run(request: HostRequest): Promise<HostReply> {
-    if (this.death !== undefined) throw diedError(this.death, this.deathCause);
+    if (this.death !== undefined) throw diedError(this.death);
     const task = { started: performance.now() };
     this.running.add(task);
     this.busy.started(task.started);
@@ -125,7 +124,7 @@ export class WorkerSlot {
         throw new ClosedError('the worker was terminated by close() before the operation finished');
       }
       this.died(classify(error), error instanceof Error ? error.message : String(error));
-      throw diedError(this.death ?? 'error', this.deathCause);
+      throw diedError(this.death ?? { reason: 'error', cause: '' });
     } finally {
       this.running.delete(task);
       this.busy.finished();
@@ -169,8 +168,7 @@ export class WorkerSlot {
 
   private died(reason: DeathReason, cause: string): void {
     if (this.death !== undefined || this.closing) return;
-    this.death = reason;
-    this.deathCause = cause;
+    this.death = { reason, cause };
     this.closing = true;
     this.onDeath(reason, cause);
     // Terminates a busy-looping thread too; tasks still in flight reject and map to ActorDiedError.
@@ -200,6 +198,11 @@ function classify(error: unknown): DeathReason {
   return 'error';
 }
 
+interface Death {
+  readonly reason: DeathReason;
+  readonly cause: string;
+}
+
 /** The longest cause quoted in an ActorDiedError's message. */
 const MAX_CAUSE_CHARS = 300;
 
@@ -207,7 +210,7 @@ const MAX_CAUSE_CHARS = 300;
  * Names the cause too: a worker that could not start because the process was out of descriptors
  * said only "(error)", and an operator read the instance's restarts with EMFILE nowhere in sight.
  */
-function diedError(reason: DeathReason, cause: string): ActorDiedError {
+function diedError({ reason, cause }: Death): ActorDiedError {
   const shown = cause.length > MAX_CAUSE_CHARS ? `${cause.slice(0, MAX_CAUSE_CHARS)}…` : cause;
   return new ActorDiedError(
     `the actor's worker died (${reason}${shown ? `: ${shown}` : ''}); the operation may or may not have been applied`,
