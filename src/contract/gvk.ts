@@ -1,3 +1,4 @@
+import { thrownText } from '../errors/base.js';
 import { InvalidGvkError, ReservedGroupError } from '../errors/index.js';
 import { quoted } from '../errors/quoted.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from './dns.js';
@@ -105,8 +106,7 @@ export function checkAnyGvk(value: GroupVersionKind): GroupVersionKind {
     fields = [value.group, value.version, value.kind];
   } catch (error) {
     // A getter or a Proxy's trap: a caller's error, typed like every other refusal of the GVK.
-    const why = error instanceof Error ? error.message : String(error);
-    throw new InvalidGvkError(`gvk could not be read: ${why}`, { field: 'gvk' });
+    throw new InvalidGvkError(`gvk could not be read: ${thrownText(error)}`, { field: 'gvk' });
   }
   return gvk(...(fields as [string, string, string]));
 }

@@ -60,17 +60,31 @@ const MAX_WIRE_DETAILS = 64;
  * whose message getter throws could not be turned into text, and the throw that made escaped the
  * worker's error handling and failed every operation of the batch, stored ones included.
  */
-function textOf(read: () => unknown): string {
+function textOf(read: () => unknown, maxChars = MAX_WIRE_MESSAGE_CHARS): string {
   let text: string;
   try {
     text = String(read());
   } catch {
     text = 'a thrown value that cannot be turned into text';
   }
-  return text.length > MAX_WIRE_MESSAGE_CHARS
-    ? `${text.slice(0, MAX_WIRE_MESSAGE_CHARS)}… (${text.length - MAX_WIRE_MESSAGE_CHARS} more characters cut)`
+  return text.length > maxChars
+    ? `${text.slice(0, maxChars)}… (${text.length - maxChars} more characters cut)`
     : text;
 }
+
+/**
+ * What a thrown value says, for quoting in another error's message: an Error's message, anything
+ * else as String() makes it, capped at `maxChars`, never throwing. A caller's getter or Proxy trap
+ * can throw a null-prototype object, or an Error whose message getter throws, and quoting it
+ * with String() then threw a raw TypeError in place of the typed refusal; and a 1 MB message
+ * was quoted whole.
+ */
+export function thrownText(error: unknown, maxChars = QUOTED_THROWN_CHARS): string {
+  return textOf(() => (error instanceof Error ? error.message : error), maxChars);
+}
+
+/** How much of a thrown value's text another error's message quotes (thrownText). */
+const QUOTED_THROWN_CHARS = 300;
 
 /**
  * Details as the wire can carry them: strings (capped), finite numbers, booleans and null. A
@@ -153,7 +167,7 @@ export function toWireError(error: unknown): WireError {
   }
   return {
     code: 'STOWAGE_INTERNAL',
-    message: textOf(() => (error instanceof Error ? error.message : error)),
+    message: thrownText(error, MAX_WIRE_MESSAGE_CHARS),
     details: {},
   };
 }

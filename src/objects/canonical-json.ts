@@ -1,4 +1,5 @@
 import { InvalidObjectError } from '../errors/index.js';
+import { typeNamed } from '../errors/quoted.js';
 import { type AddressFields, checkSameAddress } from './identity.js';
 import { quotedKey, quoteString } from './json-quote.js';
 
@@ -21,7 +22,7 @@ export function unwritableNumber(value: number): string | undefined {
 
 /** Why a value of this type (not string, number, boolean or object) cannot be written as JSON. */
 export function unwritableType(value: unknown): string {
-  return `a ${typeof value} cannot be represented in JSON`;
+  return `${typeNamed(value)} cannot be represented in JSON`;
 }
 
 /** Why an object is not plain JSON data (a class instance, symbol keys), or undefined when it is. */
@@ -29,7 +30,10 @@ export function unwritableObject(value: object): string | undefined {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null && !isObjectPrototype(proto)) {
     const name = proto.constructor?.name;
-    return `${typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a prototype'} cannot be represented in JSON`;
+    // An object made with Object.create(plainObject) inherits its constructor: "a Object" said
+    // plain objects were refused.
+    const instanceOf = typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : undefined;
+    return `${instanceOf ?? 'an object that inherits from another object'} cannot be represented in JSON`;
   }
   if (Object.getOwnPropertySymbols(value).length > 0) return 'symbol-keyed properties cannot be represented';
   return undefined;

@@ -1,5 +1,6 @@
 import { gvkString } from '../contract/gvk.js';
 import type { RuntimeObject } from '../contract/types.js';
+import { thrownText } from '../errors/base.js';
 import {
   CorruptObjectError,
   InvalidObjectError,
@@ -77,8 +78,7 @@ function readingCallerObject<T>(read: () => T): T {
     return read();
   } catch (error) {
     if (error instanceof StowageError) throw error;
-    const why = error instanceof Error ? error.message : String(error);
-    throw new InvalidObjectError(`the object could not be read: ${why}`, { field: '' });
+    throw new InvalidObjectError(`the object could not be read: ${thrownText(error)}`, { field: '' });
   }
 }
 

@@ -2,6 +2,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { MAX_TIMER_MS } from '../config/timer-limit.js';
 import { MAX_IDLE_SPIN_MICROS, MIN_WORKER_HEAP_MB } from '../config/worker-limits.js';
 import { InvalidRuntimeConfigError } from '../errors/index.js';
+import { typeNamed } from '../errors/quoted.js';
 import { DEFAULT_MAX_OBJECT_BYTES } from '../objects/codec.js';
 import type { RuntimeObserver } from './observer.js';
 
@@ -143,14 +144,10 @@ export function names<T>(every: Record<keyof T, true>): readonly string[] {
  */
 function optionSection<T extends object>(name: string, value: T): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new InvalidRuntimeConfigError(`${name} must be an object of options, not ${describeValue(value)}`, {
+    throw new InvalidRuntimeConfigError(`${name} must be an object of options, not ${typeNamed(value)}`, {
       field: name,
     });
   return value;
-}
-
-function describeValue(value: unknown): string {
-  return Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
 }
 
 function checkKnown(section: keyof typeof KNOWN_OPTIONS, options: object): void {

@@ -1,5 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { thrownText } from '../errors/base.js';
 import { ActorDiedError, ClosedError } from '../errors/index.js';
 import type { BusyMeter } from './busy-meter.js';
 import type { ActorWorkerData, HostReply, HostRequest } from './protocol.js';
@@ -63,7 +64,7 @@ export class WorkerSlot {
       } satisfies ActorWorkerData,
     });
     // Without an 'error' listener piscina's error event would crash the process.
-    this.pool.on('error', (error: Error) => this.died(classify(error), error.message));
+    this.pool.on('error', (error: unknown) => this.died(classify(error), thrownText(error)));
     // A pool this slot gave up can still start a worker: piscina 5.3 ends destroying as destroy()
     // resolves, and a thread that died of an error but exits only later (a large heap takes a while
     // to tear down) then has piscina start a replacement in the abandoned pool, a thread that ran
@@ -123,7 +124,7 @@ export class WorkerSlot {
       if (this.closing && this.death === undefined) {
         throw new ClosedError('the worker was terminated by close() before the operation finished');
       }
-      this.died(classify(error), error instanceof Error ? error.message : String(error));
+      this.died(classify(error), thrownText(error));
       throw diedError(this.death ?? { reason: 'error', cause: '' });
     } finally {
       this.running.delete(task);
@@ -186,9 +187,7 @@ export class RequestNotSentError extends Error {
   override readonly name = 'RequestNotSentError';
 
   constructor(override readonly cause: unknown) {
-    super(
-      `the request could not be sent to the worker: ${cause instanceof Error ? cause.message : String(cause)}`,
-    );
+    super(`the request could not be sent to the worker: ${thrownText(cause)}`);
   }
 }
 

@@ -205,4 +205,50 @@ describe('what a put stores is the object as it was at the call', () => {
       }
     });
   });
+
+  test('what a getter throws is quoted short and safely: a value String() cannot read, or a 1 MB message, still gives the typed refusal', async () => {
+    const unreadableMessage = new Error('unused');
+    Object.defineProperty(unreadableMessage, 'message', {
+      get() {
+        throw new Error('message refuses');
+      },
+    });
+    const thrown: [string, unknown][] = [
+      ['a null-prototype object', Object.create(null)],
+      ['an Error whose message getter throws', unreadableMessage],
+      ['a 1 MB message', new Error('m'.repeat(1_000_000))],
+    ];
+    const throwingGetter = <T extends object>(target: T, field: string, value: unknown): T =>
+      Object.defineProperty(target, field, {
+        enumerable: true,
+        get() {
+          throw value;
+        },
+      });
+    await withEach(async (provider, instance) => {
+      for (const [what, value] of thrown) {
+        const name = `${provider.constructor.name}, ${what}`;
+        const short = (error: { message: string }) => error.message.length < 1000;
+        await assert.rejects(
+          provider.putObject(
+            instance,
+            makeObject({ name: 'g', namespace: 'x', data: throwingGetter({}, 'z', value) }),
+          ),
+          (error: unknown) => error instanceof InvalidObjectError && short(error),
+          `${name}: put`,
+        );
+        const gvk = throwingGetter(
+          { group: '', version: 'v1' },
+          'kind',
+          value,
+        ) as unknown as GroupVersionKind;
+        await assert.rejects(
+          provider.getObject(instance, gvk, 'x/a'),
+          (error: unknown) => error instanceof InvalidGvkError && short(error),
+          `${name}: get`,
+        );
+      }
+      assert.deepEqual(await provider.getAllObjects(instance, CONFIG_MAP), []);
+    });
+  });
 });

@@ -41,6 +41,23 @@ test('values JSON cannot carry are rejected with the field path', () => {
   }
 });
 
+test('refusals name what they refuse in plain words', () => {
+  const cases: [unknown, RegExp][] = [
+    [{ u: undefined }, /^u: undefined cannot be represented in JSON$/],
+    [{ n: 10n }, /^n: a bigint cannot be represented/],
+    [{ d: new Date(0) }, /^d: a Date cannot be represented/],
+    // Inherits Object as its constructor's name: it was refused as "a Object".
+    [{ o: Object.create({ inherited: 1 }) }, /^o: an object that inherits from another object cannot/],
+  ];
+  for (const [value, message] of cases) {
+    assert.throws(
+      () => canonicalJson(value),
+      (error: unknown) => error instanceof InvalidObjectError && message.test(error.message),
+      String(message),
+    );
+  }
+});
+
 test('plain objects and arrays of another realm (a vm context) are plain data, as JSON.stringify takes them', () => {
   const foreign = runInNewContext('({ b: [1, { c: "x" }], a: null })') as object;
   assert.equal(canonicalJson(foreign), '{"a":null,"b":[1,{"c":"x"}]}');

@@ -1,6 +1,7 @@
 import { fdatasyncSync, fstatSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { FileIoError, InternalError, StowageError } from '../../errors/index.js';
+import { thrownText } from '../../errors/base.js';
+import { FileIoError, InternalError, MAX_WIRE_MESSAGE_CHARS, StowageError } from '../../errors/index.js';
 import { BatchEncoder, type BatchRecord, type EncodedBatch, recordBytesAtMost } from './batch-encoder.js';
 import { ioError, type LogSync } from './layout.js';
 import { writevFully, writevFullySync } from './write-fully.js';
@@ -378,7 +379,7 @@ export class LogWriter<W extends PendingWrite> {
  * means for this write.
  */
 function heldWriteFailed(cause: unknown): FileIoError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = thrownText(cause, MAX_WIRE_MESSAGE_CHARS);
   const details = cause instanceof StowageError ? cause.details : {};
   return new FileIoError(
     `${reason}. This write was held for that rewrite, so it is applied in this process's memory (reads see it) but not durable`,
