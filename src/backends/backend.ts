@@ -86,6 +86,14 @@ export interface Backend {
   list(gvk: GroupVersionKind): AsyncIterable<BackendRecord>;
   /** Every GVK that has at least one record, reserved ones included, in no particular order. */
   kinds(): Promise<GroupVersionKind[]>;
+  /**
+   * Rewrites what the backend stores so that no value superseded or deleted before the call is
+   * left in its files: the file log compacts into a snapshot, in a compaction that starts after
+   * the call. Rejects with a typed error when it could not. Absent for backends that keep no old
+   * values: memory, and S3, where an overwrite or a delete replaces the object (a bucket with
+   * versioning keeps the old versions until its lifecycle rules expire them).
+   */
+  compact?(): Promise<void>;
   /** Liveness: resolves when the backend can still persist, throws a typed error when it cannot. */
   probe(): Promise<void>;
   /** Flushes and releases everything; the backend is not used again. */

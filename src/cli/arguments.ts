@@ -1,4 +1,4 @@
-import { gvkArgs, keyArg } from './gvk-arg.js';
+import { gvkArgs, keyArg, secretArgs } from './gvk-arg.js';
 import { UsageError } from './output.js';
 
 /** The flags a verb may take; --config, --server, --token and --help are the CLI's own. */
@@ -138,6 +138,7 @@ export function checkArguments(
     const gvk = gvkArgs(args[spec.gvkAt], args[spec.gvkAt + 1]);
     if (spec.keyAt !== undefined) keyArg(gvk, args[spec.keyAt]);
   }
+  if (name.startsWith('secret ')) secretArgs(args[1], args[2]);
   const own = name === 'serve' ? LOCAL_ONLY_FLAGS : GLOBAL_FLAGS;
   const stray = Object.keys(flags).find(
     (flag) => flags[flag] !== undefined && !own.has(flag) && !spec.flags?.includes(flag as VerbFlag),

@@ -1,6 +1,7 @@
 import { type GroupVersionKind, gvkFromApiVersion } from '../contract/gvk.js';
 import { checkObjectKey } from '../contract/object-key.js';
-import { InvalidGvkError, InvalidKeyError } from '../errors/index.js';
+import { InvalidGvkError, InvalidKeyError, InvalidSecretError } from '../errors/index.js';
+import { checkSecretAddress } from '../secrets/secret-provider.js';
 import { UsageError } from './output.js';
 
 /** `<apiVersion> <kind>` positionals, e.g. `apps/v1 Deployment` or `v1 ConfigMap`. */
@@ -21,6 +22,20 @@ export function keyArg(gvk: GroupVersionKind, key: string | undefined): void {
     checkObjectKey(gvk, key);
   } catch (error) {
     if (error instanceof InvalidKeyError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The `<namespace> <name>` of a secret verb (`name` undefined: `secret list`'s optional namespace
+ * alone), refused as a usage error (exit 2) before the instance is opened or a secret read.
+ */
+export function secretArgs(namespace: string | undefined, name: string | undefined): void {
+  if (namespace === undefined) return;
+  try {
+    checkSecretAddress(namespace, name ?? 'any');
+  } catch (error) {
+    if (error instanceof InvalidSecretError) throw new UsageError(error.message);
     throw error;
   }
 }

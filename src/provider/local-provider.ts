@@ -184,6 +184,14 @@ export class LocalProvider implements PersistenceProvider, RecordChannel {
   }
 
   /**
+   * Rewrites the instance's stored data so that no value superseded or deleted before the call is
+   * left in its files (Backend.compact: the file log compacts; memory and S3 keep no old values).
+   */
+  async compact(instance: string): Promise<void> {
+    await this.ready(instance).store.compact();
+  }
+
+  /**
    * Closes every backend, those still opening included (their open then releases what it took);
    * every call returns the same close.
    */

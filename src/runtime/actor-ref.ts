@@ -4,6 +4,7 @@ import {
   ClosedError,
   fromWireError,
   InitializeFailedError,
+  InternalError,
   type StowageError,
 } from '../errors/index.js';
 import { MeanWindow } from '../stats/mean-window.js';
@@ -82,6 +83,8 @@ export class ActorRef {
   private endingThreads: number[] = [];
   /** A worker has opened the backend before: the next open is a reopen (OpenOptions.reopening). */
   private openedOnce = false;
+  /** The last compaction asked for (compact()); the next waits for it, so one task slot serves them all. */
+  private compacting: Promise<void> = Promise.resolve();
 
   /**
    * What the worker opens. A #private field: it may hold S3 credentials, which util.inspect of a
@@ -158,8 +161,8 @@ export class ActorRef {
       {
         entry: this.entry,
         resourceLimits: this.options.resourceLimits,
-        // Beside the batches: a probe, a close, and one cancel of abandoned listings.
-        concurrentTasks: this.batching.maxBatchesInFlight + 3,
+        // Beside the batches: a probe, a close, one cancel of abandoned listings and one compaction.
+        concurrentTasks: this.batching.maxBatchesInFlight + 4,
         idleSpinMicros: this.idleSpinMicros,
       },
       this.busy,
@@ -331,6 +334,39 @@ export class ActorRef {
       .run({ type: 'cancel-listings', instance: this.name, cursors })
       .catch(() => undefined)
       .finally(() => this.sendCancels());
+  }
+
+  /**
+   * Backend.compact on the worker, beside the mailbox like a probe: it holds no key's turn, and the
+   * writes it must follow were acknowledged before the call. It runs in steps of at most a quarter
+   * of hangTimeoutMs (1 s at most), each its own task, since one task outlasting the hang check
+   * would have the worker killed as hung. One runs at a time; each call gets a compaction that
+   * starts after it.
+   */
+  compact(): Promise<void> {
+    const run = this.compacting.catch(() => undefined).then(() => this.compactInSteps());
+    this.compacting = run;
+    return run;
+  }
+
+  private async compactInSteps(): Promise<void> {
+    const waitMs = Math.max(1, Math.min(1000, Math.floor(this.options.supervisor.hangTimeoutMs / 4)));
+    const slot = this.serving();
+    let id: number | null = null;
+    for (;;) {
+      if (this.closed) throw new ClosedError(`${this.name} was closed`, { instance: this.name });
+      // Only the worker that started it knows how far it got.
+      if (!slot || this.serving() !== slot) {
+        throw new ActorDiedError(`the actor of ${this.name} restarted or died while it compacted`, {
+          reason: 'restart',
+        });
+      }
+      const reply = await slot.run({ type: 'compact', instance: this.name, id, waitMs });
+      if (!reply.ok) throw fromWireError(reply.error);
+      if (!reply.compacting) throw new InternalError('compact reply without its progress');
+      if (reply.compacting.done) return;
+      id = reply.compacting.id;
+    }
   }
 
   /** Terminates the worker; its death is reported like any other. */

@@ -124,6 +124,17 @@ export type HostRequest =
    * that batches and probes need.
    */
   | { readonly type: 'cancel-listings'; readonly instance: string; readonly cursors: readonly string[] }
+  /**
+   * Backend.compact in steps: `id` null starts a compaction, a number waits on the one it started.
+   * Each step answers within `waitMs`, done or not, so no task outlasts the supervisor's hang check
+   * however long the compaction takes (ActorRef.compact).
+   */
+  | {
+      readonly type: 'compact';
+      readonly instance: string;
+      readonly id: number | null;
+      readonly waitMs: number;
+    }
   | { readonly type: 'close'; readonly instance: string };
 
 /** `seconds` is the time the worker spent on the operation, measured in the worker. */
@@ -141,6 +152,8 @@ export type HostReply =
       readonly keepsCallOrder?: boolean;
       /** Probe only: what Backend.compactionFailure reported (absent: the backend does not compact). */
       readonly compactionFailure?: string | null;
+      /** Compact only: the compaction's id, and whether it has finished. */
+      readonly compacting?: { readonly id: number; readonly done: boolean };
       readonly seconds: number;
     }
   | { readonly ok: false; readonly error: WireError; readonly seconds: number };

@@ -217,6 +217,15 @@ export class RuntimeProvider implements PersistenceProvider, RecordChannel {
     return actor.call({ op: 'delete-record', order: recordOrder(gvk, key), gvk, key }, started);
   }
 
+  /**
+   * Rewrites the instance's stored data so that no value superseded or deleted before the call is
+   * left in its files (Backend.compact: the file log compacts; memory and S3 keep no old values).
+   * Runs on the worker in steps, each shorter than the hang check (ActorRef.compact).
+   */
+  async compact(instance: string): Promise<void> {
+    await this.ready(instance, undefined).compact();
+  }
+
   /** In pages, as streamAllObjects: one task for every record could outlast the hang timeout. */
   async listRecords(instance: string, gvk: GroupVersionKind): Promise<BackendRecord[]> {
     const actor = this.ready(instance, 'get_all');

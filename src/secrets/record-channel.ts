@@ -19,4 +19,6 @@ export interface RecordChannel {
   deleteRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean>;
   /** Every record of the GVK, in no particular order. */
   listRecords(instance: string, gvk: GroupVersionKind): Promise<BackendRecord[]>;
+  /** Leaves no value superseded or deleted before the call in the instance's files (Backend.compact). */
+  compact(instance: string): Promise<void>;
 }

@@ -156,6 +156,9 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
    * (an old key can be dropped). Secrets go in namespace and name order, the first that fails stops the rotation
    * with its typed error, and a second run resumes where it stopped. Records are parsed one at a
    * time, in their turn, so a malformed one stops the rotation there, not before it starts.
+   * Then the instance is compacted (RecordChannel.compact): once this resolves, no record under an
+   * older key, and no deleted secret, is left in its files. A compaction that fails rejects the
+   * rotation with its error, the secrets rotated; run it again once the cause is fixed.
    */
   async rotate(instance: string): Promise<{ rotated: number; unchanged: number }> {
     let rotated = 0;
@@ -183,6 +186,9 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
         rotated++;
       });
     }
+    // The records under the old keys stay in a file log until it is compacted, and whoever holds
+    // the directory and an old key could read them: a rotation after a key leaked must leave none.
+    await this.channel.compact(instance);
     return { rotated, unchanged };
   }
 
@@ -267,11 +273,19 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
 function checkIdentity(instance: string, namespace: string, name: string): SecretIdentity {
   // As the object calls and listSecrets answer it.
   if (typeof instance !== 'string' || instance === '') throw UnknownInstanceError.named(instance);
+  return { instance, ...checkSecretAddress(namespace, name) };
+}
+
+/**
+ * A secret's namespace (a DNS-1123 label, required) and name (as a Secret's), or
+ * InvalidSecretError; the CLI checks its arguments with it before it opens anything.
+ */
+export function checkSecretAddress(namespace: unknown, name: unknown): { namespace: string; name: string } {
   const checkedNamespace = checkNamespace(namespace, invalidSecret);
   if (checkedNamespace === undefined) {
     throw new InvalidSecretError('secret namespace is required', { field: 'namespace' });
   }
-  return { instance, namespace: checkedNamespace, name: checkName(SECRET_GVK, name, invalidSecret) };
+  return { namespace: checkedNamespace, name: checkName(SECRET_GVK, name, invalidSecret) };
 }
 
 /**

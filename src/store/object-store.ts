@@ -145,6 +145,11 @@ export class ObjectStore {
     return this.backend.delete(checkedGvk, checkObjectKey(checkedGvk, key));
   }
 
+  /** Backend.compact, where the backend has one; nothing to do otherwise. */
+  async compact(): Promise<void> {
+    await this.backend.compact?.();
+  }
+
   async listRecords(gvk: GroupVersionKind): Promise<BackendRecord[]> {
     const records: BackendRecord[] = [];
     for await (const record of this.streamRecords(gvk)) records.push(record);

@@ -242,6 +242,28 @@ describe('CLI verbs against a configuration', () => {
     assert.ok(performance.now() - started < 15_000, 'it did not wait for stdin to end');
   });
 
+  test('a secret namespace or name that is not valid is a usage error (exit 2) before stdin is read or anything opened', async () => {
+    for (const args of [
+      ['put', 'default', 'Prod!', 'token'],
+      ['put', 'default', 'kube-system', 'Bad_Name'],
+      ['get', 'default', 'Prod!', 'token'],
+      ['delete', 'default', 'kube-system', 'x'.repeat(254)],
+      ['list', 'default', 'Prod!'],
+    ]) {
+      const started = performance.now();
+      const run = await runCli(['secret', ...args, '--config', config], {
+        cwd: workdir,
+        input: null,
+        openStdinMs: 20_000,
+      });
+      const what = args.join(' ').slice(0, 60);
+      // Before: exit 1 with STOWAGE_INVALID_SECRET, after creating the instance and reading stdin.
+      assert.equal(run.code, 2, `${what}: ${run.stderr}`);
+      assert.match(run.stderr, /^stowage: secret (namespace|name) /, what);
+      assert.ok(performance.now() - started < 15_000, `${what}: it did not wait for stdin to end`);
+    }
+  });
+
   test('put -f - and secret put with a configuration that cannot be read say so at once, without waiting for stdin', async () => {
     for (const args of [
       ['put', 'default', '-f', '-'],

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import {
   ActorDiedError,
   ClosedError,
+  FileIoError,
   InvalidObjectError,
   ListingExpiredError,
   MachineId,
@@ -75,6 +76,35 @@ test('a record listing longer than the hang timeout crosses in pages and kills n
   } finally {
     await provider.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a compaction longer than the hang timeout runs in steps and kills no worker; its failure is the caller's typed error", async () => {
+  const observer = new RecordingObserver();
+  const runtime = { supervisor: { hangTimeoutMs: 300, probeIntervalMs: 50 }, observer };
+  const slow = await slowListProvider({ delayMs: 0, compactDelayMs: 1000 }, runtime);
+  try {
+    const started = performance.now();
+    // Two at once: each gets a compaction of its own, one after the other.
+    await Promise.all([slow.provider.compact(slow.instance), slow.provider.compact(slow.instance)]);
+    assert.ok(performance.now() - started >= 2000, 'both compactions ran, one after the other');
+    assert.deepEqual(observer.restarts, [], 'no worker was taken for hung');
+    assert.equal(slow.provider.instanceStatus(slow.instance).status, true);
+  } finally {
+    await slow.cleanup();
+  }
+  const failing = await slowListProvider(
+    { delayMs: 0, compactDelayMs: 10, compactFailure: 'no room' },
+    runtime,
+  );
+  try {
+    await assert.rejects(
+      failing.provider.compact(failing.instance),
+      (error: unknown) => error instanceof FileIoError && error.message === 'no room',
+    );
+    assert.equal(failing.provider.instanceStatus(failing.instance).status, true);
+  } finally {
+    await failing.cleanup();
   }
 });
 

@@ -30,6 +30,7 @@ function gatedChannel(inner: LocalProvider) {
     putRecord: (...args) => inner.putRecord(...args),
     deleteRecord: (...args) => inner.deleteRecord(...args),
     listRecords: (...args) => inner.listRecords(...args),
+    compact: (instance) => inner.compact(instance),
     async getRecord(...args) {
       const bytes = await inner.getRecord(...args);
       if (armed && args[2] === 'ns/a') {

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { readdir, statfs, unlink } from 'node:fs/promises';
-import { FileIoError } from '../../errors/index.js';
+import { ClosedError, FileIoError } from '../../errors/index.js';
 import { encodeHeader, FileType, HEADER_BYTES } from './format.js';
 import {
   classify,
@@ -149,6 +149,22 @@ export class Compactor<W extends PendingWrite> {
       }
     });
     return this.running;
+  }
+
+  /**
+   * A compaction that starts after this call, not one already running, which copied the index
+   * before it and may hold values superseded since: once this resolves, no value superseded or
+   * deleted before the call is left in the directory's files (a rotation of the secrets' key relies
+   * on it). Rejects with why that compaction failed or was not started (FileIoError: a full disk),
+   * or with ClosedError once the instance is closing.
+   */
+  async compactFromNow(): Promise<void> {
+    if (this.running) await this.running;
+    // Any compaction running now (started by the policy as the last one ended) began after the
+    // call, and compact() joins it.
+    if (this.stopping) throw new ClosedError(`${this.dir} is closing: no compaction was started`);
+    await this.compact();
+    if (this.failure) throw this.failure;
   }
 
   /** Starts no more compactions, and waits for a running one to finish. */

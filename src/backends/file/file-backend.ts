@@ -570,9 +570,9 @@ export class FileBackend implements Backend {
     return this.state?.writer.broken;
   }
 
-  /** Compacts now, whatever the policy says; resolves when done (see stats() for failures). */
+  /** Backend.compact: a compaction now, whatever the policy says (Compactor.compactFromNow). */
   async compact(): Promise<void> {
-    await this.opened().compactor.compact();
+    await this.opened().compactor.compactFromNow();
   }
 
   private apply(batch: readonly FileWrite[]): void {

@@ -35,6 +35,8 @@ interface Actor {
   /** Open listings by cursor, least recently read first (listPage). */
   readonly cursors: Map<string, Listing>;
   nextCursor: number;
+  /** The compaction the main thread asked for last, while it waits on it (compactStep). */
+  compaction: { readonly id: number; readonly done: Promise<void> } | undefined;
 }
 
 /** A listing between pages: its iterator, and what it lists, which a cursor must match. */
@@ -99,6 +101,12 @@ async function handle(request: HostRequest): Promise<HostReply> {
           ...(failure !== undefined && { compactionFailure: failure }),
         };
       }
+      case 'compact':
+        return {
+          ok: true,
+          compacting: await compactStep(actorFor(request.instance), request),
+          seconds: seconds(),
+        };
       case 'close': {
         const actor = actors.get(request.instance);
         actors.delete(request.instance);
@@ -141,6 +149,7 @@ async function open(
     order: keepsCallOrder ? undefined : new KeyOrder(),
     cursors: new Map(),
     nextCursor: 1,
+    compaction: undefined,
   });
   return { tornTailBytes: backend.tornTailBytes?.() ?? 0, keepsCallOrder };
 }
@@ -260,6 +269,45 @@ function evictBeyondLimit(actor: Actor): void {
     void Promise.resolve()
       .then(() => listing.iterator.return?.())
       .catch(() => undefined);
+  }
+}
+
+/** Ids of the compactions this worker started, unique to it as cursors are. */
+let compactions = 0;
+
+/**
+ * Starts a compaction (`id` null) or waits on the one started, for at most `waitMs`. The main thread
+ * asks for one at a time per instance. An id this worker did not give out means the worker that
+ * ran the compaction was replaced, and what it did is unknown.
+ */
+async function compactStep(
+  actor: Actor,
+  { id, waitMs }: Extract<HostRequest, { type: 'compact' }>,
+): Promise<{ id: number; done: boolean }> {
+  if (id === null) {
+    const done = actor.store.compact();
+    // Awaited by the steps that follow; a failure is theirs to report.
+    done.catch(() => undefined);
+    actor.compaction = { id: ++compactions, done };
+  } else if (actor.compaction?.id !== id) {
+    throw new ActorDiedError(`compaction ${id} is gone: the actor restarted while it ran`, {
+      reason: 'restart',
+    });
+  }
+  const compaction = actor.compaction as { readonly id: number; readonly done: Promise<void> };
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), waitMs);
+  });
+  try {
+    const done = await Promise.race([compaction.done.then(() => true), waited]);
+    if (done) actor.compaction = undefined;
+    return { id: compaction.id, done };
+  } catch (error) {
+    actor.compaction = undefined;
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
