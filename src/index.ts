@@ -64,6 +64,11 @@ export type { InstanceConfig, ModuleBackendConfig } from './runtime/protocol.js'
 export { RuntimeProvider } from './runtime/runtime-provider.js';
 export { type KeyMaterial, Keyring, parseKeyring } from './secrets/keyring.js';
 export { KEYRING_ENV, keyringFromEnv, loadKeyringFile } from './secrets/keyring-source.js';
+export {
+  observedSecrets,
+  type SecretFailureListener,
+  type SecretOperation,
+} from './secrets/observed-secrets.js';
 export type { RecordChannel } from './secrets/record-channel.js';
 export { EncryptedSecretProvider, MAX_SECRET_BYTES } from './secrets/secret-provider.js';
 export { ObjectStore, type ObjectStoreOptions } from './store/object-store.js';

@@ -4,11 +4,13 @@ import { checkConfig } from '../config/load.js';
 import type { InstanceSettings, StowageConfig } from '../config/schema.js';
 import { workerResourceLimits } from '../config/worker-limits.js';
 import { MachineId } from '../contract/machine-id.js';
+import type { SecretPersistenceProvider } from '../contract/types.js';
 import { StowageMetrics } from '../metrics/stowage-metrics.js';
 import { combineObservers } from '../runtime/combine-observers.js';
 import { RuntimeProvider } from '../runtime/runtime-provider.js';
 import type { Keyring } from '../secrets/keyring.js';
 import { keyringFromEnv, loadKeyringFile } from '../secrets/keyring-source.js';
+import { observedSecrets } from '../secrets/observed-secrets.js';
 import { EncryptedSecretProvider } from '../secrets/secret-provider.js';
 import { StateLog } from './state-log.js';
 
@@ -16,7 +18,7 @@ export interface OpenStowage {
   readonly provider: RuntimeProvider;
   readonly metrics: StowageMetrics | undefined;
   /** Present when the configuration names a keyring (secrets.keyringFile or secrets.keyringEnv). */
-  readonly secrets: EncryptedSecretProvider | undefined;
+  readonly secrets: SecretPersistenceProvider | undefined;
   readonly machineId: MachineId;
   close(): Promise<void>;
 }
@@ -73,8 +75,24 @@ export async function openStowage(
       throw error;
     }
   }
-  const secrets = keyring ? new EncryptedSecretProvider(provider, keyring) : undefined;
+  const secrets =
+    keyring && secretsObserved(new EncryptedSecretProvider(provider, keyring), provider, metrics);
   return { provider, metrics, secrets, machineId, close };
+}
+
+/** The secret API with its failures counted in `metrics`, per configured store. */
+function secretsObserved(
+  secrets: SecretPersistenceProvider,
+  provider: RuntimeProvider,
+  metrics: StowageMetrics | undefined,
+): SecretPersistenceProvider {
+  if (!metrics) return secrets;
+  const backends = new Map(provider.snapshot().instances.map((i) => [i.store, i.backend]));
+  for (const [store, backend] of backends) metrics.registerSecretStore(store, backend);
+  return observedSecrets(secrets, (instance, operation, code) => {
+    const backend = backends.get(instance);
+    if (backend !== undefined) metrics.secretFailed(instance, backend, operation, code);
+  });
 }
 
 async function loadKeyring(config: StowageConfig): Promise<Keyring | undefined> {

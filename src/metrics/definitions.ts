@@ -28,6 +28,7 @@ export const METRICS = {
   buildInfo: 'stowage_build_info',
   eventLoopDelay: 'stowage_event_loop_delay_seconds',
   httpConnectionsDropped: 'stowage_http_connections_dropped_total',
+  secretFailures: 'stowage_secret_failures_total',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -1,7 +1,10 @@
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import type { RuntimeObserver } from '../runtime/observer.js';
+import type { SecretOperation } from '../secrets/observed-secrets.js';
 import { registerBuildInfo } from './build-info.js';
+import { FAILURE_LABELS, METRICS } from './definitions.js';
 import { type EventLoopDelayOptions, EventLoopDelaySampler } from './event-loop-delay.js';
+import { failureReason } from './failure-reasons.js';
 import { registerHttpMetrics } from './http-metrics.js';
 import { MetricsObserver } from './observer.js';
 import { SnapshotGauges, type SnapshotSource } from './snapshot-gauges.js';
@@ -35,11 +38,21 @@ export interface StowageMetricsOptions {
  * Node's default process metrics are deliberately not included: some of them fail
  * `promtool check metrics` (gauges named `*_total`), and a host usually collects them already.
  */
+/** Every call of the secret API (SecretOperation). */
+const SECRET_OPERATIONS: readonly SecretOperation[] = ['put', 'get', 'delete', 'list', 'rotate'];
+/** Why a stored secret record does not read: the failures no other metric shows. */
+const RECORD_FAILURE_CODES = [
+  'STOWAGE_SECRET_DECRYPT_FAILED',
+  'STOWAGE_SECRET_KEY_UNKNOWN',
+  'STOWAGE_SECRET_CORRUPT',
+] as const;
+
 export class StowageMetrics {
   readonly registry: Registry;
   private readonly events: MetricsObserver;
   private readonly gauges: SnapshotGauges;
   private readonly sampler: EventLoopDelaySampler | undefined;
+  private readonly secretFailures: Counter<(typeof FAILURE_LABELS)[number]>;
 
   constructor(options: StowageMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -50,6 +63,12 @@ export class StowageMetrics {
     this.events = new MetricsObserver(this.registry);
     registerBuildInfo(this.registry);
     registerHttpMetrics(this.registry);
+    this.secretFailures = new Counter({
+      name: METRICS.secretFailures,
+      help: 'Calls of the secret API that failed, by error code: a record that does not decrypt (secret_decrypt_failed, secret_key_unknown, secret_corrupt) is read by the runtime as a get that succeeded.',
+      labelNames: FAILURE_LABELS,
+      registers: [this.registry],
+    });
     if (options.eventLoopDelay !== false) {
       this.sampler = new EventLoopDelaySampler(this.registry, options.eventLoopDelay);
       this.sampler.start();
@@ -69,6 +88,28 @@ export class StowageMetrics {
   /** Creates a store's label sets at zero before the runtime reports anything about it. */
   registerStore(store: string, backend: string): void {
     this.events.registerStore(store, backend);
+  }
+
+  /**
+   * Counts a failed call of the secret API (observedSecrets), by its error code, as
+   * stowage_operation_failures_total counts the runtime's. Only for a configured store: a caller's
+   * unknown instance name must not become a label value.
+   */
+  secretFailed(store: string, backend: string, operation: SecretOperation, code: string): void {
+    this.secretFailures.inc({ backend, store, operation, reason: failureReason(code) });
+  }
+
+  /**
+   * Creates at zero the secret failures of a store whose secret API is counted, for the reasons a
+   * stored record gives: increase() and rate() need a series to start from, and an alert on them
+   * missed the first failure of a store that had none before.
+   */
+  registerSecretStore(store: string, backend: string): void {
+    for (const operation of SECRET_OPERATIONS) {
+      for (const code of RECORD_FAILURE_CODES) {
+        this.secretFailures.inc({ backend, store, operation, reason: failureReason(code) }, 0);
+      }
+    }
   }
 
   /** Stops the event-loop sampler; the registry keeps its values. */

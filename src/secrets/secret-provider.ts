@@ -71,7 +71,7 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
     private readonly keyring: Keyring,
   ) {
     // Checked here, not at the first call, where either failed as a TypeError from inside.
-    const methods = ['putRecord', 'getRecord', 'deleteRecord', 'listRecords'] as const;
+    const methods = ['putRecord', 'getRecord', 'deleteRecord', 'listRecords', 'compact'] as const;
     // An ObjectStore has the same method names without the instance, and failed at each call.
     if (
       channel === null ||

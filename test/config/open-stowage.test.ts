@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { openStowage } from '../../src/app/open-stowage.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -46,4 +50,45 @@ test('a configuration built in code is checked as a file is: one ConfigError nam
     instances: [{ kind: 'memory', name: 'm' }],
   });
   await stowage.close();
+});
+
+test('a secret that does not decrypt is counted in stowage_secret_failures_total, at zero before it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-secret-metrics-'));
+  const configWithKey = () => {
+    const keyring = join(dir, `keyring-${randomBytes(4).toString('hex')}.yaml`);
+    writeFileSync(keyring, `keys:\n  - name: key1\n    secret: ${randomBytes(32).toString('base64')}\n`, {
+      mode: 0o600,
+    });
+    return loadConfig({
+      env: {
+        STOWAGE__instances: JSON.stringify([{ kind: 'file', dir: join(dir, 'data') }]),
+        STOWAGE__secrets__keyringFile: JSON.stringify(keyring),
+      },
+    });
+  };
+  const failures =
+    /stowage_secret_failures_total\{[^}]*operation="get",reason="secret_decrypt_failed"\} (\d+)/;
+  try {
+    const writer = await openStowage(configWithKey());
+    const [instance] = writer.provider.instances() as [string];
+    try {
+      await writer.secrets?.putSecret(instance, 'ns', 'token', 'value');
+    } finally {
+      await writer.close();
+    }
+    // Another key under the same id: the record is read, and does not decrypt.
+    const reader = await openStowage(configWithKey());
+    try {
+      assert.equal(failures.exec(await reader.metrics!.registry.metrics())?.[1], '0');
+      await assert.rejects(
+        reader.secrets!.getSecret(instance, 'ns', 'token'),
+        /STOWAGE_SECRET_DECRYPT_FAILED|failed authentication/,
+      );
+      assert.equal(failures.exec(await reader.metrics!.registry.metrics())?.[1], '1');
+    } finally {
+      await reader.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { gvk, MachineId, type StowageError } from '../../src/index.js';
+import {
+  EncryptedSecretProvider,
+  gvk,
+  MachineId,
+  observedSecrets,
+  type StowageError,
+} from '../../src/index.js';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics/server.js';
 import { StowageMetrics } from '../../src/metrics/stowage-metrics.js';
 import { RuntimeProvider } from '../../src/runtime/runtime-provider.js';
+import { Keyring } from '../../src/secrets/keyring.js';
 import { makeObject } from '../helpers/objects.js';
 import { acquireRadosgw, type Radosgw, radosgwSkipReason } from '../helpers/radosgw.js';
 import { requireBinary, skipWithout } from './binaries.js';
@@ -65,6 +73,8 @@ describe('dashboard and alert queries against a real Prometheus', { skip, timeou
     );
     metrics.watch(provider);
     stores = provider.instances();
+    // As openStowage does where a keyring is configured (failOneSecretRead).
+    metrics.registerSecretStore(stores[0]!, 'file');
     await provider.initialize(MachineId.generate());
     server = await startMetricsServer({ registry: metrics.registry, port: 0 });
     prometheus = await PrometheusServer.start({
@@ -95,7 +105,7 @@ describe('dashboard and alert queries against a real Prometheus', { skip, timeou
       60_000,
     );
 
-    expected = await driveLoad(provider, stores);
+    expected = await driveLoad(provider, stores, metrics);
     // Wait for a scrape that saw all of it: the counter equals exactly what was done.
     await prometheus.until('a scrape after the load', async () => {
       const result = await prometheus.query('sum(stowage_operations_total{operation="put"})');
@@ -174,6 +184,7 @@ describe('dashboard and alert queries against a real Prometheus', { skip, timeou
 async function driveLoad(
   provider: RuntimeProvider,
   stores: readonly string[],
+  metrics: StowageMetrics,
 ): Promise<{ puts: number; rejected: number }> {
   let puts = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -201,5 +212,34 @@ async function driveLoad(
     assert.equal((result.reason as StowageError).code, 'STOWAGE_QUEUE_FULL');
     rejected++;
   }
+  await failOneSecretRead(provider, fileStore, metrics);
+  // The secret's record is a put of its own.
+  puts++;
   return { puts, rejected };
+}
+
+/**
+ * A secret written under one key and read under another of the same id: the record is read, so the
+ * runtime counts a get that succeeded, and only stowage_secret_failures_total sees the failure.
+ */
+async function failOneSecretRead(
+  provider: RuntimeProvider,
+  store: string,
+  metrics: StowageMetrics,
+): Promise<void> {
+  const keyring = () => Keyring.fromKeys([{ id: 'key1', secret: randomBytes(32) }]);
+  const counted = (secrets: EncryptedSecretProvider) =>
+    observedSecrets(secrets, (instance, operation, code) =>
+      metrics.secretFailed(instance, 'file', operation, code),
+    );
+  await counted(new EncryptedSecretProvider(provider, keyring())).putSecret(
+    store,
+    'metrics',
+    'token',
+    'value',
+  );
+  await assert.rejects(
+    counted(new EncryptedSecretProvider(provider, keyring())).getSecret(store, 'metrics', 'token'),
+    (error: unknown) => (error as StowageError).code === 'STOWAGE_SECRET_DECRYPT_FAILED',
+  );
 }

@@ -1,0 +1,35 @@
+import type { SecretPersistenceProvider } from '../contract/types.js';
+
+/** A call of the secret API, as stowage_secret_failures_total labels it. */
+export type SecretOperation = 'put' | 'get' | 'delete' | 'list' | 'rotate';
+
+/** Told the instance, the call and the error code of each secret call that failed. */
+export type SecretFailureListener = (instance: string, operation: SecretOperation, code: string) => void;
+
+/**
+ * `secrets` with each failed call reported to `onFailure`, then rejected as before. Decryption runs
+ * on the caller's thread after the record was read, which the runtime counts as a get that
+ * succeeded: a wrong keyring rolled out, or a tampered record, showed nowhere in the metrics.
+ */
+export function observedSecrets(
+  secrets: SecretPersistenceProvider,
+  onFailure: SecretFailureListener,
+): SecretPersistenceProvider {
+  const observed = <T>(instance: string, operation: SecretOperation, call: () => Promise<T>): Promise<T> =>
+    call().catch((error: unknown) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      onFailure(instance, operation, typeof code === 'string' ? code : 'STOWAGE_INTERNAL');
+      throw error;
+    });
+  return {
+    putSecret: (instance, namespace, name, value) =>
+      observed(instance, 'put', () => secrets.putSecret(instance, namespace, name, value)),
+    getSecret: (instance, namespace, name) =>
+      observed(instance, 'get', () => secrets.getSecret(instance, namespace, name)),
+    deleteSecret: (instance, namespace, name) =>
+      observed(instance, 'delete', () => secrets.deleteSecret(instance, namespace, name)),
+    listSecrets: (instance, namespace) =>
+      observed(instance, 'list', () => secrets.listSecrets(instance, namespace)),
+    rotate: (instance) => observed(instance, 'rotate', () => secrets.rotate(instance)),
+  };
+}
