@@ -46,6 +46,17 @@ describe('grafana/stowage-dashboard.json', () => {
     }
   });
 
+  test("the job variable's All is the jobs exposing stowage_build_info, not every job: Processes up showed other targets", () => {
+    const job = dashboard.templating.list.find((v) => v.name === 'job') as
+      | Record<string, unknown>
+      | undefined;
+    assert.ok(job, 'no job variable');
+    assert.match(JSON.stringify(job.query), /label_values\(stowage_build_info, job\)/);
+    assert.equal(job.includeAll, true);
+    // A custom "All" value of .* matched every target's `up`; without one, Grafana sends the listed jobs.
+    assert.equal(job.allValue, undefined);
+  });
+
   test('uses only timeseries and stat panels, and has every required one', () => {
     for (const panel of panels) assert.match(panel.type, /^(timeseries|stat)$/, panel.title);
     assert.ok(panels.some((panel) => panel.type === 'stat'));
