@@ -32,6 +32,9 @@ export function keyArg(gvk: GroupVersionKind, key: string | undefined): void {
  */
 export function secretArgs(namespace: string | undefined, name: string | undefined): void {
   if (namespace === undefined) return;
+  if (name === undefined && namespace === '') {
+    throw new UsageError('secret namespace, when given, must not be empty');
+  }
   try {
     checkSecretAddress(namespace, name ?? 'any');
   } catch (error) {

@@ -67,9 +67,14 @@ function textOf(read: () => unknown, maxChars = MAX_WIRE_MESSAGE_CHARS): string 
   } catch {
     text = 'a thrown value that cannot be turned into text';
   }
-  return text.length > maxChars
-    ? `${text.slice(0, maxChars)}… (${text.length - maxChars} more characters cut)`
-    : text;
+  if (text.length <= maxChars) return text;
+  // Not between the two halves of a surrogate pair, which would leave half a character.
+  const cut = isHighSurrogate(text.charCodeAt(maxChars - 1)) ? maxChars - 1 : maxChars;
+  return `${text.slice(0, cut)}… (${text.length - cut} more characters cut)`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /**
@@ -121,9 +126,16 @@ function plainDetails(details: unknown): ErrorDetails {
  * carries (each code belongs to one class).
  */
 function isInstanceOf(cls: typeof StowageError, value: unknown): boolean {
-  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
-  if (typeof value !== 'object' || value === null || !(value as Record<symbol, unknown>)[BRAND]) return false;
-  return cls.code === StowageError.code || (value as { code?: unknown }).code === cls.code;
+  // Never throws: `instanceof` on what a caller's getter threw (a revoked Proxy, a Proxy whose
+  // prototype trap throws) ran the trap, and the TypeError escaped the typed refusal around it.
+  try {
+    if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
+    if (typeof value !== 'object' || value === null || !(value as Record<symbol, unknown>)[BRAND])
+      return false;
+    return cls.code === StowageError.code || (value as { code?: unknown }).code === cls.code;
+  } catch {
+    return false;
+  }
 }
 
 type ErrorClass = (new (message: string, details?: ErrorDetails) => StowageError) & { readonly code: string };

@@ -19,6 +19,10 @@ export interface RecordChannel {
   deleteRecord(instance: string, gvk: GroupVersionKind, key: string): Promise<boolean>;
   /** Every record of the GVK, in no particular order. */
   listRecords(instance: string, gvk: GroupVersionKind): Promise<BackendRecord[]>;
-  /** Leaves no value superseded or deleted before the call in the instance's files (Backend.compact). */
-  compact(instance: string): Promise<void>;
+  /**
+   * Leaves no value superseded or deleted before the call in the instance's files (Backend.compact).
+   * Both providers have it; rotate() calls it when it is done. A channel of the caller's own
+   * without it leaves the old records as its storage keeps them.
+   */
+  compact?(instance: string): Promise<void>;
 }

@@ -2,12 +2,13 @@ import { checkName, checkNamespace, makeObjectKey, parseObjectKey } from '../con
 import type { SecretInfo, SecretPersistenceProvider } from '../contract/types.js';
 import {
   ConfigError,
+  fromWireError,
   InvalidSecretError,
   KeyringInvalidError,
   SecretCorruptError,
   SecretDecryptFailedError,
   SecretKeyUnknownError,
-  type StowageError,
+  StowageError,
   UnknownInstanceError,
 } from '../errors/index.js';
 import { KeyOrder } from '../store/key-order.js';
@@ -30,7 +31,12 @@ export const MAX_SECRET_BYTES = 1024 * 1024;
 
 /** checkName/checkNamespace speak of `metadata.name`; a secret's caller passed `name`. */
 const invalidSecret = (message: string, field: string): StowageError =>
-  new InvalidSecretError(message.replace('metadata.', 'secret '), { field: field.replace('metadata.', '') });
+  new InvalidSecretError(
+    message.replace('metadata.', 'secret ').replace(` for ${SECRET_GVK.kind}`, ' for a secret'),
+    {
+      field: field.replace('metadata.', ''),
+    },
+  );
 
 /**
  * Per-key order shared by every provider over one channel. Rotation is done by building a provider
@@ -71,7 +77,7 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
     private readonly keyring: Keyring,
   ) {
     // Checked here, not at the first call, where either failed as a TypeError from inside.
-    const methods = ['putRecord', 'getRecord', 'deleteRecord', 'listRecords', 'compact'] as const;
+    const methods = ['putRecord', 'getRecord', 'deleteRecord', 'listRecords'] as const;
     // An ObjectStore has the same method names without the instance, and failed at each call.
     if (
       channel === null ||
@@ -188,7 +194,15 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
     }
     // The records under the old keys stay in a file log until it is compacted, and whoever holds
     // the directory and an old key could read them: a rotation after a key leaked must leave none.
-    await this.channel.compact(instance);
+    try {
+      await this.channel.compact?.(instance);
+    } catch (error) {
+      // Said with what was done: the secrets are re-encrypted, only the old records remain.
+      if (!(error instanceof StowageError)) throw error;
+      const { code, message, details } = error.toWire();
+      const done = `re-encrypted ${rotated} secret(s) under the primary key (${unchanged} already were), but the compaction that removes their old records failed, and the records under older keys are still in the instance's files; run rotate again once that is fixed`;
+      throw fromWireError({ code, message: `${done}: ${message}`, details });
+    }
     return { rotated, unchanged };
   }
 

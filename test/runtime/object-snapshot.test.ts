@@ -206,6 +206,12 @@ describe('what a put stores is the object as it was at the call', () => {
     });
   });
 
+  const revokedProxy = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+
   test('what a getter throws is quoted short and safely: a value String() cannot read, or a 1 MB message, still gives the typed refusal', async () => {
     const unreadableMessage = new Error('unused');
     Object.defineProperty(unreadableMessage, 'message', {
@@ -217,6 +223,8 @@ describe('what a put stores is the object as it was at the call', () => {
       ['a null-prototype object', Object.create(null)],
       ['an Error whose message getter throws', unreadableMessage],
       ['a 1 MB message', new Error('m'.repeat(1_000_000))],
+      // instanceof on it runs its trap, which throws.
+      ['a revoked Proxy', revokedProxy()],
     ];
     const throwingGetter = <T extends object>(target: T, field: string, value: unknown): T =>
       Object.defineProperty(target, field, {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EncryptedSecretProvider,
+  FileIoError,
   instanceName,
   LocalProvider,
   MachineId,
@@ -80,3 +81,41 @@ for (const change of ['put', 'delete'] as const) {
     }
   });
 }
+
+test("a rotation whose compaction fails says what it did, typed as that failure; a channel of the caller's own without compact is still taken", async () => {
+  const key1 = testKey('key1');
+  const key2 = testKey('key2');
+  const instance = instanceName('memory', 'rotation-compaction');
+  const provider = new LocalProvider([{ name: instance, backend: new MemoryBackend() }]);
+  await provider.initialize(MachineId.generate());
+  try {
+    const withoutCompact: RecordChannel = {
+      putRecord: (...args) => provider.putRecord(...args),
+      getRecord: (...args) => provider.getRecord(...args),
+      deleteRecord: (...args) => provider.deleteRecord(...args),
+      listRecords: (...args) => provider.listRecords(...args),
+    };
+    const failing: RecordChannel = {
+      ...withoutCompact,
+      compact: () =>
+        Promise.reject(
+          new FileIoError('compact snapshot-2 skipped: no room', { op: 'compact', errno: 'ENOSPC' }),
+        ),
+    };
+    const before = new EncryptedSecretProvider(withoutCompact, keyringOf(key1));
+    for (const name of ['a', 'b']) await before.putSecret(instance, 'ns', name, `value-${name}`);
+    await assert.rejects(
+      new EncryptedSecretProvider(failing, keyringOf(key2, key1)).rotate(instance),
+      (error: unknown) =>
+        error instanceof FileIoError &&
+        error.details.errno === 'ENOSPC' &&
+        /^re-encrypted 2 secret\(s\) under the primary key \(0 already were\), but the compaction .*: compact snapshot-2 skipped: no room$/.test(
+          error.message,
+        ),
+    );
+    const after = new EncryptedSecretProvider(withoutCompact, keyringOf(key2, key1));
+    assert.deepEqual(await after.rotate(instance), { rotated: 0, unchanged: 2 });
+  } finally {
+    await provider.close();
+  }
+});
