@@ -370,9 +370,14 @@ describe('CLI verbs against a running server', () => {
         assert.equal(escaped.code, 2, key);
         assert.match(escaped.stderr, /^stowage: invalid key/, key);
       }
+      // A secret namespace `..` is no DNS-1123 label, refused before any request; an instance
+      // named `..` reaches the request path check.
       const dotted = await remote('secret', 'get', 'default', '..', 'kinds');
       assert.equal(dotted.code, 2);
-      assert.match(dotted.stderr, /cannot be part of a request path/);
+      assert.match(dotted.stderr, /secret namespace "\.\." is not a DNS-1123 label/);
+      const dottedInstance = await remote('secret', 'get', '..', 'ns', 'kinds');
+      assert.equal(dottedInstance.code, 2);
+      assert.match(dottedInstance.stderr, /cannot be part of a request path/);
       assert.equal((await remote('get', 'default', 'v1', 'Service', 'monitoring/alertmanager-main')).code, 0);
       // Directly, the same configuration is refused by the lock the server holds, code and all.
       const direct = await runCli(['status'], { cwd: serverDir });
