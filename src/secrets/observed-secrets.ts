@@ -15,12 +15,19 @@ export function observedSecrets(
   secrets: SecretPersistenceProvider,
   onFailure: SecretFailureListener,
 ): SecretPersistenceProvider {
-  const observed = <T>(instance: string, operation: SecretOperation, call: () => Promise<T>): Promise<T> =>
-    call().catch((error: unknown) => {
-      const code = (error as { code?: unknown } | null)?.code;
-      onFailure(instance, operation, typeof code === 'string' ? code : 'STOWAGE_INTERNAL');
+  const observed = <T>(instance: string, operation: SecretOperation, call: () => Promise<T>): Promise<T> => {
+    let result: Promise<T>;
+    try {
+      result = call();
+    } catch (error) {
+      // A provider of the caller's own may throw where EncryptedSecretProvider rejects.
+      result = Promise.reject(error);
+    }
+    return result.catch((error: unknown) => {
+      onFailure(instance, operation, codeOf(error));
       throw error;
     });
+  };
   return {
     putSecret: (instance, namespace, name, value) =>
       observed(instance, 'put', () => secrets.putSecret(instance, namespace, name, value)),
@@ -32,4 +39,14 @@ export function observedSecrets(
       observed(instance, 'list', () => secrets.listSecrets(instance, namespace)),
     rotate: (instance) => observed(instance, 'rotate', () => secrets.rotate(instance)),
   };
+}
+
+/** The error's stable code; STOWAGE_INTERNAL for anything without one (reading it may throw too). */
+function codeOf(error: unknown): string {
+  try {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' ? code : 'STOWAGE_INTERNAL';
+  } catch {
+    return 'STOWAGE_INTERNAL';
+  }
 }
