@@ -90,6 +90,7 @@ function secretsObserved(
   const backends = new Map(provider.snapshot().instances.map((i) => [i.store, i.backend]));
   for (const [store, backend] of backends) metrics.registerSecretStore(store, backend);
   return observedSecrets(secrets, (instance, operation, code) => {
+    // `default` names the first store over HTTP, which resolves it before this is called.
     const backend = backends.get(instance);
     if (backend !== undefined) metrics.secretFailed(instance, backend, operation, code);
   });

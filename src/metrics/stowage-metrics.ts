@@ -53,6 +53,8 @@ export class StowageMetrics {
   private readonly gauges: SnapshotGauges;
   private readonly sampler: EventLoopDelaySampler | undefined;
   private readonly secretFailures: Counter<(typeof FAILURE_LABELS)[number]>;
+  /** The stores whose secret failures are counted (registerSecretStore). */
+  private readonly secretStores = new Set<string>();
 
   constructor(options: StowageMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -92,10 +94,11 @@ export class StowageMetrics {
 
   /**
    * Counts a failed call of the secret API (observedSecrets), by its error code, as
-   * stowage_operation_failures_total counts the runtime's. Only for a configured store: a caller's
-   * unknown instance name must not become a label value.
+   * stowage_operation_failures_total counts the runtime's. Only for a store registered with
+   * registerSecretStore(): a caller's unknown instance name must not become a label value.
    */
   secretFailed(store: string, backend: string, operation: SecretOperation, code: string): void {
+    if (!this.secretStores.has(store)) return;
     this.secretFailures.inc({ backend, store, operation, reason: failureReason(code) });
   }
 
@@ -105,6 +108,7 @@ export class StowageMetrics {
    * missed the first failure of a store that had none before.
    */
   registerSecretStore(store: string, backend: string): void {
+    this.secretStores.add(store);
     for (const operation of SECRET_OPERATIONS) {
       for (const code of RECORD_FAILURE_CODES) {
         this.secretFailures.inc({ backend, store, operation, reason: failureReason(code) }, 0);

@@ -31,11 +31,12 @@ export const MAX_SECRET_BYTES = 1024 * 1024;
 
 /** checkName/checkNamespace speak of `metadata.name`; a secret's caller passed `name`. */
 const invalidSecret = (message: string, field: string): StowageError =>
+  // Anchored: the caller's quoted name may hold either text itself.
   new InvalidSecretError(
-    message.replace('metadata.', 'secret ').replace(` for ${SECRET_GVK.kind}`, ' for a secret'),
-    {
-      field: field.replace('metadata.', ''),
-    },
+    message
+      .replace(/^metadata\./, 'secret ')
+      .replace(new RegExp(` for ${SECRET_GVK.kind}$`), ' for a secret'),
+    { field: field.replace(/^metadata\./, '') },
   );
 
 /**
@@ -200,7 +201,7 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
       // Said with what was done: the secrets are re-encrypted, only the old records remain.
       if (!(error instanceof StowageError)) throw error;
       const { code, message, details } = error.toWire();
-      const done = `re-encrypted ${rotated} secret(s) under the primary key (${unchanged} already were), but the compaction that removes their old records failed, and the records under older keys are still in the instance's files; run rotate again once that is fixed`;
+      const done = `re-encrypted ${rotated} secret(s) under the primary key (${unchanged} already were), but the compaction that removes replaced and deleted records failed, so such records may still be in the instance's files; run rotate again once that is fixed`;
       throw fromWireError({ code, message: `${done}: ${message}`, details });
     }
     return { rotated, unchanged };

@@ -212,6 +212,29 @@ describe('CLI verbs against a configuration', () => {
     assert.match(afterCopy.stdout, / 0 differences/);
   });
 
+  test('copy and verify say how many secrets they leave out, where the secrets can be listed', async () => {
+    const [primary, backup] = await instanceNames();
+    const put = await runCli(['secret', 'put', 'default', 'kube-system', 'left-out', '--config', config], {
+      cwd: workdir,
+      input: 'value',
+    });
+    assert.equal(put.code, 0, put.stderr);
+    try {
+      const copy = await cli('copy', '--from', primary, '--to', backup);
+      assert.equal(copy.code, 0, copy.stderr);
+      assert.match(
+        copy.stderr,
+        new RegExp(`stowage: 1 secret\\(s\\) in ${primary} not copied: secrets are not part`),
+      );
+      const verify = await cli('verify', primary, backup);
+      assert.match(verify.stderr, new RegExp(`stowage: 1 secret\\(s\\) in ${primary} not compared`));
+      assert.doesNotMatch(verify.stderr, new RegExp(backup), 'the backup holds none');
+    } finally {
+      assert.equal((await cli('secret', 'delete', 'default', 'kube-system', 'left-out')).code, 0);
+    }
+    assert.doesNotMatch((await cli('copy', '--from', primary, '--to', backup)).stderr, /secret/);
+  });
+
   test('secret put, get, list, rotate and delete; the list never shows the value', async () => {
     const put = await runCli(['secret', 'put', 'default', 'kube-system', 'token', '--config', config], {
       cwd: workdir,

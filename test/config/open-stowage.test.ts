@@ -85,6 +85,17 @@ test('a secret that does not decrypt is counted in stowage_secret_failures_total
         /STOWAGE_SECRET_DECRYPT_FAILED|failed authentication/,
       );
       assert.equal(failures.exec(await reader.metrics!.registry.metrics())?.[1], '1');
+      // An unknown instance name is refused, and becomes no label value.
+      await assert.rejects(reader.secrets!.getSecret('made-up-store', 'ns', 'token'), /made-up-store/);
+      reader.metrics!.secretFailed('made-up-store', 'file', 'get', 'STOWAGE_SECRET_CORRUPT');
+      assert.doesNotMatch(await reader.metrics!.registry.metrics(), /made-up-store/);
+      // The rewording of a name's refusal leaves the caller's quoted name as it was.
+      await assert.rejects(
+        reader.secrets!.getSecret(instance, 'ns', 'x for EncryptedSecret'),
+        (error: unknown) =>
+          error instanceof Error &&
+          error.message === 'secret name "x for EncryptedSecret" is not a valid name for a secret',
+      );
     } finally {
       await reader.close();
     }
