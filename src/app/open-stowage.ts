@@ -87,13 +87,11 @@ function secretsObserved(
   metrics: StowageMetrics | undefined,
 ): SecretPersistenceProvider {
   if (!metrics) return secrets;
-  const backends = new Map(provider.snapshot().instances.map((i) => [i.store, i.backend]));
-  for (const [store, backend] of backends) metrics.registerSecretStore(store, backend);
-  return observedSecrets(secrets, (instance, operation, code) => {
-    // `default` names the first store over HTTP, which resolves it before this is called.
-    const backend = backends.get(instance);
-    if (backend !== undefined) metrics.secretFailed(instance, backend, operation, code);
-  });
+  for (const { store, backend } of provider.snapshot().instances) metrics.registerSecretStore(store, backend);
+  // `default` names the first store over HTTP, which resolves it before this is called.
+  return observedSecrets(secrets, (instance, operation, code) =>
+    metrics.secretFailed(instance, operation, code),
+  );
 }
 
 async function loadKeyring(config: StowageConfig): Promise<Keyring | undefined> {

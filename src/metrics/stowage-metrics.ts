@@ -53,8 +53,8 @@ export class StowageMetrics {
   private readonly gauges: SnapshotGauges;
   private readonly sampler: EventLoopDelaySampler | undefined;
   private readonly secretFailures: Counter<(typeof FAILURE_LABELS)[number]>;
-  /** The stores whose secret failures are counted (registerSecretStore). */
-  private readonly secretStores = new Set<string>();
+  /** The stores whose secret failures are counted, with their backend (registerSecretStore). */
+  private readonly secretStores = new Map<string, string>();
 
   constructor(options: StowageMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -97,8 +97,9 @@ export class StowageMetrics {
    * stowage_operation_failures_total counts the runtime's. Only for a store registered with
    * registerSecretStore(): a caller's unknown instance name must not become a label value.
    */
-  secretFailed(store: string, backend: string, operation: SecretOperation, code: string): void {
-    if (!this.secretStores.has(store)) return;
+  secretFailed(store: string, operation: SecretOperation, code: string): void {
+    const backend = this.secretStores.get(store);
+    if (backend === undefined) return;
     this.secretFailures.inc({ backend, store, operation, reason: failureReason(code) });
   }
 
@@ -108,7 +109,7 @@ export class StowageMetrics {
    * missed the first failure of a store that had none before.
    */
   registerSecretStore(store: string, backend: string): void {
-    this.secretStores.add(store);
+    this.secretStores.set(store, backend);
     for (const operation of SECRET_OPERATIONS) {
       for (const code of RECORD_FAILURE_CODES) {
         this.secretFailures.inc({ backend, store, operation, reason: failureReason(code) }, 0);

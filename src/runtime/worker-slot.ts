@@ -202,15 +202,13 @@ interface Death {
   readonly cause: string;
 }
 
-/** The longest cause quoted in an ActorDiedError's message. */
-const MAX_CAUSE_CHARS = 300;
-
 /**
- * Names the cause too: a worker that could not start because the process was out of descriptors
- * said only "(error)", and an operator read the instance's restarts with EMFILE nowhere in sight.
+ * Names the cause too, cut as thrownText cuts a quoted error: a worker that could not start because
+ * the process was out of descriptors said only "(error)", and an operator read the instance's
+ * restarts with EMFILE nowhere in sight.
  */
 function diedError({ reason, cause }: Death): ActorDiedError {
-  const shown = cause.length > MAX_CAUSE_CHARS ? `${cause.slice(0, MAX_CAUSE_CHARS)}…` : cause;
+  const shown = thrownText(cause);
   return new ActorDiedError(
     `the actor's worker died (${reason}${shown ? `: ${shown}` : ''}); the operation may or may not have been applied`,
     { reason },

@@ -148,10 +148,7 @@ export class EncryptedSecretProvider implements SecretPersistenceProvider {
    * when the secret itself is read (getSecret, rotate).
    */
   async listSecrets(instance: string, namespace?: string): Promise<SecretInfo[]> {
-    if (namespace !== undefined && checkNamespace(namespace, invalidSecret) === undefined) {
-      // An empty namespace would match nothing and look like an empty listing.
-      throw new InvalidSecretError('secret namespace, when given, must not be empty', { field: 'namespace' });
-    }
+    checkSecretNamespaceFilter(namespace);
     const stored = await this.storedSecrets(instance, namespace);
     return stored.map(({ identity, bytes }) => info(identity, parseRecord(bytes, identity)));
   }
@@ -289,6 +286,17 @@ function checkIdentity(instance: string, namespace: string, name: string): Secre
   // As the object calls and listSecrets answer it.
   if (typeof instance !== 'string' || instance === '') throw UnknownInstanceError.named(instance);
   return { instance, ...checkSecretAddress(namespace, name) };
+}
+
+/**
+ * listSecrets' optional namespace: when given, a DNS-1123 label, or InvalidSecretError. The CLI
+ * checks `secret list`'s argument with it before it opens anything.
+ */
+export function checkSecretNamespaceFilter(namespace: unknown): void {
+  if (namespace !== undefined && checkNamespace(namespace, invalidSecret) === undefined) {
+    // An empty namespace would match nothing and look like an empty listing.
+    throw new InvalidSecretError('secret namespace, when given, must not be empty', { field: 'namespace' });
+  }
 }
 
 /**

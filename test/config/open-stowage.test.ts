@@ -87,7 +87,7 @@ test('a secret that does not decrypt is counted in stowage_secret_failures_total
       assert.equal(failures.exec(await reader.metrics!.registry.metrics())?.[1], '1');
       // An unknown instance name is refused, and becomes no label value.
       await assert.rejects(reader.secrets!.getSecret('made-up-store', 'ns', 'token'), /made-up-store/);
-      reader.metrics!.secretFailed('made-up-store', 'file', 'get', 'STOWAGE_SECRET_CORRUPT');
+      reader.metrics!.secretFailed('made-up-store', 'get', 'STOWAGE_SECRET_CORRUPT');
       assert.doesNotMatch(await reader.metrics!.registry.metrics(), /made-up-store/);
       // The rewording of a name's refusal leaves the caller's quoted name as it was.
       await assert.rejects(

@@ -229,9 +229,7 @@ async function failOneSecretRead(
 ): Promise<void> {
   const keyring = () => Keyring.fromKeys([{ id: 'key1', secret: randomBytes(32) }]);
   const counted = (secrets: EncryptedSecretProvider) =>
-    observedSecrets(secrets, (instance, operation, code) =>
-      metrics.secretFailed(instance, 'file', operation, code),
-    );
+    observedSecrets(secrets, (instance, operation, code) => metrics.secretFailed(instance, operation, code));
   await counted(new EncryptedSecretProvider(provider, keyring())).putSecret(
     store,
     'metrics',
