@@ -19,6 +19,7 @@ import type { Operation } from './observer.js';
 import type { ResolvedOptions } from './options.js';
 import { osThreadRunning, untilOsThreadsEnd } from './os-thread.js';
 import type { HostReply, InstanceConfig, OpReply, OpRequest, OpValues } from './protocol.js';
+import { settlesWithin } from './settles-within.js';
 import type { WorkerEntry } from './worker-entry.js';
 import { type DeathReason, WorkerSlot } from './worker-slot.js';
 
@@ -408,10 +409,6 @@ export class ActorRef {
 
   /** Asks the worker to close its backend, waiting at most `deadlineMs`; warns when it did not. */
   private async closeBackend(slot: WorkerSlot, deadlineMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, deadlineMs);
-    });
     try {
       const closing = slot.run({ type: 'close', instance: this.name }).then(
         (reply) => {
@@ -426,7 +423,7 @@ export class ActorRef {
         },
         () => undefined,
       );
-      const closed = await Promise.race([closing.then(() => true), expired.then(() => false)]);
+      const closed = await settlesWithin(closing, deadlineMs);
       if (!closed) {
         process.emitWarning(
           `instance ${this.name} did not close before the close deadline (shutdown.drainDeadlineMs), and its worker was terminated: what its backend had not finished is lost (a file instance writing a removed log again from memory loses the records it held)`,
@@ -434,7 +431,6 @@ export class ActorRef {
         );
       }
     } finally {
-      clearTimeout(timer);
       this.slot = undefined;
     }
   }

@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { QueueFullError, QueueTimeoutError } from '../errors/index.js';
+import { settlesWithin } from './settles-within.js';
 
 export interface MailboxConfig {
   readonly capacity: number;
@@ -83,19 +84,10 @@ export class Mailbox {
   /** Resolves true once nothing is queued or in flight, false if `deadlineMs` passes first. */
   async drain(deadlineMs: number): Promise<boolean> {
     if (this.queue.size === 0 && this.queue.pending === 0 && this.waiters.length === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), deadlineMs);
-    });
     const idle = (async () => {
       while (this.depth > 0 || this.queue.pending > 0) await this.queue.onIdle();
-      return true as const;
     })();
-    try {
-      return await Promise.race([idle, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return settlesWithin(idle, deadlineMs);
   }
 
   private async enqueue<T>(task: () => Promise<T>): Promise<T> {

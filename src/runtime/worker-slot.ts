@@ -4,6 +4,7 @@ import { thrownText } from '../errors/base.js';
 import { ActorDiedError, ClosedError } from '../errors/index.js';
 import type { BusyMeter } from './busy-meter.js';
 import type { ActorWorkerData, HostReply, HostRequest } from './protocol.js';
+import { settlesWithin } from './settles-within.js';
 import type { WorkerEntry } from './worker-entry.js';
 
 /** Why a worker stopped: restart reasons as the observer reports them. */
@@ -156,15 +157,7 @@ export class WorkerSlot {
    */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    try {
-      await Promise.race([this.pool.destroy(), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await settlesWithin(this.pool.destroy(), graceMs);
   }
 
   private died(reason: DeathReason, cause: string): void {

@@ -16,6 +16,7 @@ import { KeyOrder } from '../../store/key-order.js';
 import { ObjectStore } from '../../store/object-store.js';
 import { MAX_OPEN_LISTINGS } from '../listing-slots.js';
 import type { ActorWorkerData, HostReply, HostRequest, OpReply, OpRequest, Page } from '../protocol.js';
+import { settlesWithin } from '../settles-within.js';
 import { IdleSpin } from './idle-spin.js';
 import { loadBackend } from './load-backend.js';
 
@@ -295,19 +296,13 @@ async function compactStep(
     });
   }
   const compaction = actor.compaction as { readonly id: number; readonly done: Promise<void> };
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), waitMs);
-  });
   try {
-    const done = await Promise.race([compaction.done.then(() => true), waited]);
+    const done = await settlesWithin(compaction.done, waitMs);
     if (done) actor.compaction = undefined;
     return { id: compaction.id, done };
   } catch (error) {
     actor.compaction = undefined;
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
