@@ -74,13 +74,15 @@ export function localTarget(
     delete: (instance, gvk, key) => provider.deleteObject(name(instance), gvk, key),
     list: (instance, gvk) => provider.streamAllObjects(name(instance), gvk),
     kinds: (instance) => provider.listKinds(name(instance)),
+    // Async, so a missing keyring rejects as every other failure of these calls does.
     secrets: {
-      putSecret: (instance, namespace, secret, value) =>
+      putSecret: async (instance, namespace, secret, value) =>
         vault().putSecret(name(instance), namespace, secret, value),
-      getSecret: (instance, namespace, secret) => vault().getSecret(name(instance), namespace, secret),
-      deleteSecret: (instance, namespace, secret) => vault().deleteSecret(name(instance), namespace, secret),
-      listSecrets: (instance, namespace) => vault().listSecrets(name(instance), namespace),
-      rotate: (instance) => vault().rotate(name(instance)),
+      getSecret: async (instance, namespace, secret) => vault().getSecret(name(instance), namespace, secret),
+      deleteSecret: async (instance, namespace, secret) =>
+        vault().deleteSecret(name(instance), namespace, secret),
+      listSecrets: async (instance, namespace) => vault().listSecrets(name(instance), namespace),
+      rotate: async (instance) => vault().rotate(name(instance)),
     },
     close,
   };
