@@ -1,6 +1,6 @@
 import { Counter, Registry } from 'prom-client';
 import type { RuntimeObserver } from '../runtime/observer.js';
-import type { SecretOperation } from '../secrets/observed-secrets.js';
+import { SECRET_OPERATIONS, type SecretOperation } from '../secrets/observed-secrets.js';
 import { registerBuildInfo } from './build-info.js';
 import { FAILURE_LABELS, METRICS } from './definitions.js';
 import { type EventLoopDelayOptions, EventLoopDelaySampler } from './event-loop-delay.js';
@@ -38,8 +38,6 @@ export interface StowageMetricsOptions {
  * Node's default process metrics are deliberately not included: some of them fail
  * `promtool check metrics` (gauges named `*_total`), and a host usually collects them already.
  */
-/** Every call of the secret API (SecretOperation). */
-const SECRET_OPERATIONS: readonly SecretOperation[] = ['put', 'get', 'delete', 'list', 'rotate'];
 /** Why a stored secret record does not read: the failures no other metric shows. */
 const RECORD_FAILURE_CODES = [
   'STOWAGE_SECRET_DECRYPT_FAILED',

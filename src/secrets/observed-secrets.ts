@@ -1,7 +1,8 @@
 import type { SecretPersistenceProvider } from '../contract/types.js';
 
-/** A call of the secret API, as stowage_secret_failures_total labels it. */
-export type SecretOperation = 'put' | 'get' | 'delete' | 'list' | 'rotate';
+/** Every call of the secret API, as stowage_secret_failures_total labels it. */
+export const SECRET_OPERATIONS = ['put', 'get', 'delete', 'list', 'rotate'] as const;
+export type SecretOperation = (typeof SECRET_OPERATIONS)[number];
 
 /** Told the instance, the call and the error code of each secret call that failed. */
 export type SecretFailureListener = (instance: string, operation: SecretOperation, code: string) => void;
